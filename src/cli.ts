@@ -1,0 +1,157 @@
+// argv → one command. The only place that turns error values into exit codes.
+import { readFileSync } from 'node:fs';
+import { COMMANDS, MONITOR, findCommand } from './commands/index.js';
+import type { CommandContext, GlobalOptions } from './commands/context.js';
+import type { RtkError } from './domain/types.js';
+
+const GLOBAL_HELP = `global: --config FILE  --host H (repeatable; an ssh alias or user@host[:port])  --readonly
+        --no-color  --version  --help`;
+
+export function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+export function helpText(): string {
+  const rows = [MONITOR, ...COMMANDS].map((c) => {
+    const usage = c === MONITOR ? `rtk-tui ${c.usage}` : `rtk-tui ${c.usage}`;
+    return { usage, summary: c.summary + (c.built ? '' : ' (not built yet)') };
+  });
+  const width = Math.min(48, Math.max(...rows.map((r) => r.usage.length)) + 2);
+  const lines = rows.map((r) =>
+    r.usage.length + 2 > width ? `${r.usage}\n${' '.repeat(width)}${r.summary}` : r.usage.padEnd(width) + r.summary,
+  );
+  return [
+    'rtk-tui: training runs on remote GPU servers, on one screen',
+    '',
+    ...lines,
+    '',
+    GLOBAL_HELP,
+    '',
+    'Exit codes: 0 success, 1 the operation failed, 2 usage or configuration error.',
+    'RUN is HOST:SESSION, or SESSION where it is unique. Config: --config, $RTK_TUI_CONFIG,',
+    'else $XDG_CONFIG_HOME/rtk-tui/config.yaml. Set RTK_TUI_DEBUG=1 for stack traces.',
+  ].join('\n');
+}
+
+export interface ParsedGlobal {
+  global: GlobalOptions;
+  help: boolean;
+  version: boolean;
+  rest: string[];
+  error: string | null;
+}
+
+/** Pull the global flags out of argv, wherever they stand before `--`. */
+export function parseGlobal(argv: string[]): ParsedGlobal {
+  const global: GlobalOptions = { config: null, hosts: [], readonly: false, noColor: false };
+  const rest: string[] = [];
+  let help = false;
+  let ver = false;
+  let error: string | null = null;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') {
+      rest.push(...argv.slice(i));
+      break;
+    }
+    const eq = a.indexOf('=');
+    const flag = a.startsWith('--') && eq > 0 ? a.slice(0, eq) : a;
+    const inline = a.startsWith('--') && eq > 0 ? a.slice(eq + 1) : undefined;
+    const value = (): string | undefined => {
+      if (inline !== undefined) return inline;
+      const v = argv[i + 1];
+      if (v === undefined || v.startsWith('--')) return undefined;
+      i++;
+      return v;
+    };
+    switch (flag) {
+      case '--config': {
+        const v = value();
+        if (v === undefined) error = '--config needs a file';
+        else global.config = v;
+        break;
+      }
+      case '--host': {
+        const v = value();
+        if (v === undefined) error = '--host needs an ssh alias or user@host[:port]';
+        else global.hosts.push(v);
+        break;
+      }
+      case '--readonly':
+        global.readonly = true;
+        break;
+      case '--no-color':
+        global.noColor = true;
+        break;
+      case '--help':
+      case '-h':
+        help = true;
+        break;
+      case '--version':
+      case '-V':
+        ver = true;
+        break;
+      default:
+        rest.push(a);
+    }
+  }
+  return { global, help, version: ver, rest, error };
+}
+
+function exitCodeFor(e: RtkError): number {
+  return e.kind === 'usage' || e.kind === 'config' ? 2 : 1;
+}
+
+export async function main(argv: string[], io: Partial<CommandContext> = {}): Promise<number> {
+  const parsed = parseGlobal(argv);
+  const ctx: CommandContext = {
+    stdout: io.stdout ?? process.stdout,
+    stderr: io.stderr ?? process.stderr,
+    stdin: io.stdin ?? process.stdin,
+    env: io.env ?? process.env,
+    cwd: io.cwd ?? process.cwd(),
+    global: parsed.global,
+  };
+  const say = (s: string) => ctx.stderr.write(`rtk-tui: ${s}\n`);
+  if (parsed.error) {
+    say(parsed.error);
+    return 2;
+  }
+  if (parsed.version) {
+    ctx.stdout.write(`${version()}\n`);
+    return 0;
+  }
+  const [first, ...args] = parsed.rest;
+  const known = first !== undefined ? findCommand(first) : undefined;
+  if (parsed.help) {
+    ctx.stdout.write(`${helpText()}\n`);
+    return 0;
+  }
+  if (first === 'help') {
+    ctx.stdout.write(`${helpText()}\n`);
+    return 0;
+  }
+  const cmd = known ?? MONITOR;
+  const cmdArgs = known ? args : parsed.rest;
+  if (!known && first !== undefined && first.startsWith('-')) {
+    say(`unknown flag ${first} (see rtk-tui --help)`);
+    return 2;
+  }
+  if (!cmd.built) {
+    say(`${cmd.name} is not built yet in this version (see rtk-tui --help)`);
+    return 2;
+  }
+  try {
+    const mod = await cmd.load();
+    const res = await mod.run(cmdArgs, ctx);
+    if (res.ok) return res.value;
+    if (res.error.message) say(res.error.message);
+    if (ctx.env.RTK_TUI_DEBUG && res.error.cause instanceof Error) ctx.stderr.write(`${res.error.cause.stack}\n`);
+    return exitCodeFor(res.error);
+  } catch (e) {
+    say(`internal error in ${cmd.name}: ${e instanceof Error ? e.message : String(e)}`);
+    if (ctx.env.RTK_TUI_DEBUG && e instanceof Error) ctx.stderr.write(`${e.stack}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,46 @@
+// What every command receives from cli.ts: the streams, the environment and the global flags.
+import type { Readable, Writable } from 'node:stream';
+import type { Result } from '../domain/types.js';
+
+export interface GlobalOptions {
+  config: string | null;
+  /** --host values, in order: ssh aliases or user@host[:port]. */
+  hosts: string[];
+  readonly: boolean;
+  noColor: boolean;
+}
+
+export interface CommandContext {
+  stdout: Writable & { isTTY?: boolean; columns?: number; rows?: number };
+  stderr: Writable & { isTTY?: boolean };
+  stdin: Readable & { isTTY?: boolean; setRawMode?: (on: boolean) => unknown };
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+  global: GlobalOptions;
+}
+
+/**
+ * A command returns ok(exitCode) when it handled everything itself (0, or 1 after printing its own
+ * report, as `check` does), or an error value that cli.ts prints as one sentence and maps to 1 or 2.
+ */
+export type CommandResult = Result<number>;
+
+export interface CommandModule {
+  run(argv: string[], ctx: CommandContext): Promise<CommandResult>;
+}
+
+export interface CommandInfo {
+  name: string;
+  usage: string;
+  summary: string;
+  /** false: listed in --help, says so and exits 2 when called. */
+  built: boolean;
+  load: () => Promise<CommandModule>;
+}
+
+/** True when colour may be used on this stream. */
+export function useColor(ctx: CommandContext, stream: { isTTY?: boolean } = ctx.stdout): boolean {
+  if (ctx.global.noColor) return false;
+  if (ctx.env.NO_COLOR !== undefined && ctx.env.NO_COLOR !== '') return false;
+  return stream.isTTY === true;
+}

@@ -1,0 +1,179 @@
+// Domain types only: no I/O, no logic. Every layer speaks these.
+
+/** Errors are values with a kind and a sentence for the user; only cli.ts turns them into exit codes. */
+export type ErrorKind =
+  | 'auth'
+  | 'host-key-unknown'
+  | 'host-key-mismatch'
+  | 'unreachable'
+  | 'timeout'
+  | 'exit'
+  | 'parse'
+  | 'usage'
+  | 'config'
+  | 'not-found'
+  | 'refused'
+  | 'io';
+
+export interface RtkError {
+  kind: ErrorKind;
+  /** One clear sentence naming the file, host, run or flag at fault. */
+  message: string;
+  /** Exit status of a remote command, for kind 'exit'. */
+  code?: number | null;
+  cause?: unknown;
+}
+
+export type Result<T> = { ok: true; value: T } | { ok: false; error: RtkError };
+
+export const ok = <T>(value: T): Result<T> => ({ ok: true, value });
+export const err = <T = never>(kind: ErrorKind, message: string, extra: Partial<RtkError> = {}): Result<T> => ({
+  ok: false,
+  error: { kind, message, ...extra },
+});
+
+/** A host as configured (config file or --host). */
+export interface HostSpec {
+  /** Shown in the UI and in run ids. */
+  name: string;
+  local: boolean;
+  /** ssh alias of ~/.ssh/config, or user@host[:port]. Absent for local hosts. */
+  ssh?: string;
+  /** ProxyJump chain, comma-separated; overrides ~/.ssh/config's. */
+  jump?: string;
+  identityFile?: string;
+  /** tmux -L NAME on that host. */
+  tmuxSocket?: string | null;
+  /** Where GPU figures come from; default nvidia-smi. */
+  gpuSource?: 'nvidia-smi' | 'gpustat';
+}
+
+export type HostStatus =
+  | 'connected'
+  | 'unreachable'
+  | 'auth-failed'
+  | 'host-key-unknown'
+  | 'host-key-mismatch'
+  | 'error';
+
+/** Live connection state of one host, for the status bar. */
+export interface HostConnState {
+  name: string;
+  phase: 'connecting' | 'connected' | 'reconnecting' | 'failed';
+  status: HostStatus;
+  error: string | null;
+  latencyMs: number | null;
+  /** ms since epoch of the last good contact; drives "stale for N s". */
+  lastOkAt: number | null;
+}
+
+export type RunState = 'running' | 'stalled' | 'finished' | 'failed' | 'unknown';
+
+export type AlertKind = 'oom' | 'nccl-timeout' | 'nan-loss' | 'traceback' | 'disk-full' | 'stalled' | 'killed';
+
+export interface Alert {
+  kind: AlertKind;
+  message: string;
+}
+
+export interface Progress {
+  step: number | null;
+  total: number | null;
+  percent: number | null;
+  etaSeconds: number | null;
+}
+
+export type Metrics = Record<string, number>;
+
+/** A run as `ls --json` prints it (DESIGN section 2). */
+export interface Run {
+  id: string;
+  host: string;
+  session: string;
+  state: RunState;
+  reason: AlertKind | null;
+  alerts: Alert[];
+  progress: Progress | null;
+  metrics: Metrics;
+  log: string | null;
+  checkpoints: string | null;
+  lastOutputSecondsAgo: number | null;
+  attachedClients: number;
+  createdAt: string | null;
+}
+
+/** What tmux tells about a session (parse/tmux.ts), before the log is read. */
+export interface TmuxSession {
+  name: string;
+  createdAt: number | null;
+  attachedClients: number;
+  activityAt: number | null;
+  windows: number;
+  panePid: number | null;
+  paneDead: boolean;
+  paneDeadStatus: number | null;
+  paneCurrentPath: string | null;
+  paneCurrentCommand: string | null;
+  options: {
+    log: string | null;
+    checkpoints: string | null;
+    cmd: string | null;
+    cwd: string | null;
+    exit: number | null;
+  };
+}
+
+export interface GpuProcess {
+  pid: number;
+  name: string | null;
+  usedMemoryMiB: number | null;
+  /** Run id owning this process, or null. */
+  run: string | null;
+}
+
+export interface Gpu {
+  index: number;
+  name: string | null;
+  uuid: string | null;
+  utilizationPercent: number | null;
+  memoryUsedMiB: number | null;
+  memoryTotalMiB: number | null;
+  temperatureC: number | null;
+  powerW: number | null;
+  powerLimitW: number | null;
+  processes: GpuProcess[];
+}
+
+export type GpuHostStatus = 'ok' | 'no-gpu' | 'error' | 'unreachable';
+
+export interface GpuHostReport {
+  name: string;
+  status: GpuHostStatus;
+  error: string | null;
+  driver: string | null;
+  gpus: Gpu[];
+}
+
+export type CheckpointFormat = 'safetensors' | 'bin' | 'pt' | 'ckpt' | 'pth' | 'gguf' | 'other';
+
+export interface Checkpoint {
+  name: string;
+  path: string;
+  step: number | null;
+  sizeBytes: number;
+  modifiedAt: string | null;
+  formats: CheckpointFormat[];
+}
+
+export interface CheckpointListing {
+  run: string;
+  dir: string;
+  diskFreeBytes: number | null;
+  checkpoints: Checkpoint[];
+}
+
+/** A piece of a log stream as it reaches the store. */
+export type LogChunk =
+  | { kind: 'lines'; lines: string[]; /** byte offset just after the last complete line */ offset: number }
+  | { kind: 'partial'; text: string }
+  | { kind: 'marker'; text: string };
