@@ -1,0 +1,380 @@
+// A disposable SSH lab on loopback for e2e tests: two real OpenSSH sshd, a jump host on 127.0.0.1 and
+// a "GPU" target on 127.0.0.2 reached through it (ProxyJump), with throwaway ed25519 keys.
+// Same shape as ../shared/tools/lab.sh, but started from node without a shell: no fixed sleeps, free
+// ports picked at runtime, and a teardown that also runs when a test file dies without calling stop().
+//
+// Client side: lab.home is a HOME with .ssh/{config,known_hosts,id_ed25519}. OpenSSH takes ~ from the
+// password database, not $HOME, so system ssh must get `-F lab.sshConfig`; UserKnownHostsFile is set
+// inside that file so ProxyJump's inner `ssh -W` sees it too. known_hosts holds the jump key in plain
+// `[127.0.0.1]:PORT` form and the target's hashed (`|1|salt|hmac`): both occur in real files.
+// Remote side: every login gets TMUX_TMPDIR=lab.tmuxTmpDir (an isolated tmux server) and
+// PATH=lab.binDir:... (drop a fake nvidia-smi there), through sshd's SetEnv.
+import { spawn, execFile } from 'node:child_process';
+import { createHmac, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir, userInfo } from 'node:os';
+import { join } from 'node:path';
+import ssh2 from 'ssh2';
+
+export const SSHD = '/usr/sbin/sshd';
+
+/** Why the lab cannot run here, or null. Use as `describe.skipIf(labUnavailable())`. */
+export function labUnavailable(): string | null {
+  if (!existsSync(SSHD)) return `${SSHD} is missing (apt-get install -y openssh-server)`;
+  return null;
+}
+
+export interface RemoteResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface Lab {
+  dir: string;
+  /** Client HOME: .ssh/config, .ssh/known_hosts, .ssh/id_ed25519. */
+  home: string;
+  /** Path of the client's ssh config (pass it as -F to system ssh). */
+  sshConfig: string;
+  jumpPort: number;
+  gpuPort: number;
+  /** First on the target's PATH: drop a fake nvidia-smi here. */
+  binDir: string;
+  /** The target's TMUX_TMPDIR (tmux server isolated from the machine's own). */
+  tmuxTmpDir: string;
+  /** An rtk-tui config.yaml with one host: `gpu` (ssh: rtk-gpu, behind rtk-jump). */
+  rtkConfig: string;
+  /** The target's login user. */
+  user: string;
+  /** Private key the client uses (also in home/.ssh/id_ed25519). */
+  clientKey: string;
+  /** Public host keys, one `type base64` line each. */
+  jumpHostKey: string;
+  gpuHostKey: string;
+  /** The target's HOME (sshd SetEnv HOME=...; also its cwd): isolated from the machine's real home. */
+  remoteHome: string;
+  /** Runs `sh -c cmd` on the target through system ssh -F (straight to the target, for speed). */
+  remote(cmd: string, opts?: { timeoutMs?: number }): Promise<RemoteResult>;
+  /** Kills the sshd processes serving client connections on the target: every connection drops. */
+  killTargetSessions(): Promise<void>;
+  /** Environment for the program under test: HOME=lab.home, CI=false, RTK_TUI_CONFIG unset. */
+  env(extra?: NodeJS.ProcessEnv): NodeJS.ProcessEnv;
+  stop(): Promise<void>;
+}
+
+export interface LabOptions {
+  /** Extra lines for the target's ~/.bashrc (lab.remoteHome), e.g. `echo noise; echo more >&2` for login noise. */
+  remoteBashrc?: string;
+}
+
+const live = new Set<number>();
+let exitHookInstalled = false;
+
+function killQuiet(pid: number, sig: NodeJS.Signals = 'SIGTERM'): void {
+  try {
+    process.kill(pid, sig);
+  } catch {
+    /* already gone */
+  }
+}
+
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  // a test file that dies without stop() must not leave sshd behind
+  process.on('exit', () => {
+    for (const pid of live) killQuiet(pid, 'SIGKILL');
+  });
+}
+
+function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, host, () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** `|1|salt|hmac` as `ssh-keygen -H` writes it. */
+export function hashHostToken(token: string, salt: Buffer = randomBytes(20)): string {
+  const mac = createHmac('sha1', salt).update(token).digest('base64');
+  return `|1|${salt.toString('base64')}|${mac}`;
+}
+
+interface Proc {
+  pid: number;
+  ppid: number;
+  cmd: string;
+}
+
+function listProcs(): Proc[] {
+  const out: Proc[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const cmd = readFileSync(`/proc/${name}/cmdline`, 'utf8').replaceAll('\0', ' ');
+      out.push({ pid: Number(name), ppid: Number(rest[1]), cmd });
+    } catch {
+      /* exited meanwhile */
+    }
+  }
+  return out;
+}
+
+function descendants(procs: Proc[], roots: number[]): number[] {
+  const found = new Set<number>();
+  let frontier = roots;
+  while (frontier.length > 0) {
+    const next: number[] = [];
+    for (const p of procs) if (frontier.includes(p.ppid) && !found.has(p.pid)) (found.add(p.pid), next.push(p.pid));
+    frontier = next;
+  }
+  return [...found];
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function until(cond: () => boolean, timeoutMs: number, stepMs = 10): Promise<boolean> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    if (cond()) return true;
+    await new Promise((r) => setTimeout(r, stepMs));
+  }
+  return cond();
+}
+
+interface Sshd {
+  pid: number;
+  port: number;
+}
+
+/** Start one sshd in the foreground (-D) on addr; retried on a port race. */
+async function startSshd(dir: string, name: string, addr: string, extra: string[]): Promise<Sshd> {
+  let lastLog = '';
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const port = await freePort(addr);
+    const pidFile = join(dir, `${name}_sshd.pid`);
+    const cfgFile = join(dir, `${name}_sshd_config`);
+    const logFile = join(dir, 'logs', `${name}_sshd.log`);
+    rmSync(pidFile, { force: true });
+    writeFileSync(
+      cfgFile,
+      [
+        `Port ${port}`,
+        `ListenAddress ${addr}`,
+        `HostKey ${join(dir, `${name}_hostkey`)}`,
+        `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`,
+        'PasswordAuthentication no',
+        'KbdInteractiveAuthentication no',
+        'PubkeyAuthentication yes',
+        'PermitRootLogin prohibit-password',
+        'StrictModes no',
+        'UsePAM no',
+        'UseDNS no',
+        'PrintMotd no',
+        'PrintLastLog no',
+        'AllowTcpForwarding yes',
+        // parallel test files connect in bursts: don't let sshd drop unauthenticated connections
+        'MaxStartups 100',
+        'LoginGraceTime 30',
+        `PidFile ${pidFile}`,
+        'LogLevel VERBOSE',
+        ...extra,
+        '',
+      ].join('\n'),
+    );
+    const child = spawn(SSHD, ['-D', '-f', cfgFile, '-E', logFile], { stdio: 'ignore', detached: true });
+    child.unref();
+    const pid = child.pid;
+    if (pid === undefined) throw new Error(`lab: could not start ${SSHD}`);
+    live.add(pid);
+    let exited = false;
+    child.once('exit', () => {
+      exited = true;
+      live.delete(pid);
+    });
+    // sshd writes its pid file only once the listening socket is bound
+    await until(() => exited || existsSync(pidFile), 10_000);
+    if (!exited && existsSync(pidFile)) return { pid, port };
+    killQuiet(pid, 'SIGKILL');
+    lastLog = existsSync(logFile) ? readFileSync(logFile, 'utf8') : '';
+  }
+  throw new Error(`lab: ${name} sshd did not start on ${addr}: ${lastLog.trim().split('\n').slice(-3).join(' | ')}`);
+}
+
+function run(file: string, args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number; input?: string } = {}): Promise<RemoteResult> {
+  return new Promise((resolve) => {
+    const child = execFile(
+      file,
+      args,
+      { env: opts.env ?? process.env, timeout: opts.timeoutMs ?? 30_000, maxBuffer: 64 * 1024 * 1024, killSignal: 'SIGKILL' },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : null) : 0;
+        resolve({ code, stdout: String(stdout), stderr: String(stderr) });
+      },
+    );
+    if (opts.input !== undefined) child.stdin?.end(opts.input);
+    else child.stdin?.end();
+  });
+}
+
+function quote(word: string): string {
+  return `'${word.replaceAll("'", `'\\''`)}'`;
+}
+
+export async function startLab(opts: LabOptions = {}): Promise<Lab> {
+  const why = labUnavailable();
+  if (why) throw new Error(`lab: ${why}`);
+  installExitHook();
+  const dir = mkdtempSync(join(tmpdir(), 'rtk-lab-'));
+  const home = join(dir, 'home');
+  const sshDir = join(home, '.ssh');
+  const binDir = join(dir, 'bin');
+  const tmuxTmpDir = join(dir, 'tmux');
+  for (const d of [sshDir, binDir, tmuxTmpDir, join(dir, 'logs'), join(dir, 'runs')]) mkdirSync(d, { recursive: true, mode: 0o700 });
+  // sshd refuses to start without its privilege separation directory
+  try {
+    mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
+  } catch {
+    /* not root: sshd will say so */
+  }
+  const user = userInfo().username;
+
+  const keys = {
+    jump: ssh2.utils.generateKeyPairSync('ed25519'),
+    gpu: ssh2.utils.generateKeyPairSync('ed25519'),
+    client: ssh2.utils.generateKeyPairSync('ed25519', { comment: 'rtk-lab' }),
+  };
+  writeFileSync(join(dir, 'jump_hostkey'), keys.jump.private, { mode: 0o600 });
+  writeFileSync(join(dir, 'gpu_hostkey'), keys.gpu.private, { mode: 0o600 });
+  const clientKey = join(sshDir, 'id_ed25519');
+  writeFileSync(clientKey, keys.client.private, { mode: 0o600 });
+  writeFileSync(`${clientKey}.pub`, `${keys.client.public}\n`, { mode: 0o644 });
+  writeFileSync(join(dir, 'authorized_keys'), `${keys.client.public}\n`, { mode: 0o600 });
+
+  const targetPath = `${binDir}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`;
+  // The target gets a HOME of its own: the machine's ~/.bashrc (which may prepend to PATH, print
+  // things, start conda) and ~/.tmux.conf stay out of the tests, and the real home is never written.
+  // bash sources ~/.bashrc for sshd commands, before the command: the `cd` makes it the cwd as well.
+  const remoteHome = join(dir, 'remote-home');
+  mkdirSync(remoteHome, { recursive: true, mode: 0o700 });
+  writeFileSync(join(remoteHome, '.bashrc'), `cd "$HOME" 2>/dev/null\n${opts.remoteBashrc ?? ''}\n`);
+  const setEnv = [`TMUX_TMPDIR=${tmuxTmpDir}`, `PATH=${targetPath}`, `HOME=${remoteHome}`];
+  const pids: number[] = [];
+  let jump: Sshd;
+  let gpu: Sshd;
+  try {
+    [jump, gpu] = await Promise.all([
+      startSshd(dir, 'jump', '127.0.0.1', [`SetEnv TMUX_TMPDIR=${tmuxTmpDir} PATH=${targetPath}`]),
+      startSshd(dir, 'gpu', '127.0.0.2', [`SetEnv ${setEnv.join(' ')}`]),
+    ]);
+  } catch (e) {
+    for (const pid of live) killQuiet(pid, 'SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
+  pids.push(jump.pid, gpu.pid);
+
+  const sshConfig = join(sshDir, 'config');
+  const knownHosts = join(sshDir, 'known_hosts');
+  writeFileSync(
+    sshConfig,
+    [
+      'Host rtk-jump',
+      '  HostName 127.0.0.1',
+      `  Port ${jump.port}`,
+      'Host rtk-gpu',
+      '  HostName 127.0.0.2',
+      `  Port ${gpu.port}`,
+      '  ProxyJump rtk-jump',
+      'Host *',
+      `  User ${user}`,
+      `  IdentityFile ${clientKey}`,
+      '  IdentitiesOnly yes',
+      `  UserKnownHostsFile ${knownHosts}`,
+      '  StrictHostKeyChecking yes',
+      '  BatchMode yes',
+      '  LogLevel ERROR',
+      '  ConnectTimeout 15',
+      '',
+    ].join('\n'),
+    { mode: 0o600 },
+  );
+  const pub = (k: { public: string }) => k.public.split(' ').slice(0, 2).join(' ');
+  writeFileSync(
+    knownHosts,
+    `[127.0.0.1]:${jump.port} ${pub(keys.jump)}\n${hashHostToken(`[127.0.0.2]:${gpu.port}`)} ${pub(keys.gpu)}\n`,
+    { mode: 0o600 },
+  );
+
+  const rtkConfig = join(dir, 'rtk-config.yaml');
+  writeFileSync(rtkConfig, 'hosts:\n  - name: gpu\n    ssh: rtk-gpu\n');
+
+  const baseEnv = (): NodeJS.ProcessEnv => {
+    const e: NodeJS.ProcessEnv = { ...process.env };
+    delete e.RTK_TUI_CONFIG;
+    delete e.XDG_CONFIG_HOME;
+    delete e.SSH_AUTH_SOCK;
+    delete e.TMUX;
+    return e;
+  };
+
+  let stopped = false;
+  const lab: Lab = {
+    dir,
+    home,
+    sshConfig,
+    jumpPort: jump.port,
+    gpuPort: gpu.port,
+    binDir,
+    tmuxTmpDir,
+    rtkConfig,
+    user,
+    clientKey,
+    jumpHostKey: pub(keys.jump),
+    gpuHostKey: pub(keys.gpu),
+    remoteHome,
+    remote(cmd, o = {}) {
+      return run('ssh', ['-F', sshConfig, '-o', 'ProxyJump=none', 'rtk-gpu', `sh -c ${quote(cmd)}`], {
+        env: baseEnv(),
+        timeoutMs: o.timeoutMs ?? 30_000,
+      });
+    },
+    async killTargetSessions() {
+      const victims = descendants(listProcs(), [gpu.pid]);
+      for (const pid of victims) killQuiet(pid, 'SIGKILL');
+      await until(() => victims.every((p) => !alive(p)), 5_000);
+    },
+    env(extra = {}) {
+      return { ...baseEnv(), HOME: home, CI: 'false', ...extra };
+    },
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await run('tmux', ['kill-server'], { env: { ...baseEnv(), TMUX_TMPDIR: tmuxTmpDir }, timeoutMs: 5_000 });
+      const procs = listProcs();
+      const victims = new Set<number>([...pids, ...descendants(procs, pids)]);
+      for (const p of procs) if (p.cmd.includes(dir) && p.pid !== process.pid) victims.add(p.pid);
+      victims.delete(process.pid);
+      for (const pid of victims) killQuiet(pid, 'SIGKILL');
+      for (const pid of pids) live.delete(pid);
+      await until(() => [...victims].every((p) => !alive(p)), 5_000);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  return lab;
+}
