@@ -1,0 +1,185 @@
+// Runs the BUILT rtk-tui (node bin/rtk-tui ...) in a real terminal: a pane of a tmux server on its own
+// socket, 120x40 by default. Tests type keys with sendKeys/type and read the screen with capture(),
+// waiting for a pattern with a deadline (never a fixed sleep). Ink draws nothing live when CI=true,
+// so CI=false is always set in the program's environment.
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, realpathSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const BIN = join(REPO_ROOT, 'bin', 'rtk-tui');
+
+const EXIT_MARK = '__TUI_EXITED__';
+
+export interface TuiOptions {
+  /** Arguments after `rtk-tui`. Ignored when `argv` is given. */
+  args?: string[];
+  /** The whole command instead of `node bin/rtk-tui ...args` (argv[0] is looked up on PATH). */
+  argv?: string[];
+  /** Added to (and overriding) the base environment: PATH, HOME, TERM, LANG, CI=false, TMUX_TMPDIR. */
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  cols?: number;
+  rows?: number;
+}
+
+export interface Tui {
+  /** Scratch directory of this terminal; also TMUX_TMPDIR of the program unless env overrides it. */
+  readonly dir: string;
+  /** tmux socket path of the harness server (not the program's own tmux servers). */
+  readonly socket: string;
+  /** tmux key names: 'j', 'Tab', 'BTab', 'Enter', 'Escape', 'C-c', 'Up', ... */
+  sendKeys(...keys: string[]): Promise<void>;
+  /** Literal text, each character a key press. */
+  type(text: string): Promise<void>;
+  /** The visible screen as text (capture-pane -p), one line per row. */
+  capture(): Promise<string>;
+  /** Poll the screen until it matches; returns the matching screen or throws with the last one. */
+  waitFor(pattern: RegExp | string, deadlineMs?: number): Promise<string>;
+  /** Poll until fn(screen) is true. */
+  waitUntil(fn: (screen: string) => boolean, what: string, deadlineMs?: number): Promise<string>;
+  /** Exit status once the program has ended, else null. */
+  exitCode(): Promise<number | null>;
+  /** Wait for the program to end; returns its exit status. */
+  waitExit(deadlineMs?: number): Promise<number>;
+  /** True while the pane shows the alternate screen. */
+  alternateOn(): Promise<boolean>;
+  resize(cols: number, rows: number): Promise<void>;
+  /** Run a tmux command against the harness server. */
+  tmux(...args: string[]): Promise<string>;
+  /** Kill the harness server (SIGHUP to the program) and remove the scratch directory. */
+  stop(): Promise<void>;
+}
+
+function run(file: string, args: string[], env?: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(file, args, { env: env ?? process.env, encoding: 'utf8', maxBuffer: 8 << 20 }, (e, stdout, stderr) => {
+      const code = e ? (typeof (e as { code?: unknown }).code === 'number' ? ((e as { code: number }).code) : 1) : 0;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** POSIX single-quoting for the command line tmux hands to sh. */
+function q(word: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`;
+}
+
+/** Sockets of tmux servers started with TMUX_TMPDIR=dir (they live in dir/tmux-UID/). */
+export function tmuxSocketsUnder(dir: string): string[] {
+  const out: string[] = [];
+  for (const d of safeReaddir(dir).filter((n) => n.startsWith('tmux-'))) {
+    for (const s of safeReaddir(join(dir, d))) out.push(join(dir, d, s));
+  }
+  return out;
+}
+
+function safeReaddir(d: string): string[] {
+  try {
+    return readdirSync(d);
+  } catch {
+    return [];
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function startTui(opts: TuiOptions = {}): Promise<Tui> {
+  if (!opts.argv && !existsSync(join(REPO_ROOT, 'dist', 'cli.js'))) {
+    throw new Error('dist/cli.js is missing: build first (npx tsc -p .)');
+  }
+  const cols = opts.cols ?? 120;
+  const rows = opts.rows ?? 40;
+  // short path: unix socket paths are limited to ~107 bytes
+  const dir = realpathSync(mkdtempSync(join(tmpdir(), 'rtk-tui-')));
+  const socket = join(dir, 'h.sock');
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
+    HOME: process.env.HOME ?? dir,
+    TERM: 'screen-256color',
+    LANG: 'C.UTF-8',
+    LC_ALL: 'C.UTF-8',
+    CI: 'false',
+    TMUX_TMPDIR: dir,
+    ...opts.env,
+  };
+  const argv = opts.argv ?? [process.execPath, BIN, ...(opts.args ?? [])];
+  const envWords = Object.entries(env)
+    .filter((e): e is [string, string] => e[1] !== undefined)
+    .map(([k, v]) => q(`${k}=${v}`));
+  const cd = opts.cwd ? `cd ${q(opts.cwd)} && ` : '';
+  // env -i: the program sees exactly `env` (no TMUX of the harness, no CI=true of the test runner)
+  const inner = `${cd}${argv.map(q).join(' ')}; s=$?; echo; echo "${EXIT_MARK} $s"; exec sleep 86400`;
+  const command = `exec env -i ${envWords.join(' ')} sh -c ${q(inner)}`;
+  const tmuxEnv = { ...process.env, TMUX: undefined, TMUX_TMPDIR: dir };
+  const tmux = async (...args: string[]): Promise<string> => {
+    const r = await run('tmux', ['-S', socket, ...args], tmuxEnv);
+    if (r.code !== 0) throw new Error(`tmux ${args.join(' ')} failed: ${r.stderr.trim()}`);
+    return r.stdout;
+  };
+  await tmux('-f', '/dev/null', 'new-session', '-d', '-s', 'tui', '-x', String(cols), '-y', String(rows), command);
+  await tmux('set-option', '-g', 'status', 'off').catch(() => undefined);
+  await tmux('resize-window', '-t', 'tui', '-x', String(cols), '-y', String(rows)).catch(() => undefined);
+
+  const capture = async (): Promise<string> => (await tmux('capture-pane', '-p', '-t', 'tui')).replace(/\n$/, '');
+  const waitUntil = async (fn: (s: string) => boolean, what: string, deadlineMs = 20_000): Promise<string> => {
+    const end = Date.now() + deadlineMs;
+    let last = '';
+    for (;;) {
+      try {
+        last = await capture();
+      } catch (e) {
+        last = `(capture failed: ${e instanceof Error ? e.message : String(e)})`;
+      }
+      if (fn(last)) return last;
+      if (Date.now() > end) throw new Error(`timed out after ${deadlineMs} ms waiting for ${what}; screen:\n${last}`);
+      await sleep(100);
+    }
+  };
+  const exitCode = async (): Promise<number | null> => {
+    const s = await tmux('capture-pane', '-p', '-S', '-200', '-t', 'tui').catch(() => '');
+    const m = new RegExp(`${EXIT_MARK} (\\d+)`).exec(s);
+    return m ? Number(m[1]) : null;
+  };
+  return {
+    dir,
+    socket,
+    tmux,
+    capture,
+    waitUntil,
+    waitFor: (pattern, deadlineMs) =>
+      waitUntil(
+        (s) => (typeof pattern === 'string' ? s.includes(pattern) : pattern.test(s)),
+        String(pattern),
+        deadlineMs,
+      ),
+    sendKeys: async (...keys) => {
+      await tmux('send-keys', '-t', 'tui', ...keys);
+    },
+    type: async (text) => {
+      await tmux('send-keys', '-t', 'tui', '-l', text);
+    },
+    exitCode,
+    waitExit: async (deadlineMs = 15_000) => {
+      const end = Date.now() + deadlineMs;
+      for (;;) {
+        const c = await exitCode();
+        if (c !== null) return c;
+        if (Date.now() > end) throw new Error(`program did not exit within ${deadlineMs} ms; screen:\n${await capture()}`);
+        await sleep(100);
+      }
+    },
+    alternateOn: async () => (await tmux('display-message', '-p', '-t', 'tui', '#{alternate_on}')).trim() === '1',
+    resize: async (c, r) => {
+      await tmux('resize-window', '-t', 'tui', '-x', String(c), '-y', String(r));
+    },
+    stop: async () => {
+      await run('tmux', ['-S', socket, 'kill-server'], tmuxEnv);
+      // tmux servers the program itself started under TMUX_TMPDIR (the demo's) go too
+      for (const sock of tmuxSocketsUnder(dir)) await run('tmux', ['-S', sock, 'kill-server'], tmuxEnv);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
