@@ -1,0 +1,112 @@
+// The config file's shape (DESIGN section 3), validated once at the boundary with zod.
+// Objects are strict: an unknown key is an error, since a typo (`sshh:`) would otherwise be ignored silently.
+import { z } from 'zod';
+import type { HostSpec } from '../domain/types.js';
+
+export interface RunMeta {
+  /** HOST:SESSION (or a bare SESSION, matched on every host). */
+  run: string;
+  log?: string;
+  checkpoints?: string;
+}
+
+export interface Config {
+  /** The file read, or null when none was found (local host only). */
+  path: string | null;
+  hosts: HostSpec[];
+  runs: RunMeta[];
+  stallAfterMs: number;
+  refresh: { runsMs: number; gpusMs: number; checkpointsMs: number };
+  /** Command id -> key or keys; validated against the key map by src/keys. */
+  keys: Record<string, string | string[]>;
+  scrollback: number;
+}
+
+export const DEFAULTS = {
+  stallAfterMs: 10 * 60_000,
+  refresh: { runsMs: 5_000, gpusMs: 2_000, checkpointsMs: 30_000 },
+  scrollback: 100_000,
+} as const;
+
+const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** `10m`, `5s`, `1.5h`, `500ms` -> milliseconds; null when it is not a duration. */
+export function parseDuration(text: string): number | null {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)\s*$/.exec(text);
+  if (!m) return null;
+  const ms = Number(m[1]) * UNITS[m[2]!]!;
+  return Number.isFinite(ms) ? Math.round(ms) : null;
+}
+
+const duration = z.string({ error: 'expected a duration like 10m, 5s or 500ms' }).transform((s, ctx) => {
+  const ms = parseDuration(s);
+  if (ms === null || ms <= 0) {
+    ctx.addIssue({ code: 'custom', message: `expected a duration like 10m, 5s or 500ms, got ${JSON.stringify(s)}` });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+// A host name becomes the HOST of HOST:SESSION run ids, so it cannot hold ':' or blanks.
+const hostName = z
+  .string()
+  .min(1)
+  .regex(/^[^\s:]+$/, { message: 'a host name cannot contain ":" or blanks' });
+
+const nonEmpty = z.string().min(1);
+
+export const hostSchema = z
+  .object({
+    name: hostName.optional(),
+    ssh: nonEmpty.optional(),
+    jump: nonEmpty.optional(),
+    identityFile: nonEmpty.optional(),
+    tmuxSocket: nonEmpty.nullable().optional(),
+    local: z.boolean().optional(),
+    gpuSource: z.enum(['nvidia-smi', 'gpustat']).optional(),
+  })
+  .strict();
+
+export const runMetaSchema = z
+  .object({
+    run: nonEmpty,
+    log: nonEmpty.optional(),
+    checkpoints: nonEmpty.optional(),
+  })
+  .strict();
+
+const keyBinding = z.union([z.string().min(1), z.array(z.string().min(1))], {
+  error: 'expected a key or a list of keys',
+});
+
+export const configSchema = z
+  .object({
+    hosts: z.array(hostSchema).optional(),
+    runs: z.array(runMetaSchema).optional(),
+    stallAfter: duration.optional(),
+    refresh: z
+      .object({ runs: duration.optional(), gpus: duration.optional(), checkpoints: duration.optional() })
+      .strict()
+      .optional(),
+    keys: z.record(z.string(), keyBinding).optional(),
+    scrollback: z.number().int().positive().optional(),
+  })
+  .strict();
+
+export type ConfigFile = z.output<typeof configSchema>;
+
+/**
+ * The name shown for an ssh destination: the alias itself, or the host part of user@host[:port]
+ * (a ':' would break HOST:SESSION ids).
+ */
+export function nameForSsh(ssh: string): string {
+  let rest = ssh.includes('@') ? ssh.slice(ssh.lastIndexOf('@') + 1) : ssh;
+  if (rest.startsWith('[')) {
+    const close = rest.indexOf(']');
+    rest = close > 0 ? rest.slice(1, close) : rest.slice(1);
+  } else {
+    const colon = rest.indexOf(':');
+    if (colon >= 0 && rest.indexOf(':', colon + 1) < 0) rest = rest.slice(0, colon);
+  }
+  return rest.replaceAll(':', '_') || ssh.replaceAll(':', '_');
+}
