@@ -1,0 +1,224 @@
+// tmux commands that change or read one session: new run, kill, capture for peek.
+// Every word reaching the remote shell goes through shq; every word reaching tmux's own argument
+// parser goes through tmuxWord as well, because tmux (3.x) reads an argument ending in `;` as a
+// command separator, and format-expands `-s`/`-c` of new-session (`#(cmd)` would run a command).
+// Targets are exact (`=NAME`), so a session named `-k` or `a;b` is that session and nothing else.
+import type { Host } from './host.js';
+import { shjoin, shq } from './quote.js';
+import { err, ok, type HostSpec, type Result } from '../domain/types.js';
+
+export interface NewRunOptions {
+  name: string;
+  /** The argv of the command; it reaches the program exactly as given. */
+  cmd: string[];
+  /** Working directory; `~/` is the remote home; relative paths are relative to the login directory. */
+  cwd?: string;
+  /** Log file; default `~/rtk-runs/NAME.log`; relative paths are relative to cwd. */
+  log?: string;
+  checkpoints?: string;
+}
+
+export interface NewRunResult {
+  session: string;
+  log: string;
+  cwd: string;
+  checkpoints: string | null;
+}
+
+/** Exit statuses our scripts use to say what went wrong (chosen above what tmux and sh return). */
+const EXISTS = 90;
+const NO_DIR = 91;
+const NO_LOG = 92;
+const NO_SESSION = 93;
+
+/** One argument for tmux's parser: a trailing `;` is escaped so it is not a command separator. */
+export function tmuxArg(arg: string): string {
+  return arg.endsWith(';') ? `${arg.slice(0, -1)}\\;` : arg;
+}
+
+/** An argument for tmux, quoted for the shell. */
+export function tmuxWord(arg: string): string {
+  return shq(tmuxArg(arg));
+}
+
+/** `tmux`, or `tmux -L SOCKET` when the host has a socket name configured. */
+export function tmuxCommand(spec: Pick<HostSpec, 'tmuxSocket'>): string {
+  return spec.tmuxSocket ? `tmux -L ${tmuxWord(spec.tmuxSocket)}` : 'tmux';
+}
+
+/** Exact session target, for session commands (has-session, kill-session). */
+export function sessionTarget(session: string): string {
+  return tmuxWord(`=${session}`);
+}
+
+/** Exact target of the session's current window and active pane (set-option, capture-pane). */
+export function paneTarget(session: string): string {
+  return tmuxWord(`=${session}:`);
+}
+
+/**
+ * Names that tmux would store differently from what was asked (it turns `:` and `.` into `_` and
+ * escapes backslashes and control characters), or that could not be named as a run: refused.
+ */
+export function checkRunName(name: string): Result<string> {
+  if (name === '') return err('usage', 'the run name is empty; give NAME, e.g. rtk-tui new train1 --host H -- CMD');
+  // eslint-disable-next-line no-control-regex
+  const bad = /[:.\\\x00-\x1f\x7f]/.exec(name);
+  if (bad) {
+    const ch = bad[0] < ' ' || bad[0] === '\x7f' ? 'a control character' : `"${bad[0]}"`;
+    return err('usage', `the run name ${JSON.stringify(name)} contains ${ch}, which tmux does not keep in session names`);
+  }
+  return ok(name);
+}
+
+/** A path as a shell expression: `~` and `~/x` become "$HOME"/x, anything else is quoted. */
+function pathExpr(p: string): string {
+  if (p === '~') return '"$HOME"';
+  if (p.startsWith('~/')) return `"$HOME"/${shq(p.slice(2))}`;
+  return shq(p);
+}
+
+/** The command as a user would type it (@rtk_cmd): still valid sh, without quotes around `--lr`. */
+export function displayCommand(cmd: readonly string[]): string {
+  return cmd.map((w) => (/^-[A-Za-z0-9_@%+=:,./-]*$/.test(w) ? w : shq(w))).join(' ');
+}
+
+/** The sh script run in the session's pane: runs the command, tees to the log, records the exit. */
+export function runWrapper(cmd: readonly string[]): string {
+  // fd 3 carries the exit status out of the pipeline, fd 4 is the pane; neither reaches the command.
+  // SIGINT (Ctrl-C typed in the pane) reaches the command; the wrapper survives it to record the exit,
+  // and tee -i keeps logging what the command prints while it stops.
+  return [
+    'log=$1',
+    'cd -- "$2" || exit 1',
+    ': "${PYTHONUNBUFFERED:=1}"; export PYTHONUNBUFFERED',
+    'trap : INT',
+    'exec 4>&1',
+    `s=$( { { trap : INT; ${shjoin(cmd)} 3>&- 4>&-; echo $? >&3; } 2>&1 | tee -ai "$log" >&4; } 3>&1 )`,
+    'exec 4>&-',
+    "case $s in ''|*[!0-9]*) s=130;; esac",
+    'tmux set-option -t "$TMUX_PANE" @rtk_exit "$s"',
+    'exit "$s"',
+    '',
+  ].join('\n');
+}
+
+/** The script that creates the run (run through Host.exec). */
+export function buildNewRun(spec: Pick<HostSpec, 'tmuxSocket'>, o: NewRunOptions): string {
+  const tmux = tmuxCommand(spec);
+  const pane = paneTarget(o.name);
+  // `-s` is format-expanded by tmux: `##` is a literal `#`
+  const nameArg = tmuxWord(o.name.replaceAll('#', '##'));
+  const setOpt = (opt: string, valueExpr: string) => `\\; set-option -t ${pane} ${opt} ${valueExpr}`;
+  return [
+    // tq: escape a trailing `;` of a runtime value for tmux's parser, as tmuxArg does
+    `tq() { case $1 in *\\;) printf '%s\\\\;' "\${1%?}";; *) printf '%s' "$1";; esac; }`,
+    `if ${tmux} has-session -t ${sessionTarget(o.name)} 2>/dev/null; then exit ${EXISTS}; fi`,
+    `cd -- ${o.cwd !== undefined ? pathExpr(o.cwd) : '"$HOME"'} 2>/dev/null || exit ${NO_DIR}`,
+    'cwd=$(pwd)',
+    `log=${o.log !== undefined ? pathExpr(o.log) : `"$HOME"/rtk-runs/${shq(`${o.name}.log`)}`}`,
+    'case $log in /*) ;; *) log=$cwd/$log;; esac',
+    `mkdir -p -- "$(dirname -- "$log")" 2>/dev/null && : >>"$log" 2>/dev/null || exit ${NO_LOG}`,
+    o.checkpoints !== undefined
+      ? `ck=${pathExpr(o.checkpoints)}; case $ck in /*) ;; *) ck=$cwd/$ck;; esac`
+      : 'ck=',
+    // one tmux invocation: the options are set before the server can see the command end
+    [
+      `${tmux} new-session -d -s ${nameArg} sh -c ${shq(runWrapper(o.cmd))} rtk-run "$(tq "$log")" "$(tq "$cwd")"`,
+      `\\; set-option -w -t ${pane} remain-on-exit on`,
+      setOpt('@rtk_log', '"$(tq "$log")"'),
+      setOpt('@rtk_cwd', '"$(tq "$cwd")"'),
+      setOpt('@rtk_cmd', tmuxWord(displayCommand(o.cmd))),
+      o.checkpoints !== undefined ? setOpt('@rtk_checkpoints', '"$(tq "$ck")"') : '',
+    ]
+      .filter(Boolean)
+      .join(' '),
+    's=$?',
+    'if [ $s -ne 0 ]; then exit $s; fi',
+    `printf '%s\\n%s\\n%s\\n' "$log" "$cwd" "$ck"`,
+    '',
+  ].join('\n');
+}
+
+/** Kill exactly that session; exits NO_SESSION when there is none by that exact name. */
+export function buildKillSession(spec: Pick<HostSpec, 'tmuxSocket'>, session: string): string {
+  const tmux = tmuxCommand(spec);
+  const t = sessionTarget(session);
+  return `${tmux} has-session -t ${t} 2>/dev/null || exit ${NO_SESSION}\n${tmux} kill-session -t ${t}\n`;
+}
+
+/** The visible pane (with colours, wrapped lines joined); `history` adds that many lines above it. */
+export function buildCapturePane(spec: Pick<HostSpec, 'tmuxSocket'>, session: string, history = 0): string {
+  const start = history > 0 ? ` -S -${Math.floor(history)}` : '';
+  return `${tmuxCommand(spec)} capture-pane -p -e -J${start} -t ${paneTarget(session)}\n`;
+}
+
+function stderrOf(r: { stderr: Buffer }): string {
+  const s = r.stderr.toString('utf8').trim().split('\n').filter(Boolean).pop() ?? '';
+  return s.length > 200 ? `${s.slice(0, 200)}…` : s;
+}
+
+function runId(spec: HostSpec, session: string): string {
+  return `${spec.name}:${session}`;
+}
+
+/** Start a command in a new detached session; an existing session of that name is refused. */
+export async function newRun(host: Host, spec: HostSpec, o: NewRunOptions): Promise<Result<NewRunResult>> {
+  const name = checkRunName(o.name);
+  if (!name.ok) return name;
+  if (o.cmd.length === 0) return err('usage', 'no command given: put it after --, e.g. -- python train.py');
+  const r = await host.exec(buildNewRun(spec, o));
+  if (!r.ok) return r;
+  const { code } = r.value;
+  const id = runId(spec, o.name);
+  if (code === EXISTS) return err('refused', `a session named ${JSON.stringify(o.name)} already exists on ${spec.name}; pick another name or kill ${id} first`);
+  if (code === NO_DIR) return err('not-found', `the directory ${JSON.stringify(o.cwd ?? '~')} does not exist on ${spec.name}`);
+  if (code === NO_LOG) return err('io', `cannot create the log file ${JSON.stringify(o.log ?? `~/rtk-runs/${o.name}.log`)} on ${spec.name}`);
+  if (code !== 0) {
+    const why = stderrOf(r.value);
+    if (/duplicate session/.test(why)) return err('refused', `a session named ${JSON.stringify(o.name)} already exists on ${spec.name}`);
+    return err('exit', `tmux could not start ${id}${why ? `: ${why}` : ` (exit status ${code})`}`, { code });
+  }
+  const [log = '', cwd = '', ck = ''] = r.value.stdout.toString('utf8').split('\n');
+  return ok({ session: o.name, log, cwd, checkpoints: ck === '' ? null : ck });
+}
+
+/** Kill exactly this session (and nothing else); not-found when no session has exactly that name. */
+export async function killSession(host: Host, spec: HostSpec, session: string): Promise<Result<void>> {
+  const r = await host.exec(buildKillSession(spec, session));
+  if (!r.ok) return r;
+  const { code } = r.value;
+  if (code === NO_SESSION) return err('not-found', `no session named ${JSON.stringify(session)} on ${spec.name}`);
+  if (code !== 0) {
+    const why = stderrOf(r.value);
+    return err('exit', `tmux could not kill ${runId(spec, session)}${why ? `: ${why}` : ` (exit status ${code})`}`, { code });
+  }
+  return ok(undefined);
+}
+
+/**
+ * The session's visible pane as lines with SGR colours, for peek. Read-only: no client attaches,
+ * so the user's session is never resized or typed into.
+ */
+export async function capturePane(
+  host: Host,
+  spec: HostSpec,
+  session: string,
+  opts: { history?: number; timeoutMs?: number } = {},
+): Promise<Result<string[]>> {
+  const r = await host.exec(buildCapturePane(spec, session, opts.history ?? 0), {
+    timeoutMs: opts.timeoutMs ?? 10_000,
+    maxBytes: 4 * 1024 * 1024,
+  });
+  if (!r.ok) return r;
+  if (r.value.code !== 0) {
+    const why = stderrOf(r.value);
+    if (/can't find|no such session|no server running|error connecting/.test(why))
+      return err('not-found', `no session named ${JSON.stringify(session)} on ${spec.name}`);
+    return err('exit', `tmux could not capture ${runId(spec, session)}${why ? `: ${why}` : ''}`, { code: r.value.code });
+  }
+  const text = r.value.stdout.toString('utf8');
+  const lines = text.split('\n');
+  if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
+  return ok(lines);
+}

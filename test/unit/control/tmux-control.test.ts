@@ -1,0 +1,214 @@
+// The tmux command builders, checked by running what they build: sh parses the script, a recording
+// `tmux` on PATH captures the exact argv tmux would receive, and the pane wrapper is run for real.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  buildCapturePane,
+  buildKillSession,
+  buildNewRun,
+  checkRunName,
+  runWrapper,
+  tmuxArg,
+} from '../../../src/remote/tmux-control.js';
+
+// The hostile corpus of test/unit/remote/quote.test.ts (copied: importing a test file would run its tests here).
+const HOSTILE = [
+  'a;touch pwned', 'b$(touch pwned)', 'c`touch pwned`', `d'e"f`, 'g h  i', '-k', '--rm -rf', 'l|touch pwned',
+  'm&&touch pwned', 'n\ntouch pwned', '$HOME', '${IFS}x', "'", "''", '\\', '*', '~', '!event',
+  'ünïcødé 训练 🚀', '', ' ', '\t', '#comment', 'x>y', '<z', 'x;', ';', 'a\\;',
+];
+
+let dir: string;
+let bin: string;
+let rec: string;
+let home: string;
+
+// Records each invocation's argv (NUL-separated) in its own file; has-session says "no such session".
+const FAKE_TMUX = `#!/bin/sh
+n=$(ls "$REC" | wc -l)
+printf '%s\\0' "$@" > "$REC/$n"
+for a in "$@"; do [ "$a" = has-session ] && exit 1; done
+exit 0
+`;
+
+function runScript(script: string, extraEnv: Record<string, string> = {}) {
+  rmSync(rec, { recursive: true, force: true });
+  mkdirSync(rec);
+  const r = spawnSync('sh', ['-c', script], {
+    cwd: home,
+    env: { PATH: `${bin}:/usr/bin:/bin`, HOME: home, REC: rec, ...extraEnv },
+  });
+  const calls = readdirSync(rec)
+    .map(Number)
+    .sort((a, b) => a - b)
+    .map((n) => readFileSync(join(rec, String(n)), 'utf8').split('\0').slice(0, -1));
+  return { code: r.status, stdout: r.stdout.toString(), stderr: r.stderr.toString(), calls };
+}
+
+/** Undo tmux's own argument parsing of a trailing `\;` (what tmux does before using the word). */
+function tmuxParsed(word: string): string {
+  if (!word.endsWith(';')) return word;
+  const w = word.slice(0, -1);
+  return w.endsWith('\\') ? `${w.slice(0, -1)};` : w;
+}
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'rtk-k-unit-'));
+  bin = join(dir, 'bin');
+  rec = join(dir, 'rec');
+  home = join(dir, 'home');
+  mkdirSync(bin);
+  mkdirSync(home);
+  writeFileSync(join(bin, 'tmux'), FAKE_TMUX);
+  chmodSync(join(bin, 'tmux'), 0o755);
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('tmuxArg', () => {
+  it('escapes a trailing semicolon, which tmux would take as a command separator', () => {
+    expect(tmuxArg('a;')).toBe('a\\;');
+    expect(tmuxArg(';')).toBe('\\;');
+    expect(tmuxArg('a\\;')).toBe('a\\\\;');
+    expect(tmuxArg('a;b')).toBe('a;b');
+    expect(tmuxArg('plain')).toBe('plain');
+  });
+  it('round-trips through the way tmux reads it back', () => {
+    for (const w of [...HOSTILE, 'x;', 'x\\;', ';;', '\\']) expect(tmuxParsed(tmuxArg(w))).toBe(w);
+  });
+});
+
+describe('checkRunName', () => {
+  it('accepts hostile but storable names', () => {
+    for (const n of ['a;touch pwned', 'b$(touch pwned)', '-k', "d'e\"f", 'g h  i', 'ünïcødé 训练 🚀', '#{x}', 'x;'])
+      expect(checkRunName(n).ok).toBe(true);
+  });
+  it('refuses names tmux would store differently', () => {
+    for (const n of ['', 'a:b', 'a.b', 'a\\b', 'a\nb', 'a\tb', 'a\x1bb']) {
+      const r = checkRunName(n);
+      expect(r.ok).toBe(false);
+      if (!r.ok) expect(r.error.kind).toBe('usage');
+    }
+  });
+});
+
+const NAMES = ['a;touch pwned', 'b$(touch pwned)', 'c`touch pwned`', '-k', 'x;', "d'e\"f", 'g h  i', '#(touch pwned)'];
+
+describe('buildKillSession', () => {
+  for (const name of NAMES) {
+    it(`targets exactly ${JSON.stringify(name)}`, () => {
+      const r = runScript(buildKillSession({ tmuxSocket: null }, name));
+      // the fake has-session says "none": the script stops with its not-found status
+      expect(r.code).toBe(93);
+      expect(r.calls).toHaveLength(1);
+      expect(r.calls[0]!.slice(0, 2)).toEqual(['has-session', '-t']);
+      expect(tmuxParsed(r.calls[0]![2]!)).toBe(`=${name}`);
+      expect(existsSync(join(home, 'pwned'))).toBe(false);
+    });
+  }
+  it('honours the socket name', () => {
+    const r = runScript(buildKillSession({ tmuxSocket: 'my sock;' }, 's'));
+    expect(r.calls[0]!.slice(0, 3)).toEqual(['-L', 'my sock\\;', 'has-session']);
+  });
+});
+
+describe('buildCapturePane', () => {
+  it('reads the pane without attaching: capture-pane -p -e -J with an exact target', () => {
+    for (const name of NAMES) {
+      const r = runScript(buildCapturePane({ tmuxSocket: null }, name, 50));
+      expect(r.code).toBe(0);
+      expect(r.calls).toEqual([['capture-pane', '-p', '-e', '-J', '-S', '-50', '-t', `=${name}:`]]);
+    }
+    expect(existsSync(join(home, 'pwned'))).toBe(false);
+  });
+});
+
+describe('buildNewRun', () => {
+  it('creates the session and sets every option in one tmux invocation, with exact values', () => {
+    const name = 'a;b #(touch pwned) x;';
+    const cmd = ['python', 'train.py', '--lr', '1e-4'];
+    const r = runScript(buildNewRun({ tmuxSocket: 'sk' }, { name, cmd, log: 'logs/x;', checkpoints: '~/ck dir' }));
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.calls).toHaveLength(2);
+    expect(r.calls[0]).toEqual(['-L', 'sk', 'has-session', '-t', `=${name}`.slice(0, -1) + '\\;']);
+    const argv = r.calls[1]!;
+    // split on tmux's separators the way tmux does
+    const cmds: string[][] = [[]];
+    for (const w of argv) {
+      if (w === ';') cmds.push([]);
+      else cmds[cmds.length - 1]!.push(tmuxParsed(w));
+    }
+    const [create, ...sets] = cmds;
+    expect(create!.slice(0, 6)).toEqual(['-L', 'sk', 'new-session', '-d', '-s', 'a;b ##(touch pwned) x;']);
+    expect(create!.slice(6, 9)).toEqual(['sh', '-c', runWrapper(cmd)]);
+    expect(create!.slice(9)).toEqual(['rtk-run', join(home, 'logs/x;'), home]);
+    const target = `=${name}:`;
+    expect(sets).toEqual([
+      ['set-option', '-w', '-t', target, 'remain-on-exit', 'on'],
+      ['set-option', '-t', target, '@rtk_log', join(home, 'logs/x;')],
+      ['set-option', '-t', target, '@rtk_cwd', home],
+      ['set-option', '-t', target, '@rtk_cmd', 'python train.py --lr 1e-4'],
+      ['set-option', '-t', target, '@rtk_checkpoints', join(home, 'ck dir')],
+    ]);
+    expect(r.stdout).toBe(`${join(home, 'logs/x;')}\n${home}\n${join(home, 'ck dir')}\n`);
+    expect(existsSync(join(home, 'logs'))).toBe(true);
+    expect(existsSync(join(home, 'pwned'))).toBe(false);
+  });
+
+  it('defaults the log to ~/rtk-runs/NAME.log and the directory to the login directory', () => {
+    const r = runScript(buildNewRun({ tmuxSocket: null }, { name: 'run1', cmd: ['true'] }));
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(`${join(home, 'rtk-runs', 'run1.log')}\n${home}\n\n`);
+    expect(r.calls[1]).not.toContain('@rtk_checkpoints');
+  });
+
+  it('stops with its own statuses for a missing directory and an unwritable log', () => {
+    expect(runScript(buildNewRun({}, { name: 'r', cmd: ['true'], cwd: '/nonexistent/dir' })).code).toBe(91);
+    expect(runScript(buildNewRun({}, { name: 'r', cmd: ['true'], log: '/proc/nope/x.log' })).code).toBe(92);
+  });
+});
+
+describe('runWrapper', () => {
+  function wrap(cmd: string[], extraEnv: Record<string, string> = {}) {
+    const log = join(dir, 'w.log');
+    rmSync(log, { force: true });
+    rmSync(rec, { recursive: true, force: true });
+    mkdirSync(rec);
+    const p = spawnSync('sh', ['-c', runWrapper(cmd), 'rtk-run', log, home], {
+      cwd: '/',
+      env: { PATH: `${bin}:/usr/bin:/bin`, HOME: home, REC: rec, TMUX_PANE: '%7', ...extraEnv },
+    });
+    const calls = readdirSync(rec).map((n) => readFileSync(join(rec, n), 'utf8').split('\0').slice(0, -1));
+    return { code: p.status, out: p.stdout.toString(), log: readFileSync(log, 'utf8'), calls };
+  }
+
+  it('passes every hostile word to the command exactly, and runs none of them', () => {
+    const r = wrap(['printf', '%s\\0', ...HOSTILE]);
+    expect(r.code).toBe(0);
+    expect(r.log.split('\0').slice(0, -1)).toEqual(HOSTILE);
+    expect(r.out).toBe(r.log);
+    expect(existsSync(join(home, 'pwned'))).toBe(false);
+    expect(r.calls).toEqual([['set-option', '-t', '%7', '@rtk_exit', '0']]);
+  });
+
+  it('runs in the given directory, logs stdout and stderr, and records a failing status', () => {
+    const r = wrap(['sh', '-c', 'pwd; echo to-err >&2; exit 3']);
+    expect(r.code).toBe(3);
+    expect(r.log).toBe(`${home}\nto-err\n`);
+    expect(r.calls).toEqual([['set-option', '-t', '%7', '@rtk_exit', '3']]);
+  });
+
+  it('records 127 for a command that does not exist, with the error in the log', () => {
+    const r = wrap(['-no-such-command']);
+    expect(r.code).toBe(127);
+    expect(r.log).toMatch(/-no-such-command/);
+    expect(r.calls).toEqual([['set-option', '-t', '%7', '@rtk_exit', '127']]);
+  });
+
+  it('is valid sh for dash as well', () => {
+    expect(() => execFileSync('sh', ['-n', '-c', runWrapper(HOSTILE)])).not.toThrow();
+  });
+});
