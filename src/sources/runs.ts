@@ -1,0 +1,200 @@
+// One poll of a host's runs: ONE exec, one round trip. The remote sh script lists every tmux pane with
+// the @rtk_* options, then per session prints the tail of its log (with inode/size/mtime) or, when it has
+// no readable log, the last lines of its pane. Sections are delimited by a fresh random nonce, so nothing
+// a log or a session name contains can be mistaken for a delimiter.
+import { randomBytes } from 'node:crypto';
+import type { Config, RunMeta } from '../config/schema.js';
+import { err, ok, type HostSpec, type Result, type Run } from '../domain/types.js';
+import { analyzeLog } from '../parse/progress.js';
+import { decideState, detectAlerts } from '../parse/health.js';
+import { TMUX_PANE_FORMAT, isNoServerMessage, parseTmuxPanes, type TmuxSessionRow } from '../parse/tmux.js';
+import type { Host } from '../remote/host.js';
+import { shq } from '../remote/quote.js';
+
+export interface RunsSnapshot {
+  runs: Run[];
+  /** Every pane's pid, for mapping GPU processes to runs. */
+  panes: { runId: string; panePid: number }[];
+  /** The tail of each run's log (or pane), for the UI and the parsers. */
+  logTails: Record<string, string>;
+}
+
+/** Bytes of each log read per poll: enough for progress, metrics and the last traceback. */
+export const TAIL_BYTES = 16 * 1024;
+/** Lines of pane history captured for a run without a log file. */
+export const PANE_LINES = 200;
+
+/** `tmux` with the UTF-8 flag (else tmux prints non-ASCII as `_`) and the host's socket. */
+export function tmuxCommand(spec: HostSpec): string {
+  return spec.tmuxSocket ? `tmux -u -L ${shq(spec.tmuxSocket)}` : 'tmux -u';
+}
+
+/** The config's metadata for SESSION on this host (`HOST:SESSION` entries first, then bare `SESSION`). */
+export function configMeta(cfg: Pick<Config, 'runs'>, host: string, session: string): RunMeta | undefined {
+  return (
+    cfg.runs.find((r) => r.run === `${host}:${session}`) ??
+    cfg.runs.find((r) => !r.run.includes(':') && r.run === session)
+  );
+}
+
+/** A path for the remote sh: `~/x` becomes "$HOME"/'x', the rest is one quoted word. */
+export function remotePath(path: string): string {
+  if (path === '~') return '"$HOME"';
+  if (path.startsWith('~/')) return `"$HOME"/${shq(path.slice(2))}`;
+  return shq(path);
+}
+
+/** Expand a leading ~/ with the remote HOME, for display. */
+export function expandHome(path: string | null, home: string | null): string | null {
+  if (path === null || home === null || home === '') return path;
+  if (path === '~') return home;
+  return path.startsWith('~/') ? `${home.replace(/\/$/, '')}/${path.slice(2)}` : path;
+}
+
+export function buildPollScript(spec: HostSpec, cfg: Pick<Config, 'runs'>, nonce: string): string {
+  const N = shq(nonce);
+  const metas = cfg.runs.filter((r) => r.log !== undefined && (r.run.startsWith(`${spec.name}:`) || !r.run.includes(':')));
+  // host-qualified entries come first so that they win over a bare SESSION entry in `case`
+  metas.sort((a, b) => Number(!a.run.includes(':')) - Number(!b.run.includes(':')));
+  const cases = metas.map((r) => {
+    const session = r.run.includes(':') ? r.run.slice(r.run.indexOf(':') + 1) : r.run;
+    return `      ${shq(session)}) log=${remotePath(r.log!)} ;;`;
+  });
+  const t = tmuxCommand(spec);
+  return [
+    `N=${N}`,
+    `printf '@@%s now %s %s\\n' "$N" "$(date +%s)" "$HOME"`,
+    `${t} list-panes -a -F ${shq(TMUX_PANE_FORMAT)} 2>&1`,
+    `rc=$?`,
+    `printf '\\n@@%s tmux %s\\n' "$N" "$rc"`,
+    `[ "$rc" = 0 ] || exit 0`,
+    `${t} list-sessions -F ${shq('#{session_id}\t#{session_name}\t#{@rtk_log}')} 2>/dev/null |`,
+    `while IFS='\t' read -r id name log; do`,
+    `  case "$id" in '$'*) ;; *) continue ;; esac`,
+    ...(cases.length ? [`  if [ -z "$log" ]; then`, `    case "$name" in`, ...cases, `    esac`, `  fi`] : []),
+    `  case "$log" in '~/'*) log="$HOME/\${log#??}" ;; esac`,
+    `  if [ -n "$log" ] && [ -f "$log" ] && [ -r "$log" ]; then`,
+    `    printf '@@%s log %s ' "$N" "$id"`,
+    `    stat -L -c '%i %s %Y' -- "$log" 2>/dev/null || stat -L -f '%i %z %m' -- "$log" 2>/dev/null || echo '- - -'`,
+    `    tail -c ${TAIL_BYTES} -- "$log" 2>/dev/null`,
+    `  else`,
+    `    printf '@@%s pane %s\\n' "$N" "$id"`,
+    `    ${t} capture-pane -p -J -S -${PANE_LINES} -t "$id" 2>/dev/null`,
+    `  fi`,
+    `  printf '\\n@@%s end\\n' "$N"`,
+    `done`,
+    `exit 0`,
+  ].join('\n');
+}
+
+export interface PollSections {
+  remoteNow: number | null;
+  remoteHome: string | null;
+  tmuxRc: number | null;
+  tmuxOut: Buffer;
+  /** By tmux session id: the log tail with its stat, or the pane capture. */
+  tails: Map<string, { kind: 'log' | 'pane'; inode: number | null; size: number | null; mtime: number | null; text: string }>;
+}
+
+const decoder = new TextDecoder('utf-8', { fatal: false });
+
+/** Split the script's output into its sections. Pure; never throws. */
+export function splitPollOutput(out: Buffer, nonce: string): PollSections {
+  const res: PollSections = { remoteNow: null, remoteHome: null, tmuxRc: null, tmuxOut: Buffer.alloc(0), tails: new Map() };
+  const mark = Buffer.from(`@@${nonce} `, 'latin1');
+  // every marker sits at a line start; the newline before it (printed by the script) is not content
+  const starts: number[] = [];
+  for (let i = out.indexOf(mark); i >= 0; i = out.indexOf(mark, i + 1)) if (i === 0 || out[i - 1] === 0x0a) starts.push(i);
+  const num = (s: string | undefined) => (s !== undefined && /^\d+$/.test(s) ? Number(s) : null);
+  for (let k = 0; k < starts.length; k++) {
+    const at = starts[k]!;
+    const nl = out.indexOf(0x0a, at);
+    const headEnd = nl < 0 ? out.length : nl;
+    const head = out.toString('utf8', at + mark.length, headEnd);
+    const next = k + 1 < starts.length ? starts[k + 1]! : out.length;
+    const bodyStart = Math.min(headEnd + 1, next);
+    const body = out.subarray(bodyStart, Math.max(bodyStart, next - 1));
+    const [word, ...rest] = head.split(' ');
+    if (word === 'now') {
+      res.remoteNow = num(rest[0]);
+      res.remoteHome = rest.slice(1).join(' ') || null;
+      res.tmuxOut = body;
+    } else if (word === 'tmux') {
+      res.tmuxRc = num(rest[0]);
+    } else if (word === 'log' || word === 'pane') {
+      const id = rest[0] ?? '';
+      if (word === 'log') {
+        // the stat line and the tail share the header line: "log $3 INODE SIZE MTIME" then the bytes
+        const [inode, size, mtime] = rest.slice(1, 4);
+        res.tails.set(id, { kind: 'log', inode: num(inode), size: num(size), mtime: num(mtime), text: decoder.decode(body) });
+      } else {
+        res.tails.set(id, { kind: 'pane', inode: null, size: null, mtime: null, text: decoder.decode(body).replace(/\n+$/, '') });
+      }
+    }
+  }
+  return res;
+}
+
+/** Build the snapshot from the script's output. */
+export function parsePollOutput(out: Buffer, spec: HostSpec, cfg: Pick<Config, 'runs' | 'stallAfterMs'>, nonce: string, now: number): Result<RunsSnapshot> {
+  const s = splitPollOutput(out, nonce);
+  if (s.tmuxRc === null) return err('parse', `the runs poll on ${spec.name} returned no tmux section (the remote shell cut it short)`);
+  if (s.tmuxRc !== 0) {
+    const text = s.tmuxOut.toString('utf8').trim();
+    if (isNoServerMessage(text)) return ok({ runs: [], panes: [], logTails: {} });
+    if (s.tmuxRc === 127 || /not found/.test(text)) return err('exit', `tmux is not installed on ${spec.name}`, { code: s.tmuxRc });
+    return err('exit', `tmux failed on ${spec.name}: ${text.split('\n')[0] || `exit status ${s.tmuxRc}`}`, { code: s.tmuxRc });
+  }
+  const nowSec = s.remoteNow ?? Math.floor(now / 1000);
+  const snap: RunsSnapshot = { runs: [], panes: [], logTails: {} };
+  for (const row of parseTmuxPanes(s.tmuxOut)) {
+    const run = buildRun(row, spec, cfg, s, nowSec);
+    snap.runs.push(run);
+    for (const pid of row.panePids) snap.panes.push({ runId: run.id, panePid: pid });
+    const tail = s.tails.get(row.id);
+    if (tail) snap.logTails[run.id] = tail.text;
+  }
+  snap.runs.sort((a, b) => a.session.localeCompare(b.session));
+  return ok(snap);
+}
+
+function buildRun(row: TmuxSessionRow, spec: HostSpec, cfg: Pick<Config, 'runs' | 'stallAfterMs'>, s: PollSections, nowSec: number): Run {
+  const meta = configMeta(cfg, spec.name, row.name);
+  const tail = s.tails.get(row.id);
+  const text = tail?.text ?? '';
+  const lastAt = tail?.kind === 'log' && tail.mtime !== null ? tail.mtime : row.activityAt;
+  const ago = lastAt !== null ? Math.max(0, nowSec - lastAt) : null;
+  const alive = !row.paneDead;
+  const exitStatus = row.options.exit ?? (row.paneDead ? row.paneDeadStatus : null);
+  const { progress, metrics } = analyzeLog(text);
+  const decision = decideState({
+    alive,
+    exitStatus,
+    alerts: detectAlerts(text),
+    lastOutputSecondsAgo: ago,
+    stallAfterSeconds: cfg.stallAfterMs / 1000,
+  });
+  return {
+    id: `${spec.name}:${row.name}`,
+    host: spec.name,
+    session: row.name,
+    state: decision.state,
+    reason: decision.reason,
+    alerts: decision.alerts,
+    progress,
+    metrics,
+    log: expandHome(row.options.log ?? meta?.log ?? null, s.remoteHome),
+    checkpoints: expandHome(row.options.checkpoints ?? meta?.checkpoints ?? null, s.remoteHome),
+    lastOutputSecondsAgo: ago,
+    attachedClients: row.attachedClients,
+    createdAt: row.createdAt !== null ? new Date(row.createdAt * 1000).toISOString().replace(/\.000Z$/, 'Z') : null,
+  };
+}
+
+/** Poll a host's runs: one exec. */
+export async function pollRuns(host: Host, spec: HostSpec, cfg: Config, now: number = Date.now()): Promise<Result<RunsSnapshot>> {
+  const nonce = randomBytes(8).toString('hex');
+  const res = await host.exec(buildPollScript(spec, cfg, nonce), { timeoutMs: 20_000, maxBytes: 16 * 1024 * 1024 });
+  if (!res.ok) return res;
+  return parsePollOutput(res.value.stdout, spec, cfg, nonce, now);
+}

@@ -1,0 +1,150 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { defaultConfig } from '../../../src/config/load.js';
+import { ok } from '../../../src/domain/types.js';
+import type { Host } from '../../../src/remote/host.js';
+import { buildPollScript, configMeta, parsePollOutput, pollRuns, splitPollOutput } from '../../../src/sources/runs.js';
+import { localTestHost } from '../../helpers/c-local-host.js';
+
+const spec = { name: 'h', local: false, ssh: 'h' };
+const N = 'n0nce';
+const rec = (id: string, name: string, opts: string[] = ['', '', '', '', ''], dead = '0', status = '') => {
+  const text = [name, '/w', 'python', ...opts];
+  return `RTKP ${id} 0 0 42 ${dead} ${status} 1700000000 0 1700000050 1700000090 1${text.map((s) => ` ${Buffer.byteLength(s)}:${s}`).join('')}\n`;
+};
+const output = (panes: string, sections: string[] = [], rc = 0, now = 1700000100) =>
+  Buffer.from(`motd noise\n@@${N} now ${now} /home/u\n${panes}\n@@${N} tmux ${rc}\n${sections.join('')}`);
+
+/** A Host that answers exactly one exec and fails the test on anything else. */
+function strictHost(answer: Buffer, check: (cmd: string) => void): Host {
+  let calls = 0;
+  return {
+    name: 'h',
+    local: false,
+    async exec(cmd) {
+      calls++;
+      if (calls > 1) throw new Error(`unexpected second exec: ${cmd}`);
+      check(cmd);
+      return ok({ code: 0, stdout: answer, stderr: Buffer.alloc(0) });
+    },
+    async stream(cmd) {
+      throw new Error(`unexpected stream: ${cmd}`);
+    },
+    state: () => ({ name: 'h', phase: 'connected', status: 'connected', error: null, latencyMs: 1, lastOkAt: 0 }),
+    onState: () => () => undefined,
+    connect: async () => ok(undefined),
+    close: async () => undefined,
+  };
+}
+
+describe('parsePollOutput', () => {
+  const cfg = { ...defaultConfig(null), runs: [{ run: 'h:b', log: '~/b.log', checkpoints: '~/ck' }] };
+
+  it('builds runs from panes, log tails and pane captures', () => {
+    const out = output(rec('$1', 'a', ['/l/a.log', '', 'python a.py', '', '']) + rec('$2', 'b', ['', '', '', '', '1'], '1', '1'), [
+      `@@${N} log $1 77 1000 1700000070 \nepoch 1:  50%|#####     | 50/100 [00:10<00:10, 5.0it/s]\n{'loss': 0.25, 'learning_rate': 0.001}\n\n@@${N} end\n`,
+      `@@${N} pane $2\nTraceback (most recent call last):\nRuntimeError: CUDA out of memory.\n\n\n\n@@${N} end\n`,
+    ]);
+    const r = parsePollOutput(out, spec, cfg, N, 0);
+    if (!r.ok) throw new Error(r.error.message);
+    const [a, b] = r.value.runs;
+    expect(a).toMatchObject({
+      id: 'h:a', host: 'h', session: 'a', state: 'running', log: '/l/a.log', checkpoints: null,
+      lastOutputSecondsAgo: 30, attachedClients: 0, createdAt: '2023-11-14T22:13:20Z',
+    });
+    expect(a!.progress).toMatchObject({ step: 50, total: 100 });
+    expect(a!.metrics).toMatchObject({ loss: 0.25 });
+    expect(b).toMatchObject({ id: 'h:b', state: 'failed', reason: 'oom', log: '/home/u/b.log', checkpoints: '/home/u/ck', lastOutputSecondsAgo: 10 });
+    expect(r.value.logTails['h:b']).toBe('Traceback (most recent call last):\nRuntimeError: CUDA out of memory.');
+    expect(r.value.logTails['h:a']).toMatch(/'loss': 0.25, 'learning_rate': 0.001}\n$/);
+    expect(r.value.panes).toEqual([{ runId: 'h:a', panePid: 42 }, { runId: 'h:b', panePid: 42 }]);
+  });
+
+  it('marks a run stalled after stallAfter without log output', () => {
+    const out = output(rec('$1', 'a', ['/l', '', '', '', '']), [`@@${N} log $1 1 5 1700000000 \nx\n\n@@${N} end\n`], 0, 1700000000 + 601);
+    const r = parsePollOutput(out, spec, defaultConfig(null), N, 0);
+    expect(r.ok && r.value.runs[0]).toMatchObject({ state: 'stalled', reason: 'stalled', lastOutputSecondsAgo: 601 });
+  });
+
+  it('treats "no server running" as no runs, and names a missing tmux', () => {
+    const none = parsePollOutput(output('no server running on /tmp/tmux-0/default', [], 1), spec, cfg, N, 0);
+    expect(none).toEqual({ ok: true, value: { runs: [], panes: [], logTails: {} } });
+    const missing = parsePollOutput(output('sh: 1: tmux: not found', [], 127), spec, cfg, N, 0);
+    expect(missing).toMatchObject({ ok: false, error: { kind: 'exit', message: 'tmux is not installed on h' } });
+    const cut = parsePollOutput(Buffer.from('garbage'), spec, cfg, N, 0);
+    expect(cut).toMatchObject({ ok: false, error: { kind: 'parse' } });
+  });
+
+  it('ignores markers with another nonce and markers inside lines', () => {
+    const s = splitPollOutput(
+      Buffer.from(`@@${N} now 5 /h\n@@${N} tmux 0\n@@${N} log $1 1 2 3 \nx @@${N} end\n@@other end\nz\n@@${N} end\n`),
+      N,
+    );
+    expect(s.tails.get('$1')?.text).toBe(`x @@${N} end\n@@other end\nz`);
+  });
+});
+
+describe('buildPollScript', () => {
+  it('quotes config session names and paths, and honours tmuxSocket', () => {
+    const cfg = { runs: [{ run: "h:a'b;$(touch x)", log: "~/it's here.log" }, { run: 'other:z', log: '/nope' }, { run: 'bare', log: '/b' }] };
+    const s = buildPollScript({ ...spec, tmuxSocket: 'my sock' }, cfg, N);
+    expect(s).toContain(`'a'\\''b;$(touch x)') log="$HOME"/'it'\\''s here.log' ;;`);
+    expect(s).toContain("bare) log=/b ;;");
+    expect(s).not.toContain('/nope');
+    expect(s).toContain("tmux -u -L 'my sock' list-panes");
+    expect(configMeta(cfg, 'h', 'bare')).toEqual({ run: 'bare', log: '/b' });
+  });
+
+  it('pollRuns makes exactly one exec', async () => {
+    let nonce = '';
+    const host = strictHost(Buffer.alloc(0), (cmd) => {
+      nonce = /^N=(\w+)/.exec(cmd)![1]!;
+    });
+    // the answer does not carry this poll's nonce: a parse error, not a crash
+    const r = await pollRuns(host, spec, defaultConfig(null));
+    expect(nonce).toMatch(/^[0-9a-f]{16}$/);
+    expect(r).toMatchObject({ ok: false, error: { kind: 'parse' } });
+  });
+});
+
+// The script against this machine's real tmux: hostile names are listed and never executed.
+describe.skipIf(!existsSync('/usr/bin/tmux'))('pollRuns against a real tmux', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'rtk-runs-'));
+  const env = { ...process.env, TMUX_TMPDIR: dir, TMUX: '', HOME: dir };
+  const tmux = (...args: string[]) => execFileSync('tmux', ['-u', ...args], { env, cwd: dir });
+  const names = ['a;touch pwned', 'b$(touch pwned)', `d'e"f`, 'g h  i', '-k', 'l|touch pwned'];
+  beforeAll(() => {
+    writeFileSync(join(dir, 'train.log'), 'step 5/10 loss=1.5\n');
+    for (const n of names) tmux('new-session', '-d', '-s', n, '-x', '80', '-y', '10', 'echo started; sleep 600');
+    tmux('set-option', '-t', '=g h  i:', '@rtk_log', '~/train.log');
+  });
+  afterAll(() => {
+    try {
+      tmux('kill-server');
+    } catch {
+      /* gone */
+    }
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('lists every session exactly, with its log', async () => {
+    const host = localTestHost('box', env);
+    const cfg = { ...defaultConfig(null), runs: [{ run: '-k', log: 'train.log' }] };
+    const r = await pollRuns(host, { name: 'box', local: true }, cfg);
+    if (!r.ok) throw new Error(r.error.message);
+    expect(host.execs).toHaveLength(1);
+    expect(r.value.runs.map((x) => x.session).sort()).toEqual([...names].sort());
+    const g = r.value.runs.find((x) => x.session === 'g h  i')!;
+    expect(g).toMatchObject({ id: 'box:g h  i', log: `${dir}/train.log`, metrics: { loss: 1.5 }, progress: { step: 5, total: 10 } });
+    expect(r.value.runs.find((x) => x.session === '-k')!.log).toBe('train.log');
+    expect(existsSync(join(dir, 'pwned'))).toBe(false);
+  });
+
+  it('reports no runs when no server is running', async () => {
+    const host = localTestHost('box', { ...env, TMUX_TMPDIR: join(dir, 'nothing-here') });
+    expect(await pollRuns(host, { name: 'box', local: true }, defaultConfig(null))).toEqual({ ok: true, value: { runs: [], panes: [], logTails: {} } });
+  });
+});
