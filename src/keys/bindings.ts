@@ -1,0 +1,107 @@
+// The default key map of DESIGN section 5, as data. The resolver, the footer hints and the `?` help
+// overlay are all generated from this one table, so they cannot drift apart.
+
+/** Pane scopes are active when their pane has the focus; `global` backs every pane scope. */
+export type PaneScope = 'runs' | 'log' | 'gpus' | 'checkpoints';
+/** Modal scopes take every key while open (Ctrl-C, hard-wired to app.quit, still applies). */
+export type ModalScope = 'help' | 'input' | 'confirm' | 'confirm-typed';
+export type Scope = 'global' | PaneScope | ModalScope | 'attached';
+
+/** Ctrl-C always quits, in every scope; it is not configurable (the terminal's own convention). */
+export const QUIT_KEY = 'ctrl+c';
+
+export const PANE_SCOPES: readonly PaneScope[] = ['runs', 'log', 'gpus', 'checkpoints'];
+export const SCOPES: readonly Scope[] = [
+  'global',
+  'runs',
+  'log',
+  'gpus',
+  'checkpoints',
+  'help',
+  'input',
+  'confirm',
+  'confirm-typed',
+  'attached',
+];
+
+export interface Binding {
+  command: string;
+  scope: Scope;
+  /** Normalised key names (see normalizeKey): 'q', 'K', 'tab', 'shift+tab', 'ctrl+u', 'pageup'. */
+  keys: string[];
+  description: string;
+  /** Shown in the status bar's hints (the help overlay shows everything). */
+  footer: boolean;
+  /** Changes something on a host: refused in --readonly. */
+  dangerous?: boolean;
+}
+
+const b = (
+  scope: Scope,
+  command: string,
+  keys: string[],
+  description: string,
+  footer = false,
+  dangerous = false,
+): Binding => (dangerous ? { scope, command, keys, description, footer, dangerous } : { scope, command, keys, description, footer });
+
+export const DEFAULT_BINDINGS: readonly Binding[] = [
+  b('global', 'app.help', ['?'], 'help', true),
+  b('global', 'app.quit', ['q'], 'quit', true),
+  b('global', 'pane.next', ['tab'], 'next pane'),
+  b('global', 'pane.prev', ['shift+tab'], 'previous pane'),
+  b('global', 'pane.runs', ['1'], 'focus runs'),
+  b('global', 'pane.log', ['2'], 'focus log'),
+  b('global', 'pane.gpus', ['3'], 'focus GPUs'),
+  b('global', 'pane.checkpoints', ['4'], 'focus checkpoints'),
+  b('global', 'pane.zoom', ['z'], 'zoom', true),
+  b('global', 'app.refresh', ['r'], 'refresh now'),
+
+  b('runs', 'runs.down', ['j', 'down'], 'next run'),
+  b('runs', 'runs.up', ['k', 'up'], 'previous run'),
+  b('runs', 'runs.first', ['g', 'home'], 'first run'),
+  b('runs', 'runs.last', ['G', 'end'], 'last run'),
+  b('runs', 'run.showLog', ['enter'], 'show its log'),
+  b('runs', 'run.attach', ['a'], 'attach', true, true),
+  b('runs', 'run.peek', ['p'], 'peek (live pane)'),
+  b('runs', 'run.kill', ['K'], 'kill (confirm)', true, true),
+  b('runs', 'run.new', ['n'], 'new run', false, true),
+  b('runs', 'runs.filter', ['/'], 'filter', true),
+
+  b('log', 'log.down', ['j', 'down'], 'line down'),
+  b('log', 'log.up', ['k', 'up'], 'line up'),
+  b('log', 'log.pageUp', ['pageup', 'ctrl+u'], 'page up'),
+  b('log', 'log.pageDown', ['pagedown', 'ctrl+d'], 'page down'),
+  b('log', 'log.top', ['g', 'home'], 'top'),
+  b('log', 'log.bottom', ['G', 'end'], 'bottom'),
+  b('log', 'log.follow', ['f'], 'follow', true),
+  b('log', 'log.search', ['/'], 'search', true),
+  b('log', 'log.next', ['n'], 'next match'),
+  b('log', 'log.prev', ['N'], 'previous match'),
+  b('log', 'log.wrap', ['w'], 'wrap'),
+
+  b('gpus', 'gpus.down', ['j', 'down'], 'next GPU'),
+  b('gpus', 'gpus.up', ['k', 'up'], 'previous GPU'),
+
+  b('checkpoints', 'ckpt.down', ['j', 'down'], 'next checkpoint'),
+  b('checkpoints', 'ckpt.up', ['k', 'up'], 'previous checkpoint'),
+  b('checkpoints', 'ckpt.pull', ['D'], 'download (pull)', true),
+
+  b('help', 'help.close', ['esc', '?', 'q', 'enter'], 'close help', true),
+
+  b('input', 'input.submit', ['enter'], 'apply', true),
+  b('input', 'input.cancel', ['esc'], 'cancel', true),
+  b('input', 'input.backspace', ['backspace'], 'delete a character'),
+
+  b('confirm', 'confirm.yes', ['y', 'Y'], 'confirm', true),
+  b('confirm', 'confirm.no', ['n', 'N', 'esc', 'q'], 'cancel', true),
+
+  b('confirm-typed', 'confirm.submit', ['enter'], 'confirm when the name matches', true),
+  b('confirm-typed', 'confirm.no', ['esc'], 'cancel', true),
+  b('confirm-typed', 'input.backspace', ['backspace'], 'delete a character'),
+
+  b('attached', 'attach.detach', ['ctrl+\\'], 'detach back to the monitor', true),
+];
+
+/** Commands that take free text: unbound printable keys in these scopes become `input.char`. */
+export const TEXT_SCOPES: ReadonlySet<Scope> = new Set<Scope>(['input', 'confirm-typed']);

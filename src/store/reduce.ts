@@ -1,0 +1,351 @@
+// The pure reducer: (state, event, context) -> state + effects. Log buffers are read, never written
+// here (the store ingests chunks before reducing, see create-store.ts).
+import type { Run } from '../domain/types.js';
+import type { Scope } from '../keys/bindings.js';
+import type { LogBuffer } from './log-buffer.js';
+import { paneRect } from './layout.js';
+import {
+  findRun,
+  gpuHostOf,
+  logBottomSeq,
+  matcher,
+  selectedRun,
+  sortedCheckpoints,
+  checkpointsOf,
+  visibleRuns,
+} from './selectors.js';
+import { PANES, type Effect, type PaneId, type State, type StoreEvent } from './state.js';
+
+export interface ReduceContext {
+  now: number;
+  log: (runId: string) => LogBuffer | undefined;
+  typeNameAfterMs: number;
+  gpuHistory: number;
+}
+
+export interface Reduced {
+  state: State;
+  effects: Effect[];
+}
+
+const MESSAGE_MS = 6000;
+
+/** The key scopes in force, highest priority first. */
+export function activeScopes(s: State): Scope[] {
+  if (s.confirm !== null) return [s.confirm.typedRequired ? 'confirm-typed' : 'confirm'];
+  if (s.input !== null) return ['input'];
+  if (s.help) return ['help'];
+  return [s.focus, 'global'];
+}
+
+export function reduce(state: State, ev: StoreEvent, ctx: ReduceContext): Reduced {
+  const effects: Effect[] = [];
+  let s: State = state.now === ctx.now ? state : { ...state, now: ctx.now };
+  switch (ev.type) {
+    case 'hosts': {
+      const order = [...s.hostOrder];
+      for (const n of ev.names) if (!order.includes(n)) order.push(n);
+      s = { ...s, hostOrder: order };
+      break;
+    }
+    case 'host':
+      s = { ...s, hosts: { ...s.hosts, [ev.state.name]: ev.state } };
+      break;
+    case 'runs': {
+      s = { ...s, runsByHost: { ...s.runsByHost, [ev.host]: ev.runs }, runsAt: { ...s.runsAt, [ev.host]: ctx.now } };
+      if (!s.hostOrder.includes(ev.host)) s = { ...s, hostOrder: [...s.hostOrder, ev.host] };
+      s = fixSelection(state, s, effects);
+      break;
+    }
+    case 'gpus': {
+      const r = ev.report;
+      const hist = { ...s.gpuHistory };
+      for (const g of r.gpus) {
+        if (g.utilizationPercent === null) continue;
+        const k = `${r.name}#${g.index}`;
+        const prev = hist[k] ?? [];
+        const next = prev.length >= ctx.gpuHistory ? prev.slice(prev.length - ctx.gpuHistory + 1) : [...prev];
+        next.push(g.utilizationPercent);
+        hist[k] = next;
+      }
+      s = { ...s, gpus: { ...s.gpus, [r.name]: r }, gpusAt: { ...s.gpusAt, [r.name]: ctx.now }, gpuHistory: hist };
+      break;
+    }
+    case 'checkpoints':
+      s = { ...s, checkpoints: { ...s.checkpoints, [ev.listing.run]: ev.listing } };
+      break;
+    case 'log':
+    case 'log.text':
+    case 'log.reset':
+      if (ev.runId === s.selectedRunId) s = { ...s, logVersion: s.logVersion + 1 };
+      break;
+    case 'tick':
+      if (s.message !== null && ctx.now - s.message.at > MESSAGE_MS) s = { ...s, message: null };
+      break;
+    case 'resize':
+      if (ev.cols !== s.size.cols || ev.rows !== s.size.rows) s = { ...s, size: { cols: ev.cols, rows: ev.rows } };
+      break;
+    case 'message':
+      s = { ...s, message: { text: ev.text, level: ev.level ?? 'info', at: ctx.now } };
+      break;
+    case 'command':
+      s = command(s, ev.id, ev.text, ctx, effects);
+      break;
+  }
+  return { state: s, effects };
+}
+
+/** Keeps the selection by run id; a run that vanished hands it to its neighbour. */
+function fixSelection(before: State, s: State, effects: Effect[]): State {
+  const list = visibleRuns(s);
+  let id = s.selectedRunId;
+  if (id === null || !list.some((r) => r.id === id)) {
+    if (list.length === 0) id = null;
+    else if (id === null) id = (list[0] as Run).id;
+    else {
+      const old = visibleRuns(before).findIndex((r) => r.id === id);
+      id = (list[Math.min(Math.max(0, old), list.length - 1)] as Run).id;
+    }
+  }
+  return select(s, id, effects);
+}
+
+function select(s: State, id: string | null, effects: Effect[]): State {
+  if (id === s.selectedRunId) return s;
+  const run = findRun(s, id);
+  effects.push({ type: 'log.select', runId: id, host: run?.host ?? null, session: run?.session ?? null, log: run?.log ?? null });
+  return {
+    ...s,
+    selectedRunId: id,
+    selectedCkpt: null,
+    selectedGpu: 0,
+    logVersion: s.logVersion + 1,
+    logView: { ...s.logView, follow: true, anchorSeq: -1, pausedAtSeq: -1, matchSeq: null },
+  };
+}
+
+function say(s: State, text: string, ctx: ReduceContext, level: 'info' | 'warn' | 'error' = 'info'): State {
+  return { ...s, message: { text, level, at: ctx.now } };
+}
+
+function command(s: State, id: string, text: string | undefined, ctx: ReduceContext, effects: Effect[]): State {
+  const run = selectedRun(s);
+  switch (id) {
+    case 'app.quit':
+      effects.push({ type: 'app.quit' });
+      return { ...s, quitting: true };
+    case 'app.help':
+      return { ...s, help: !s.help };
+    case 'help.close':
+      return { ...s, help: false };
+    case 'app.refresh':
+      effects.push({ type: 'app.refresh' });
+      return say(s, 'refreshing…', ctx);
+    case 'pane.next':
+    case 'pane.prev': {
+      const i = PANES.indexOf(s.focus);
+      const d = id === 'pane.next' ? 1 : PANES.length - 1;
+      return { ...s, focus: PANES[(i + d) % PANES.length] as PaneId };
+    }
+    case 'pane.runs':
+    case 'pane.log':
+    case 'pane.gpus':
+    case 'pane.checkpoints':
+      return { ...s, focus: id.slice(5) as PaneId };
+    case 'pane.zoom':
+      return { ...s, zoom: !s.zoom };
+
+    case 'runs.down':
+    case 'runs.up':
+    case 'runs.first':
+    case 'runs.last': {
+      const list = visibleRuns(s);
+      if (list.length === 0) return s;
+      const i = list.findIndex((r) => r.id === s.selectedRunId);
+      const j =
+        id === 'runs.first' ? 0 : id === 'runs.last' ? list.length - 1 : id === 'runs.down' ? Math.min(list.length - 1, i + 1) : Math.max(0, i - 1);
+      return select(s, (list[j] as Run).id, effects);
+    }
+    case 'run.showLog':
+      return run === null ? s : { ...s, focus: 'log' };
+    case 'run.attach':
+    case 'run.peek':
+    case 'run.kill': {
+      if (run === null) return say(s, 'no run selected', ctx, 'warn');
+      const verb = id.slice(4);
+      if (s.readonly && id !== 'run.peek') return say(s, `read-only mode: ${verb} is disabled`, ctx, 'warn');
+      if (id === 'run.kill') {
+        const created = run.createdAt === null ? NaN : Date.parse(run.createdAt);
+        const alive = run.state === 'running' || run.state === 'stalled';
+        const typedRequired = alive && Number.isFinite(created) && ctx.now - created > ctx.typeNameAfterMs;
+        return { ...s, confirm: { kind: 'kill', runId: run.id, host: run.host, session: run.session, typedRequired, typed: '' } };
+      }
+      effects.push({ type: id as 'run.attach' | 'run.peek', runId: run.id, host: run.host, session: run.session });
+      return s;
+    }
+    case 'run.new':
+      if (s.readonly) return say(s, 'read-only mode: new is disabled', ctx, 'warn');
+      effects.push({ type: 'run.new', host: run?.host ?? null });
+      return s;
+    case 'runs.filter':
+      return { ...s, input: { kind: 'runs-filter', draft: s.runsFilter } };
+
+    case 'log.search':
+      return { ...s, input: { kind: 'log-search', draft: s.logView.query } };
+    case 'log.up':
+    case 'log.down':
+    case 'log.pageUp':
+    case 'log.pageDown':
+    case 'log.top':
+    case 'log.bottom':
+    case 'log.follow':
+      return scroll(s, id, ctx);
+    case 'log.wrap':
+      return { ...s, logView: { ...s.logView, wrap: !s.logView.wrap } };
+    case 'log.next':
+    case 'log.prev':
+      return findMatch(s, id === 'log.next' ? 1 : -1, ctx);
+
+    case 'gpus.down':
+    case 'gpus.up': {
+      const n = gpuHostOf(s).report?.gpus.length ?? 0;
+      if (n === 0) return s;
+      const j = Math.max(0, Math.min(n - 1, s.selectedGpu + (id === 'gpus.down' ? 1 : -1)));
+      return { ...s, selectedGpu: j };
+    }
+
+    case 'ckpt.down':
+    case 'ckpt.up': {
+      const list = sortedCheckpoints(checkpointsOf(s));
+      if (list.length === 0) return s;
+      const i = Math.max(0, list.findIndex((c) => c.name === s.selectedCkpt));
+      const j = Math.max(0, Math.min(list.length - 1, i + (id === 'ckpt.down' ? 1 : -1)));
+      return { ...s, selectedCkpt: list[j]?.name ?? null };
+    }
+    case 'ckpt.pull': {
+      const listing = checkpointsOf(s);
+      const list = sortedCheckpoints(listing);
+      const c = list.find((x) => x.name === s.selectedCkpt) ?? list[0];
+      if (run === null || listing === null || c === undefined) return say(s, 'no checkpoint selected', ctx, 'warn');
+      effects.push({ type: 'ckpt.pull', runId: run.id, host: run.host, dir: listing.dir, checkpoint: c });
+      return say(s, `pulling ${c.name} from ${run.host}…`, ctx);
+    }
+
+    case 'input.char':
+      if (text === undefined) return s;
+      if (s.confirm !== null) return { ...s, confirm: { ...s.confirm, typed: s.confirm.typed + text } };
+      if (s.input === null) return s;
+      return liveFilter({ ...s, input: { ...s.input, draft: s.input.draft + text } }, effects);
+    case 'input.backspace':
+      if (s.confirm !== null) return { ...s, confirm: { ...s.confirm, typed: dropLast(s.confirm.typed) } };
+      if (s.input === null) return s;
+      return liveFilter({ ...s, input: { ...s.input, draft: dropLast(s.input.draft) } }, effects);
+    case 'input.cancel':
+      if (s.input?.kind === 'runs-filter') return liveFilter({ ...s, input: null, runsFilter: '' }, effects, '');
+      return { ...s, input: null };
+    case 'input.submit': {
+      if (s.input === null) return s;
+      if (s.input.kind === 'runs-filter') return { ...s, input: null, runsFilter: s.input.draft };
+      const query = s.input.draft;
+      const t: State = { ...s, input: null, logView: { ...s.logView, query, matchSeq: null } };
+      return query === '' ? t : findMatch(t, 0, ctx);
+    }
+
+    case 'confirm.no':
+      return s.confirm === null ? s : say({ ...s, confirm: null }, 'kill cancelled', ctx);
+    case 'confirm.yes':
+    case 'confirm.submit': {
+      const c = s.confirm;
+      if (c === null) return s;
+      if (c.typedRequired && c.typed !== c.session) {
+        return say(s, `type the session name "${c.session}" exactly to kill it`, ctx, 'warn');
+      }
+      effects.push({ type: 'run.kill', runId: c.runId, host: c.host, session: c.session });
+      return say({ ...s, confirm: null }, `killing ${c.runId}…`, ctx);
+    }
+  }
+  return s;
+}
+
+const dropLast = (t: string): string => Array.from(t).slice(0, -1).join('');
+
+/** The runs filter applies while typing. */
+function liveFilter(s: State, effects: Effect[], value?: string): State {
+  const f = value ?? (s.input?.kind === 'runs-filter' ? s.input.draft : null);
+  if (f === null) return s;
+  const t = { ...s, runsFilter: f };
+  return fixSelection(s, t, effects);
+}
+
+function logRows(s: State): number {
+  return Math.max(1, paneRect(s, 'log').h);
+}
+
+function scroll(s: State, id: string, ctx: ReduceContext): State {
+  const buf = s.selectedRunId === null ? undefined : ctx.log(s.selectedRunId);
+  if (buf === undefined || buf.length === 0) {
+    return id === 'log.follow' ? { ...s, logView: { ...s.logView, follow: !s.logView.follow } } : s;
+  }
+  const rows = logRows(s);
+  const v = s.logView;
+  const bottom = logBottomSeq(s, buf, rows);
+  const minBottom = Math.min(buf.lastSeq, buf.firstSeq + rows - 1);
+  const paused = v.follow ? buf.lastSeq : v.pausedAtSeq;
+  const to = (seq: number): State => {
+    const a = Math.max(minBottom, Math.min(buf.lastSeq, seq));
+    if (a >= buf.lastSeq && seq >= buf.lastSeq) return { ...s, logView: { ...v, follow: true, anchorSeq: -1 } };
+    return { ...s, logView: { ...v, follow: false, anchorSeq: a, pausedAtSeq: paused } };
+  };
+  switch (id) {
+    case 'log.up':
+      return to(bottom - 1);
+    case 'log.down':
+      return v.follow ? s : to(bottom + 1);
+    case 'log.pageUp':
+      return to(bottom - rows);
+    case 'log.pageDown':
+      return v.follow ? s : to(bottom + rows);
+    case 'log.top':
+      return { ...s, logView: { ...v, follow: false, anchorSeq: minBottom, pausedAtSeq: paused } };
+    case 'log.bottom':
+      return { ...s, logView: { ...v, follow: true, anchorSeq: -1 } };
+    case 'log.follow':
+      return v.follow
+        ? { ...s, logView: { ...v, follow: false, anchorSeq: buf.lastSeq, pausedAtSeq: buf.lastSeq } }
+        : { ...s, logView: { ...v, follow: true, anchorSeq: -1 } };
+  }
+  return s;
+}
+
+/** dir 0: the newest match at or above the view's bottom; 1 / -1: the next newer / older one. */
+function findMatch(s: State, dir: 0 | 1 | -1, ctx: ReduceContext): State {
+  const v = s.logView;
+  const m = matcher(v.query);
+  if (m === null) return say(s, 'no search: press / to search the log', ctx);
+  const buf = s.selectedRunId === null ? undefined : ctx.log(s.selectedRunId);
+  if (buf === undefined || buf.length === 0) return say(s, `no match for "${v.query}"`, ctx, 'warn');
+  const rows = logRows(s);
+  const bottom = logBottomSeq(s, buf, rows);
+  const from = dir === 0 ? bottom : (v.matchSeq ?? bottom) + (dir === 1 ? 1 : -1);
+  const step = dir === 1 ? 1 : -1;
+  for (let q = from; q >= buf.firstSeq && q <= buf.lastSeq; q += step) {
+    if (m(buf.get(q) as string)) {
+      // the match lands mid-pane, with context below it
+      const anchor = Math.min(buf.lastSeq, q + Math.floor(rows / 2));
+      const minBottom = Math.min(buf.lastSeq, buf.firstSeq + rows - 1);
+      return {
+        ...s,
+        message: null,
+        logView: {
+          ...v,
+          follow: false,
+          anchorSeq: Math.max(minBottom, anchor),
+          pausedAtSeq: v.follow ? buf.lastSeq : v.pausedAtSeq,
+          matchSeq: q,
+        },
+      };
+    }
+  }
+  const where = dir === 1 ? ' below' : dir === -1 ? ' above' : '';
+  return say(s, `no match for "${v.query}"${where}`, ctx, 'warn');
+}

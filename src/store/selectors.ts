@@ -1,0 +1,94 @@
+// Derived views of the state: pure, cheap, used by the reducer and the panes.
+import type { Checkpoint, CheckpointListing, GpuHostReport, HostConnState, Run } from '../domain/types.js';
+import type { LogBuffer } from './log-buffer.js';
+import { stripAnsi } from './sanitize.js';
+import type { State } from './state.js';
+
+/** Every run on every host, in host order, after the runs filter. */
+export function visibleRuns(s: State): Run[] {
+  const out: Run[] = [];
+  const f = s.runsFilter.toLowerCase();
+  for (const h of hostsInOrder(s)) {
+    for (const r of s.runsByHost[h] ?? []) if (f === '' || r.id.toLowerCase().includes(f)) out.push(r);
+  }
+  return out;
+}
+
+export function hostsInOrder(s: State): string[] {
+  const seen = new Set(s.hostOrder);
+  const extra = [...Object.keys(s.hosts), ...Object.keys(s.runsByHost)].filter((h) => !seen.has(h));
+  return [...s.hostOrder, ...new Set(extra)];
+}
+
+export function findRun(s: State, id: string | null): Run | null {
+  if (id === null) return null;
+  for (const h of Object.keys(s.runsByHost)) {
+    for (const r of s.runsByHost[h] ?? []) if (r.id === id) return r;
+  }
+  return null;
+}
+
+export function selectedRun(s: State): Run | null {
+  return findRun(s, s.selectedRunId);
+}
+
+export interface HostView {
+  name: string;
+  conn: HostConnState | null;
+  /** Data shown is old: the host is not connected now. */
+  stale: boolean;
+  /** Seconds since the last good contact, when stale. */
+  staleSeconds: number | null;
+}
+
+export function hostView(s: State, name: string): HostView {
+  const conn = s.hosts[name] ?? null;
+  const stale = conn !== null && conn.phase !== 'connected';
+  const staleSeconds = stale && conn.lastOkAt !== null ? Math.max(0, Math.floor((s.now - conn.lastOkAt) / 1000)) : null;
+  return { name, conn, stale, staleSeconds };
+}
+
+/** The GPU report of the selected run's host (else the first host that has one). */
+export function gpuHostOf(s: State): { host: string | null; report: GpuHostReport | null } {
+  const r = selectedRun(s);
+  const host = r?.host ?? hostsInOrder(s).find((h) => s.gpus[h] !== undefined) ?? null;
+  return { host, report: host === null ? null : (s.gpus[host] ?? null) };
+}
+
+export function checkpointsOf(s: State): CheckpointListing | null {
+  return s.selectedRunId === null ? null : (s.checkpoints[s.selectedRunId] ?? null);
+}
+
+/** Newest first: by step, then by modification time. */
+export function sortedCheckpoints(l: CheckpointListing | null): Checkpoint[] {
+  if (l === null) return [];
+  return [...l.checkpoints].sort((a, b) => {
+    if (a.step !== null && b.step !== null && a.step !== b.step) return b.step - a.step;
+    const ta = a.modifiedAt === null ? 0 : Date.parse(a.modifiedAt) || 0;
+    const tb = b.modifiedAt === null ? 0 : Date.parse(b.modifiedAt) || 0;
+    if (ta !== tb) return tb - ta;
+    return b.name.localeCompare(a.name);
+  });
+}
+
+/** Sequence number of the bottom line the log pane shows. */
+export function logBottomSeq(s: State, buf: LogBuffer | undefined, rows: number): number {
+  if (buf === undefined) return -1;
+  if (s.logView.follow) return buf.lastSeq;
+  const lo = Math.min(buf.lastSeq, buf.firstSeq + Math.max(0, rows - 1));
+  return Math.max(lo, Math.min(s.logView.anchorSeq, buf.lastSeq));
+}
+
+/** Lines that arrived after following stopped. */
+export function newLinesWhilePaused(s: State, buf: LogBuffer | undefined): number {
+  if (buf === undefined || s.logView.follow) return 0;
+  return Math.max(0, buf.lastSeq - Math.max(s.logView.pausedAtSeq, buf.firstSeq - 1));
+}
+
+/** Smart case: a query with a capital letter matches case-sensitively. */
+export function matcher(query: string): ((line: string) => boolean) | null {
+  if (query === '') return null;
+  if (query !== query.toLowerCase()) return (l) => stripAnsi(l).includes(query);
+  const q = query.toLowerCase();
+  return (l) => stripAnsi(l).toLowerCase().includes(q);
+}

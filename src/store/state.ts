@@ -1,0 +1,154 @@
+// The monitor's state, the events that change it and the effects it asks the outside world to run.
+import type {
+  Checkpoint,
+  CheckpointListing,
+  GpuHostReport,
+  HostConnState,
+  LogChunk,
+  Run,
+} from '../domain/types.js';
+
+export type PaneId = 'runs' | 'log' | 'gpus' | 'checkpoints';
+export const PANES: readonly PaneId[] = ['runs', 'log', 'gpus', 'checkpoints'];
+
+export interface LogView {
+  /** Follow the newest line; false while scrolled back. */
+  follow: boolean;
+  /** Sequence number of the bottom line on screen while not following. */
+  anchorSeq: number;
+  /** lastSeq when following stopped: lines after it are "new". */
+  pausedAtSeq: number;
+  wrap: boolean;
+  /** Applied search ('' for none). */
+  query: string;
+  /** The match the view jumped to. */
+  matchSeq: number | null;
+}
+
+export type InputMode = { kind: 'log-search' | 'runs-filter'; draft: string } | null;
+
+export interface ConfirmKill {
+  kind: 'kill';
+  runId: string;
+  host: string;
+  session: string;
+  /** Long-running runs ask for the session name to be typed. */
+  typedRequired: boolean;
+  typed: string;
+}
+
+export interface Message {
+  text: string;
+  level: 'info' | 'warn' | 'error';
+  at: number;
+}
+
+export interface State {
+  /** ms since epoch, from the store's clock at the last event. */
+  now: number;
+  size: { cols: number; rows: number };
+  readonly: boolean;
+  /** Hosts in display order (configured order first, then as they appear). */
+  hostOrder: string[];
+  hosts: Record<string, HostConnState>;
+  /** Last good runs per host: kept while a host is down. */
+  runsByHost: Record<string, Run[]>;
+  runsAt: Record<string, number>;
+  selectedRunId: string | null;
+  runsFilter: string;
+  gpus: Record<string, GpuHostReport>;
+  gpusAt: Record<string, number>;
+  /** Utilisation samples per GPU, oldest first; key `host#index`. */
+  gpuHistory: Record<string, number[]>;
+  selectedGpu: number;
+  checkpoints: Record<string, CheckpointListing>;
+  /** Selected checkpoint, by name (kept across refreshes). */
+  selectedCkpt: string | null;
+  logView: LogView;
+  /** Bumped when the selected run's log buffer changed. */
+  logVersion: number;
+  focus: PaneId;
+  zoom: boolean;
+  help: boolean;
+  input: InputMode;
+  confirm: ConfirmKill | null;
+  message: Message | null;
+  quitting: boolean;
+}
+
+/** What sources (and the terminal) tell the store. */
+export type StoreEvent =
+  | { type: 'hosts'; names: string[] }
+  | { type: 'host'; state: HostConnState }
+  | { type: 'runs'; host: string; runs: Run[] }
+  | { type: 'gpus'; report: GpuHostReport }
+  | { type: 'log'; runId: string; chunk: LogChunk }
+  /** Raw stream text (split and \r-collapsed by the buffer). */
+  | { type: 'log.text'; runId: string; text: string }
+  | { type: 'log.reset'; runId: string }
+  | { type: 'checkpoints'; listing: CheckpointListing }
+  | { type: 'tick' }
+  | { type: 'resize'; cols: number; rows: number }
+  | { type: 'message'; text: string; level?: Message['level'] }
+  | { type: 'command'; id: string; text?: string };
+
+/** What the store asks code outside React to do. */
+export type Effect =
+  | { type: 'run.attach' | 'run.peek' | 'run.kill'; runId: string; host: string; session: string }
+  | { type: 'run.new'; host: string | null }
+  | { type: 'ckpt.pull'; runId: string; host: string; dir: string; checkpoint: Checkpoint }
+  /** The selected run changed: follow this run's log (null: none selected). */
+  | { type: 'log.select'; runId: string | null; host: string | null; session: string | null; log: string | null }
+  | { type: 'app.quit' }
+  | { type: 'app.refresh' };
+
+export interface StoreOptions {
+  /** Log lines kept per run (config `scrollback`). */
+  scrollback?: number;
+  readonly?: boolean;
+  size?: { cols: number; rows: number };
+  /** Hosts in display order. */
+  hosts?: string[];
+  /** Publish rate limit to React (default 20 Hz). */
+  maxHz?: number;
+  /** Injected clock and timers, so tests can fake them. */
+  now?: () => number;
+  timers?: {
+    setTimeout: (fn: () => void, ms: number) => unknown;
+    clearTimeout: (h: unknown) => void;
+  };
+  /** Runs alive longer than this (ms) ask for the session name before a kill. Default 1 h. */
+  typeNameAfterMs?: number;
+  /** Utilisation samples kept per GPU for the sparkline. */
+  gpuHistory?: number;
+}
+
+export function initialState(o: StoreOptions, now: number): State {
+  const hosts = o.hosts ?? [];
+  return {
+    now,
+    size: o.size ?? { cols: 100, rows: 30 },
+    readonly: o.readonly ?? false,
+    hostOrder: [...hosts],
+    hosts: {},
+    runsByHost: {},
+    runsAt: {},
+    selectedRunId: null,
+    runsFilter: '',
+    gpus: {},
+    gpusAt: {},
+    gpuHistory: {},
+    selectedGpu: 0,
+    checkpoints: {},
+    selectedCkpt: null,
+    logView: { follow: true, anchorSeq: -1, pausedAtSeq: -1, wrap: false, query: '', matchSeq: null },
+    logVersion: 0,
+    focus: 'runs',
+    zoom: false,
+    help: false,
+    input: null,
+    confirm: null,
+    message: null,
+    quitting: false,
+  };
+}
