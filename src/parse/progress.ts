@@ -84,7 +84,7 @@ const PAIR = new RegExp(
 );
 // nanoGPT style: `loss 2.2917`, `train loss 2.3`, `time 35.12ms`, `mfu 38.40%`
 const SPACED = new RegExp(
-  String.raw`(?:^|[\s,|:;])((?:train|val|valid|eval|test)[ _])?(loss|lr|mfu|time|ppl|perplexity|acc|accuracy|grad_norm|gnorm)\s+(${NUM})(?![\w.])`,
+  String.raw`(?:^|[\s,|:;])((?:train|val|valid|eval|test)[ _])?(loss|lr|mfu|time|ppl|perplexity|acc|accuracy|grad_norm|gnorm)\s+(${NUM})(?:ms|s|%)?(?![\w.])`,
   'gi',
 );
 const BAR = /(\d{1,3})%\|/;
@@ -210,7 +210,8 @@ function barRecord(seg: string, line: number): { rec: ProgressRecord; postfix: s
   const desc = seg.slice(0, descEnd).replace(/:\s*$/, '').trim();
   return {
     rec: { line, bar: true, desc, step: Math.round(step), total: total > 0 ? Math.round(total) : null, etaSeconds: eta },
-    postfix: parts.slice(2).join(','),
+    // the postfix, plus whatever was printed right after the bar on the same line (HF's first dict)
+    postfix: `${parts.slice(2).join(',')} ${seg.slice(c.index + c[0].length)}`,
   };
 }
 

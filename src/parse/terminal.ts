@@ -24,11 +24,14 @@ export function collapseTerminalDetailed(text: string, maxLine: number = MAX_LIN
   let row = 0;
   // '\r' seen: the next text replaces the row instead of extending it (tqdm pads, so this equals overwrite)
   let overwrite = false;
+  // a row pushed by '\n' and not written to yet: the empty "line" after a trailing newline
+  let fresh = -1;
   const n = text.length;
   let i = 0;
 
   const put = (s: string, width: number): void => {
     if (s.length === 0) return;
+    if (row === fresh) fresh = -1;
     if (overwrite) {
       rows[row] = '';
       cols[row] = 0;
@@ -60,6 +63,7 @@ export function collapseTerminalDetailed(text: string, maxLine: number = MAX_LIN
         rows.push('');
         cols.push(0);
         overwrite = false;
+        fresh = row;
       } else {
         overwrite = true; // moving down into a line drawn before (nested bars): rewrite it
       }
@@ -79,6 +83,7 @@ export function collapseTerminalDetailed(text: string, maxLine: number = MAX_LIN
     } else if (c === 0x1b) {
       i = escape(text, i, (kind, count, seq) => {
         if (kind === 'sgr') {
+          if (row === fresh) fresh = -1;
           if (overwrite) {
             rows[row] = '';
             cols[row] = 0;
@@ -95,7 +100,7 @@ export function collapseTerminalDetailed(text: string, maxLine: number = MAX_LIN
     }
   }
   const ended = n > 0 && text.charCodeAt(n - 1) === 0x0a;
-  if (ended || n === 0) rows.pop();
+  if (n === 0 || (fresh === rows.length - 1 && rows[fresh] === '')) rows.pop();
   for (let k = 0; k < rows.length; k++) {
     const r = rows[k]!;
     const last = r.charCodeAt(r.length - 1);

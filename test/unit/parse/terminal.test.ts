@@ -1,0 +1,118 @@
+import { readFileSync } from 'node:fs';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  MAX_LINE,
+  collapseTerminal,
+  collapseTerminalDetailed,
+  displayWidth,
+  sanitizeLine,
+  stripAnsi,
+} from '../../../src/parse/terminal.js';
+
+const fixture = (f: string): string => readFileSync(new URL(`../../fixtures/logs/${f}`, import.meta.url), 'utf8');
+
+describe('collapseTerminal', () => {
+  it.each([
+    ['plain lines', 'a\nb\n', ['a', 'b']],
+    ['CRLF is a newline', 'a\r\nb\r\n', ['a', 'b']],
+    ['lone CR overwrites', 'a\r  1%|x| 1/100\r  2%|x| 2/100\n', ['2%|x| 2/100'.padStart(13)]],
+    ['unterminated tail is the live line', 'done\n\r 10%| 1/10\r 20%| 2/10', ['done', ' 20%| 2/10']],
+    ['trailing CR keeps what was drawn', 'abc\r', ['abc']],
+    ['tqdm padding trimmed', '\rlonger text here\rshort          \n', ['short']],
+    ['tab expands to 8 columns', 'a\tb\n12345678\tc\n', ['a       b', '12345678        c']],
+    ['ESC[A replaces the previous line (nested bars)', 'outer 1\n\rinner 1\x1b[A\router 2\n\rinner 2\x1b[A', ['outer 2', 'inner 2']],
+    ['ESC[2A goes up two lines', 'a\nb\nc\x1b[2A\rX\n', ['X', 'b', 'c']],
+    ['ESC[A at the top stays at the top', '\x1b[5Atop\n', ['top']],
+    ['SGR kept', '\x1b[31mred\x1b[0m\n', ['\x1b[31mred\x1b[0m']],
+    ['other CSI dropped', 'a\x1b[2Kb\x1b[?25lc\n', ['abc']],
+    ['OSC dropped (BEL and ST)', '\x1b]0;title\x07x\x1b]8;;http://u\x1b\\y\n', ['xy']],
+    ['controls dropped', 'a\x00b\x07c\x08d\n', ['abcd']],
+    ['empty', '', []],
+    ['only newline', '\n', ['']],
+  ])('%s', (_name, input, expected) => {
+    expect(collapseTerminal(input)).toEqual(expected);
+  });
+
+  it('reports the partial tail', () => {
+    expect(collapseTerminalDetailed('a\nb')).toEqual({ lines: ['a', 'b'], partial: true });
+    expect(collapseTerminalDetailed('a\nb\n')).toEqual({ lines: ['a', 'b'], partial: false });
+  });
+
+  it('caps a 1 MB line', () => {
+    const lines = collapseTerminal(`${'x'.repeat(1 << 20)}\nnext\n`);
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toHaveLength(MAX_LINE);
+    expect(lines[1]).toBe('next');
+  });
+
+  it('collapses the real HF Trainer log (261 tqdm \\r updates) to its 25 physical lines', () => {
+    const text = fixture('hf-trainer_gemma2-9b-lora_tqdm-CR_dicts_lmsys-train.log.txt');
+    const lines = collapseTerminal(text);
+    expect(lines.every((l) => !l.includes('\r'))).toBe(true);
+    // the bar lines keep only their last redraw
+    const bars = lines.filter((l) => /\d+\/8264 \[/.test(l));
+    expect(bars.length).toBeGreaterThan(0);
+    for (const b of bars) expect(b.match(/\/8264 \[/g)).toHaveLength(1);
+    // the excerpt ends with an empty line
+    expect(lines[lines.length - 1]).toBe('');
+    expect(lines[lines.length - 2]).toMatch(/^\{'loss': 0\.4738,/);
+  });
+
+  it('never throws and never returns control characters (random input)', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 400 }), (s) => {
+        const out = collapseTerminal(s);
+        for (const l of out) {
+          expect(l.includes('\n')).toBe(false);
+          expect(l.includes('\r')).toBe(false);
+          expect(stripAnsi(l)).not.toMatch(/[\x00-\x08\x0b-\x1f\x7f]/);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe('stripAnsi', () => {
+  it.each([
+    ['\x1b[1;32mok\x1b[0m', 'ok'],
+    ['a\x1b]0;t\x07b', 'ab'],
+    ['plain', 'plain'],
+    ['\x1b', ''],
+    ['x\x1b[', 'x'],
+  ])('%j', (input, expected) => expect(stripAnsi(input)).toBe(expected));
+});
+
+describe('sanitizeLine', () => {
+  it.each([
+    ['strips colour by default', '\x1b[31mred\x1b[0m', {}, 'red'],
+    ['keeps colour when asked', '\x1b[31mred\x1b[0m', { keepColor: true }, '\x1b[31mred\x1b[0m'],
+    ['closes colour it kept', '\x1b[31mred', { keepColor: true }, '\x1b[31mred\x1b[0m'],
+    ['drops cursor movement even with colour', 'a\x1b[Hb\x1b[2Jc', { keepColor: true }, 'abc'],
+    ['drops controls', 'a\rb\x07c\x00', {}, 'abc'],
+    ['truncates with an ellipsis', 'abcdefghij', { maxLen: 5 }, 'abcd…'],
+    ['fits exactly', 'abcde', { maxLen: 5 }, 'abcde'],
+    ['wide characters count 2', '日本語テキスト', { maxLen: 7 }, '日本語…'],
+    ['never splits a wide char', '日本語', { maxLen: 4 }, '日…'],
+    ['emoji are wide', 'ab😀cd', { maxLen: 4 }, 'ab…'],
+    ['combining marks are zero width', 'e\u0301e\u0301e\u0301', { maxLen: 3 }, 'e\u0301e\u0301e\u0301'],
+    ['tabs expand', 'a\tb', {}, 'a       b'],
+    ['colour does not count toward width', '\x1b[31mabcdef\x1b[0m', { keepColor: true, maxLen: 4 }, '\x1b[31mabc…\x1b[0m'],
+    ['maxLen 0', 'abc', { maxLen: 0 }, ''],
+  ])('%s', (_n, input, opts, expected) => {
+    expect(sanitizeLine(input, opts)).toBe(expected);
+  });
+
+  it('never exceeds maxLen columns and never leaves controls (random input)', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 200 }), fc.integer({ min: 0, max: 80 }), fc.boolean(), (s, max, keep) => {
+        const out = sanitizeLine(s, { maxLen: max, keepColor: keep });
+        expect(displayWidth(out)).toBeLessThanOrEqual(max);
+        expect(stripAnsi(out)).not.toMatch(/[\x00-\x1f\x7f]/);
+        if (!keep) expect(out).not.toContain('\x1b');
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
