@@ -1,0 +1,244 @@
+// Hand the terminal to an interactive child (`tmux attach` or `ssh -t … tmux attach`) through a pty,
+// keeping one banner row that says where we are and how to get back.
+// The caller has already released the terminal: Ink unmounted, no listener left on stdin, the
+// alternate screen left. We own raw mode while attached and restore every mode we may have
+// changed (or the child may have left behind) on every way out.
+import type { Readable, Writable } from 'node:stream';
+
+export type AttachReason = 'detached' | 'exited' | 'lost' | 'failed';
+
+export interface AttachOutcome {
+  /**
+   * detached: the detach key, or tmux's own detach (prefix d); the session keeps running.
+   * exited: the child ended by itself (the session ended, or tmux refused to attach: see message).
+   * lost: the connection dropped (ssh exit 255). failed: the child could not be started at all.
+   */
+  reason: AttachReason;
+  message?: string;
+  code?: number | null;
+}
+
+export interface AttachOptions {
+  /** The program and its arguments, e.g. ['ssh', '-t', ..., 'tmux', 'attach', '-t', '=s']. */
+  argv: string[];
+  /** Shown in the banner: HOST:SESSION. */
+  title: string;
+  stdin: Readable & { isTTY?: boolean; setRawMode?: (on: boolean) => unknown };
+  stdout: Writable & { columns?: number; rows?: number; isTTY?: boolean };
+  /** The byte that detaches (default 0x1c, Ctrl-\), or a key name such as 'ctrl-]'. */
+  detachKey?: number | string;
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+}
+
+export const DEFAULT_DETACH_KEY = 0x1c;
+
+/** 'ctrl-\\', 'C-]', '^\\' or a single control character → its byte. */
+export function parseDetachKey(key: number | string | undefined): number | null {
+  if (key === undefined) return DEFAULT_DETACH_KEY;
+  if (typeof key === 'number') return Number.isInteger(key) && key >= 0 && key < 0x20 ? key : null;
+  if (key.length === 1) return key.charCodeAt(0) < 0x20 ? key.charCodeAt(0) : null;
+  const m = /^(?:ctrl[-+]|c-|\^)(.)$/i.exec(key);
+  if (!m) return null;
+  const code = m[1]!.toUpperCase().charCodeAt(0);
+  return code >= 0x40 && code <= 0x5f ? code - 0x40 : null;
+}
+
+/** The byte as people write it: 0x1c → 'Ctrl-\'. */
+export function keyName(byte: number): string {
+  return `Ctrl-${String.fromCharCode(byte + 0x40).toLowerCase()}`;
+}
+
+/** The banner text, fitted to the width. */
+export function bannerText(title: string, detachByte: number, nestedTmux: boolean, cols: number): string {
+  const parts = [`attached to ${title}`, `${keyName(detachByte)} detach`];
+  if (nestedTmux) parts.push("Ctrl-b: this terminal's tmux", 'Ctrl-b Ctrl-b: the run’s tmux');
+  else parts.push('Ctrl-b d detaches too');
+  let s = ` ${parts.join(' · ')} `;
+  if (s.length > cols) s = s.slice(0, Math.max(0, cols - 1)) + (cols > 0 ? '…' : '');
+  return s.padEnd(cols);
+}
+
+/** True when `s` ends inside an escape sequence (writing our own bytes there would corrupt it). */
+export function endsInsideEscape(s: string): boolean {
+  const i = s.lastIndexOf('\x1b');
+  if (i < 0) return false;
+  const tail = s.slice(i + 1);
+  const intro = tail[0];
+  if (intro === undefined) return true;
+  // CSI: parameters, intermediates, one final byte
+  if (intro === '[') return !/^\[[0-?]*[ -/]*[@-~]/.test(tail);
+  // OSC ends with BEL or ST; DCS, APC, PM, SOS with ST (an ESC inside would be the last ESC)
+  if (intro === ']') return !tail.includes('\x07');
+  if ('P_^X'.includes(intro)) return true;
+  // a short escape: intermediates then one final byte
+  return !/^[ -/]*[0-~]/.test(tail);
+}
+
+// Sequences after which the banner row may have been wiped or scrolled: clear screen/below,
+// reset, alternate screen switches, scroll region changes.
+const WIPES = /\x1b\[[0-9;]*[Jr]|\x1bc|\x1b\[\?(?:1049|1047|47)[hl]/;
+
+/** Every mode a tmux client (or we) may have turned on, turned off again; then the normal screen. */
+export const RESTORE_TERMINAL =
+  '\x1b[r\x1b[0m\x1b[?25h\x1b[?1000l\x1b[?1002l\x1b[?1003l\x1b[?1005l\x1b[?1006l\x1b[?1015l' +
+  '\x1b[?2004l\x1b[?1004l\x1b[?1l\x1b>\x1b[?7h\x1b[?1049l';
+
+// eslint-disable-next-line no-control-regex
+const ANSI = /\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[P_^X][\s\S]*?\x1b\\|[ -/]*[0-~])/g;
+
+/** The last line of text the child printed (for the message after it ends). */
+export function lastLine(output: string): string {
+  const text = output.replace(ANSI, '').replace(/\r/g, '\n');
+  const lines = text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '');
+  return lines[lines.length - 1] ?? '';
+}
+
+type PtyModule = typeof import('node-pty');
+
+async function loadPty(): Promise<PtyModule | string> {
+  try {
+    const m = (await import('node-pty')) as PtyModule & { default?: PtyModule };
+    return typeof m.spawn === 'function' ? m : (m.default ?? m);
+  } catch (e) {
+    return e instanceof Error ? e.message.split('\n')[0]! : String(e);
+  }
+}
+
+/** Attach interactively; resolves when the child ends, however it ends. Never throws. */
+export async function attachInteractive(o: AttachOptions): Promise<AttachOutcome> {
+  const detachByte = parseDetachKey(o.detachKey);
+  if (detachByte === null) return { reason: 'failed', message: `the detach key ${JSON.stringify(o.detachKey)} is not a control key such as ctrl-\\` };
+  const [file, ...args] = o.argv;
+  if (!file) return { reason: 'failed', message: 'nothing to attach: empty command' };
+  const pty = await loadPty();
+  if (typeof pty === 'string')
+    return { reason: 'failed', message: `node-pty could not be loaded (${pty}); run "npm rebuild node-pty" (it needs a C++ compiler)` };
+
+  const env = o.env ?? process.env;
+  const nested = Boolean(env.TMUX);
+  const { stdin, stdout } = o;
+  const size = () => ({ cols: Math.max(2, stdout.columns ?? 80), rows: Math.max(3, stdout.rows ?? 24) });
+  let { cols, rows } = size();
+
+  const childEnv: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (v !== undefined) childEnv[k] = v;
+  // a tmux client refuses to start inside tmux unless TMUX is unset: here it is nested on purpose
+  delete childEnv.TMUX;
+  childEnv.TERM ??= 'xterm-256color';
+
+  let child: import('node-pty').IPty;
+  try {
+    child = pty.spawn(file, args, { name: childEnv.TERM, cols, rows: rows - 1, cwd: o.cwd ?? process.cwd(), env: childEnv });
+  } catch (e) {
+    return { reason: 'failed', message: `could not start ${file}: ${e instanceof Error ? e.message : String(e)}` };
+  }
+
+  // The banner lives on the bottom row: the child's pty is one row shorter, and a scroll region
+  // over the other rows keeps a plain newline on its last row from scrolling the banner away.
+  // DECSC/DECRC (ESC 7 / ESC 8) keep the child's cursor and colours around each redraw; tmux
+  // itself never uses them. The banner is redrawn whenever the child wiped it.
+  const banner = () =>
+    `\x1b7\x1b[1;${rows - 1}r\x1b[${rows};1H\x1b[0m\x1b[7m${bannerText(o.title, detachByte, nested, cols - 1)}\x1b[0m\x1b8`;
+  stdout.write(`\x1b[0m\x1b[H\x1b[2J${banner()}\x1b[1;1H`);
+
+  let exited = false;
+  let detaching = false;
+  let pendingBanner = false;
+  let tail = '';
+  let sawDetached = false;
+
+  const dataSub = child.onData((d) => {
+    stdout.write(d);
+    tail = (tail + d).slice(-4096);
+    if (/\[detached \(from session/.test(d)) sawDetached = true;
+    if (pendingBanner || WIPES.test(d)) {
+      if (endsInsideEscape(d)) pendingBanner = true;
+      else {
+        pendingBanner = false;
+        stdout.write(banner());
+      }
+    }
+  });
+
+  const onInput = (chunk: Buffer | string) => {
+    if (exited || detaching) return;
+    const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    const at = buf.indexOf(detachByte);
+    if (at < 0) {
+      child.write(buf);
+      return;
+    }
+    if (at > 0) child.write(buf.subarray(0, at));
+    detach();
+  };
+
+  let killTimer: NodeJS.Timeout | undefined;
+  const detach = () => {
+    detaching = true;
+    // the tmux client (or ssh, and with it the remote client) goes away; the session stays
+    try {
+      child.kill('SIGHUP');
+    } catch {
+      /* already gone */
+    }
+    killTimer = setTimeout(() => {
+      try {
+        child.kill('SIGKILL');
+      } catch {
+        /* already gone */
+      }
+    }, 3000);
+    killTimer.unref?.();
+  };
+
+  let resizeTimer: NodeJS.Timeout | undefined;
+  const onResize = () => {
+    clearTimeout(resizeTimer);
+    resizeTimer = setTimeout(() => {
+      if (exited) return;
+      ({ cols, rows } = size());
+      try {
+        child.resize(cols, rows - 1);
+      } catch {
+        /* the pty ended between the check and the call */
+      }
+      stdout.write(banner());
+    }, 50);
+  };
+
+  const raw = stdin.isTTY === true && typeof stdin.setRawMode === 'function';
+  if (raw) stdin.setRawMode!(true);
+  stdin.on('data', onInput);
+  stdin.resume();
+  stdout.on('resize', onResize);
+
+  const { exitCode, signal } = await new Promise<{ exitCode: number; signal?: number }>((resolve) => {
+    child.onExit((e) => {
+      exited = true;
+      resolve(e);
+    });
+  });
+  // on Linux the exit can be reported before the last output (node-pty#72): let it arrive
+  await new Promise((r) => setTimeout(r, 30));
+  dataSub.dispose();
+  clearTimeout(killTimer);
+  clearTimeout(resizeTimer);
+  stdout.off('resize', onResize);
+  stdin.off('data', onInput);
+  if (raw) stdin.setRawMode!(false);
+  stdin.pause();
+  stdout.write(`${RESTORE_TERMINAL}\x1b[${rows};1H\x1b[2K\r`);
+
+  const last = lastLine(tail);
+  const isSsh = /(^|\/)ssh$/.test(file);
+  if (detaching) return { reason: 'detached', message: `detached from ${o.title}; it keeps running`, code: exitCode };
+  if (sawDetached) return { reason: 'detached', message: `detached from ${o.title}; it keeps running`, code: exitCode };
+  if (isSsh && exitCode === 255)
+    return { reason: 'lost', message: `connection to ${o.title} lost${last ? `: ${last}` : ''}`, code: exitCode };
+  if (exitCode === 0 && !signal) return { reason: 'exited', message: last || `${o.title} ended`, code: exitCode };
+  return { reason: 'exited', message: last || `${file} exited with status ${exitCode}`, code: exitCode };
+}
