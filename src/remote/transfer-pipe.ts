@@ -1,0 +1,175 @@
+// The byte pipelines under push/pull: several SFTP requests in flight, data hashed in file order, and
+// the partial file always a prefix of the source (so a later run can resume from its size):
+// uploads rely on the SFTP server applying writes of one handle in order (OpenSSH's sftp-server is one
+// loop over its input), downloads write locally in offset order.
+import type { Hash } from 'node:crypto';
+import type { FileHandle } from 'node:fs/promises';
+import type { SFTPWrapper } from 'ssh2';
+
+export interface PipeOptions {
+  /** Requests in flight. */
+  window: number;
+  /** Bytes per request. */
+  chunk: number;
+  limiter: RateLimiter | null;
+  /** Called as bytes are confirmed (uploads: acknowledged; downloads: written locally). */
+  onBytes: (n: number) => void;
+}
+
+/** A bandwidth cap (`--limit`): callers wait before sending more than `bytesPerSecond` on average. */
+export class RateLimiter {
+  private readonly t0 = Date.now();
+  private sent = 0;
+  constructor(private readonly bytesPerSecond: number) {}
+  async take(n: number): Promise<void> {
+    this.sent += n;
+    const wait = this.t0 + (this.sent / this.bytesPerSecond) * 1000 - Date.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+  }
+}
+
+/** Upload local [start, size) to the open remote handle; `hasher` sees [start, size) in order. */
+export function uploadRange(
+  sftp: SFTPWrapper,
+  handle: Buffer,
+  fh: FileHandle,
+  start: number,
+  size: number,
+  hasher: Hash,
+  o: PipeOptions,
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let next = start;
+    let inflight = 0;
+    let failed = false;
+    let pumping = false;
+    const fail = (e: unknown): void => {
+      if (failed) return;
+      failed = true;
+      reject(e);
+    };
+    const finished = (): boolean => !failed && next >= size && inflight === 0;
+    const pump = async (): Promise<void> => {
+      if (pumping || failed) return;
+      pumping = true;
+      try {
+        while (!failed && inflight < o.window && next < size) {
+          const len = Math.min(o.chunk, size - next);
+          const pos = next;
+          next += len;
+          inflight++;
+          if (o.limiter) await o.limiter.take(len);
+          const buf = Buffer.allocUnsafe(len);
+          const { bytesRead } = await fh.read(buf, 0, len, pos);
+          if (bytesRead !== len) throw new Error('the local file got shorter during the transfer');
+          hasher.update(buf);
+          sftp.write(handle, buf, 0, len, pos, (e?: Error | null) => {
+            inflight--;
+            if (e) return fail(e);
+            o.onBytes(len);
+            if (finished()) resolve();
+            else void pump();
+          });
+        }
+      } catch (e) {
+        fail(e);
+      } finally {
+        pumping = false;
+      }
+      if (finished()) resolve();
+    };
+    void pump();
+  });
+}
+
+/** Download remote [start, size) from the open handle into the local file; `hasher` sees it in order. */
+export function downloadRange(
+  sftp: SFTPWrapper,
+  handle: Buffer,
+  fh: FileHandle,
+  start: number,
+  size: number,
+  hasher: Hash,
+  o: PipeOptions,
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let next = start;
+    const again: { pos: number; len: number }[] = [];
+    const ready = new Map<number, Buffer>();
+    let writePos = start;
+    let written = start;
+    let inflight = 0;
+    let buffered = 0;
+    let failed = false;
+    let issuing = false;
+    let writing: Promise<void> = Promise.resolve();
+    const fail = (e: unknown): void => {
+      if (failed) return;
+      failed = true;
+      reject(e);
+    };
+    if (start >= size) return resolve();
+    const flush = (): void => {
+      for (let b = ready.get(writePos); b; b = ready.get(writePos)) {
+        const buf = b;
+        const at = writePos;
+        ready.delete(at);
+        writePos += buf.length;
+        hasher.update(buf);
+        writing = writing.then(
+          async () => {
+            if (failed) return;
+            await fh.write(buf, 0, buf.length, at);
+            buffered -= buf.length;
+            written += buf.length;
+            o.onBytes(buf.length);
+            if (written >= size) resolve();
+            else void issue();
+          },
+          () => undefined,
+        );
+        writing.catch(fail);
+      }
+    };
+    const issue = async (): Promise<void> => {
+      if (issuing || failed) return;
+      issuing = true;
+      try {
+        // bytes read but not yet on disk count against the window too: a slow disk slows the reads
+        while (!failed && inflight + Math.floor(buffered / o.chunk) < o.window && (again.length || next < size)) {
+          let pos: number;
+          let len: number;
+          const r = again.shift();
+          if (r) ({ pos, len } = r);
+          else {
+            pos = next;
+            len = Math.min(o.chunk, size - next);
+            next += len;
+          }
+          inflight++;
+          buffered += len;
+          if (o.limiter) await o.limiter.take(len);
+          const buf = Buffer.allocUnsafe(len);
+          sftp.read(handle, buf, 0, len, pos, (e: Error | undefined, nb: number) => {
+            inflight--;
+            if (e) return fail(e);
+            if (!nb) return fail(new Error('the remote file got shorter during the transfer'));
+            if (nb < len) {
+              // a short read: ask again for the rest
+              buffered -= len - nb;
+              again.push({ pos: pos + nb, len: len - nb });
+            }
+            ready.set(pos, nb === len ? buf : buf.subarray(0, nb));
+            flush();
+            void issue();
+          });
+        }
+      } catch (e) {
+        fail(e);
+      } finally {
+        issuing = false;
+      }
+    };
+    void issue();
+  });
+}

@@ -1,0 +1,625 @@
+// push/pull over SFTP on the host's own SSH connection: files and directories, pipelined requests,
+// resume from NAME.rtk-part, checksum verification, and nothing half-done under a final name.
+import { createHash, type Hash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import * as fsp from 'node:fs/promises';
+import { basename, dirname, join, sep } from 'node:path';
+import { posix } from 'node:path';
+import type { OpenMode, SFTPWrapper, Stats } from 'ssh2';
+import type { HashAlgo } from '../config/check-file.js';
+import { err, ok, type Result, type RtkError } from '../domain/types.js';
+import type { Host } from './host.js';
+import { shq } from './quote.js';
+import { RateLimiter, downloadRange, uploadRange, type PipeOptions } from './transfer-pipe.js';
+
+export const PART_SUFFIX = '.rtk-part';
+
+export interface TransferProgress {
+  /** Destination of the file being moved (the last one started), or null before the first. */
+  file: string | null;
+  filesDone: number;
+  filesTotal: number;
+  /** Bytes in place, resumed ones included. */
+  bytesDone: number;
+  bytesTotal: number;
+  /** Bytes per second over the last few seconds of this run; null until measured. */
+  rateBps: number | null;
+  etaSeconds: number | null;
+  phase: 'transfer' | 'verify' | 'done';
+}
+
+export interface TransferOptions {
+  force?: boolean;
+  hash?: HashAlgo;
+  /** Skip the final checksum comparison. */
+  verify?: boolean;
+  onProgress?: (p: TransferProgress) => void;
+  /** One-line notes: resumed, skipped as identical, restarted. */
+  onNote?: (text: string) => void;
+  limitBytesPerSec?: number | null;
+  /** SFTP requests in flight per file, and bytes per request. */
+  window?: number;
+  chunk?: number;
+  /** Files moved at the same time. */
+  parallelFiles?: number;
+}
+
+export interface TransferSummary {
+  /** The final destination path (a file or a directory). */
+  dest: string;
+  files: number;
+  /** Bytes moved in this run (resumed and skipped bytes not counted). */
+  bytes: number;
+  resumedBytes: number;
+  skipped: number;
+  seconds: number;
+}
+
+interface Job {
+  src: string;
+  dst: string;
+  size: number;
+  mode: number;
+  partSize: number | null;
+  /** Final name exists already, with the same size: identical content means skip. */
+  existingSameSize: boolean;
+  localHash?: string;
+  skip?: boolean;
+}
+
+const OVERLAP = 256 * 1024;
+// OpenSSH's sftp-server limit for a read or write (limits@openssh.com: 256 KiB minus 1 KiB)
+const CHUNK = 255 * 1024;
+const WINDOW = 24;
+
+// ---------------------------------------------------------------- SFTP, promisified
+
+type SftpError = Error & { code?: number | string };
+const NO_SUCH_FILE = 2;
+
+function call<T>(f: (cb: (e: Error | undefined | null, v: T) => void) => void): Promise<T> {
+  return new Promise((resolve, reject) => {
+    try {
+      f((e, v) => (e ? reject(e) : resolve(v)));
+    } catch (e) {
+      reject(e);
+    }
+  });
+}
+
+const rstat = (s: SFTPWrapper, p: string): Promise<Stats | null> =>
+  call<Stats>((cb) => s.stat(p, cb)).catch((e: SftpError) => {
+    if (e.code === NO_SUCH_FILE) return null;
+    throw e;
+  });
+const ropen = (s: SFTPWrapper, p: string, flags: OpenMode, mode?: number): Promise<Buffer> =>
+  call<Buffer>((cb) => (mode === undefined ? s.open(p, flags, cb) : s.open(p, flags, { mode }, cb)));
+const rclose = (s: SFTPWrapper, h: Buffer): Promise<void> => call<void>((cb) => s.close(h, (e) => cb(e, undefined)));
+const rread = (s: SFTPWrapper, h: Buffer, pos: number, len: number): Promise<Buffer> =>
+  call<Buffer>((cb) => {
+    const buf = Buffer.alloc(len);
+    s.read(h, buf, 0, len, pos, (e, nb) => cb(e, buf.subarray(0, nb)));
+  });
+const runlink = (s: SFTPWrapper, p: string): Promise<void> =>
+  call<void>((cb) => s.unlink(p, (e) => cb(e, undefined))).catch((e: SftpError) => {
+    if (e.code !== NO_SUCH_FILE) throw e;
+  });
+const rmkdir = (s: SFTPWrapper, p: string): Promise<void> => call<void>((cb) => s.mkdir(p, (e) => cb(e, undefined)));
+const rreaddir = (s: SFTPWrapper, p: string) => call<{ filename: string; attrs: Stats }[]>((cb) => s.readdir(p, cb));
+const rchmod = (s: SFTPWrapper, p: string, mode: number): Promise<void> => call<void>((cb) => s.chmod(p, mode, (e) => cb(e, undefined)));
+
+async function rrename(s: SFTPWrapper, from: string, to: string): Promise<void> {
+  try {
+    // posix-rename replaces the target atomically; plain SFTP rename refuses an existing target
+    await call<void>((cb) => s.ext_openssh_rename(from, to, (e) => cb(e, undefined)));
+  } catch (e) {
+    if (!/does not support/.test((e as Error).message)) throw e;
+    await runlink(s, to);
+    await call<void>((cb) => s.rename(from, to, (e2) => cb(e2, undefined)));
+  }
+}
+
+// ---------------------------------------------------------------- hashing
+
+/** Streaming hash of a local file (or of its first `limit` bytes). */
+export function hashLocalFile(path: string, algo: HashAlgo, opts: { signal?: AbortSignal; limit?: number } = {}): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const h = createHash(algo);
+    if (opts.limit === 0) return resolve(h.digest('hex'));
+    const rs = createReadStream(path, { highWaterMark: 1024 * 1024, signal: opts.signal, end: opts.limit === undefined ? undefined : opts.limit - 1 });
+    rs.on('data', (c) => h.update(c));
+    rs.on('error', reject);
+    rs.on('end', () => resolve(h.digest('hex')));
+  });
+}
+
+const HASH_FN: Record<HashAlgo, string> = {
+  sha256:
+    'rtk_hash() { if command -v sha256sum >/dev/null 2>&1; then sha256sum; elif command -v shasum >/dev/null 2>&1; then shasum -a 256; elif command -v openssl >/dev/null 2>&1; then openssl dgst -sha256 -r; else return 127; fi; }',
+  md5: 'rtk_hash() { if command -v md5sum >/dev/null 2>&1; then md5sum; elif command -v md5 >/dev/null 2>&1; then md5 -q; elif command -v openssl >/dev/null 2>&1; then openssl dgst -md5 -r; else return 127; fi; }',
+};
+
+/** `rtk_hash` (stdin -> "HEX ...") as a shell function for the chosen algorithm. */
+export function hashFunction(algo: HashAlgo): string {
+  return HASH_FN[algo];
+}
+
+/** Hashes of remote files (absolute paths), in order, a few exec round trips for any number of files. */
+export async function remoteHashes(host: Host, paths: string[], algo: HashAlgo, totalBytes: number): Promise<Result<(string | null)[]>> {
+  const out: (string | null)[] = [];
+  for (let i = 0; i < paths.length; ) {
+    const batch: string[] = [];
+    let len = 0;
+    while (i < paths.length && batch.length < 200 && len < 64 * 1024) {
+      batch.push(paths[i]!);
+      len += paths[i]!.length + 3;
+      i++;
+    }
+    const cmd = [
+      `set -- ${batch.map(shq).join(' ')}`,
+      hashFunction(algo),
+      `for f do if h=$(rtk_hash <"$f" 2>/dev/null); then printf '\\036h\\t%s\\n' "\${h%% *}"; else printf '\\036h\\t-\\n'; fi; done`,
+    ].join('\n');
+    // the whole content is read on the far side: allow for a slow disk
+    const r = await host.exec(cmd, { timeoutMs: 60_000 + Math.ceil(totalBytes / (40 * 1024 * 1024)) * 1000 });
+    if (!r.ok) return r;
+    const got = r.value.stdout
+      .toString('utf8')
+      .split('\n')
+      .filter((l) => l.startsWith('\x1eh\t'))
+      .map((l) => {
+        const v = l.slice(3).trim().toLowerCase();
+        return /^[0-9a-f]{16,}$/.test(v) ? v : null;
+      });
+    if (got.length !== batch.length) return err('exit', `could not compute ${algo} checksums on ${host.name}`, { code: r.value.code });
+    out.push(...got);
+  }
+  return ok(out);
+}
+
+// ---------------------------------------------------------------- paths
+
+/** A remote path made absolute: `~`, `~/x` and relative paths start at the SFTP home directory. */
+export function absRemote(p: string, home: string): string {
+  let rel = p;
+  if (p === '~') rel = '.';
+  else if (p.startsWith('~/')) rel = p.slice(2) || '.';
+  const abs = rel.startsWith('/') ? rel : posix.join(home, rel);
+  const norm = posix.normalize(abs);
+  return norm.length > 1 && norm.endsWith('/') ? norm.slice(0, -1) : norm;
+}
+
+const endsWithSep = (p: string): boolean => p.endsWith('/') || p.endsWith(sep);
+
+function describe(e: unknown, host: string, what: string): RtkError {
+  const m = e instanceof Error ? e.message : String(e);
+  const code = (e as SftpError)?.code;
+  if (typeof code === 'number') {
+    const why = code === NO_SUCH_FILE ? 'no such file' : code === 3 ? 'permission denied' : m;
+    return { kind: 'io', message: `${what} on ${host}: ${why}`, cause: e };
+  }
+  if (/No response|Not connected|closed|ECONNRESET|EPIPE|timeout|Channel/i.test(m)) {
+    return { kind: 'unreachable', message: `connection to ${host} lost during ${what}: run the same command again to resume`, cause: e };
+  }
+  return { kind: 'io', message: `${what} on ${host}: ${m}`, cause: e };
+}
+
+// ---------------------------------------------------------------- progress
+
+class Meter {
+  private readonly samples: { t: number; b: number }[] = [];
+  private last = 0;
+  moved = 0;
+  done = 0;
+  filesDone = 0;
+  file: string | null = null;
+  constructor(
+    readonly total: number,
+    readonly files: number,
+    private readonly cb?: (p: TransferProgress) => void,
+  ) {}
+  add(n: number, moved: boolean): void {
+    this.done += n;
+    if (moved) this.moved += n;
+    this.emit(false);
+  }
+  emit(force: boolean, phase: TransferProgress['phase'] = 'transfer'): void {
+    if (!this.cb) return;
+    const now = Date.now();
+    if (!force && now - this.last < 100) return;
+    this.last = now;
+    this.samples.push({ t: now, b: this.moved });
+    while (this.samples.length > 2 && now - this.samples[0]!.t > 3000) this.samples.shift();
+    const first = this.samples[0]!;
+    const dt = (now - first.t) / 1000;
+    const rate = dt >= 0.3 ? (this.moved - first.b) / dt : null;
+    const left = this.total - this.done;
+    this.cb({
+      file: this.file,
+      filesDone: this.filesDone,
+      filesTotal: this.files,
+      bytesDone: this.done,
+      bytesTotal: this.total,
+      rateBps: rate,
+      etaSeconds: rate && rate > 0 ? Math.ceil(left / rate) : left === 0 ? 0 : null,
+      phase,
+    });
+  }
+}
+
+// ---------------------------------------------------------------- shared planning
+
+async function pool<T>(items: T[], n: number, f: (t: T) => Promise<void>): Promise<void> {
+  let i = 0;
+  let failure: unknown = null;
+  const worker = async (): Promise<void> => {
+    while (failure === null && i < items.length) {
+      const t = items[i++]!;
+      try {
+        await f(t);
+      } catch (e) {
+        failure ??= e;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(n, items.length)) }, worker));
+  if (failure !== null) throw failure;
+}
+
+interface Side {
+  host: Host;
+  sftp: SFTPWrapper;
+  algo: HashAlgo;
+  o: TransferOptions;
+}
+
+/** Refuse existing destinations without --force, unless their content is identical (then skip). */
+async function settleExisting(side: Side, jobs: Job[], remoteIsDst: boolean, dstLabel: (j: Job) => string): Promise<Result<void>> {
+  const same = jobs.filter((j) => j.existingSameSize);
+  if (!side.o.force && same.length) {
+    const remotePaths = same.map((j) => (remoteIsDst ? j.dst : j.src));
+    const rh = await remoteHashes(side.host, remotePaths, side.algo, same.reduce((a, j) => a + j.size, 0));
+    if (!rh.ok) return rh;
+    for (const [k, j] of same.entries()) {
+      const lh = await hashLocalFile(remoteIsDst ? j.src : j.dst, side.algo);
+      if (rh.value[k] !== null && rh.value[k] === lh) {
+        j.skip = true;
+        side.o.onNote?.(`${dstLabel(j)} is already there, identical: skipped`);
+      }
+    }
+  }
+  return ok(undefined);
+}
+
+function conflictError(conflicts: string[]): Result<never> {
+  const more = conflicts.length > 1 ? ` (and ${conflicts.length - 1} more file${conflicts.length > 2 ? 's' : ''})` : '';
+  return err('refused', `${conflicts[0]} already exists${more}: pass --force to overwrite`);
+}
+
+function mismatch(label: string, algo: HashAlgo, local: string | undefined, remote: string | null): RtkError {
+  return {
+    kind: 'io',
+    message: `${algo} mismatch for ${label} (local ${local?.slice(0, 12) ?? '?'}…, remote ${remote?.slice(0, 12) ?? 'unreadable'}…): nothing was kept under that name; run the command again to transfer it afresh`,
+  };
+}
+
+// ---------------------------------------------------------------- push
+
+async function walkLocal(root: string, dstRoot: string, jobs: Job[], dirs: string[], note?: (s: string) => void): Promise<void> {
+  dirs.push(dstRoot);
+  const entries = await fsp.readdir(root, { withFileTypes: true });
+  entries.sort((a, b) => a.name.localeCompare(b.name));
+  for (const e of entries) {
+    const src = join(root, e.name);
+    const dst = posix.join(dstRoot, e.name);
+    if (e.name.endsWith(PART_SUFFIX)) continue;
+    let st = await fsp.lstat(src);
+    if (st.isSymbolicLink()) {
+      st = await fsp.stat(src).catch(() => st);
+      if (st.isDirectory()) {
+        note?.(`${src} is a link to a directory: not followed`);
+        continue;
+      }
+    }
+    if (st.isDirectory()) await walkLocal(src, dst, jobs, dirs, note);
+    else if (st.isFile()) jobs.push({ src, dst, size: st.size, mode: st.mode & 0o777, partSize: null, existingSameSize: false });
+    else note?.(`${src} is not a regular file: skipped`);
+  }
+}
+
+export async function pushPath(host: Host, sftp: SFTPWrapper, local: string, remote: string, o: TransferOptions = {}): Promise<Result<TransferSummary>> {
+  const t0 = Date.now();
+  const algo = o.hash ?? 'sha256';
+  const side: Side = { host, sftp, algo, o };
+  const H = host.name;
+  const label = (p: string): string => `${H}:${p}`;
+  let stage = 'reading the remote side';
+  try {
+    const st = await fsp.stat(local).catch(() => null);
+    if (!st) return err('not-found', `local ${local} does not exist`);
+    if (!st.isFile() && !st.isDirectory()) return err('usage', `local ${local} is not a file or a directory`);
+    const home = await call<string>((cb) => sftp.realpath('.', cb));
+    const target = absRemote(remote, home);
+    const tst = await rstat(sftp, target);
+    let dest = target;
+    if (tst?.isDirectory() || endsWithSep(remote)) {
+      if (!tst) return err('not-found', `${label(target)} is not an existing directory`);
+      dest = posix.join(target, basename(local.replace(/[\\/]+$/, '')) || 'root');
+    }
+    const parent = await rstat(sftp, posix.dirname(dest));
+    if (!parent?.isDirectory()) return err('not-found', `${label(posix.dirname(dest))} does not exist: create it first`);
+
+    const jobs: Job[] = [];
+    const dirs: string[] = [];
+    if (st.isDirectory()) await walkLocal(local, dest, jobs, dirs, o.onNote);
+    else jobs.push({ src: local, dst: dest, size: st.size, mode: st.mode & 0o777, partSize: null, existingSameSize: false });
+
+    // what is already there: one stat per file and per partial file, pipelined
+    const conflicts: string[] = [];
+    const dstStat = await rstat(sftp, dest);
+    if (dstStat && st.isDirectory() !== dstStat.isDirectory()) {
+      return err('refused', `${label(dest)} already exists as a ${dstStat.isDirectory() ? 'directory' : 'file'}`);
+    }
+    await Promise.all(
+      jobs.map(async (j) => {
+        const [fin, part] = await Promise.all([rstat(sftp, j.dst), rstat(sftp, j.dst + PART_SUFFIX)]);
+        if (fin?.isDirectory()) conflicts.push(`${label(j.dst)} (a directory)`);
+        else if (fin && !o.force) {
+          if (fin.size === j.size) j.existingSameSize = true;
+          else conflicts.push(label(j.dst));
+        }
+        j.partSize = part?.isFile() ? part.size : null;
+      }),
+    );
+    const settled = await settleExisting(side, jobs, true, (j) => label(j.dst));
+    if (!settled.ok) return settled;
+    for (const j of jobs) if (j.existingSameSize && !j.skip) conflicts.push(label(j.dst));
+    if (conflicts.length) return conflictError(conflicts);
+
+    stage = 'creating directories';
+    for (const d of dirs) {
+      const ds = await rstat(sftp, d);
+      if (!ds) await rmkdir(sftp, d);
+    }
+
+    const todo = jobs.filter((j) => !j.skip);
+    const meter = new Meter(
+      todo.reduce((a, j) => a + j.size, 0),
+      todo.length,
+      o.onProgress,
+    );
+    const limiter = o.limitBytesPerSec ? new RateLimiter(o.limitBytesPerSec) : null;
+    let resumedBytes = 0;
+    stage = 'the transfer';
+    await pool(todo, o.parallelFiles ?? 3, async (j) => {
+      meter.file = label(j.dst);
+      const part = j.dst + PART_SUFFIX;
+      const fh = await fsp.open(j.src, 'r');
+      try {
+        let start = 0;
+        if (j.partSize !== null && j.partSize <= j.size && j.partSize > 0) {
+          // the partial file's last bytes must equal ours, or it is not a prefix of this file
+          const w = Math.min(OVERLAP, j.partSize);
+          const rh = await ropen(sftp, part, 'r');
+          const theirs = await rread(sftp, rh, j.partSize - w, w).finally(() => rclose(sftp, rh));
+          const mine = Buffer.alloc(w);
+          await fh.read(mine, 0, w, j.partSize - w);
+          if (theirs.equals(mine)) start = j.partSize;
+          else o.onNote?.(`${label(part)} does not match ${j.src}: starting over`);
+        } else if (j.partSize !== null && j.partSize > j.size) o.onNote?.(`${label(part)} is longer than ${j.src}: starting over`);
+        if (start > 0) {
+          o.onNote?.(`resuming ${label(j.dst)} at ${mib(start)} of ${mib(j.size)}`);
+          resumedBytes += start;
+          meter.add(start, false);
+        }
+        const hasher = createHash(algo);
+        if (start > 0) await hashPrefix(fh, start, hasher);
+        const handle = await ropen(sftp, part, start > 0 ? 'r+' : 'w', 0o600);
+        try {
+          await uploadRange(sftp, handle, fh, start, j.size, hasher, pipe(o, limiter, (n) => meter.add(n, true)));
+        } finally {
+          await rclose(sftp, handle).catch(() => undefined);
+        }
+        j.localHash = hasher.digest('hex');
+        meter.filesDone++;
+      } finally {
+        await fh.close();
+      }
+    });
+    meter.emit(true, 'verify');
+
+    stage = 'verification';
+    if (o.verify !== false && todo.length) {
+      const rh = await remoteHashes(host, todo.map((j) => j.dst + PART_SUFFIX), algo, meter.total);
+      if (!rh.ok) return rh;
+      for (const [k, j] of todo.entries()) {
+        if (rh.value[k] !== j.localHash) {
+          await runlink(sftp, j.dst + PART_SUFFIX).catch(() => undefined);
+          return { ok: false, error: mismatch(label(j.dst), algo, j.localHash, rh.value[k] ?? null) };
+        }
+      }
+    }
+    stage = 'the final rename';
+    for (const j of todo) {
+      await rrename(sftp, j.dst + PART_SUFFIX, j.dst);
+      await rchmod(sftp, j.dst, j.mode).catch(() => undefined);
+    }
+    meter.emit(true, 'done');
+    return ok({ dest, files: todo.length, bytes: meter.moved, resumedBytes, skipped: jobs.length - todo.length, seconds: (Date.now() - t0) / 1000 });
+  } catch (e) {
+    return { ok: false, error: describe(e, H, stage) };
+  }
+}
+
+// ---------------------------------------------------------------- pull
+
+async function walkRemote(sftp: SFTPWrapper, root: string, dstRoot: string, jobs: Job[], dirs: string[], note?: (s: string) => void): Promise<void> {
+  dirs.push(dstRoot);
+  const entries = await rreaddir(sftp, root);
+  entries.sort((a, b) => a.filename.localeCompare(b.filename));
+  for (const e of entries) {
+    if (e.filename === '.' || e.filename === '..' || e.filename.endsWith(PART_SUFFIX)) continue;
+    if (e.filename.includes('/') || e.filename.includes('\0')) continue;
+    const src = posix.join(root, e.filename);
+    const dst = join(dstRoot, e.filename);
+    let a = e.attrs;
+    if (a.isSymbolicLink()) {
+      const t = await rstat(sftp, src).catch(() => null);
+      if (!t || t.isDirectory()) {
+        note?.(`${src} is a link to a directory or nothing: not followed`);
+        continue;
+      }
+      a = t;
+    }
+    if (a.isDirectory()) await walkRemote(sftp, src, dst, jobs, dirs, note);
+    else if (a.isFile()) jobs.push({ src, dst, size: a.size, mode: a.mode & 0o777, partSize: null, existingSameSize: false });
+    else note?.(`${src} is not a regular file: skipped`);
+  }
+}
+
+export async function pullPath(host: Host, sftp: SFTPWrapper, remote: string, local: string, o: TransferOptions = {}): Promise<Result<TransferSummary>> {
+  const t0 = Date.now();
+  const algo = o.hash ?? 'sha256';
+  const side: Side = { host, sftp, algo, o };
+  const H = host.name;
+  const label = (p: string): string => `${H}:${p}`;
+  let stage = 'reading the remote side';
+  try {
+    const home = await call<string>((cb) => sftp.realpath('.', cb));
+    const source = absRemote(remote, home);
+    const sst = await rstat(sftp, source);
+    if (!sst) return err('not-found', `${label(source)} does not exist`);
+    if (!sst.isFile() && !sst.isDirectory()) return err('usage', `${label(source)} is not a file or a directory`);
+    const lst = await fsp.stat(local).catch(() => null);
+    let dest = local;
+    if (lst?.isDirectory() || endsWithSep(local)) {
+      if (!lst) return err('not-found', `local directory ${local} does not exist`);
+      dest = join(local, posix.basename(source) || 'root');
+    }
+    const parent = await fsp.stat(dirname(dest)).catch(() => null);
+    if (!parent?.isDirectory()) return err('not-found', `local ${dirname(dest)} does not exist: create it first`);
+
+    const jobs: Job[] = [];
+    const dirs: string[] = [];
+    if (sst.isDirectory()) await walkRemote(sftp, source, dest, jobs, dirs, o.onNote);
+    else jobs.push({ src: source, dst: dest, size: sst.size, mode: sst.mode & 0o777, partSize: null, existingSameSize: false });
+
+    const dstStat = await fsp.stat(dest).catch(() => null);
+    if (dstStat && sst.isDirectory() !== dstStat.isDirectory()) {
+      return err('refused', `local ${dest} already exists as a ${dstStat.isDirectory() ? 'directory' : 'file'}`);
+    }
+    const conflicts: string[] = [];
+    for (const j of jobs) {
+      const fin = await fsp.stat(j.dst).catch(() => null);
+      const part = await fsp.stat(j.dst + PART_SUFFIX).catch(() => null);
+      if (fin?.isDirectory()) conflicts.push(`local ${j.dst} (a directory)`);
+      else if (fin && !o.force) {
+        if (fin.size === j.size) j.existingSameSize = true;
+        else conflicts.push(`local ${j.dst}`);
+      }
+      j.partSize = part?.isFile() ? part.size : null;
+    }
+    const settled = await settleExisting(side, jobs, false, (j) => `local ${j.dst}`);
+    if (!settled.ok) return settled;
+    for (const j of jobs) if (j.existingSameSize && !j.skip) conflicts.push(`local ${j.dst}`);
+    if (conflicts.length) return conflictError(conflicts);
+
+    stage = 'creating directories';
+    for (const d of dirs) await fsp.mkdir(d, { recursive: true });
+
+    const todo = jobs.filter((j) => !j.skip);
+    const meter = new Meter(todo.reduce((a, j) => a + j.size, 0), todo.length, o.onProgress);
+    const limiter = o.limitBytesPerSec ? new RateLimiter(o.limitBytesPerSec) : null;
+    // the far side hashes its files while we download them: verification costs no extra wall time
+    const theirs =
+      o.verify !== false && todo.length
+        ? remoteHashes(host, todo.map((j) => j.src), algo, meter.total)
+        : Promise.resolve(ok([] as (string | null)[]));
+    let resumedBytes = 0;
+    stage = 'the transfer';
+    try {
+      await pool(todo, o.parallelFiles ?? 3, async (j) => {
+        meter.file = j.dst;
+        const part = j.dst + PART_SUFFIX;
+        const handle = await ropen(sftp, j.src, 'r');
+        try {
+          let start = 0;
+          if (j.partSize !== null && j.partSize <= j.size && j.partSize > 0) {
+            const w = Math.min(OVERLAP, j.partSize);
+            const theirsTail = await rread(sftp, handle, j.partSize - w, w);
+            const fhp = await fsp.open(part, 'r');
+            const mine = Buffer.alloc(w);
+            await fhp.read(mine, 0, w, j.partSize - w).finally(() => fhp.close());
+            if (theirsTail.equals(mine)) start = j.partSize;
+            else o.onNote?.(`${part} does not match ${label(j.src)}: starting over`);
+          } else if (j.partSize !== null && j.partSize > j.size) o.onNote?.(`${part} is longer than ${label(j.src)}: starting over`);
+          if (start > 0) {
+            o.onNote?.(`resuming ${j.dst} at ${mib(start)} of ${mib(j.size)}`);
+            resumedBytes += start;
+            meter.add(start, false);
+          }
+          const fh = await fsp.open(part, start > 0 ? 'r+' : 'w', 0o600);
+          try {
+            if (start > 0) await fh.truncate(start);
+            const hasher = createHash(algo);
+            if (start > 0) await hashPrefix(fh, start, hasher);
+            await downloadRange(sftp, handle, fh, start, j.size, hasher, pipe(o, limiter, (n) => meter.add(n, true)));
+            j.localHash = hasher.digest('hex');
+          } finally {
+            await fh.close();
+          }
+          meter.filesDone++;
+        } finally {
+          await rclose(sftp, handle).catch(() => undefined);
+        }
+      });
+    } catch (e) {
+      // the hash exec may still be running; let it end on its own, its result is not needed
+      void theirs.catch(() => undefined);
+      throw e;
+    }
+    meter.emit(true, 'verify');
+    stage = 'verification';
+    const rh = await theirs;
+    if (!rh.ok) return rh;
+    if (o.verify !== false) {
+      for (const [k, j] of todo.entries()) {
+        if (rh.value[k] !== j.localHash) {
+          await fsp.rm(j.dst + PART_SUFFIX, { force: true });
+          return { ok: false, error: mismatch(`local ${j.dst} (from ${label(j.src)})`, algo, j.localHash, rh.value[k] ?? null) };
+        }
+      }
+    }
+    stage = 'the final rename';
+    for (const j of todo) {
+      await fsp.rename(j.dst + PART_SUFFIX, j.dst);
+      await fsp.chmod(j.dst, j.mode).catch(() => undefined);
+    }
+    meter.emit(true, 'done');
+    return ok({ dest, files: todo.length, bytes: meter.moved, resumedBytes, skipped: jobs.length - todo.length, seconds: (Date.now() - t0) / 1000 });
+  } catch (e) {
+    return { ok: false, error: describe(e, H, stage) };
+  }
+}
+
+// ---------------------------------------------------------------- helpers
+
+function pipe(o: TransferOptions, limiter: RateLimiter | null, onBytes: (n: number) => void): PipeOptions {
+  return { window: o.window ?? WINDOW, chunk: o.chunk ?? CHUNK, limiter, onBytes };
+}
+
+async function hashPrefix(fh: fsp.FileHandle, len: number, hasher: Hash): Promise<void> {
+  const buf = Buffer.allocUnsafe(Math.min(len, 1024 * 1024));
+  for (let pos = 0; pos < len; ) {
+    const n = Math.min(buf.length, len - pos);
+    const { bytesRead } = await fh.read(buf, 0, n, pos);
+    if (bytesRead === 0) throw new Error('the partial file got shorter while resuming');
+    hasher.update(buf.subarray(0, bytesRead));
+    pos += bytesRead;
+  }
+}
+
+export function mib(n: number): string {
+  if (n >= 1024 ** 3) return `${(n / 1024 ** 3).toFixed(2)} GiB`;
+  return `${(n / 1024 ** 2).toFixed(1)} MiB`;
+}
