@@ -1,0 +1,111 @@
+// The local host: commands run through `sh -c` with execa. No login shell, so no noise to strip.
+import { spawn } from 'node:child_process';
+import { execa } from 'execa';
+import { err, ok, type HostConnState, type Result, type RtkError } from '../domain/types.js';
+import type { ExecOptions, ExecResult, Host, StreamHandle, StreamOptions } from './host.js';
+
+export const DEFAULT_TIMEOUT_MS = 20_000;
+export const DEFAULT_MAX_BYTES = 8 * 1024 * 1024;
+
+export class LocalHost implements Host {
+  readonly local = true;
+  private readonly streams = new Set<StreamHandle>();
+  private readonly st: HostConnState;
+
+  constructor(
+    readonly name: string,
+    private readonly env: NodeJS.ProcessEnv = process.env,
+  ) {
+    this.st = { name, phase: 'connected', status: 'connected', error: null, latencyMs: 0, lastOkAt: Date.now() };
+  }
+
+  async exec(command: string, opts: ExecOptions = {}): Promise<Result<ExecResult>> {
+    const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    const maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES;
+    const r = await execa('sh', ['-c', command], {
+      env: this.env,
+      extendEnv: false,
+      encoding: 'buffer',
+      reject: false,
+      timeout: timeoutMs,
+      maxBuffer: { stdout: maxBytes, stderr: maxBytes },
+      ...(opts.stdin !== undefined ? { input: opts.stdin } : { stdin: 'ignore' as const }),
+      killSignal: 'SIGKILL',
+      cleanup: true,
+    });
+    const what = `\`${short(command)}\` on ${this.name}`;
+    if (r.timedOut) return err('timeout', `${what} took longer than ${fmtMs(timeoutMs)}.`);
+    if (r.isMaxBuffer) return err('io', `${what} printed more than ${maxBytes} bytes.`);
+    if (r.failed && r.exitCode === undefined && !r.signal) {
+      return err('io', `could not run ${what}: ${r.shortMessage ?? 'unknown error'}`, { cause: r.cause });
+    }
+    this.st.lastOkAt = Date.now();
+    return ok({
+      code: r.exitCode ?? null,
+      stdout: Buffer.from(r.stdout as Uint8Array),
+      stderr: Buffer.from(r.stderr as Uint8Array),
+    });
+  }
+
+  async stream(command: string, opts: StreamOptions = {}): Promise<Result<StreamHandle>> {
+    // its own process group, so close() takes the whole pipeline down
+    const child = spawn('sh', ['-c', command], { env: this.env, detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
+    let closeCb: ((code: number | null, e: RtkError | null) => void) | null = null;
+    let closed: { code: number | null; e: RtkError | null } | null = null;
+    const finish = (code: number | null, e: RtkError | null): void => {
+      if (closed) return;
+      closed = { code, e };
+      this.streams.delete(handle);
+      closeCb?.(code, e);
+    };
+    const handle: StreamHandle = {
+      onData: (cb) => void child.stdout.on('data', cb),
+      onStderr: (cb) => void child.stderr.on('data', cb),
+      onClose: (cb) => {
+        closeCb = cb;
+        if (closed) cb(closed.code, closed.e);
+      },
+      close: () => {
+        if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) {
+          try {
+            process.kill(-child.pid, 'SIGTERM');
+          } catch {
+            child.kill('SIGTERM');
+          }
+        }
+        child.stdin.destroy();
+      },
+    };
+    child.on('error', (e) => finish(null, { kind: 'io', message: `could not run \`${short(command)}\` on ${this.name}: ${e.message}`, cause: e }));
+    child.on('close', (code) => finish(code, null));
+    child.stdin.on('error', () => undefined);
+    if (opts.stdin !== undefined) child.stdin.end(opts.stdin);
+    this.streams.add(handle);
+    return ok(handle);
+  }
+
+  state(): HostConnState {
+    return { ...this.st };
+  }
+
+  onState(): () => void {
+    return () => undefined;
+  }
+
+  async connect(): Promise<Result<void>> {
+    return ok(undefined);
+  }
+
+  async close(): Promise<void> {
+    for (const s of [...this.streams]) s.close();
+  }
+}
+
+export function short(command: string): string {
+  const one = command.replace(/\s+/g, ' ').trim();
+  return one.length > 60 ? `${one.slice(0, 57)}...` : one;
+}
+
+export function fmtMs(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
+}

@@ -1,0 +1,119 @@
+// Sentinels around remote output. sshd runs commands through the user's login shell, and Debian's
+// bash sources ~/.bashrc for them (SSH_SOURCE_BASHRC): banners, `conda init` chatter and the like
+// land on stdout before our command's output. We bracket the command with markers carrying a
+// per-call nonce and keep only what lies between them. Pure: no I/O.
+import { randomBytes } from 'node:crypto';
+import { shq } from './quote.js';
+
+export const RS = '\x1e';
+
+export function newNonce(): string {
+  return randomBytes(8).toString('hex');
+}
+
+export function beginMarker(nonce: string): string {
+  return `${RS}RTK-BEGIN-${nonce}\n`;
+}
+
+function endPrefix(nonce: string): string {
+  return `${RS}RTK-END-${nonce} `;
+}
+
+/**
+ * The command line sent to sshd for exec: begin markers on stdout and stderr, the command under
+ * `sh -c` (a POSIX shell whatever the login shell is), then the end marker with its exit status.
+ */
+export function wrapExec(command: string, nonce: string): string {
+  return (
+    `printf '\\036RTK-BEGIN-${nonce}\\n'; printf '\\036RTK-BEGIN-${nonce}\\n' >&2; ` +
+    `sh -c ${shq(command)}; printf '\\036RTK-END-${nonce} %d\\n' "$?"`
+  );
+}
+
+/**
+ * The bash script of the stream watchdog. The command runs as its own process group with stdin
+ * from /dev/null; a watcher reads heartbeats (one line every few seconds) from the channel. When
+ * the channel closes (EOF) or the heartbeats stop (network gone, no FIN), the watcher kills the
+ * command's whole group: signals over SSH are ignored for root logins on OpenSSH < 9.8.
+ */
+export function watchdogScript(timeoutS: number): string {
+  const t = Math.max(1, Math.round(timeoutS));
+  return (
+    'set -m; sh -c "$1" </dev/null & c=$!; ' +
+    `( while read -r -t ${t} _; do :; done; kill -TERM -- -$c 2>/dev/null; sleep 2; kill -KILL -- -$c 2>/dev/null ) & w=$!; ` +
+    'wait $c; s=$?; kill -- -$w 2>/dev/null; exit $s'
+  );
+}
+
+/**
+ * The command line for a long-lived stream: begin markers, then the watchdog under bash (`read -t`
+ * is not POSIX); without bash, or when the caller feeds stdin itself, a plain `sh -c`.
+ */
+export function wrapStream(command: string, nonce: string, opts: { watchdogS: number | null }): string {
+  const begin = `printf '\\036RTK-BEGIN-${nonce}\\n'; printf '\\036RTK-BEGIN-${nonce}\\n' >&2; `;
+  const plain = `exec sh -c ${shq(command)}`;
+  if (opts.watchdogS === null) return begin + plain;
+  return `${begin}if command -v bash >/dev/null 2>&1; then exec bash -c ${shq(watchdogScript(opts.watchdogS))} rtk-watchdog ${shq(command)}; else ${plain}; fi`;
+}
+
+export interface Unwrapped {
+  body: Buffer;
+  /** Exit status from the end marker, or null when it was not printed (killed, exit in a trap...). */
+  code: number | null;
+  sawBegin: boolean;
+  sawEnd: boolean;
+}
+
+/** Keep what lies between the begin and the end marker of this nonce; noise before and after is dropped. */
+export function unwrapOutput(raw: Buffer, nonce: string): Unwrapped {
+  const begin = Buffer.from(beginMarker(nonce), 'latin1');
+  const b = raw.indexOf(begin);
+  const sawBegin = b >= 0;
+  const start = sawBegin ? b + begin.length : 0;
+  const end = Buffer.from(endPrefix(nonce), 'latin1');
+  const e = raw.lastIndexOf(end);
+  if (e < start) return { body: raw.subarray(start), code: null, sawBegin, sawEnd: false };
+  const tail = raw.subarray(e + end.length, e + end.length + 16).toString('latin1');
+  const m = /^(\d{1,3})\n/.exec(tail);
+  return { body: raw.subarray(start, e), code: m ? Number(m[1]) : null, sawBegin, sawEnd: m !== null };
+}
+
+/** Drop everything up to and including the begin marker (stderr of exec, both sides of a stream). */
+export function afterBegin(raw: Buffer, nonce: string): Buffer {
+  const begin = Buffer.from(beginMarker(nonce), 'latin1');
+  const b = raw.indexOf(begin);
+  return b >= 0 ? raw.subarray(b + begin.length) : raw;
+}
+
+/**
+ * Incremental version for streams: buffers until the begin marker arrives, then passes bytes
+ * through untouched. If the marker never comes within `limit` bytes, gives up and passes all.
+ */
+export class BeginStripper {
+  private pending: Buffer | null = Buffer.alloc(0);
+  private readonly marker: Buffer;
+
+  constructor(
+    nonce: string,
+    private readonly limit = 1024 * 1024,
+  ) {
+    this.marker = Buffer.from(beginMarker(nonce), 'latin1');
+  }
+
+  push(chunk: Buffer): Buffer | null {
+    if (this.pending === null) return chunk;
+    const all = Buffer.concat([this.pending, chunk]);
+    const i = all.indexOf(this.marker);
+    if (i >= 0) {
+      this.pending = null;
+      const rest = all.subarray(i + this.marker.length);
+      return rest.length > 0 ? rest : null;
+    }
+    if (all.length > this.limit) {
+      this.pending = null;
+      return all;
+    }
+    this.pending = all;
+    return null;
+  }
+}

@@ -1,0 +1,539 @@
+// An SSH host over ssh2: one connection (a chain of clients through the ProxyJump hops, each hop's
+// host key checked against known_hosts), a budget of 4 session channels with a FIFO queue,
+// keepalive 15 s x 3, reconnect with jittered backoff (never after auth or host-key failures),
+// exec output between markers, streams guarded by a stdin heartbeat watchdog.
+import { appendFileSync, readFileSync } from 'node:fs';
+import ssh2 from 'ssh2';
+import type { ClientChannel, ConnectConfig, SFTPWrapper } from 'ssh2';
+import { err, ok, type HostConnState, type HostSpec, type Result, type RtkError } from '../domain/types.js';
+import { authHandlerOf, planAuth } from './auth.js';
+import type { ExecOptions, ExecResult, Host, StreamHandle, StreamOptions } from './host.js';
+import { checkHostKey, hostToken, knownHostsLine, knownKeyTypes, orderHostKeyAlgorithms, parseKnownHosts, type KnownHostEntry } from './known-hosts.js';
+import { DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT_MS, fmtMs, short } from './local.js';
+import { afterBegin, BeginStripper, newNonce, unwrapOutput, wrapExec, wrapStream } from './markers.js';
+import { Semaphore, type Release } from './semaphore.js';
+import { resolveChain, type HostEnvLike, type ResolvedHop } from './ssh-config.js';
+import { isFatal, statusOf } from './status.js';
+
+const { Client } = ssh2;
+type SshClient = InstanceType<typeof Client>;
+
+export interface SshHostOptions {
+  keepaliveIntervalMs: number;
+  keepaliveCountMax: number;
+  readyTimeoutMs: number;
+  maxChannels: number;
+  /** Stream heartbeat period; the remote watchdog gives up after `watchdogS` without one. */
+  heartbeatMs: number;
+  watchdogS: number;
+  backoffBaseMs: number;
+  backoffMaxMs: number;
+  /** A connection that lived this long resets the backoff. */
+  stableMs: number;
+  resolve: (spec: HostSpec, henv: HostEnvLike) => Promise<Result<ResolvedHop[]>>;
+}
+
+export const DEFAULT_SSH_OPTIONS: SshHostOptions = {
+  keepaliveIntervalMs: 15_000,
+  keepaliveCountMax: 3,
+  readyTimeoutMs: 20_000,
+  maxChannels: 4,
+  heartbeatMs: 15_000,
+  watchdogS: 45,
+  backoffBaseMs: 1_000,
+  backoffMaxMs: 30_000,
+  stableMs: 60_000,
+  resolve: resolveChain,
+};
+
+interface Conn {
+  clients: SshClient[];
+  target: SshClient;
+  sem: Semaphore;
+  dead: RtkError | null;
+  /** Fail-callbacks of open channels, run when the connection dies. */
+  live: Set<(e: RtkError) => void>;
+  since: number;
+}
+
+/** Jittered exponential backoff: base * 2^attempt capped at max, times a factor in [0.5, 1]. */
+export function backoffDelay(attempt: number, baseMs: number, maxMs: number, rnd: () => number = Math.random): number {
+  const cap = Math.min(maxMs, baseMs * 2 ** Math.min(attempt, 30));
+  return Math.round(cap * (0.5 + rnd() * 0.5));
+}
+
+function isOpenFailure(e: unknown): boolean {
+  const x = e as { reason?: unknown; message?: unknown };
+  return x?.reason === 2 || /open failed|Channel open failure/i.test(String(x?.message ?? ''));
+}
+
+function where(hop: ResolvedHop): string {
+  return `${hop.label} (${hop.user}@${hop.hostname}:${hop.port})`;
+}
+
+export class SshHost implements Host {
+  readonly local = false;
+  private readonly opts: SshHostOptions;
+  private st: HostConnState;
+  private readonly listeners = new Set<(s: HostConnState) => void>();
+  private conn: Conn | null = null;
+  private dialing: Promise<Result<Conn>> | null = null;
+  private lastError: RtkError | null = null;
+  private attempt = 0;
+  private retryTimer: NodeJS.Timeout | null = null;
+  private pingTimer: NodeJS.Timeout | null = null;
+  private closed = false;
+
+  constructor(
+    readonly spec: HostSpec,
+    private readonly henv: HostEnvLike,
+    opts: Partial<SshHostOptions> = {},
+  ) {
+    this.opts = { ...DEFAULT_SSH_OPTIONS, ...opts };
+    this.st = { name: spec.name, phase: 'connecting', status: 'connected', error: null, latencyMs: null, lastOkAt: null };
+  }
+
+  get name(): string {
+    return this.spec.name;
+  }
+
+  state(): HostConnState {
+    return { ...this.st };
+  }
+
+  onState(cb: (s: HostConnState) => void): () => void {
+    this.listeners.add(cb);
+    return () => void this.listeners.delete(cb);
+  }
+
+  private setState(patch: Partial<HostConnState>): void {
+    this.st = { ...this.st, ...patch };
+    const snap = this.state();
+    for (const cb of [...this.listeners]) cb(snap);
+  }
+
+  async connect(): Promise<Result<void>> {
+    if (this.closed) return err('unreachable', `host ${this.name} was closed.`);
+    if (this.retryTimer) {
+      clearTimeout(this.retryTimer);
+      this.retryTimer = null;
+    }
+    const c = await this.ensure(true);
+    return c.ok ? ok(undefined) : c;
+  }
+
+  /** The live connection, dialing if needed. While backing off, fails fast with the last error. */
+  private ensure(force = false): Promise<Result<Conn>> {
+    if (this.closed) return Promise.resolve(err('unreachable', `host ${this.name} was closed.`));
+    if (this.conn && !this.conn.dead) return Promise.resolve(ok(this.conn));
+    if (this.dialing) return this.dialing;
+    if (!force && this.lastError && (this.retryTimer || isFatal(this.lastError))) return Promise.resolve({ ok: false, error: this.lastError });
+    this.setState({ phase: this.st.lastOkAt === null && this.attempt === 0 ? 'connecting' : 'reconnecting' });
+    this.dialing = this.dial().then((r) => {
+      this.dialing = null;
+      if (r.ok) {
+        if (this.closed) {
+          for (const c of r.value.clients) c.end();
+          return err<Conn>('unreachable', `host ${this.name} was closed.`);
+        }
+        this.conn = r.value;
+        this.lastError = null;
+        this.setState({ phase: 'connected', status: 'connected', error: null, lastOkAt: Date.now() });
+        this.startPings(r.value);
+      } else this.failed(r.error);
+      return r;
+    });
+    return this.dialing;
+  }
+
+  private failed(e: RtkError): void {
+    this.lastError = e;
+    if (this.closed) return;
+    if (isFatal(e)) {
+      this.setState({ phase: 'failed', status: statusOf(e), error: e.message });
+      return;
+    }
+    this.setState({ phase: 'reconnecting', status: statusOf(e), error: e.message });
+    const delay = backoffDelay(this.attempt++, this.opts.backoffBaseMs, this.opts.backoffMaxMs);
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      void this.ensure(true);
+    }, delay);
+    this.retryTimer.unref();
+  }
+
+  private lost(conn: Conn, e: RtkError): void {
+    if (conn.dead) return;
+    conn.dead = e;
+    conn.sem.fail(e);
+    for (const f of [...conn.live]) f(e);
+    conn.live.clear();
+    for (const c of conn.clients) c.end();
+    if (this.conn !== conn) return;
+    this.conn = null;
+    if (this.pingTimer) clearInterval(this.pingTimer);
+    this.pingTimer = null;
+    if (Date.now() - conn.since >= this.opts.stableMs) this.attempt = 0;
+    this.failed(e);
+  }
+
+  /** Latency by a cheap round trip: an OpenSSH keepalive global request (no channel). */
+  private startPings(conn: Conn): void {
+    const once = (): void => {
+      const t0 = Date.now();
+      const c = conn.target as unknown as { _callbacks?: ((...a: unknown[]) => void)[]; _protocol?: { ping?: () => void } };
+      if (!Array.isArray(c._callbacks) || typeof c._protocol?.ping !== 'function') return;
+      c._callbacks.push(() => {
+        if (conn.dead || this.conn !== conn) return;
+        this.setState({ latencyMs: Date.now() - t0, lastOkAt: Date.now() });
+      });
+      c._protocol.ping();
+    };
+    once();
+    this.pingTimer = setInterval(once, this.opts.keepaliveIntervalMs);
+    this.pingTimer.unref();
+  }
+
+  private async dial(): Promise<Result<Conn>> {
+    const hops = await this.opts.resolve(this.spec, this.henv);
+    if (!hops.ok) return hops;
+    const clients: SshClient[] = [];
+    const abort = (e: RtkError): Result<Conn> => {
+      for (const c of clients) c.end();
+      return { ok: false, error: e };
+    };
+    for (const [i, hop] of hops.value.entries()) {
+      const isTarget = i === hops.value.length - 1;
+      const role = isTarget ? `host ${this.name}` : `jump host ${hop.label}`;
+      if (hop.proxyCommand) return abort({ kind: 'config', message: `${role} uses ProxyCommand, which rtk-tui cannot follow; use ProxyJump instead.` });
+      let sock: ClientChannel | undefined;
+      const prev = clients[i - 1];
+      if (prev) {
+        const ch = await new Promise<Result<ClientChannel>>((resolve) => {
+          prev.forwardOut('127.0.0.1', 0, hop.hostname, hop.port, (e, stream) => {
+            if (e) resolve(err('unreachable', `jump host ${hops.value[i - 1]?.label ?? '?'} could not reach ${where(hop)}: ${e.message}.`, { cause: e }));
+            else resolve(ok(stream));
+          });
+        });
+        if (!ch.ok) return abort(ch.error);
+        sock = ch.value;
+      }
+      const c = await this.dialHop(hop, role, sock);
+      if (!c.ok) return abort(c.error);
+      clients.push(c.value);
+    }
+    const target = clients[clients.length - 1];
+    if (!target) return err('config', `host ${this.name} has no hops.`);
+    const conn: Conn = { clients, target, sem: new Semaphore(this.opts.maxChannels), dead: null, live: new Set(), since: Date.now() };
+    for (const [i, c] of clients.entries()) {
+      const label = i === clients.length - 1 ? `host ${this.name}` : `jump host ${hops.value[i]?.label ?? '?'}`;
+      c.on('error', (e: Error & { level?: string }) => {
+        const kind = e.level === 'client-timeout' ? 'timeout' : 'unreachable';
+        this.lost(conn, { kind, message: `connection to ${label} was lost: ${e.message}.`, cause: e });
+      });
+      c.on('close', () => this.lost(conn, { kind: 'unreachable', message: `connection to ${label} was lost.` }));
+    }
+    return ok(conn);
+  }
+
+  private dialHop(hop: ResolvedHop, role: string, sock: ClientChannel | undefined): Promise<Result<SshClient>> {
+    const auth = planAuth(hop, this.henv.env);
+    if (!auth.ok) return Promise.resolve(auth);
+    const token = hostToken(hop.hostKeyAlias ?? hop.hostname, hop.port);
+    const tokens = hop.hostKeyAlias ? [hop.hostKeyAlias, token] : [token];
+    const entries: KnownHostEntry[] = [];
+    for (const f of hop.knownHostsFiles) {
+      try {
+        entries.push(...parseKnownHosts(readFileSync(f, 'utf8')));
+      } catch {
+        /* a missing file knows no hosts */
+      }
+    }
+    let refusal: RtkError | null = null;
+    const name = `${hop.hostname}${hop.port === 22 ? '' : `:${hop.port}`}`;
+    const strict = hop.strictHostKeyChecking;
+    const hostVerifier = (key: Buffer): boolean => {
+      const v = checkHostKey(entries, tokens, key);
+      if (v.kind === 'ok') return true;
+      if (v.kind === 'revoked') {
+        refusal = { kind: 'host-key-mismatch', message: `host key for ${name} (${v.fingerprint}) is marked @revoked in known_hosts; refusing to connect to ${role}.` };
+        return false;
+      }
+      if (v.kind === 'mismatch') {
+        refusal = {
+          kind: 'host-key-mismatch',
+          message: `host key for ${name} has changed: known_hosts has ${v.known.join(', ')}, the server offers ${v.fingerprint}; if that is expected, remove the old entry with ssh-keygen -R '${token}'.`,
+        };
+        return false;
+      }
+      if (strict === 'no' || strict === 'off') return true;
+      if (strict === 'accept-new') {
+        const file = hop.knownHostsFiles[0];
+        try {
+          if (file) appendFileSync(file, `${knownHostsLine(token, key, hop.hashKnownHosts)}\n`, { mode: 0o600 });
+        } catch {
+          /* accepted for this session; OpenSSH also carries on when it cannot write */
+        }
+        return true;
+      }
+      refusal = {
+        kind: 'host-key-unknown',
+        message: `host key for ${name} is not known (${v.fingerprint}); add it with ssh-keyscan or connect once with ssh.`,
+      };
+      return false;
+    };
+    const cfg: ConnectConfig = {
+      host: hop.hostname,
+      port: hop.port,
+      username: hop.user,
+      readyTimeout: hop.connectTimeoutMs ?? this.opts.readyTimeoutMs,
+      keepaliveInterval: this.opts.keepaliveIntervalMs,
+      keepaliveCountMax: this.opts.keepaliveCountMax,
+      hostVerifier,
+      authHandler: authHandlerOf(auth.value),
+      algorithms: { serverHostKey: orderHostKeyAlgorithms(knownKeyTypes(entries, tokens)) as never },
+      ...(sock ? { sock } : {}),
+    };
+    return new Promise((resolve) => {
+      const c = new Client();
+      let settled = false;
+      const settle = (r: Result<SshClient>): void => {
+        if (settled) return;
+        settled = true;
+        c.removeAllListeners('ready');
+        if (!r.ok) {
+          c.removeAllListeners('error');
+          c.on('error', () => undefined);
+          c.end();
+        }
+        resolve(r);
+      };
+      c.once('ready', () => {
+        c.removeAllListeners('error');
+        c.removeAllListeners('close');
+        // an 'error' without a listener would throw: dial() adds the real handlers once all hops are up
+        c.on('error', () => undefined);
+        settle(ok(c));
+      });
+      c.on('error', (e: Error & { level?: string; code?: string }) => {
+        if (refusal) return settle({ ok: false, error: refusal });
+        if (e.level === 'client-authentication') {
+          const tried = auth.value.tried.join(', ') || 'nothing';
+          const enc = auth.value.encrypted.length > 0 ? `; ${auth.value.encrypted.join(', ')} needs a passphrase (load it with ssh-add)` : '';
+          return settle(err('auth', `authentication to ${role} ${where(hop)} failed (tried ${tried})${enc}.`, { cause: e }));
+        }
+        if (e.level === 'client-timeout') return settle(err('timeout', `${role} ${where(hop)} did not answer: ${e.message}.`, { cause: e }));
+        const why = e.code === 'ECONNREFUSED' ? 'connection refused' : e.message;
+        return settle(err('unreachable', `cannot reach ${role} ${where(hop)}: ${why}.`, { cause: e }));
+      });
+      c.on('close', () => settle(refusal ? { ok: false, error: refusal } : err('unreachable', `${role} ${where(hop)} closed the connection during login.`)));
+      try {
+        c.connect(cfg);
+      } catch (e) {
+        settle(err('config', `cannot connect to ${role}: ${(e as Error).message}.`, { cause: e }));
+      }
+    });
+  }
+
+  /** A session channel within the budget; retried briefly when sshd refuses it (MaxSessions). */
+  private async openChannel(
+    open: (c: SshClient, cb: (e: Error | undefined, ch: ClientChannel) => void) => void,
+    what: string,
+  ): Promise<Result<{ conn: Conn; ch: ClientChannel; release: Release }>> {
+    const got = await this.ensure();
+    if (!got.ok) return got;
+    const conn = got.value;
+    let release: Release;
+    try {
+      release = await conn.sem.acquire();
+    } catch (e) {
+      return { ok: false, error: e as RtkError };
+    }
+    for (let tryNo = 0; ; tryNo++) {
+      if (conn.dead) {
+        release();
+        return { ok: false, error: conn.dead };
+      }
+      const r = await new Promise<{ e?: Error; ch?: ClientChannel }>((resolve) => {
+        try {
+          open(conn.target, (e, ch) => resolve(e ? { e } : { ch }));
+        } catch (e) {
+          resolve({ e: e as Error });
+        }
+      });
+      if (r.ch) return ok({ conn, ch: r.ch, release });
+      if (isOpenFailure(r.e) && tryNo < 4 && !conn.dead) {
+        await new Promise((res) => setTimeout(res, 100 * 2 ** tryNo));
+        continue;
+      }
+      release();
+      const e = conn.dead ?? { kind: 'unreachable' as const, message: `${this.name} refused a channel for ${what}: ${r.e?.message ?? 'unknown error'}.`, cause: r.e };
+      return { ok: false, error: e };
+    }
+  }
+
+  async exec(command: string, o: ExecOptions = {}): Promise<Result<ExecResult>> {
+    const timeoutMs = o.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    const maxBytes = o.maxBytes ?? DEFAULT_MAX_BYTES;
+    const what = `\`${short(command)}\` on ${this.name}`;
+    const nonce = newNonce();
+    const started = Date.now();
+    const opened = await this.openChannel((c, cb) => c.exec(wrapExec(command, nonce), cb), what);
+    if (!opened.ok) return opened;
+    const { conn, ch, release } = opened.value;
+    const remaining = Math.max(1, timeoutMs - (Date.now() - started));
+    return new Promise((resolve) => {
+      const out: Buffer[] = [];
+      const errs: Buffer[] = [];
+      let outLen = 0;
+      let errLen = 0;
+      // login noise and markers come on top of the command's own output
+      const rawCap = maxBytes + 64 * 1024;
+      let exitCode: number | null = null;
+      let done = false;
+      const finish = (r: Result<ExecResult>): void => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        conn.live.delete(onLost);
+        release();
+        if (!r.ok) ch.close();
+        resolve(r);
+      };
+      const onLost = (e: RtkError): void => finish(err(e.kind, `${what} was cut off: ${e.message}`, { cause: e }));
+      conn.live.add(onLost);
+      const timer = setTimeout(() => finish(err('timeout', `${what} took longer than ${fmtMs(timeoutMs)}.`)), remaining);
+      ch.on('data', (d: Buffer) => {
+        outLen += d.length;
+        if (outLen > rawCap) return finish(err('io', `${what} printed more than ${maxBytes} bytes.`));
+        out.push(d);
+      });
+      ch.stderr.on('data', (d: Buffer) => {
+        errLen += d.length;
+        if (errLen <= rawCap) errs.push(d);
+      });
+      ch.on('exit', (code: number | null) => {
+        exitCode = typeof code === 'number' ? code : null;
+      });
+      ch.on('close', () => {
+        const u = unwrapOutput(Buffer.concat(out), nonce);
+        if (u.body.length > maxBytes) return finish(err('io', `${what} printed more than ${maxBytes} bytes.`));
+        if (!u.sawBegin && exitCode !== 0 && exitCode !== null) {
+          // the login shell itself failed (no sh? a broken .bashrc with `exit`?)
+          const stderr = Buffer.concat(errs).toString('utf8').trim().split('\n').slice(-1)[0] ?? '';
+          return finish(err('exit', `the login shell on ${this.name} failed before running ${what}${stderr ? `: ${stderr}` : ''}.`, { code: exitCode }));
+        }
+        this.st.lastOkAt = Date.now();
+        finish(ok({ code: u.sawEnd ? u.code : exitCode, stdout: Buffer.from(u.body), stderr: Buffer.from(afterBegin(Buffer.concat(errs), nonce)) }));
+      });
+      ch.on('error', () => undefined);
+      if (o.stdin !== undefined) ch.end(o.stdin);
+      else ch.end();
+    });
+  }
+
+  async stream(command: string, o: StreamOptions = {}): Promise<Result<StreamHandle>> {
+    const what = `\`${short(command)}\` on ${this.name}`;
+    const nonce = newNonce();
+    const watchdog = o.stdin === undefined;
+    const wrapped = wrapStream(command, nonce, { watchdogS: watchdog ? this.opts.watchdogS : null });
+    const opened = await this.openChannel((c, cb) => c.exec(wrapped, cb), what);
+    if (!opened.ok) return opened;
+    const { conn, ch, release } = opened.value;
+    const outStrip = new BeginStripper(nonce);
+    const errStrip = new BeginStripper(nonce);
+    const dataCbs: ((b: Buffer) => void)[] = [];
+    const errCbs: ((b: Buffer) => void)[] = [];
+    const early: Buffer[] = [];
+    const earlyErr: Buffer[] = [];
+    let closeCb: ((code: number | null, e: RtkError | null) => void) | null = null;
+    let ended: { code: number | null; e: RtkError | null } | null = null;
+    let exitCode: number | null = null;
+    let heartbeat: NodeJS.Timeout | null = null;
+    const end = (code: number | null, e: RtkError | null): void => {
+      if (ended) return;
+      ended = { code, e };
+      if (heartbeat) clearInterval(heartbeat);
+      conn.live.delete(onLost);
+      release();
+      closeCb?.(code, e);
+    };
+    const onLost = (e: RtkError): void => end(null, { kind: e.kind, message: `${what} was cut off: ${e.message}`, cause: e });
+    conn.live.add(onLost);
+    ch.on('data', (d: Buffer) => {
+      const b = outStrip.push(d);
+      if (!b) return;
+      if (dataCbs.length === 0) early.push(b);
+      for (const cb of dataCbs) cb(b);
+    });
+    ch.stderr.on('data', (d: Buffer) => {
+      const b = errStrip.push(d);
+      if (!b) return;
+      if (errCbs.length === 0) earlyErr.push(b);
+      for (const cb of errCbs) cb(b);
+    });
+    ch.on('exit', (code: number | null) => {
+      exitCode = typeof code === 'number' ? code : null;
+    });
+    ch.on('close', () => end(exitCode, null));
+    ch.on('error', () => undefined);
+    if (watchdog) {
+      heartbeat = setInterval(() => {
+        if (!ended && ch.writable) ch.write('\n');
+      }, this.opts.heartbeatMs);
+      heartbeat.unref();
+    } else ch.end(o.stdin);
+    const handle: StreamHandle = {
+      onData: (cb) => {
+        dataCbs.push(cb);
+        for (const b of early.splice(0)) cb(b);
+      },
+      onStderr: (cb) => {
+        errCbs.push(cb);
+        for (const b of earlyErr.splice(0)) cb(b);
+      },
+      onClose: (cb) => {
+        closeCb = cb;
+        if (ended) cb(ended.code, ended.e);
+      },
+      close: () => {
+        if (ended) return;
+        ch.close();
+        end(null, null);
+      },
+    };
+    return ok(handle);
+  }
+
+  /** The SFTP subsystem of this connection; it holds one channel of the budget until ended. */
+  async sftp(): Promise<Result<SFTPWrapper>> {
+    const opened = await this.openChannel((c, cb) => c.sftp(cb as never), `sftp`);
+    if (!opened.ok) return opened;
+    const { conn, ch, release } = opened.value;
+    const s = ch as unknown as SFTPWrapper;
+    const onLost = (): void => release();
+    conn.live.add(onLost);
+    s.once('close', () => {
+      conn.live.delete(onLost);
+      release();
+    });
+    return ok(s);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    if (this.pingTimer) clearInterval(this.pingTimer);
+    this.retryTimer = null;
+    this.pingTimer = null;
+    const conn = this.conn;
+    this.conn = null;
+    if (conn) this.lost(conn, { kind: 'unreachable', message: `host ${this.name} was closed.` });
+    if (this.dialing) await this.dialing;
+  }
+
+  /** For tests and the status bar: channels in use and waiting. */
+  channelStats(): { inUse: number; queued: number } {
+    return { inUse: this.conn?.sem.inUse ?? 0, queued: this.conn?.sem.queued ?? 0 };
+  }
+}
