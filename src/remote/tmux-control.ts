@@ -41,9 +41,16 @@ export function tmuxWord(arg: string): string {
   return shq(tmuxArg(arg));
 }
 
-/** `tmux`, or `tmux -L SOCKET` when the host has a socket name configured. */
+/** tmux's global flags: -u (UTF-8 even where the remote locale is not set, else names and panes
+ * come back with `_` for every non-ASCII character), and -L SOCKET when the host has one. */
+export function tmuxFlags(spec: Pick<HostSpec, 'tmuxSocket'>): string[] {
+  return spec.tmuxSocket ? ['-u', '-L', spec.tmuxSocket] : ['-u'];
+}
+
+/** `tmux -u [-L SOCKET]` for a shell script (global flags are read by getopt, not by tmux's
+ * command parser: no `;` escaping there). */
 export function tmuxCommand(spec: Pick<HostSpec, 'tmuxSocket'>): string {
-  return spec.tmuxSocket ? `tmux -L ${tmuxWord(spec.tmuxSocket)}` : 'tmux';
+  return ['tmux', ...tmuxFlags(spec).map(shq)].join(' ');
 }
 
 /** Exact session target, for session commands (has-session, kill-session). */
@@ -153,6 +160,11 @@ export function buildCapturePane(spec: Pick<HostSpec, 'tmuxSocket'>, session: st
   return `${tmuxCommand(spec)} capture-pane -p -e -J${start} -t ${paneTarget(session)}\n`;
 }
 
+/** `CREATED DEAD` of the session (epoch seconds, 0/1) for the kill confirmation. */
+export function buildSessionInfo(spec: Pick<HostSpec, 'tmuxSocket'>, session: string): string {
+  return `${tmuxCommand(spec)} display-message -p -t ${paneTarget(session)} '#{session_created} #{pane_dead}'\n`;
+}
+
 function stderrOf(r: { stderr: Buffer }): string {
   const s = r.stderr.toString('utf8').trim().split('\n').filter(Boolean).pop() ?? '';
   return s.length > 200 ? `${s.slice(0, 200)}…` : s;
@@ -221,4 +233,20 @@ export async function capturePane(
   const lines = text.split('\n');
   if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
   return ok(lines);
+}
+
+export interface SessionInfo {
+  /** ms since epoch, or null when tmux did not say. */
+  createdAt: number | null;
+  /** The pane's command has ended (remain-on-exit keeps it on screen). */
+  dead: boolean;
+}
+
+export async function sessionInfo(host: Host, spec: HostSpec, session: string): Promise<Result<SessionInfo>> {
+  const r = await host.exec(buildSessionInfo(spec, session), { timeoutMs: 10_000 });
+  if (!r.ok) return r;
+  if (r.value.code !== 0) return err('not-found', `no session named ${JSON.stringify(session)} on ${spec.name}`);
+  const [created, dead] = r.value.stdout.toString('utf8').trim().split(' ');
+  const c = Number(created);
+  return ok({ createdAt: Number.isFinite(c) && c > 0 ? c * 1000 : null, dead: dead === '1' });
 }

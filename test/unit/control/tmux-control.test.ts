@@ -103,14 +103,15 @@ describe('buildKillSession', () => {
       // the fake has-session says "none": the script stops with its not-found status
       expect(r.code).toBe(93);
       expect(r.calls).toHaveLength(1);
-      expect(r.calls[0]!.slice(0, 2)).toEqual(['has-session', '-t']);
-      expect(tmuxParsed(r.calls[0]![2]!)).toBe(`=${name}`);
+      expect(r.calls[0]!.slice(0, 3)).toEqual(['-u', 'has-session', '-t']);
+      expect(tmuxParsed(r.calls[0]![3]!)).toBe(`=${name}`);
       expect(existsSync(join(home, 'pwned'))).toBe(false);
     });
   }
   it('honours the socket name', () => {
     const r = runScript(buildKillSession({ tmuxSocket: 'my sock;' }, 's'));
-    expect(r.calls[0]!.slice(0, 3)).toEqual(['-L', 'my sock\\;', 'has-session']);
+    // -L is read by tmux's getopt, not its command parser: no escaping
+    expect(r.calls[0]!.slice(0, 4)).toEqual(['-u', '-L', 'my sock;', 'has-session']);
   });
 });
 
@@ -119,7 +120,7 @@ describe('buildCapturePane', () => {
     for (const name of NAMES) {
       const r = runScript(buildCapturePane({ tmuxSocket: null }, name, 50));
       expect(r.code).toBe(0);
-      expect(r.calls).toEqual([['capture-pane', '-p', '-e', '-J', '-S', '-50', '-t', `=${name}:`]]);
+      expect(r.calls).toEqual([['-u', 'capture-pane', '-p', '-e', '-J', '-S', '-50', '-t', `=${name}:`]]);
     }
     expect(existsSync(join(home, 'pwned'))).toBe(false);
   });
@@ -133,7 +134,7 @@ describe('buildNewRun', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.calls).toHaveLength(2);
-    expect(r.calls[0]).toEqual(['-L', 'sk', 'has-session', '-t', `=${name}`.slice(0, -1) + '\\;']);
+    expect(r.calls[0]).toEqual(['-u', '-L', 'sk', 'has-session', '-t', `=${name}`.slice(0, -1) + '\\;']);
     const argv = r.calls[1]!;
     // split on tmux's separators the way tmux does
     const cmds: string[][] = [[]];
@@ -142,9 +143,9 @@ describe('buildNewRun', () => {
       else cmds[cmds.length - 1]!.push(tmuxParsed(w));
     }
     const [create, ...sets] = cmds;
-    expect(create!.slice(0, 6)).toEqual(['-L', 'sk', 'new-session', '-d', '-s', 'a;b ##(touch pwned) x;']);
-    expect(create!.slice(6, 9)).toEqual(['sh', '-c', runWrapper(cmd)]);
-    expect(create!.slice(9)).toEqual(['rtk-run', join(home, 'logs/x;'), home]);
+    expect(create!.slice(0, 7)).toEqual(['-u', '-L', 'sk', 'new-session', '-d', '-s', 'a;b ##(touch pwned) x;']);
+    expect(create!.slice(7, 10)).toEqual(['sh', '-c', runWrapper(cmd)]);
+    expect(create!.slice(10)).toEqual(['rtk-run', join(home, 'logs/x;'), home]);
     const target = `=${name}:`;
     expect(sets).toEqual([
       ['set-option', '-w', '-t', target, 'remain-on-exit', 'on'],
