@@ -7,7 +7,7 @@ const lazy = (file: string) => (): Promise<CommandModule> =>
 
 export const COMMANDS: CommandInfo[] = [
   { name: 'ls', usage: 'ls [--json]', summary: 'runs on every host: state, progress, metrics, alerts, log, checkpoints', built: false, load: lazy('ls') },
-  { name: 'gpus', usage: 'gpus [--json] [--watch]', summary: 'GPUs of every host, with processes mapped to runs', built: false, load: lazy('gpus') },
+  { name: 'gpus', usage: 'gpus [--json] [--watch]', summary: 'GPUs of every host, with processes mapped to runs', built: true, load: lazy('gpus') },
   { name: 'logs', usage: 'logs RUN [-n N] [-f]', summary: "print the run's log; -f follows, surviving reconnects", built: false, load: lazy('logs') },
   { name: 'ckpt', usage: 'ckpt RUN [--json]', summary: "the run's checkpoints", built: false, load: lazy('ckpt') },
   { name: 'attach', usage: 'attach RUN', summary: "attach to the run's tmux session (detach returns to the shell)", built: false, load: lazy('attach') },
