@@ -187,13 +187,14 @@ export function expandHome(path: string, home: string): string {
  * Turn parsed `ssh -G` output into a hop. OpenSSH expands default paths with the password
  * database's home; we read ~ as $HOME (DESIGN section 3), so such paths are moved under `home`.
  */
-export function toHop(label: string, g: SshGConfig, home: string, fallbackHost: string, fileExists: (p: string) => boolean = existsSync): ResolvedHop {
-  let pwHome = '';
-  try {
-    pwHome = userInfo().homedir;
-  } catch {
-    pwHome = homedir();
-  }
+export function toHop(
+  label: string,
+  g: SshGConfig,
+  home: string,
+  fallbackHost: string,
+  fileExists: (p: string) => boolean = existsSync,
+  pwHome: string = passwdHome(),
+): ResolvedHop {
   const fix = (p: string): string => {
     const e = expandHome(p, home);
     if (pwHome && pwHome !== home && e.startsWith(`${pwHome}/.ssh/`)) return join(home, e.slice(pwHome.length + 1));
@@ -216,6 +217,14 @@ export function toHop(label: string, g: SshGConfig, home: string, fallbackHost: 
     proxyCommand: g.proxyCommand,
     proxyJump: g.proxyJump,
   };
+}
+
+function passwdHome(): string {
+  try {
+    return userInfo().homedir;
+  } catch {
+    return homedir();
+  }
 }
 
 function safeUser(): string {

@@ -1,0 +1,145 @@
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { ResolvedHop } from '../../../src/remote/ssh-config.js';
+import { planAuth } from '../../../src/remote/auth.js';
+import { afterBegin, BeginStripper, unwrapOutput, wrapExec } from '../../../src/remote/markers.js';
+import { Semaphore } from '../../../src/remote/semaphore.js';
+import { backoffDelay } from '../../../src/remote/ssh.js';
+import { statusOf } from '../../../src/remote/status.js';
+
+const N = '0123456789abcdef';
+const B = `\x1eRTK-BEGIN-${N}\n`;
+const E = (code: number) => `\x1eRTK-END-${N} ${code}\n`;
+
+describe('exec markers', () => {
+  it('drops login noise before the begin marker and after the end marker', () => {
+    const raw = Buffer.from(`Welcome to GPU box\nconda: base activated\n${B}real output\n${E(3)}bye from .bash_logout\n`);
+    const u = unwrapOutput(raw, N);
+    expect(u.body.toString()).toBe('real output\n');
+    expect(u.code).toBe(3);
+    expect(u.sawEnd).toBe(true);
+  });
+  it('handles output without a final newline, and marker look-alikes with another nonce', () => {
+    const other = '\x1eRTK-END-ffffffffffffffff 9\n';
+    const u = unwrapOutput(Buffer.from(`${B}no newline${other}x${E(0)}`), N);
+    expect(u.body.toString()).toBe(`no newline${other}x`);
+    expect(u.code).toBe(0);
+  });
+  it('without an end marker keeps what came after begin and reports no code', () => {
+    const u = unwrapOutput(Buffer.from(`noise${B}partial`), N);
+    expect(u).toMatchObject({ code: null, sawBegin: true, sawEnd: false });
+    expect(u.body.toString()).toBe('partial');
+    expect(afterBegin(Buffer.from(`warn: x\n${B}err`), N).toString()).toBe('err');
+  });
+  it('never throws on arbitrary bytes', () => {
+    fc.assert(fc.property(fc.uint8Array(), (a) => Buffer.isBuffer(unwrapOutput(Buffer.from(a), N).body)));
+  });
+  it('the wrapper really brackets the command in sh, keeping its exit status and hostile words inert', () => {
+    const cmd = `printf '%s\\n' "a'b" '$(touch /nonexistent/x)'; exit 7`;
+    let raw: Buffer;
+    try {
+      raw = execFileSync('sh', ['-c', `echo noise; ${wrapExec(cmd, N)}`]);
+    } catch (e) {
+      raw = (e as { stdout: Buffer }).stdout;
+    }
+    const u = unwrapOutput(raw, N);
+    expect(u.body.toString()).toBe(`a'b\n$(touch /nonexistent/x)\n`);
+    expect(u.code).toBe(7);
+  });
+  it('the stream stripper passes bytes through only after the begin marker, across chunk borders', () => {
+    const s = new BeginStripper(N);
+    const text = `noise\n${B}line1\nline2\n`;
+    const parts: string[] = [];
+    for (let i = 0; i < text.length; i += 3) {
+      const out = s.push(Buffer.from(text.slice(i, i + 3)));
+      if (out) parts.push(out.toString());
+    }
+    expect(parts.join('')).toBe('line1\nline2\n');
+    const gaveUp = new BeginStripper(N, 8);
+    expect(gaveUp.push(Buffer.from('0123456789'))?.toString()).toBe('0123456789');
+  });
+});
+
+describe('channel budget', () => {
+  it('never lets more than N run and serves waiters first-in first-out', async () => {
+    const sem = new Semaphore(2);
+    const order: number[] = [];
+    let running = 0;
+    let peak = 0;
+    await Promise.all(
+      Array.from({ length: 7 }, async (_, i) => {
+        const release = await sem.acquire();
+        order.push(i);
+        peak = Math.max(peak, ++running);
+        await new Promise((r) => setTimeout(r, 1));
+        running--;
+        release();
+        release(); // a double release must not free two slots
+      }),
+    );
+    expect(peak).toBe(2);
+    expect(order).toEqual([0, 1, 2, 3, 4, 5, 6]);
+    expect(sem.inUse).toBe(0);
+  });
+  it('fails waiters when the connection dies', async () => {
+    const sem = new Semaphore(1);
+    await sem.acquire();
+    const waiting = sem.acquire();
+    sem.fail({ kind: 'unreachable', message: 'gone' });
+    await expect(waiting).rejects.toMatchObject({ kind: 'unreachable' });
+  });
+});
+
+describe('backoff and statuses', () => {
+  it('grows from 1 s to 30 s with jitter', () => {
+    expect(backoffDelay(0, 1000, 30000, () => 1)).toBe(1000);
+    expect(backoffDelay(0, 1000, 30000, () => 0)).toBe(500);
+    expect(backoffDelay(3, 1000, 30000, () => 1)).toBe(8000);
+    expect(backoffDelay(20, 1000, 30000, () => 1)).toBe(30000);
+    expect(backoffDelay(1000, 1000, 30000, () => 0.5)).toBe(22500);
+  });
+  it('maps error kinds to host statuses', () => {
+    expect(statusOf({ kind: 'auth', message: '' })).toBe('auth-failed');
+    expect(statusOf({ kind: 'host-key-unknown', message: '' })).toBe('host-key-unknown');
+    expect(statusOf({ kind: 'host-key-mismatch', message: '' })).toBe('host-key-mismatch');
+    expect(statusOf({ kind: 'unreachable', message: '' })).toBe('unreachable');
+    expect(statusOf({ kind: 'timeout', message: '' })).toBe('unreachable');
+    expect(statusOf({ kind: 'exit', message: '' })).toBe('error');
+    expect(statusOf(null)).toBe('connected');
+  });
+});
+
+describe('auth plan', () => {
+  const hop = (files: string[]): ResolvedHop => ({
+    label: 'gpu',
+    hostname: 'h',
+    port: 22,
+    user: 'me',
+    identityFiles: files,
+    identitiesOnly: false,
+    knownHostsFiles: [],
+    strictHostKeyChecking: 'yes',
+    hostKeyAlias: null,
+    hashKnownHosts: false,
+    connectTimeoutMs: null,
+    proxyCommand: null,
+    proxyJump: null,
+  });
+  const enc = fileURLToPath(new URL('../../fixtures/remote/encrypted_ed25519', import.meta.url));
+  it('an encrypted key without an agent is an auth error at once, naming the key and ssh-add', () => {
+    const r = planAuth(hop([enc]), {});
+    expect(r.ok).toBe(false);
+    if (!r.ok) {
+      expect(r.error.kind).toBe('auth');
+      expect(r.error.message).toContain(enc);
+      expect(r.error.message).toContain('ssh-add');
+    }
+  });
+  it('with an agent, the agent is tried (first) and the encrypted key noted', () => {
+    const r = planAuth(hop([enc]), { SSH_AUTH_SOCK: '/nonexistent/agent.sock' });
+    expect(r.ok && r.value.methods.map((m) => m.type)).toEqual(['agent']);
+    expect(r.ok && r.value.encrypted).toEqual([enc]);
+  });
+});
