@@ -1,0 +1,78 @@
+// rtk-tui attach RUN: the run's tmux session in this terminal, with a banner row and a detach key
+// (Ctrl-\ by default, config keys['attach.detach']) that returns to the shell; tmux's own prefix-d
+// works too. Local hosts run `tmux attach`, ssh hosts the SYSTEM ssh (same -F config, jump chain).
+import { err, ok, type HostSpec } from '../domain/types.js';
+import { sshArgv, type HostEnv } from '../remote/index.js';
+import { shq } from '../remote/quote.js';
+import { tmuxArg, tmuxCommand, tmuxFlags, sessionTarget } from '../remote/tmux-control.js';
+import { attachInteractive, parseDetachKey } from '../tty/attach.js';
+import type { CommandContext, CommandResult } from './context.js';
+import { configOf, hostEnvOf, parseFlags, resolveTarget } from './control-common.js';
+
+/**
+ * The argv that attaches a terminal to SESSION: `tmux -u [-L S] attach-session [-r] -t =SESSION`,
+ * through `ssh -t` for a remote host. `readOnly` attaches a read-only client (tmux -r also ignores
+ * its size, so the user's session is not resized).
+ */
+export function attachArgv(spec: HostSpec, session: string, henv: HostEnv, readOnly = false): string[] {
+  const ro = readOnly ? ['-r'] : [];
+  if (spec.local || !spec.ssh) return ['tmux', ...tmuxFlags(spec), 'attach-session', ...ro, '-t', tmuxArg(`=${session}`)];
+  // ssh joins its arguments into one command line for the remote shell: give it one, quoted
+  const remote = `exec ${tmuxCommand(spec)} attach-session ${ro.join(' ')} -t ${sessionTarget(session)}`.replace(/ {2,}/g, ' ');
+  return ['ssh', '-t', ...sshArgv(spec, henv), remote];
+}
+
+/** The detach key from the config (keys['attach.detach']: a name such as ctrl+\ or a list). */
+export function detachKeyOf(keys: Record<string, string | string[]>): string | undefined {
+  const k = keys['attach.detach'];
+  return Array.isArray(k) ? k[0] : k;
+}
+
+export async function run(argv: string[], ctx: CommandContext): Promise<CommandResult> {
+  const f = parseFlags('attach', argv, {});
+  if (!f.ok) return f;
+  const words = [...f.value.positional, ...(f.value.rest ?? [])];
+  if (words.length !== 1) return err('usage', 'attach takes one RUN (HOST:SESSION, or SESSION where it is unique): rtk-tui attach RUN');
+  const id = words[0]!;
+  if (ctx.stdin.isTTY !== true || ctx.stdout.isTTY !== true)
+    return err('usage', `attach ${id} needs a terminal: stdin and stdout must be a TTY`);
+  const cfg = configOf(ctx);
+  if (!cfg.ok) return cfg;
+  const detachKey = detachKeyOf(cfg.value.keys);
+  if (detachKey !== undefined && parseDetachKey(detachKey) === null)
+    return err('config', `keys.attach.detach ${JSON.stringify(detachKey)} in ${cfg.value.path ?? 'the config'} is not a control key such as ctrl+\\`);
+
+  const t = await resolveTarget(ctx, id);
+  if (!t.ok) return t;
+  const { host, spec, session, runId, opened } = t.value;
+  // the lookup connection is not needed while attached (the system ssh makes its own)
+  const exists = await host.exec(`${tmuxCommand(spec)} has-session -t ${sessionTarget(session)} 2>/dev/null`, { timeoutMs: 15_000 });
+  await Promise.all(opened.map((h) => h.close()));
+  if (!exists.ok) return exists;
+  if (exists.value.code !== 0) return err('not-found', `no session named ${shq(session)} on ${spec.name}`);
+
+  const res = await attachInteractive({
+    argv: attachArgv(spec, session, hostEnvOf(ctx), ctx.global.readonly),
+    title: runId + (ctx.global.readonly ? ' (read-only)' : ''),
+    stdin: ctx.stdin,
+    stdout: ctx.stdout,
+    detachKey,
+    env: ctx.env,
+    cwd: ctx.cwd,
+  });
+  switch (res.reason) {
+    case 'detached':
+      ctx.stderr.write(`${res.message ?? `detached from ${runId}`}\n`);
+      return ok(0);
+    case 'exited':
+      if (res.code === 0) {
+        ctx.stderr.write(`${res.message ?? `${runId} ended`}\n`);
+        return ok(0);
+      }
+      return err('exit', `attach ${runId}: ${res.message ?? 'tmux ended with an error'}`, { code: res.code ?? null });
+    case 'lost':
+      return err('unreachable', res.message ?? `connection to ${spec.name} lost`);
+    case 'failed':
+      return err('io', `attach ${runId}: ${res.message ?? 'could not start'}`);
+  }
+}

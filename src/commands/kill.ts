@@ -1,0 +1,53 @@
+// rtk-tui kill RUN [--yes]: kill exactly that tmux session.
+// Without --yes it asks on the terminal (and, for a run alive for more than an hour, wants its
+// name typed); with no terminal to ask on it refuses rather than guess.
+import { err, ok } from '../domain/types.js';
+import { killSession, sessionInfo } from '../remote/tmux-control.js';
+import type { CommandContext, CommandResult } from './context.js';
+import { ago, ask, parseFlags, resolveTarget } from './control-common.js';
+
+/** Alive longer than this: the session name must be typed to confirm. */
+export const TYPE_NAME_AFTER_MS = 3600_000;
+
+export async function run(argv: string[], ctx: CommandContext): Promise<CommandResult> {
+  const f = parseFlags('kill', argv, { switches: ['--yes'], aliases: { '-y': '--yes' } });
+  if (!f.ok) return f;
+  const { positional, switches, rest } = f.value;
+  const words = [...positional, ...(rest ?? [])];
+  if (words.length !== 1) return err('usage', 'kill takes one RUN (HOST:SESSION, or SESSION where it is unique): rtk-tui kill RUN [--yes]');
+  const id = words[0]!;
+  if (ctx.global.readonly) return err('refused', `kill ${id} is refused in --readonly mode`);
+  const yes = switches.has('--yes');
+  if (!yes && ctx.stdin.isTTY !== true)
+    return err('usage', `kill ${id} needs --yes when stdin is not a terminal (nothing to ask for confirmation on)`);
+
+  const t = await resolveTarget(ctx, id);
+  if (!t.ok) return t;
+  const { host, spec, session, runId, opened } = t.value;
+  try {
+    if (!yes) {
+      const info = await sessionInfo(host, spec, session);
+      if (!info.ok) return info;
+      const age = info.value.createdAt === null ? null : Date.now() - info.value.createdAt;
+      if (!info.value.dead && age !== null && age > TYPE_NAME_AFTER_MS) {
+        const a = await ask(ctx, `${runId} has been running for ${ago(age)}. Type its name (${session}) to kill it: `);
+        if (a !== session) {
+          ctx.stderr.write(`not killed: the name did not match\n`);
+          return ok(1);
+        }
+      } else {
+        const a = await ask(ctx, `kill ${runId}? [y/N] `);
+        if (a === null || !/^y(es)?$/i.test(a.trim())) {
+          ctx.stderr.write('not killed\n');
+          return ok(1);
+        }
+      }
+    }
+    const r = await killSession(host, spec, session);
+    if (!r.ok) return r;
+    ctx.stdout.write(`killed ${runId}\n`);
+    return ok(0);
+  } finally {
+    await Promise.all(opened.map((h) => h.close()));
+  }
+}

@@ -1,0 +1,60 @@
+// rtk-tui new NAME --host H [--log FILE] [--checkpoints DIR] [--cwd DIR] -- CMD [ARG...]
+// Starts CMD in a new detached tmux session on H, its output also written to the log, and the
+// run's metadata (@rtk_log, @rtk_checkpoints, @rtk_cmd, @rtk_cwd; @rtk_exit when it ends) kept
+// on the server.
+import { isAbsolute, resolve } from 'node:path';
+import { err, ok } from '../domain/types.js';
+import { shq } from '../remote/quote.js';
+import { newRun } from '../remote/tmux-control.js';
+import type { CommandContext, CommandResult } from './context.js';
+import { configWithoutCliHosts, openOne, parseFlags, pickHost } from './control-common.js';
+
+const USAGE = 'rtk-tui new NAME --host H [--log FILE] [--checkpoints DIR] [--cwd DIR] -- CMD [ARG...]';
+
+export async function run(argv: string[], ctx: CommandContext): Promise<CommandResult> {
+  const f = parseFlags('new', argv, { values: ['--host', '--log', '--checkpoints', '--cwd'] });
+  if (!f.ok) return f;
+  const { positional, values, rest } = f.value;
+  if (ctx.global.readonly) return err('refused', 'new is refused in --readonly mode');
+  if (positional.length === 0) return err('usage', `new needs a NAME for the run: ${USAGE}`);
+  if (positional.length > 1 || rest === null)
+    return err('usage', `new: put the command after --, e.g. rtk-tui new ${positional[0]} --host H -- python train.py`);
+  if (rest.length === 0) return err('usage', `new: no command after --: ${USAGE}`);
+  // cli.ts takes --host as a global flag wherever it stands before `--`
+  const hostArgs = values['--host'] !== undefined ? [values['--host']] : ctx.global.hosts;
+  if (hostArgs.length !== 1)
+    return err('usage', hostArgs.length === 0 ? `new needs --host H (a configured host, an ssh alias or local): ${USAGE}` : 'new takes exactly one --host');
+  const name = positional[0]!;
+
+  const cfg = configWithoutCliHosts(ctx);
+  if (!cfg.ok) return cfg;
+  const spec = pickHost(cfg.value, hostArgs[0]!);
+  if (!spec.ok) return spec;
+  const local = spec.value.local;
+  // on this machine, paths are relative to where the user stands; remotely, to the login directory
+  const localPath = (p: string | undefined) => (p === undefined || !local || isAbsolute(p) || p.startsWith('~') ? p : resolve(ctx.cwd, p));
+  const cwd = local ? (localPath(values['--cwd']) ?? ctx.cwd) : values['--cwd'];
+
+  const host = openOne(spec.value, ctx);
+  try {
+    const r = await newRun(host, spec.value, {
+      name,
+      cmd: rest,
+      cwd,
+      log: values['--log'],
+      checkpoints: values['--checkpoints'],
+    });
+    if (!r.ok) return r;
+    const id = `${spec.value.name}:${name}`;
+    ctx.stdout.write(
+      `started ${id}\n` +
+        `  log          ${r.value.log}\n` +
+        `  directory    ${r.value.cwd}\n` +
+        (r.value.checkpoints ? `  checkpoints  ${r.value.checkpoints}\n` : '') +
+        `  attach with  rtk-tui attach ${shq(id)}\n`,
+    );
+    return ok(0);
+  } finally {
+    await host.close();
+  }
+}
