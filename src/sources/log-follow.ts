@@ -1,0 +1,206 @@
+// Following a remote log with `tail -c +OFF -F`, surviving any number of dropped streams/connections:
+// no line lost, none doubled. Bytes are counted raw (never decoded before splitting on 0x0A); only
+// complete lines are committed; after a drop we probe the file (inode + size) and resume from the byte
+// after the last committed line, or start again from 0 with a marker when the file was truncated or
+// replaced (tech.md section 6).
+import type { LogChunk, Result, RtkError } from '../domain/types.js';
+import type { Host, StreamHandle } from '../remote/host.js';
+import { remotePath } from './runs.js';
+
+export const RESTART_MARKER = '--- rtk-tui: log truncated/replaced, starting again ---';
+
+export interface FileProbe {
+  /** null when the file does not exist (yet). */
+  inode: number | null;
+  size: number;
+}
+
+export interface LogFollowerOptions {
+  host: Host;
+  /** The remote path; a leading ~/ is the remote HOME. */
+  path: string;
+  /** Byte offset to start at: the byte after the last line already shown. Default 0. */
+  offset?: number;
+  /** Inode of the file that `offset` belongs to, when known (else the first probe's is taken). */
+  inode?: number | null;
+  onChunk: (chunk: LogChunk) => void;
+  /** The raw bytes of complete lines, exactly as in the file (what `logs -f` prints). */
+  onBytes?: (bytes: Buffer) => void;
+  /** Called when the stream drops, reconnects or cannot be started. */
+  onStatus?: (s: { phase: 'streaming' | 'reconnecting'; error: RtkError | null }) => void;
+  minBackoffMs?: number;
+  maxBackoffMs?: number;
+  /** Injected for tests. */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref?.());
+
+/** The probe command: `INODE SIZE`, or `- -` when the file is missing. GNU stat, then BSD. */
+export function probeCommand(path: string): string {
+  const p = remotePath(path);
+  return `stat -L -c '%i %s' -- ${p} 2>/dev/null || stat -L -f '%i %z' -- ${p} 2>/dev/null || echo '- -'`;
+}
+
+export function parseProbe(text: string): FileProbe | null {
+  const m = /(\d+|-) (\d+|-)\s*$/.exec(text.trim());
+  if (!m) return null;
+  if (m[1] === '-') return { inode: null, size: 0 };
+  return { inode: Number(m[1]), size: Number(m[2]) };
+}
+
+export function tailCommand(path: string, offset: number): string {
+  return `exec tail -c +${offset + 1} -F -- ${remotePath(path)}`;
+}
+
+const TAIL_RESTART = /file truncated|has been replaced|has appeared/;
+
+export class LogFollower {
+  private committed: number;
+  private inode: number | null;
+  private pending: Buffer = Buffer.alloc(0);
+  private stream: StreamHandle | null = null;
+  private stopped = false;
+  private readonly decoder = new TextDecoder('utf-8', { fatal: false });
+  private wake: (() => void) | null = null;
+  private done: Promise<void> | null = null;
+
+  constructor(private readonly o: LogFollowerOptions) {
+    this.committed = o.offset ?? 0;
+    this.inode = o.inode ?? null;
+  }
+
+  /** Byte offset just after the last complete line delivered. */
+  get offset(): number {
+    return this.committed;
+  }
+
+  /** Runs until stop(); resolves then. */
+  run(): Promise<void> {
+    this.done ??= this.loop();
+    return this.done;
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.stream?.close();
+    this.wake?.();
+  }
+
+  private async loop(): Promise<void> {
+    const sleep = this.o.sleep ?? defaultSleep;
+    const min = this.o.minBackoffMs ?? 200;
+    const max = this.o.maxBackoffMs ?? 5000;
+    let backoff = min;
+    let first = true;
+    while (!this.stopped) {
+      if (!first) {
+        // jitter keeps many followers from reconnecting in lockstep
+        const wait = Math.round(backoff * (0.75 + Math.random() * 0.5));
+        await Promise.race([sleep(wait), new Promise<void>((r) => (this.wake = r))]);
+        this.wake = null;
+        if (this.stopped) break;
+        backoff = Math.min(max, backoff * 2);
+      }
+      first = false;
+      const probe = await this.probe();
+      if (this.stopped) break;
+      if (!probe.ok) {
+        this.o.onStatus?.({ phase: 'reconnecting', error: probe.error });
+        continue;
+      }
+      this.reconcile(probe.value);
+      const started = await this.o.host.stream(tailCommand(this.o.path, this.committed));
+      if (this.stopped) {
+        if (started.ok) started.value.close();
+        break;
+      }
+      if (!started.ok) {
+        this.o.onStatus?.({ phase: 'reconnecting', error: started.error });
+        continue;
+      }
+      this.o.onStatus?.({ phase: 'streaming', error: null });
+      const gotData = await this.pump(started.value);
+      if (gotData) backoff = min;
+      if (!this.stopped) this.o.onStatus?.({ phase: 'reconnecting', error: null });
+    }
+  }
+
+  private async probe(): Promise<Result<FileProbe>> {
+    const r = await this.o.host.exec(probeCommand(this.o.path), { timeoutMs: 15_000 });
+    if (!r.ok) return r;
+    const p = parseProbe(r.value.stdout.toString('utf8'));
+    if (!p) return { ok: false, error: { kind: 'parse', message: `could not read the size of ${this.o.path} on ${this.o.host.name}` } };
+    return { ok: true, value: p };
+  }
+
+  /** Decide where to resume: same file and not shorter -> the committed offset; else from 0 with a marker. */
+  private reconcile(p: FileProbe): void {
+    this.pending = Buffer.alloc(0);
+    if (p.inode === null) {
+      // missing right now: tail -F waits for it and reports "has appeared"
+      if (this.committed > 0) this.restart();
+      return;
+    }
+    const replaced = this.inode !== null && p.inode !== this.inode;
+    if (replaced || p.size < this.committed) this.restart();
+    this.inode = p.inode;
+  }
+
+  private restart(): void {
+    // a file that shows up for the first time is no restart: nothing of it was shown yet
+    const shown = this.committed > 0 || this.pending.length > 0;
+    this.committed = 0;
+    this.pending = Buffer.alloc(0);
+    if (shown) this.o.onChunk({ kind: 'marker', text: RESTART_MARKER });
+  }
+
+  /** Feed one stream until it closes; true when it delivered any bytes. */
+  private pump(s: StreamHandle): Promise<boolean> {
+    this.stream = s;
+    let got = false;
+    let errText = '';
+    return new Promise<boolean>((resolve) => {
+      s.onData((chunk: Buffer) => {
+        if (this.stopped || this.stream !== s) return;
+        got = true;
+        this.feed(chunk);
+      });
+      s.onStderr((chunk: Buffer) => {
+        if (this.stopped || this.stream !== s) return;
+        errText += chunk.toString('utf8');
+        let nl: number;
+        while ((nl = errText.indexOf('\n')) >= 0) {
+          const line = errText.slice(0, nl);
+          errText = errText.slice(nl + 1);
+          if (TAIL_RESTART.test(line)) {
+            // tail starts the new content from its byte 0; the old inode is no longer ours
+            this.inode = null;
+            this.restart();
+          }
+        }
+      });
+      s.onClose(() => {
+        if (this.stream === s) this.stream = null;
+        resolve(got);
+      });
+    });
+  }
+
+  private feed(chunk: Buffer): void {
+    const buf = this.pending.length ? Buffer.concat([this.pending, chunk]) : chunk;
+    const last = buf.lastIndexOf(0x0a);
+    if (last < 0) {
+      this.pending = Buffer.from(buf);
+      this.o.onChunk({ kind: 'partial', text: this.decoder.decode(this.pending) });
+      return;
+    }
+    const complete = buf.subarray(0, last + 1);
+    this.pending = Buffer.from(buf.subarray(last + 1));
+    this.committed += complete.length;
+    this.o.onBytes?.(complete);
+    const text = this.decoder.decode(complete.subarray(0, complete.length - 1));
+    this.o.onChunk({ kind: 'lines', lines: text.split('\n'), offset: this.committed });
+    if (this.pending.length) this.o.onChunk({ kind: 'partial', text: this.decoder.decode(this.pending) });
+  }
+}
