@@ -1,0 +1,225 @@
+// new / kill / attach through the BUILT binary on the local host, against a real tmux server of the
+// test's own (TMUX_TMPDIR and HOME in a scratch directory). Nothing here sleeps a fixed time.
+import { execFile, execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BIN, startTui } from '../helpers/tui.js';
+
+let dir: string;
+let home: string;
+let env: NodeJS.ProcessEnv;
+
+function cli(args: string[], opts: { cwd?: string } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const p = execFile(process.execPath, [BIN, ...args], { env, cwd: opts.cwd ?? dir, encoding: 'utf8' }, (e, stdout, stderr) => {
+      const code = e ? (typeof (e as { code?: unknown }).code === 'number' ? (e as { code: number }).code : 1) : 0;
+      resolve({ code, stdout, stderr });
+    });
+    p.stdin?.end(); // stdin is a pipe: not a terminal
+  });
+}
+
+function tmux(...args: string[]): string {
+  return execFileSync('tmux', ['-u', ...args], { env, encoding: 'utf8' });
+}
+
+function sessions(): string[] {
+  try {
+    return tmux('list-sessions', '-F', '#{session_name}').split('\n').filter(Boolean).sort();
+  } catch {
+    return [];
+  }
+}
+
+function option(session: string, name: string): string {
+  return tmux('display-message', '-p', '-t', `=${session}:`, `#{${name}}`).replace(/\n$/, '');
+}
+
+async function until<T>(fn: () => T | null | undefined | false, what: string, ms = 15_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+beforeAll(() => {
+  dir = realpathSync(mkdtempSync(join(tmpdir(), 'rtk-k-e2e-')));
+  home = join(dir, 'home');
+  mkdirSync(home);
+  env = {
+    PATH: process.env.PATH,
+    HOME: home,
+    TMUX_TMPDIR: dir,
+    LANG: 'C.UTF-8',
+    LC_ALL: 'C.UTF-8',
+    CI: 'false',
+  };
+  if (!existsSync(BIN.replace(/bin\/rtk-tui$/, 'dist/cli.js'))) throw new Error('dist/ is missing: build first (npx tsc -p .)');
+});
+
+afterAll(() => {
+  try {
+    tmux('kill-server');
+  } catch {
+    /* no server */
+  }
+  rmSync(dir, { recursive: true, force: true });
+});
+
+// the words a user's command line may carry; none may run, each must arrive as given
+const ARGS = ['a b', "q'\"", '$HOME', '$(touch pwned)', '`touch pwned`', 'x;touch pwned', ';', 'ünïcødé 训练 🚀', '-k', '', '#{session_name}', 'a\\;'];
+
+describe('rtk-tui new (local)', () => {
+  it('starts a command that succeeds: log, @rtk_* options, @rtk_exit 0, exact arguments', async () => {
+    const r = await cli(['new', 'ok1', '--host', 'local', '--checkpoints', 'ck', '--', 'printf', '%s\\n', ...ARGS]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('started local:ok1');
+    await until(() => option('ok1', '@rtk_exit') === '0', '@rtk_exit of ok1');
+    const log = join(home, 'rtk-runs', 'ok1.log');
+    expect(option('ok1', '@rtk_log')).toBe(log);
+    expect(option('ok1', '@rtk_cwd')).toBe(dir);
+    expect(option('ok1', '@rtk_checkpoints')).toBe(join(dir, 'ck'));
+    expect(option('ok1', '@rtk_cmd')).toMatch(/^printf '%s\\n' 'a b' /);
+    expect(readFileSync(log, 'utf8')).toBe(ARGS.map((a) => `${a}\n`).join(''));
+    // remain-on-exit: the last screen stays readable
+    expect(option('ok1', 'pane_dead')).toBe('1');
+    expect(tmux('capture-pane', '-p', '-t', '=ok1:')).toContain('ünïcødé 训练 🚀');
+    expect(existsSync(join(dir, 'pwned'))).toBe(false);
+    expect(existsSync(join(home, 'pwned'))).toBe(false);
+  });
+
+  it('records a failing command: @rtk_exit 3, stderr in the log, the given directory and log file', async () => {
+    mkdirSync(join(dir, 'work dir'));
+    const r = await cli(['new', 'fail1', '--host', 'local', '--cwd', 'work dir', '--log', 'out/f.log', '--', 'sh', '-c', 'pwd; echo boom >&2; exit 3']);
+    expect(r.code).toBe(0);
+    await until(() => option('fail1', '@rtk_exit') === '3', '@rtk_exit of fail1');
+    const log = join(dir, 'work dir', 'out', 'f.log');
+    expect(option('fail1', '@rtk_log')).toBe(log);
+    expect(readFileSync(log, 'utf8')).toBe(`${join(dir, 'work dir')}\nboom\n`);
+  });
+
+  it('takes a hostile session name exactly, and runs none of it', async () => {
+    const name = 'h;touch pwned $(touch pwned) #(touch pwned) x;';
+    const r = await cli(['new', name, '--host', 'local', '--', 'true']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(sessions()).toContain(name);
+    await until(() => option(name, '@rtk_exit') === '0', '@rtk_exit of the hostile name');
+    expect(existsSync(join(dir, 'pwned'))).toBe(false);
+    expect(existsSync(join(home, 'pwned'))).toBe(false);
+  });
+
+  it('refuses an existing name, a bad name, a missing command and --readonly', async () => {
+    const dup = await cli(['new', 'ok1', '--host', 'local', '--', 'true']);
+    expect(dup.code).toBe(1);
+    expect(dup.stderr).toMatch(/already exists on local/);
+    const bad = await cli(['new', 'a.b', '--host', 'local', '--', 'true']);
+    expect(bad.code).toBe(2);
+    const nocmd = await cli(['new', 'x', '--host', 'local']);
+    expect(nocmd.code).toBe(2);
+    expect(nocmd.stderr).toMatch(/after --/);
+    const ro = await cli(['--readonly', 'new', 'x', '--host', 'local', '--', 'true']);
+    expect(ro.code).toBe(1);
+    expect(ro.stderr).toMatch(/readonly/);
+    expect(sessions()).not.toContain('x');
+  });
+});
+
+describe('rtk-tui kill (local)', () => {
+  it('without --yes and without a terminal: exit 2, nothing killed', async () => {
+    tmux('new-session', '-d', '-s', 'k-a', 'sleep 600');
+    const r = await cli(['kill', 'k-a']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--yes/);
+    expect(sessions()).toContain('k-a');
+  });
+
+  it('--readonly refuses', async () => {
+    const r = await cli(['--readonly', 'kill', 'k-a', '--yes']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/readonly/);
+    expect(sessions()).toContain('k-a');
+  });
+
+  it('removes exactly one of two sessions whose names share a prefix', async () => {
+    tmux('new-session', '-d', '-s', '-k', 'sleep 600');
+    tmux('new-session', '-d', '-s', '-k;b', 'sleep 600');
+    const before = sessions();
+    const r = await cli(['kill', 'local:-k', '--yes']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('killed local:-k\n');
+    expect(sessions()).toEqual(before.filter((s) => s !== '-k'));
+    const again = await cli(['kill', 'local:-k', '--yes']);
+    expect(again.code).toBe(1);
+  });
+
+  it('asks on a terminal and kills on y', async () => {
+    tmux('new-session', '-d', '-s', 'k-ask', 'sleep 600');
+    const t = await startTui({ args: ['kill', 'k-ask'], env, cols: 100, rows: 10 });
+    try {
+      await t.waitFor('kill local:k-ask? [y/N]');
+      await t.type('y');
+      await t.sendKeys('Enter');
+      expect(await t.waitExit()).toBe(0);
+      expect(sessions()).not.toContain('k-ask');
+    } finally {
+      await t.stop();
+    }
+  });
+});
+
+describe('rtk-tui attach (local)', () => {
+  it('shows the session, passes keys through, and Ctrl-\\ returns to the shell with the run alive', async () => {
+    tmux('new-session', '-d', '-s', 'att 1', 'echo inner-content-here; exec sh');
+    const t = await startTui({ args: ['attach', 'att 1'], env, cols: 90, rows: 20 });
+    try {
+      const screen = await t.waitFor('attached to local:att 1');
+      expect(screen).toContain('Ctrl-\\ detach');
+      await t.waitFor('inner-content-here');
+      await t.type('echo typed-$((40+2))');
+      await t.sendKeys('Enter');
+      await t.waitFor('typed-42');
+      await t.sendKeys('C-\\');
+      expect(await t.waitExit()).toBe(0);
+      expect(await t.capture()).toContain('detached from local:att 1; it keeps running');
+      expect(await t.alternateOn()).toBe(false);
+      expect(sessions()).toContain('att 1');
+      // what was typed reached the session
+      expect(tmux('capture-pane', '-p', '-t', '=att 1:')).toContain('typed-42');
+    } finally {
+      await t.stop();
+    }
+  });
+
+  it("tmux's own prefix-d detaches too", async () => {
+    const t = await startTui({ args: ['attach', 'local:att 1'], env, cols: 90, rows: 20 });
+    try {
+      await t.waitFor('typed-42');
+      await t.sendKeys('C-b', 'd');
+      expect(await t.waitExit()).toBe(0);
+      expect(await t.capture()).toMatch(/detached/);
+      expect(sessions()).toContain('att 1');
+    } finally {
+      await t.stop();
+    }
+  });
+
+  it('refuses without a terminal, and names a missing run', async () => {
+    const r = await cli(['attach', 'att 1']);
+    expect(r.code).toBe(2);
+    const t = await startTui({ args: ['attach', 'nope'], env, cols: 90, rows: 10 });
+    try {
+      expect(await t.waitExit()).toBe(1);
+      expect(await t.capture()).toMatch(/no run named "nope"/);
+    } finally {
+      await t.stop();
+    }
+  });
+});
