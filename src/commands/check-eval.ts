@@ -16,7 +16,12 @@ export interface CheckLine {
 }
 
 const GiB = 1024 ** 3;
-export const gib = (bytes: number): string => `${(bytes / GiB).toFixed(1)} GiB`;
+export const gib = (bytes: number): string => {
+  if (bytes >= GiB) return `${(bytes / GiB).toFixed(1)} GiB`;
+  if (bytes >= 1024 ** 2) return `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
+  if (bytes >= 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
+  return `${bytes} B`;
+};
 const num = (n: number): string => (Number.isInteger(n) ? String(n) : n.toFixed(1));
 const short = (h: string): string => `${h.slice(0, 12)}…`;
 
@@ -86,6 +91,7 @@ export function fileLine(
   const target = `${f.local} = ${o.host}:${f.remote}`;
   const line = (status: CheckStatus, message: string, fix: string | null = null): CheckLine => ({ check: 'file', target, status, message, fix });
   const push = `rtk-tui push ${f.local} ${o.host}:${f.remote}`;
+  const repush = `rtk-tui push --force ${f.local} ${o.host}:${f.remote}`;
   if (local.kind === 'missing') return line('fail', `local file ${f.local} does not exist`, 'check the LOCAL path');
   if (local.kind === 'not-file') return line('fail', `local ${f.local} is not a regular file`, 'name a file (directories are not compared)');
   if (local.kind === 'error') return line('fail', `cannot read local ${f.local}: ${local.message}`, 'check its permissions');
@@ -94,12 +100,12 @@ export function fileLine(
   if (p.kind === 'not-file') return line('fail', `${f.remote} is not a regular file on ${o.host}`, 'name a file');
   if (p.kind === 'unreadable') return line('fail', `${f.remote} is not readable on ${o.host}`, 'fix its permissions');
   if (p.size !== local.size)
-    return line('fail', `size differs: local ${local.size} bytes, remote ${p.size} bytes`, `copy it again: ${push} --force`);
+    return line('fail', `size differs: local ${local.size} bytes, remote ${p.size} bytes`, `copy it again: ${repush}`);
   if (!o.hashTool || p.hash === null)
     return line('warn', `same size (${local.size} bytes), contents not compared: no ${o.algo} tool on ${o.host}`, `install coreutils (${o.algo}sum) on the host`);
   if (local.hash === null) return line('fail', `could not hash local ${f.local}`, 'check that it is readable');
   if (p.hash !== local.hash)
-    return line('fail', `${o.algo} differs: local ${short(local.hash)}, remote ${short(p.hash)} (same size)`, `copy it again: ${push} --force`);
+    return line('fail', `${o.algo} differs: local ${short(local.hash)}, remote ${short(p.hash)} (same size)`, `copy it again: ${repush}`);
   return line('pass', `identical (${local.size} bytes, ${o.algo} ${short(local.hash)})`);
 }
 

@@ -13,9 +13,9 @@ export const COMMANDS: CommandInfo[] = [
   { name: 'attach', usage: 'attach RUN', summary: "attach to the run's tmux session (detach returns to the shell)", built: true, load: lazy('attach') },
   { name: 'new', usage: 'new NAME --host H [--log FILE] [--checkpoints DIR] [--cwd DIR] -- CMD [ARG...]', summary: 'start a command in a new detached tmux session', built: true, load: lazy('new') },
   { name: 'kill', usage: 'kill RUN [--yes]', summary: "kill the run's tmux session (refuses without --yes when stdin is not a terminal)", built: true, load: lazy('kill') },
-  { name: 'check', usage: 'check --host H [--file check.yaml] [flags]', summary: 'pre-flight checks on a host: GPUs, disk, files, checksums, model files', built: false, load: lazy('check') },
-  { name: 'push', usage: 'push LOCAL HOST:REMOTE [--force]', summary: 'upload with progress, resume and checksum verification', built: false, load: lazy('push') },
-  { name: 'pull', usage: 'pull HOST:REMOTE LOCAL [--force]', summary: 'download with progress, resume and checksum verification', built: false, load: lazy('pull') },
+  { name: 'check', usage: 'check --host H [--file check.yaml] [flags]', summary: 'pre-flight checks on a host: GPUs, disk, files, checksums, model files', built: true, load: lazy('check') },
+  { name: 'push', usage: 'push LOCAL HOST:REMOTE [--force] [--hash md5|sha256] [--limit RATE]', summary: 'upload with progress, resume and checksum verification', built: true, load: lazy('push') },
+  { name: 'pull', usage: 'pull HOST:REMOTE LOCAL [--force] [--hash md5|sha256] [--limit RATE]', summary: 'download with progress, resume and checksum verification', built: true, load: lazy('pull') },
   { name: 'demo', usage: 'demo [--keep]', summary: 'a simulated training run on this machine, opened in the monitor', built: false, load: lazy('demo') },
 ];
 
