@@ -79,7 +79,7 @@ export function scanLog(tail: string): LogScan {
 const NUM = String.raw`-?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?|-?nan|[-+]?inf(?:inity)?`;
 // key=value / key: value / 'key': value / "key": value; the key starts after a separator
 const PAIR = new RegExp(
-  String.raw`(?:^|[\s,{|(\[:;])['"]?([A-Za-z_][\w./-]*)['"]?\s*[=:]\s*['"]?(${NUM})['"]?`,
+  String.raw`(?:^|[\s,{|(\[:;])['"]?([A-Za-z_][\w./-]*)['"]?\s*[=:]\s*[['"]?(${NUM})(?![\d.:])['"]?`,
   'gi',
 );
 // nanoGPT style: `loss 2.2917`, `train loss 2.3`, `time 35.12ms`, `mfu 38.40%`
@@ -87,6 +87,8 @@ const SPACED = new RegExp(
   String.raw`(?:^|[\s,|:;])((?:train|val|valid|eval|test)[ _])?(loss|lr|mfu|time|ppl|perplexity|acc|accuracy|grad_norm|gnorm)\s+(${NUM})(?:ms|s|%)?(?![\w.])`,
   'gi',
 );
+// one `|`-separated field whose key has spaces: `lm loss: 7.123456E+00`, `elapsed time per iteration (ms): 12.5`
+const FIELD = new RegExp(String.raw`^\s*([A-Za-z][A-Za-z]*(?: [A-Za-z()]+){1,5})\s*:\s*(${NUM})\s*$`, 'i');
 const BAR = /(\d{1,3})%\|/;
 const BAR_COUNTS = /\|\s?(\d+(?:\.\d+)?[kMGTP]?)\/(\d+(?:\.\d+)?[kMGTP]?)\s\[([^\]]*)\]?/;
 const STEP = /(?:^|[^\w])(?:global[_ ]step|step|iter|iteration)\s*[:=#]?\s*(\d+)(?:\s*\/\s*(\d+))?/i;
@@ -110,7 +112,8 @@ function scanSegment(
   if (bar) {
     records.push(bar.rec);
     step = bar.rec.step;
-    pairsFrom = bar.postfix;
+    // torchtune and others put metrics in the description: `1|50|Loss: 1.2345: 100%|...`
+    pairsFrom = `${bar.rec.desc} , ${bar.postfix}`;
     const ep = /^epoch\s+(\d+)/i.exec(bar.rec.desc);
     if (ep) metrics.epoch = Number(ep[1]);
   } else {
@@ -131,10 +134,19 @@ function scanSegment(
   }
   if (pairsFrom.length === 0 || !METRIC_HINT.test(pairsFrom)) return;
   const found: [string, number][] = [];
-  PAIR.lastIndex = 0;
-  for (let m = PAIR.exec(pairsFrom); m; m = PAIR.exec(pairsFrom)) {
-    found.push([m[1]!, num(m[2]!)]);
-    if (PAIR.lastIndex === m.index) PAIR.lastIndex++;
+  // Megatron / custom loggers: `| lm loss: 7.1E+00 | learning rate: 1.0E-04 |`, keys of several words
+  const fields = pairsFrom.includes('|') ? pairsFrom.split('|') : [pairsFrom];
+  for (const field of fields) {
+    const w = fields.length > 1 ? FIELD.exec(field) : null;
+    if (w) {
+      found.push([w[1]!.toLowerCase().replace(/[()]/g, '').trim().replace(/\s+/g, '_'), num(w[2]!)]);
+      continue;
+    }
+    PAIR.lastIndex = 0;
+    for (let m = PAIR.exec(field); m; m = PAIR.exec(field)) {
+      found.push([m[1]!, num(m[2]!)]);
+      if (PAIR.lastIndex === m.index) PAIR.lastIndex++;
+    }
   }
   SPACED.lastIndex = 0;
   for (let m = SPACED.exec(pairsFrom); m; m = SPACED.exec(pairsFrom)) {
@@ -177,8 +189,19 @@ function push(h: { step: number | null; v: number }[], step: number | null, v: n
   if (h.length > HISTORY * 2) h.splice(0, h.length - HISTORY);
 }
 
+const RICH = /(\d+)\/(\d+)\s+(\d+:\d{2}(?::\d{2})?)\s+\u2022\s+(\d+:\d{2}(?::\d{2})?|-:--:--)/;
+
 function barRecord(seg: string, line: number): { rec: ProgressRecord; postfix: string } | null {
   const c = BAR_COUNTS.exec(seg);
+  const rich = c ? null : RICH.exec(seg);
+  if (rich) {
+    const desc = seg.slice(0, rich.index).replace(/[\u2500-\u257f\s]+$/, '').trim();
+    const total = Number(rich[2]);
+    return {
+      rec: { line, bar: true, desc, step: Number(rich[1]), total: total > 0 ? total : null, etaSeconds: clock(rich[4]!) },
+      postfix: seg.slice(rich.index + rich[0].length),
+    };
+  }
   if (!c) {
     // a bar with no total: `123it [00:01, 99.0it/s, loss=1]`
     const u = /(?:^|\s|:)(\d+(?:\.\d+)?[kMGTP]?)(?:it|batch|step|steps|ex|samples|tok)?\s\[(\d+:\d{2}(?::\d{2})?),\s*([^\]]*)\]?/.exec(seg);
