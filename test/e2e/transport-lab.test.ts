@@ -39,28 +39,38 @@ describe.skipIf(why !== null)(why ? `test lab (skipped: ${why})` : 'test lab', (
   });
 
   it('drops connections on killTargetSessions and keeps serving new ones', async () => {
-    const long = lab.remote('echo started; sleep 30');
-    // wait for the session to exist before dropping it
-    const deadline = Date.now() + 10_000;
-    let seen = false;
-    while (Date.now() < deadline && !seen) {
-      const ps = await pexec('pgrep', ['-f', 'sleep 30']).catch(() => ({ stdout: '' }));
-      seen = ps.stdout.trim() !== '';
-      if (!seen) await new Promise((r) => setTimeout(r, 50));
-    }
-    expect(seen).toBe(true);
+    const tag = `30.${process.pid}${Date.now() % 1000}`;
+    const long = lab.remote(`sleep ${tag}`);
+    expect(await waitFor(async () => (await pgrep(tag)) !== '')).toBe(true);
     await lab.killTargetSessions();
     const r = await long;
     expect(r.code).not.toBe(0);
     expect((await lab.remote('echo again')).stdout).toBe('again\n');
   });
 
-  it('stop() removes the lab', async () => {
+  it('stop() removes the lab and whatever its sessions left running', async () => {
     const other = await startLab();
+    const tag = `100.${process.pid}${Date.now() % 1000}`;
     await other.remote('tmux new-session -d -s t sleep 100');
+    await other.remote(`nohup sleep ${tag} >/dev/null 2>&1 &`);
+    expect(await pgrep(tag)).not.toBe('');
     await other.stop();
     expect(existsSync(other.dir)).toBe(false);
-    const ps = await pexec('pgrep', ['-f', other.dir]).catch(() => ({ stdout: '' }));
-    expect(ps.stdout.trim()).toBe('');
+    expect(await pgrep(other.dir)).toBe('');
+    expect(await pgrep(tag)).toBe('');
   });
 });
+
+async function pgrep(pattern: string): Promise<string> {
+  const r = await pexec('pgrep', ['-f', '--', pattern]).catch(() => ({ stdout: '' }));
+  return r.stdout.trim();
+}
+
+async function waitFor(cond: () => Promise<boolean>, timeoutMs = 10_000): Promise<boolean> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    if (await cond()) return true;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return cond();
+}

@@ -56,7 +56,10 @@ export interface Lab {
   remoteHome: string;
   /** Runs `sh -c cmd` on the target through system ssh -F (straight to the target, for speed). */
   remote(cmd: string, opts?: { timeoutMs?: number }): Promise<RemoteResult>;
-  /** Kills the sshd processes serving client connections on the target: every connection drops. */
+  /**
+   * Kills (SIGKILL) the sshd processes serving client connections on the target: every connection
+   * drops. The commands those sessions started are not killed: they see their channel vanish.
+   */
   killTargetSessions(): Promise<void>;
   /** Environment for the program under test: HOME=lab.home, CI=false, RTK_TUI_CONFIG unset. */
   env(extra?: NodeJS.ProcessEnv): NodeJS.ProcessEnv;
@@ -110,6 +113,7 @@ interface Proc {
   pid: number;
   ppid: number;
   cmd: string;
+  environ: string;
 }
 
 function listProcs(): Proc[] {
@@ -120,7 +124,13 @@ function listProcs(): Proc[] {
       const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
       const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       const cmd = readFileSync(`/proc/${name}/cmdline`, 'utf8').replaceAll('\0', ' ');
-      out.push({ pid: Number(name), ppid: Number(rest[1]), cmd });
+      let environ = '';
+      try {
+        environ = readFileSync(`/proc/${name}/environ`, 'utf8');
+      } catch {
+        /* another user's process */
+      }
+      out.push({ pid: Number(name), ppid: Number(rest[1]), cmd, environ });
     } catch {
       /* exited meanwhile */
     }
@@ -139,10 +149,11 @@ function descendants(procs: Proc[], roots: number[]): number[] {
   return [...found];
 }
 
+/** Running, not a zombie (an orphan's zombie waits for init, which may be slow to reap in containers). */
 function alive(pid: number): boolean {
   try {
-    process.kill(pid, 0);
-    return true;
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
   } catch {
     return false;
   }
@@ -355,7 +366,9 @@ export async function startLab(opts: LabOptions = {}): Promise<Lab> {
       });
     },
     async killTargetSessions() {
-      const victims = descendants(listProcs(), [gpu.pid]);
+      // only sshd's own per-connection processes: what the sessions ran is left to notice by itself
+      const procs = listProcs();
+      const victims = descendants(procs, [gpu.pid]).filter((pid) => /^(\S*\/)?sshd[: ]/.test(procs.find((p) => p.pid === pid)?.cmd ?? ''));
       for (const pid of victims) killQuiet(pid, 'SIGKILL');
       await until(() => victims.every((p) => !alive(p)), 5_000);
     },
@@ -368,7 +381,9 @@ export async function startLab(opts: LabOptions = {}): Promise<Lab> {
       await run('tmux', ['kill-server'], { env: { ...baseEnv(), TMUX_TMPDIR: tmuxTmpDir }, timeoutMs: 5_000 });
       const procs = listProcs();
       const victims = new Set<number>([...pids, ...descendants(procs, pids)]);
-      for (const p of procs) if (p.cmd.includes(dir) && p.pid !== process.pid) victims.add(p.pid);
+      // every process naming the lab, and everything the target's sessions started (they carry
+      // the lab's TMUX_TMPDIR from sshd's SetEnv), even when orphaned
+      for (const p of procs) if (p.cmd.includes(dir) || p.environ.includes(`TMUX_TMPDIR=${tmuxTmpDir}\0`)) victims.add(p.pid);
       victims.delete(process.pid);
       for (const pid of victims) killQuiet(pid, 'SIGKILL');
       for (const pid of pids) live.delete(pid);
