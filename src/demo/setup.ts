@@ -3,12 +3,13 @@
 // (PATH with a fake nvidia-smi first) under which the local host must be opened. Nothing else on the
 // machine is touched; teardown() kills that tmux server and removes the dir.
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { err, ok, type HostSpec, type Result } from '../domain/types.js';
 import { shjoin, shq } from '../remote/quote.js';
+import { fakeProcsFile, installFakeNvidiaSmi } from './fake-nvidia-smi.js';
 
 export interface DemoRun {
   session: string;
@@ -40,11 +41,18 @@ export interface DemoWorld {
 
 export interface DemoOptions {
   env: NodeJS.ProcessEnv;
-  /** Put a fake nvidia-smi into binDir; returns its path (helper G's installFakeNvidiaSmi, mode 'demo'). */
-  installGpu?: (binDir: string, pidDir: string) => Result<string>;
+  /** Install the fake nvidia-smi (mode demo). Default true. */
+  gpu?: boolean;
   runs?: DemoRun[];
   /** Socket name; default rtk-demo-<pid>. */
   socket?: string;
+}
+
+/** The built trainer beside this file (dist/demo), also when this module runs from src (tests). */
+export function trainerPath(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const js = join(here, 'trainer.js');
+  return existsSync(js) ? js : join(here, '..', '..', 'dist', 'demo', 'trainer.js');
 }
 
 export function tmuxRun(
@@ -77,7 +85,7 @@ export async function setupDemo(o: DemoOptions): Promise<Result<DemoWorld>> {
   const pidDir = join(dir, 'gpu-pids');
   mkdirSync(binDir);
   mkdirSync(pidDir);
-  const trainer = fileURLToPath(new URL('./trainer.js', import.meta.url));
+  const trainer = trainerPath();
   const conf = join(dir, 'tmux.conf');
   // remain-on-exit: a run that ended stays listed, with its exit status, as on a real server
   writeFileSync(conf, 'set -g remain-on-exit on\nset -g history-limit 5000\nset -g status-left "[rtk-demo] "\n');
@@ -91,11 +99,15 @@ export async function setupDemo(o: DemoOptions): Promise<Result<DemoWorld>> {
     rmSync(dir, { recursive: true, force: true });
   };
 
-  if (o.installGpu) {
-    const g = o.installGpu(binDir, pidDir);
-    if (!g.ok) {
+  let procs: string | null = null;
+  if (o.gpu !== false) {
+    try {
+      installFakeNvidiaSmi(binDir, { mode: 'demo' });
+      procs = fakeProcsFile(binDir);
+      writeFileSync(procs, '');
+    } catch (e) {
       await teardown();
-      return g;
+      return err('io', `rtk-tui demo could not set up its simulated GPU in ${binDir}: ${e instanceof Error ? e.message : String(e)}.`);
     }
   }
   env.PATH = `${binDir}:${env.PATH ?? '/usr/local/bin:/usr/bin:/bin'}`;
@@ -107,6 +119,7 @@ export async function setupDemo(o: DemoOptions): Promise<Result<DemoWorld>> {
     const checkpoints = join(runDir, 'checkpoints');
     mkdirSync(checkpoints, { recursive: true });
     const argv = [process.execPath, trainer, ...r.trainer, '--log', log, '--ckpt-dir', checkpoints, '--pid-file', join(pidDir, r.session)];
+    if (procs) argv.push('--gpu-procs', procs);
     // the exit status goes to @rtk_exit when the trainer ends, as `rtk-tui new` records it
     const cmd = `${shjoin(argv)}; s=$?; tmux set-option -t "$TMUX_PANE" @rtk_exit "$s"; exit "$s"`;
     const res = await tmuxRun(

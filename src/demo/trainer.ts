@@ -21,6 +21,9 @@ export interface TrainerOptions {
   /** Append everything printed to this file too (what `| tee -a` would do). */
   log: string | null;
   pidFile: string | null;
+  /** Append `PID MIB python` here: the fake nvidia-smi's process list (helper G's procs file). */
+  gpuProcs: string | null;
+  gpuMib: number;
   /** Die with a CUDA OOM at this step (exit 1). */
   oomAt: number | null;
   loop: boolean;
@@ -39,6 +42,8 @@ export const DEFAULTS: TrainerOptions = {
   keepCkpts: 3,
   log: null,
   pidFile: null,
+  gpuProcs: null,
+  gpuMib: 71234,
   oomAt: null,
   loop: false,
   seed: 1,
@@ -53,6 +58,7 @@ const INT_FLAGS = {
   '--ckpt-every': 'ckptEvery',
   '--keep-ckpts': 'keepCkpts',
   '--seed': 'seed',
+  '--gpu-mib': 'gpuMib',
 } as const;
 
 export function parseTrainerArgs(argv: string[]): { ok: true; value: TrainerOptions } | { ok: false; error: string } {
@@ -81,6 +87,7 @@ export function parseTrainerArgs(argv: string[]): { ok: true; value: TrainerOpti
     } else if (a === '--ckpt-dir') o.ckptDir = v;
     else if (a === '--log') o.log = v;
     else if (a === '--pid-file') o.pidFile = v;
+    else if (a === '--gpu-procs') o.gpuProcs = v;
     else return { ok: false, error: `unknown flag ${a}` };
   }
   if (o.steps < 1) return { ok: false, error: '--steps must be at least 1' };
@@ -361,6 +368,8 @@ async function main(argv: string[]): Promise<number> {
   }
   const o = parsed.value;
   if (o.pidFile) writeFileSync(o.pidFile, `${process.pid}\n`);
+  // one short append: atomic enough for the few trainers of a demo sharing the file
+  if (o.gpuProcs) appendFileSync(o.gpuProcs, `${process.pid} ${o.gpuMib} python\n`);
   if (o.ckptDir) mkdirSync(o.ckptDir, { recursive: true });
   const write = (s: string): void => {
     process.stdout.write(s);
