@@ -5,6 +5,7 @@ import { err, ok, type HostSpec, type Result } from '../domain/types.js';
 import { openHost, type HostEnv } from '../remote/index.js';
 import type { Host } from '../remote/host.js';
 import type { CommandContext } from './context.js';
+import { closeHosts, openHosts, resolveRun } from './resolve.js';
 
 export interface ParsedFlags {
   positional: string[];
@@ -129,37 +130,15 @@ export interface ResolvedRun {
   opened: Host[];
 }
 
-/**
- * RUN as HOST:SESSION, or a SESSION that exists on exactly one host (asked with one exact
- * has-session per host).
- */
+/** RUN as HOST:SESSION, or a SESSION that exists on exactly one host (C's resolveRun). */
 export async function resolveTarget(ctx: CommandContext, id: string): Promise<Result<ResolvedRun>> {
   const cfg = configOf(ctx);
   if (!cfg.ok) return cfg;
-  const colon = id.indexOf(':');
-  const named = colon > 0 ? cfg.value.hosts.find((h) => h.name === id.slice(0, colon)) : undefined;
-  if (named) {
-    const host = openOne(named, ctx);
-    const session = id.slice(colon + 1);
-    return ok({ host, spec: named, session, runId: `${named.name}:${session}`, opened: [host] });
+  const hosts = openHosts(cfg.value, ctx.env);
+  const r = await resolveRun(id, cfg.value, hosts);
+  if (!r.ok) {
+    await closeHosts(hosts);
+    return r;
   }
-  if (colon > 0 && !cfg.value.hosts.some((h) => h.name === id.slice(0, colon)))
-    return err('not-found', `no host named ${JSON.stringify(id.slice(0, colon))} in the config (run ${JSON.stringify(id)})`);
-  const { tmuxCommand, sessionTarget } = await import('../remote/tmux-control.js');
-  const opened = cfg.value.hosts.map((spec) => ({ spec, host: openOne(spec, ctx) }));
-  const found = await Promise.all(
-    opened.map(async ({ spec, host }) => {
-      const r = await host.exec(`${tmuxCommand(spec)} has-session -t ${sessionTarget(id)} 2>/dev/null`, { timeoutMs: 15_000 });
-      return r.ok && r.value.code === 0 ? { spec, host } : null;
-    }),
-  );
-  const hits = found.filter((x): x is { spec: HostSpec; host: Host } => x !== null);
-  const all = opened.map((o) => o.host);
-  if (hits.length === 1) {
-    const h = hits[0]!;
-    return ok({ host: h.host, spec: h.spec, session: id, runId: `${h.spec.name}:${id}`, opened: all });
-  }
-  await Promise.all(all.map((h) => h.close()));
-  if (hits.length === 0) return err('not-found', `no run named ${JSON.stringify(id)} on ${cfg.value.hosts.map((h) => h.name).join(', ')}`);
-  return err('usage', `${JSON.stringify(id)} is on several hosts: ${hits.map((h) => `${h.spec.name}:${id}`).join(', ')}; say which`);
+  return ok({ ...r.value, opened: [...hosts.values()] });
 }

@@ -217,7 +217,7 @@ describe('rtk-tui attach (local)', () => {
     const t = await startTui({ args: ['attach', 'nope'], env, cols: 90, rows: 10 });
     try {
       expect(await t.waitExit()).toBe(1);
-      expect(await t.capture()).toMatch(/no run named "nope"/);
+      expect(await t.capture()).toMatch(/run nope not found/);
     } finally {
       await t.stop();
     }
