@@ -89,7 +89,7 @@ describe.skipIf(why !== null)(why ? `rtk-tui gpus e2e (skipped: ${why})` : 'rtk-
     expect(row).toMatch(/^gpu\s+0\s+NVIDIA H100 80GB HBM3\s+100%\s+19818 \/ 81559 MiB\s+59C\s+632 \/ 700 W\s+python\/\d+\(17000M\) gpu:train;\$\(touch x\)$/);
   });
 
-  it('--watch streams until Ctrl-C (one -lms stream over ssh)', async () => {
+  it('--watch: one -lms stream over ssh, restarted when it dies, gone after Ctrl-C', async () => {
     const cfg = join(lab.dir, 'watch.yaml');
     writeFileSync(cfg, 'hosts:\n  - name: gpu\n    ssh: rtk-gpu\nrefresh: {gpus: 300ms}\n');
     const p = spawn(BIN, ['gpus', '--watch', '--json', '--config', cfg], { env: lab.env() });
@@ -101,8 +101,20 @@ describe.skipIf(why !== null)(why ? `rtk-tui gpus e2e (skipped: ${why})` : 'rtk-
       return l.length >= 3 ? l : null;
     });
     expect(JSON.parse(lines[2]!).hosts[0].gpus[0].memoryUsedMiB).toBe(19818);
+    // exactly one long-lived sampler on the target, and it goes away with the client
+    const lms = async () => (await lab.remote(`pgrep -f '[f]ake-nvidia-smi[.]js --query-gpu=.* -lms 300' || true`)).stdout.trim();
+    const first = await until(async () => ((await lms()) || null));
+    expect(first.split('\n')).toHaveLength(1);
+    // the sampler dies on the target (driver reload, OOM killer): the stream comes back by itself
+    await lab.remote(`kill ${first}`);
+    const mark = out.length;
+    await until(async () => {
+      const now = await lms();
+      return now !== '' && now !== first && out.slice(mark).includes('"status":"ok"') ? true : null;
+    });
     p.kill('SIGINT');
     expect(await exited).toBe(0);
+    await until(async () => ((await lms()) === '' ? true : null));
   });
 
   it('missing nvidia-smi → no-gpu; a failing driver → error with nvidia-smi’s message, exit 1', async () => {
