@@ -6,9 +6,9 @@ const lazy = (file: string) => (): Promise<CommandModule> =>
   import(new URL(`./${file}.js`, import.meta.url).href) as Promise<CommandModule>;
 
 export const COMMANDS: CommandInfo[] = [
-  { name: 'ls', usage: 'ls [--json]', summary: 'runs on every host: state, progress, metrics, alerts, log, checkpoints', built: false, load: lazy('ls') },
+  { name: 'ls', usage: 'ls [--json]', summary: 'runs on every host: state, progress, metrics, alerts, log, checkpoints', built: true, load: lazy('ls') },
   { name: 'gpus', usage: 'gpus [--json] [--watch]', summary: 'GPUs of every host, with processes mapped to runs', built: true, load: lazy('gpus') },
-  { name: 'logs', usage: 'logs RUN [-n N] [-f]', summary: "print the run's log; -f follows, surviving reconnects", built: false, load: lazy('logs') },
+  { name: 'logs', usage: 'logs RUN [-n N] [-f]', summary: "print the run's log; -f follows, surviving reconnects", built: true, load: lazy('logs') },
   { name: 'ckpt', usage: 'ckpt RUN [--json]', summary: "the run's checkpoints", built: false, load: lazy('ckpt') },
   { name: 'attach', usage: 'attach RUN', summary: "attach to the run's tmux session (detach returns to the shell)", built: true, load: lazy('attach') },
   { name: 'new', usage: 'new NAME --host H [--log FILE] [--checkpoints DIR] [--cwd DIR] -- CMD [ARG...]', summary: 'start a command in a new detached tmux session', built: true, load: lazy('new') },

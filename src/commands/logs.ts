@@ -1,0 +1,211 @@
+// `rtk-tui logs RUN [-n N] [-f]`: the run's log file (@rtk_log, else the config's runs[].log), or
+// else its pane's history. -f follows the file through drops and reconnects: what is printed equals
+// the file byte for byte. Markers and connection notes go to stderr, so stdout stays the file.
+import { randomBytes } from 'node:crypto';
+import { loadConfig } from '../config/load.js';
+import { err, ok, type Result } from '../domain/types.js';
+import type { Host } from '../remote/host.js';
+import { shq, tmuxTarget } from '../remote/quote.js';
+import { LogFollower } from '../sources/log-follow.js';
+import { configMeta, remotePath, tmuxCommand } from '../sources/runs.js';
+import type { CommandContext, CommandResult } from './context.js';
+import { closeHosts, openHosts, resolveRun, type ResolvedRun } from './resolve.js';
+
+const USAGE = 'usage: rtk-tui logs RUN [-n N] [-f]';
+
+interface LogsArgs {
+  run: string;
+  lines: number;
+  follow: boolean;
+}
+
+export function parseLogsArgs(argv: string[]): Result<LogsArgs> {
+  let lines = 100;
+  let follow = false;
+  const pos: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '-f' || a === '--follow') follow = true;
+    else if (a === '-n' || a === '--lines' || /^-n\d+$/.test(a) || a.startsWith('--lines=')) {
+      const v = a === '-n' || a === '--lines' ? argv[++i] : a.startsWith('-n') ? a.slice(2) : a.slice('--lines='.length);
+      if (v === undefined || !/^\d+$/.test(v)) return err('usage', `logs: -n needs a number of lines (${USAGE})`);
+      lines = Number(v);
+    } else if (a === '--') pos.push(...argv.slice(i + 1)), (i = argv.length);
+    else if (a.startsWith('-') && a.length > 1) return err('usage', `logs: unknown flag ${a} (${USAGE})`);
+    else pos.push(a);
+  }
+  if (pos.length !== 1) return err('usage', pos.length === 0 ? `logs needs a RUN (${USAGE})` : `logs takes one RUN (${USAGE})`);
+  return ok({ run: pos[0]!, lines, follow });
+}
+
+/**
+ * One exec: find the log (option, else config), and print either the last N lines of it (with the
+ * inode and size they were cut at, for -f) or the last N lines of the pane.
+ */
+export function sourceScript(r: ResolvedRun, configLog: string | null, lines: number, follow: boolean, nonce: string): string {
+  const t = tmuxCommand(r.spec);
+  const target = shq(`${tmuxTarget(r.session)}:`);
+  return [
+    `N=${shq(nonce)}`,
+    `log=$(${t} display-message -p -t ${target} ${shq('#{@rtk_log}')} 2>/dev/null)`,
+    `[ -n "$log" ] || log=${configLog !== null ? remotePath(configLog) : "''"}`,
+    `case "$log" in '~/'*) log="$HOME/\${log#??}" ;; esac`,
+    `if [ -n "$log" ] && [ -f "$log" ]; then`,
+    follow
+      ? [
+          `  st=$(stat -L -c '%i %s' -- "$log" 2>/dev/null || stat -L -f '%i %z' -- "$log" 2>/dev/null)`,
+          `  printf '@@%s log %s %s\\n' "$N" "$st" "$log"`,
+          `  head -c "\${st#* }" -- "$log" | tail -n ${lines + 1}`,
+        ].join('\n')
+      : [`  printf '@@%s log - - %s\\n' "$N" "$log"`, `  tail -n ${lines} -- "$log"`].join('\n'),
+    `else`,
+    `  printf '@@%s pane %s\\n' "$N" "$log"`,
+    `  ${t} capture-pane -p -J -S -${lines} -t ${target}`,
+    `fi`,
+    // the end marker keeps the body byte-exact even where a transport strips a final newline
+    `printf '\\n@@%s end\\n' "$N"`,
+  ].join('\n');
+}
+
+export interface SourceAnswer {
+  kind: 'log' | 'pane';
+  inode: number | null;
+  size: number | null;
+  /** The log's path (expanded remotely); for a pane answer, a configured log that is missing, or null. */
+  path: string | null;
+  body: Buffer;
+}
+
+export function parseSourceAnswer(out: Buffer, nonce: string): SourceAnswer | null {
+  const mark = Buffer.from(`@@${nonce} `);
+  let at = out.indexOf(mark);
+  while (at > 0 && out[at - 1] !== 0x0a) at = out.indexOf(mark, at + 1);
+  if (at < 0) return null;
+  const nl = out.indexOf(0x0a, at);
+  const head = out.toString('utf8', at + mark.length, nl < 0 ? out.length : nl);
+  const endMark = Buffer.from(`\n@@${nonce} end`);
+  const end = out.lastIndexOf(endMark);
+  if (nl < 0 || end < nl) return null;
+  const body = out.subarray(nl + 1, end);
+  const [kind, ...rest] = head.split(' ');
+  if (kind === 'log') {
+    const [ino, size] = rest;
+    const n = (s: string | undefined) => (s !== undefined && /^\d+$/.test(s) ? Number(s) : null);
+    return { kind: 'log', inode: n(ino), size: n(size), path: rest.slice(2).join(' ') || null, body };
+  }
+  if (kind === 'pane') return { kind: 'pane', inode: null, size: null, path: rest.join(' ') || null, body };
+  return null;
+}
+
+/**
+ * From the last N+1 lines of the file's first `size` bytes: the bytes of the last N complete lines, and
+ * the offset to follow from (the start of a trailing partial line, which the follower prints once whole).
+ */
+export function splitForFollow(body: Buffer, size: number, lines: number): { show: Buffer; offset: number } {
+  const lastNl = body.lastIndexOf(0x0a);
+  const complete = body.subarray(0, lastNl + 1);
+  const offset = size - (body.length - complete.length);
+  let start = complete.length;
+  for (let k = 0; k < lines && start > 0; k++) {
+    const prev = complete.lastIndexOf(0x0a, start - 2);
+    start = prev + 1;
+  }
+  return { show: lines === 0 ? Buffer.alloc(0) : complete.subarray(start), offset };
+}
+
+function lastLines(text: string, n: number): string {
+  const lines = text.replace(/\n+$/, '').split('\n');
+  return n === 0 || text.trim() === '' ? '' : `${lines.slice(-n).join('\n')}\n`;
+}
+
+export async function run(argv: string[], ctx: CommandContext): Promise<CommandResult> {
+  const args = parseLogsArgs(argv);
+  if (!args.ok) return args;
+  const cfg = loadConfig(ctx.global, ctx.env);
+  if (!cfg.ok) return cfg;
+  const hosts = openHosts(cfg.value, ctx.env);
+  try {
+    const r = await resolveRun(args.value.run, cfg.value, hosts);
+    if (!r.ok) return r;
+    const meta = configMeta(cfg.value, r.value.spec.name, r.value.session);
+    const nonce = randomBytes(8).toString('hex');
+    const res = await r.value.host.exec(sourceScript(r.value, meta?.log ?? null, args.value.lines, args.value.follow, nonce), {
+      timeoutMs: 30_000,
+      maxBytes: 64 * 1024 * 1024,
+    });
+    if (!res.ok) return res;
+    const ans = parseSourceAnswer(res.value.stdout, nonce);
+    if (!ans) return err('exit', `could not read the log of ${r.value.runId}: ${res.value.stderr.toString('utf8').trim() || 'no answer'}`);
+    if (ans.kind === 'pane') {
+      if (res.value.code !== 0) return err('exit', `could not capture the pane of ${r.value.runId}: ${res.value.stderr.toString('utf8').trim()}`);
+      await write(ctx, Buffer.from(lastLines(ans.body.toString('utf8'), args.value.lines)));
+      if (args.value.follow) {
+        const why = ans.path ? `its log ${ans.path} does not exist` : 'it has no log file (set @rtk_log or runs[].log)';
+        return err('not-found', `cannot follow ${r.value.runId}: ${why}; its pane was printed instead`);
+      }
+      return ok(0);
+    }
+    if (!args.value.follow) {
+      await write(ctx, ans.body);
+      return ok(0);
+    }
+    const path = ans.path ?? meta?.log ?? '';
+    const cut = splitForFollow(ans.body, ans.size ?? 0, args.value.lines);
+    await write(ctx, cut.show);
+    return await follow(ctx, r.value.host, path, cut.offset, ans.inode);
+  } finally {
+    await closeHosts(hosts);
+  }
+}
+
+function write(ctx: CommandContext, bytes: Buffer): Promise<void> {
+  if (bytes.length === 0) return Promise.resolve();
+  return new Promise((resolve) => {
+    if (!ctx.stdout.write(bytes)) ctx.stdout.once('drain', resolve);
+    else resolve();
+  });
+}
+
+function follow(ctx: CommandContext, host: Host, path: string, offset: number, inode: number | null): Promise<CommandResult> {
+  return new Promise((resolve) => {
+    let lost = false;
+    let pipeClosed = false;
+    const f = new LogFollower({
+      host,
+      path,
+      offset,
+      inode,
+      onBytes: (b) => {
+        if (!pipeClosed) ctx.stdout.write(b);
+      },
+      onChunk: (c) => {
+        if (c.kind === 'marker') ctx.stderr.write(`${c.text}\n`);
+      },
+      onStatus: (s) => {
+        if (s.phase === 'reconnecting' && s.error && !lost) {
+          lost = true;
+          ctx.stderr.write(`rtk-tui: ${host.name}: ${s.error.message}; reconnecting…\n`);
+        } else if (s.phase === 'streaming') lost = false;
+      },
+    });
+    const stop = () => f.stop();
+    const onPipe = (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EPIPE' || e.code === 'ERR_STREAM_DESTROYED') {
+        pipeClosed = true;
+        f.stop();
+      }
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    ctx.stdout.on('error', onPipe);
+    f.run().then(
+      () => {
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+        ctx.stdout.off('error', onPipe);
+        resolve(ok(0));
+      },
+      (e: unknown) => resolve(err('io', `following ${path} on ${host.name} failed: ${String(e)}`, { cause: e })),
+    );
+  });
+}

@@ -1,0 +1,80 @@
+// RUN arguments -> a host and a session: HOST:SESSION, or a bare SESSION that exists on exactly one host.
+import { homedir } from 'node:os';
+import type { Config } from '../config/schema.js';
+import { err, ok, type HostSpec, type Result, type RtkError } from '../domain/types.js';
+import type { Host } from '../remote/host.js';
+import { openHost } from '../remote/index.js';
+import { isNoServerMessage } from '../parse/tmux.js';
+import { shq } from '../remote/quote.js';
+import { tmuxCommand } from '../sources/runs.js';
+
+export interface ResolvedRun {
+  host: Host;
+  spec: HostSpec;
+  session: string;
+  runId: string;
+}
+
+/** One Host per configured host (connections are opened lazily by the first exec). */
+export function openHosts(cfg: Config, env: NodeJS.ProcessEnv): Map<string, Host> {
+  const henv = { home: env.HOME ?? homedir(), env };
+  return new Map(cfg.hosts.map((spec) => [spec.name, openHost(spec, henv)]));
+}
+
+/** Close every host, never throwing: the process must be free to exit. */
+export async function closeHosts(hosts: Map<string, Host>): Promise<void> {
+  await Promise.all([...hosts.values()].map((h) => h.close().catch(() => undefined)));
+}
+
+/** The session names on a host (an empty list when its tmux server is not running). */
+export async function listSessionNames(host: Host, spec: HostSpec): Promise<Result<string[]>> {
+  const r = await host.exec(`${tmuxCommand(spec)} list-sessions -F ${shq('#{session_name}')} 2>&1`, { timeoutMs: 20_000 });
+  if (!r.ok) return r;
+  const text = r.value.stdout.toString('utf8');
+  if (r.value.code !== 0) {
+    if (isNoServerMessage(text)) return ok([]);
+    if (r.value.code === 127) return err('exit', `tmux is not installed on ${spec.name}`, { code: 127 });
+    return err('exit', `tmux failed on ${spec.name}: ${text.trim().split('\n')[0] ?? ''}`, { code: r.value.code });
+  }
+  // tmux stores names with control characters escaped, so one name per line is exact
+  return ok(text.split('\n').filter((l) => l !== ''));
+}
+
+export async function resolveRun(id: string, cfg: Config, hosts: Map<string, Host>): Promise<Result<ResolvedRun>> {
+  if (id === '') return err('usage', 'RUN is empty (expected HOST:SESSION or SESSION)');
+  const colon = id.indexOf(':');
+  const byName = new Map(cfg.hosts.map((h) => [h.name, h]));
+  if (colon >= 0) {
+    const hostName = id.slice(0, colon);
+    const session = id.slice(colon + 1);
+    const spec = byName.get(hostName);
+    if (!spec) {
+      return err('not-found', `run ${id}: no host named ${hostName} (hosts: ${cfg.hosts.map((h) => h.name).join(', ') || 'none'})`);
+    }
+    const host = hosts.get(hostName);
+    if (!host) return err('not-found', `run ${id}: host ${hostName} is not open`);
+    const names = await listSessionNames(host, spec);
+    if (!names.ok) return names;
+    if (!names.value.includes(session)) return err('not-found', `run ${id} not found: ${hostName} has no tmux session named ${JSON.stringify(session)}`);
+    return ok({ host, spec, session, runId: id });
+  }
+  const found: ResolvedRun[] = [];
+  const failed: { name: string; error: RtkError }[] = [];
+  await Promise.all(
+    cfg.hosts.map(async (spec) => {
+      const host = hosts.get(spec.name);
+      if (!host) return;
+      const names = await listSessionNames(host, spec);
+      if (!names.ok) failed.push({ name: spec.name, error: names.error });
+      else if (names.value.includes(id)) found.push({ host, spec, session: id, runId: `${spec.name}:${id}` });
+    }),
+  );
+  if (found.length === 1) return ok(found[0]!);
+  if (found.length > 1) {
+    const ids = found.map((f) => f.runId).sort();
+    return err('usage', `run ${id} is ambiguous: say which one (${ids.join(', ')})`);
+  }
+  if (failed.length > 0 && failed.length === cfg.hosts.length) return { ok: false, error: failed[0]!.error };
+  const unchecked = failed.length ? ` (could not check ${failed.map((f) => f.name).join(', ')})` : '';
+  return err('not-found', `run ${id} not found on ${cfg.hosts.map((h) => h.name).join(', ')}${unchecked}`);
+}
