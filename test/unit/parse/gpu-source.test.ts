@@ -174,6 +174,22 @@ describe('collectGpus against a strict fake transport', () => {
     expect(r.status).toBe('ok');
     expect(r.gpus[0]!.powerW).toBeNull();
   });
+  it('gpuSource: gpustat uses `gpustat --json` and maps its processes too', async () => {
+    const json = JSON.stringify({ hostname: 'h', driver_version: '535.129.03', gpus: [{ index: 0, uuid: 'GPU-a', name: 'A800', 'temperature.gpu': 65, 'utilization.gpu': 98, 'power.draw': 350, 'enforced.power.limit': 400, 'memory.used': 71234, 'memory.total': 81920, processes: [{ pid: 200, command: 'python', gpu_memory_usage: 70000 }] }] });
+    const h = new StrictHost('h', (cmd) => {
+      const m = M(cmd);
+      if (cmd.includes('command -v gpustat')) return out(`${m} gpustat\n${m} done\n`);
+      if (cmd.includes('gpustat --json')) return out(`${m} gpu\n${json}\n${m} rc 0\n${m} panes\n100 train\n${m} ps\n200 100 python\n${m} done\n`);
+      throw new Error(`unexpected command: ${cmd}`);
+    });
+    expect(await collectGpus(h, { ...spec, gpuSource: 'gpustat' })).toEqual({
+      name: 'local',
+      status: 'ok',
+      error: null,
+      driver: '535.129.03',
+      gpus: [{ index: 0, name: 'A800', uuid: 'GPU-a', utilizationPercent: 98, memoryUsedMiB: 71234, memoryTotalMiB: 81920, temperatureC: 65, powerW: 350, powerLimitW: 400, processes: [{ pid: 200, name: 'python', usedMemoryMiB: 70000, run: 'local:train' }] }],
+    });
+  });
   it('unreachable hosts are reports, not exceptions', async () => {
     const h = new StrictHost('h', () => err('unreachable', 'h is unreachable: connect ECONNREFUSED 127.0.0.2:22'));
     expect(await collectGpus(h, spec)).toEqual({ name: 'local', status: 'unreachable', error: 'h is unreachable: connect ECONNREFUSED 127.0.0.2:22', driver: null, gpus: [] });
