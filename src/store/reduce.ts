@@ -277,8 +277,9 @@ function liveFilter(s: State, effects: Effect[], value?: string): State {
   return fixSelection(s, t, effects);
 }
 
+/** Log lines on screen while scrolled back (one row shows the "paused" banner). */
 function logRows(s: State): number {
-  return Math.max(1, paneRect(s, 'log').h);
+  return Math.max(1, paneRect(s, 'log').h - 1);
 }
 
 function scroll(s: State, id: string, ctx: ReduceContext): State {

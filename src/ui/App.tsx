@@ -1,0 +1,71 @@
+// The monitor's root component. It reads the store's published snapshot (useSyncExternalStore), draws
+// the frame built from it (one <Text> per row, rows-1 tall) and turns keys into commands. The input
+// handler never reads React state: it resolves the key against the store's latest state and
+// dispatches, so a fast second key never sees a stale closure (anchors/aesthetics section 0.3).
+import { Box, Text, useInput, type Key } from 'ink';
+import React, { memo, useCallback, useMemo, useSyncExternalStore } from 'react';
+import { keyFromInk, resolveKey } from '../keys/keymap.js';
+import type { Store } from '../store/create-store.js';
+import { computeLayout } from '../store/layout.js';
+import { activeScopes } from '../store/reduce.js';
+import { buildFrame } from './frame.js';
+import type { Row } from './rows.js';
+import { colorTheme, type Theme } from './theme.js';
+
+export interface AppProps {
+  store: Store;
+  theme?: Theme;
+}
+
+/** Key handling outside React: resolves against the store's current state and dispatches. */
+export function handleKey(store: Store, input: string, key: Partial<Key>): void {
+  const k = keyFromInk(input, key);
+  if (k === null) return;
+  const r = resolveKey(store.keymap, activeScopes(store.getState()), k);
+  if (r === null) return;
+  store.dispatch(r.text === undefined ? { type: 'command', id: r.command } : { type: 'command', id: r.command, text: r.text });
+}
+
+export function App({ store, theme = colorTheme }: AppProps): React.ReactElement {
+  const s = useSyncExternalStore(store.subscribe, store.getSnapshot, store.getSnapshot);
+  const onInput = useCallback((input: string, key: Key) => handleKey(store, input, key), [store]);
+  useInput(onInput);
+  const rows = useMemo(
+    () => buildFrame({ s, log: (id) => store.peekLog(id), keymap: store.keymap, color: theme.color }),
+    // the log buffers change in place; s.logVersion moves with them
+    [s, store, theme],
+  );
+  const L = computeLayout(s.size, s.zoom, s.focus);
+  return (
+    <Box flexDirection="column" width={L.width} height={L.height}>
+      {rows.map((r, i) => (
+        <RowView key={i} row={r} theme={theme} sig={signature(r)} />
+      ))}
+    </Box>
+  );
+}
+
+function signature(r: Row): string {
+  let out = '';
+  for (const x of r) out += `${x.s ?? ''}\u0001${x.t}\u0002`;
+  return out;
+}
+
+const RowView = memo(
+  function RowView({ row, theme }: { row: Row; theme: Theme; sig: string }): React.ReactElement {
+    return (
+      <Text wrap="truncate">
+        {row.map((seg, i) =>
+          seg.s === undefined ? (
+            seg.t
+          ) : (
+            <Text key={i} {...theme.styles[seg.s]}>
+              {seg.t}
+            </Text>
+          ),
+        )}
+      </Text>
+    );
+  },
+  (a, b) => a.sig === b.sig && a.theme === b.theme,
+);

@@ -1,0 +1,196 @@
+// The whole screen as rows: four panes in a tmux-like split (or one, zoomed), the status bar, and
+// the help / confirm overlays. Pure: state + log buffers + key map in, rows out.
+import { footerHints, helpSections, type Keymap } from '../keys/keymap.js';
+import { computeLayout, type Rect } from '../store/layout.js';
+import type { LogBuffer } from '../store/log-buffer.js';
+import { activeScopes } from '../store/reduce.js';
+import { hostsInOrder, hostView } from '../store/selectors.js';
+import type { PaneId, State } from '../store/state.js';
+import { checkpointsPane } from './panes/checkpoints.js';
+import { gpusPane } from './panes/gpus.js';
+import { logPane } from './panes/log.js';
+import type { PaneCtx, PaneOut } from './panes/pane.js';
+import { runsPane } from './panes/runs.js';
+import { overlayRow, RowBuilder, textRow, type Row } from './rows.js';
+import { fit, width } from './text.js';
+
+export interface FrameInput {
+  s: State;
+  log: (runId: string) => LogBuffer | undefined;
+  keymap: Keymap;
+  color: boolean;
+}
+
+const BUILDERS: Record<PaneId, (c: PaneCtx) => PaneOut> = {
+  runs: runsPane,
+  log: logPane,
+  gpus: gpusPane,
+  checkpoints: checkpointsPane,
+};
+
+const TITLES: Record<PaneId, string> = { runs: 'Runs', log: 'Log', gpus: 'GPUs', checkpoints: 'Checkpoints' };
+
+/** Every row of the screen: layout.height rows of layout.width cells. */
+export function buildFrame(f: FrameInput): Row[] {
+  const { s } = f;
+  const L = computeLayout(s.size, s.zoom, s.focus);
+  const W = L.width;
+  const H = L.paneRows;
+  const pane = (id: PaneId, r: Rect): PaneOut => BUILDERS[id]({ s, w: r.w, h: r.h, focused: s.focus === id, color: f.color, log: f.log });
+
+  let rows: Row[];
+  if (s.help) {
+    rows = helpBox(f.keymap, W, H);
+  } else if (s.zoom) {
+    const r = L.panes[s.focus] as Rect;
+    const out = pane(s.focus, r);
+    rows = [border('┌', '┐', out.title || TITLES[s.focus], W, true)];
+    for (const row of out.rows) rows.push(side(row));
+    while (rows.length < H - 1) rows.push(side(textRow('', W - 2)));
+    rows.push(border('└', '┘', '', W, false));
+  } else {
+    const runs = pane('runs', L.panes.runs as Rect);
+    const log = pane('log', L.panes.log as Rect);
+    const gpus = pane('gpus', L.panes.gpus as Rect);
+    const ckpt = pane('checkpoints', L.panes.checkpoints as Rect);
+    const lw = L.leftW;
+    const rw = W - lw;
+    const focus = s.focus;
+    rows = [];
+    for (let y = 0; y < H; y++) {
+      let left: Row;
+      let right: Row;
+      if (y === 0) {
+        left = border('┌', '┐', runs.title, lw, focus === 'runs');
+        right = border('┌', '┐', log.title, rw, focus === 'log');
+      } else if (y < L.splitY) {
+        left = side(runs.rows[y - 1] ?? textRow('', lw - 2));
+        right = side(log.rows[y - 1] ?? textRow('', rw - 2));
+      } else if (y === L.splitY) {
+        left = border('├', '┤', gpus.title, lw, focus === 'gpus');
+        right = border('├', '┤', ckpt.title, rw, focus === 'checkpoints');
+      } else if (y < H - 1) {
+        left = side(gpus.rows[y - L.splitY - 1] ?? textRow('', lw - 2));
+        right = side(ckpt.rows[y - L.splitY - 1] ?? textRow('', rw - 2));
+      } else {
+        left = border('└', '┘', '', lw, false);
+        right = border('└', '┘', '', rw, false);
+      }
+      rows.push([...left, ...right]);
+    }
+  }
+  if (s.confirm !== null) rows = confirmOverlay(rows, s, W, H);
+  rows.push(statusBar(f, W));
+  return rows;
+}
+
+/** "┌ Title ─────┐"; the focused pane's title is bracketed: "┌[Title]─────┐" (same width). */
+function border(l: string, r: string, title: string, w: number, focused: boolean): Row {
+  const inner = Math.max(0, w - 2);
+  const b = new RowBuilder(w).add(l, 'border');
+  if (title !== '' && inner >= 4) {
+    const t = fit(title, Math.min(width(title), inner - 3), true);
+    b.add(focused ? '[' : ' ', focused ? 'focus' : 'border');
+    b.add(t, focused ? 'focus' : 'title');
+    b.add(focused ? ']' : ' ', focused ? 'focus' : 'border');
+  }
+  const fill = w - 1 - (inner >= 4 && title !== '' ? 1 + Math.min(width(title), inner - 3) + 2 : 1);
+  if (fill > 0) b.add('─'.repeat(fill), 'border');
+  return b.add(r, 'border').row();
+}
+
+function side(content: Row): Row {
+  return [{ t: '│', s: 'border' }, ...content, { t: '│', s: 'border' }];
+}
+
+function statusBar(f: FrameInput, W: number): Row {
+  const { s } = f;
+  const b = new RowBuilder(W);
+  if (s.input !== null) {
+    const prompt = s.input.kind === 'log-search' ? 'search log: /' : 'filter runs: ';
+    b.add(` ${prompt}`, 'key').add(s.input.draft).add('█', 'accent');
+    b.add('   Enter apply · Esc cancel', 'dim');
+    return b.row();
+  }
+  b.add(' ');
+  for (const h of hostsInOrder(s)) {
+    const hv = hostView(s, h);
+    const c = hv.conn;
+    b.add(h).add(' ');
+    if (c === null || c.phase === 'connecting') b.add('○ connecting…', 'dim');
+    else if (c.phase === 'connected') b.add('●', 'ok').add(c.latencyMs === null ? '' : ` ${c.latencyMs}ms`);
+    else if (c.phase === 'failed') b.add(`✗ ${c.status}`, 'err');
+    else if (hv.staleSeconds !== null && hv.staleSeconds >= 5) b.add(`○ stale ${hv.staleSeconds}s`, 'warn');
+    else b.add('○ reconnecting…', 'warn');
+    b.add('  ');
+  }
+  b.add(' ');
+  if (s.message !== null) {
+    const tok = s.message.level === 'error' ? 'err' : s.message.level === 'warn' ? 'warn' : 'accent';
+    return b.add(s.message.text, tok).row();
+  }
+  const hints = footerHints(f.keymap, activeScopes(s));
+  // keep "? help" first and "q quit" last; drop from the middle until they fit
+  const text = (list: typeof hints) => list.map((h) => `${h.key} ${h.description}`).join('  ');
+  let list = hints;
+  while (list.length > 2 && width(text(list)) > b.left) list = [...list.slice(0, -2), ...list.slice(-1)];
+  list.forEach((h, i) => {
+    if (i > 0) b.add('  ');
+    b.add(h.key, 'key').add(` ${h.description}`, 'dim');
+  });
+  return b.row();
+}
+
+function helpBox(keymap: Keymap, W: number, H: number): Row[] {
+  const entries: Row[] = [];
+  const colW = W >= 120 ? Math.floor((W - 2) / 3) : W >= 70 ? Math.floor((W - 2) / 2) : W - 2;
+  const keyW = Math.min(18, Math.max(8, colW - 24));
+  for (const sec of helpSections(keymap)) {
+    if (sec.rows.length === 0) continue;
+    entries.push(textRow(` ${sec.scope}`, colW, 'title'));
+    for (const r of sec.rows) {
+      entries.push(new RowBuilder(colW).add(`   ${fit(r.keys, keyW, true)} `, 'key').add(r.description).row());
+    }
+  }
+  const inner = H - 2;
+  const cols = Math.max(1, Math.floor((W - 2) / colW));
+  const rows: Row[] = [border('┌', '┐', 'Help · keys (Esc closes)', W, true)];
+  for (let y = 0; y < inner; y++) {
+    const b: Row = [];
+    for (let c = 0; c < cols; c++) b.push(...(entries[c * inner + y] ?? textRow('', colW)));
+    const used = cols * colW;
+    if (used < W - 2) b.push({ t: ' '.repeat(W - 2 - used) });
+    rows.push(side(b));
+  }
+  if (entries.length > cols * inner) {
+    const last = rows.length - 1;
+    rows[last] = side(textRow(` … ${entries.length - cols * inner} more: make the terminal larger`, W - 2, 'dim'));
+  }
+  rows.push(border('└', '┘', '', W, false));
+  return rows;
+}
+
+function confirmOverlay(base: Row[], s: State, W: number, H: number): Row[] {
+  const c = s.confirm;
+  if (c === null) return base;
+  const w = Math.min(W - 2, 66);
+  const lines: Row[] = [];
+  const inner = w - 2;
+  lines.push(textRow(` Kill ${c.runId} on host ${c.host}?`, inner, 'err'));
+  lines.push(textRow(` This ends tmux session "${c.session}" and what runs in it.`, inner));
+  if (c.typedRequired) {
+    lines.push(new RowBuilder(inner).add(` Type ${c.session} to confirm: `).add(c.typed, 'key').add('█', 'accent').row());
+    lines.push(textRow(' Enter kill · Esc cancel', inner, 'dim'));
+  } else {
+    lines.push(textRow(' y kill · n cancel', inner, 'dim'));
+  }
+  const box: Row[] = [border('┌', '┐', 'Confirm kill', w, true), ...lines.map(side), border('└', '┘', '', w, false)];
+  const x = Math.max(0, Math.floor((W - w) / 2));
+  const y0 = Math.max(0, Math.floor((H - box.length) / 2));
+  const out = [...base];
+  box.forEach((r, i) => {
+    const y = y0 + i;
+    if (y < out.length) out[y] = overlayRow(out[y] as Row, x, r, W);
+  });
+  return out;
+}

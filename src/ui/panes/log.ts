@@ -1,0 +1,100 @@
+// Log pane: only the visible window is sliced from the run's ring buffer; the live \r progress line
+// sits at the bottom while following; a paused view says how many lines arrived since.
+import type { Run } from '../../domain/types.js';
+import type { LogBuffer } from '../../store/log-buffer.js';
+import { logBottomSeq, matcher, newLinesWhilePaused, selectedRun } from '../../store/selectors.js';
+import { compactNumber, duration } from '../format.js';
+import { RowBuilder, textRow, type Row } from '../rows.js';
+import { chunk, fit, stripSgr } from '../text.js';
+import { notice, padRows, type PaneCtx, type PaneOut } from './pane.js';
+
+export function logTitle(run: Run | null, c: Pick<PaneCtx, 's'>): string {
+  if (run === null) return 'Log';
+  const parts = ['Log', run.id];
+  // view flags first: a long title is cut at its end
+  const v = c.s.logView;
+  if (!v.follow) parts.push('PAUSED');
+  if (v.wrap) parts.push('wrap');
+  if (v.query !== '') parts.push(`/${v.query}`);
+  const p = run.progress;
+  if (p !== null) {
+    if (p.step !== null) {
+      let t = `step ${p.step}${p.total !== null ? `/${p.total}` : ''}`;
+      if (p.percent !== null) t += ` ${Math.floor(p.percent)}%`;
+      parts.push(t);
+    } else if (p.percent !== null) parts.push(`${Math.floor(p.percent)}%`);
+    if (p.etaSeconds !== null && p.etaSeconds > 0) parts.push(`ETA ${duration(p.etaSeconds)}`);
+  }
+  const loss = run.metrics.loss;
+  if (loss !== undefined) parts.push(`loss ${compactNumber(loss)}`);
+  return parts.join(' · ');
+}
+
+export function logPane(c: PaneCtx): PaneOut {
+  const run = selectedRun(c.s);
+  const title = logTitle(run, c);
+  if (run === null) return { title, rows: notice(c, 'no run selected') };
+  const buf = c.log(run.id);
+  if (buf === undefined || (buf.length === 0 && buf.partial === null)) {
+    return { title, rows: notice(c, run.log === null ? `waiting for output of ${run.id}…` : `waiting for ${run.log}…`) };
+  }
+  const v = c.s.logView;
+  const showPartial = v.follow && buf.partial !== null;
+  const indicator = !v.follow;
+  const lineRows = Math.max(1, c.h - (showPartial ? 1 : 0) - (indicator ? 1 : 0));
+  const rows = v.wrap ? wrapped(c, buf, lineRows) : plain(c, buf, lineRows);
+  if (showPartial) rows.push(textRow(fit(c.color ? (buf.partial as string) : stripSgr(buf.partial as string), c.w), c.w, 'accent'));
+  if (indicator) rows.push(pausedRow(c, buf, lineRows));
+  return { title, rows: padRows(rows, c) };
+}
+
+function pausedRow(c: PaneCtx, buf: LogBuffer, lineRows: number): Row {
+  const n = newLinesWhilePaused(c.s, buf);
+  const below = buf.lastSeq - logBottomSeq(c.s, buf, lineRows);
+  const what = n > 0 ? `${n} new line${n === 1 ? '' : 's'}` : below > 0 ? `${below} lines below` : 'at the end';
+  return new RowBuilder(c.w).add(`── paused · ${what} · f follow ──`, 'banner').row();
+}
+
+function plain(c: PaneCtx, buf: LogBuffer, lineRows: number): Row[] {
+  const bottom = logBottomSeq(c.s, buf, lineRows);
+  const from = Math.max(buf.firstSeq, bottom - lineRows + 1);
+  const m = matcher(c.s.logView.query);
+  const rows: Row[] = [];
+  for (let seq = from; seq <= bottom; seq++) {
+    const line = buf.get(seq) as string;
+    if (buf.isMarker(seq)) rows.push(textRow(`── ${stripSgr(line)} ──`, c.w, 'marker'));
+    else if (m !== null && m(line)) rows.push(highlight(line, c, seq === c.s.logView.matchSeq));
+    else rows.push([{ t: fit(c.color ? line : stripSgr(line), c.w) }]);
+  }
+  return rows;
+}
+
+function highlight(line: string, c: PaneCtx, current: boolean): Row {
+  const q = c.s.logView.query;
+  const text = stripSgr(line);
+  const hay = q === q.toLowerCase() ? text.toLowerCase() : text;
+  const b = new RowBuilder(c.w);
+  let at = 0;
+  for (;;) {
+    const i = hay.indexOf(q, at);
+    if (i < 0 || b.left <= 0) break;
+    b.add(text.slice(at, i), current ? 'sel' : undefined);
+    b.add(text.slice(i, i + q.length), 'match');
+    at = i + q.length;
+  }
+  b.add(text.slice(at), current ? 'sel' : undefined);
+  return b.row();
+}
+
+function wrapped(c: PaneCtx, buf: LogBuffer, lineRows: number): Row[] {
+  const bottom = logBottomSeq(c.s, buf, lineRows);
+  const m = matcher(c.s.logView.query);
+  const out: Row[] = [];
+  for (let seq = bottom; seq >= buf.firstSeq && out.length < lineRows; seq--) {
+    const line = buf.get(seq) as string;
+    const pieces = chunk(line, c.w);
+    const tok = buf.isMarker(seq) ? 'marker' : m !== null && m(line) ? 'match' : undefined;
+    for (let i = pieces.length - 1; i >= 0 && out.length < lineRows; i--) out.push(textRow(pieces[i] as string, c.w, tok));
+  }
+  return out.reverse();
+}

@@ -1,0 +1,58 @@
+// Runs pane: every run on every host; `›` marks the selection, the state is a word.
+import type { Run } from '../../domain/types.js';
+import { hostView, visibleRuns } from '../../store/selectors.js';
+import { runExtra, stateWord } from '../format.js';
+import { RowBuilder, type Row } from '../rows.js';
+import { fit } from '../text.js';
+import type { Tok } from '../theme.js';
+import { notice, padRows, windowStart, type PaneCtx, type PaneOut } from './pane.js';
+
+const STATE_TOK: Record<Run['state'], Tok> = {
+  running: 'ok',
+  stalled: 'warn',
+  finished: 'accent',
+  failed: 'err',
+  unknown: 'dim',
+};
+
+export function runsPane(c: PaneCtx): PaneOut {
+  const { s } = c;
+  const runs = visibleRuns(s);
+  const total = Object.values(s.runsByHost).reduce((n, l) => n + l.length, 0);
+  let title = `Runs · ${total}`;
+  if (s.runsFilter !== '') title += ` · /${s.runsFilter} ${runs.length}`;
+  if (runs.length === 0) {
+    const msg = total > 0 ? `no run matches "${s.runsFilter}"` : Object.keys(s.hosts).length === 0 ? 'connecting…' : 'no tmux sessions';
+    return { title, rows: notice(c, msg) };
+  }
+  const extras = runs.map(runExtra);
+  const extraW = Math.min(10, Math.max(0, ...extras.map((e) => e.length)));
+  const stateW = 9;
+  const nameW = Math.max(4, c.w - 2 - stateW - (extraW > 0 ? extraW + 1 : 0));
+  const sel = runs.findIndex((r) => r.id === s.selectedRunId);
+  const start = windowStart(sel, runs.length, c.h);
+  const rows: Row[] = [];
+  const stale = new Map<string, boolean>();
+  for (let i = start; i < Math.min(runs.length, start + c.h); i++) {
+    const r = runs[i] as Run;
+    let isStale = stale.get(r.host);
+    if (isStale === undefined) {
+      isStale = hostView(s, r.host).stale;
+      stale.set(r.host, isStale);
+    }
+    const selected = i === sel;
+    const b = new RowBuilder(c.w);
+    b.add(selected ? '› ' : '  ', selected ? 'sel' : undefined);
+    b.add(fit(r.id, nameW), selected ? 'sel' : isStale ? 'dim' : undefined);
+    b.add(' ');
+    // a '?' after the state: last known state of a host that is not connected now
+    b.add(`${stateWord(r)}${isStale ? '?' : ''}`.padEnd(stateW - 1), isStale ? 'dim' : STATE_TOK[r.state]);
+    if (extraW > 0) {
+      b.add(' ');
+      const e = extras[i] as string;
+      b.add(e.padEnd(extraW), r.state === 'failed' || e.includes('!') ? 'err' : undefined);
+    }
+    rows.push(b.row());
+  }
+  return { title, rows: padRows(rows, c) };
+}

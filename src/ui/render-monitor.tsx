@@ -1,0 +1,87 @@
+// Mounts the monitor full-screen: alternate screen first, Ink rendering at <= 20 fps with incremental
+// updates, resize tracked in the store, and the terminal restored on every way out. It can be
+// unmounted and mounted again (attach): all state lives in the store, not in React.
+import { render } from 'ink';
+import React from 'react';
+import type { Store } from '../store/create-store.js';
+import { guardScreen } from '../tty/screen.js';
+import { App } from './App.js';
+import { themeFor } from './theme.js';
+
+export interface MonitorIO {
+  stdin: NodeJS.ReadableStream & { isTTY?: boolean; setRawMode?: (on: boolean) => unknown };
+  stdout: NodeJS.WritableStream & { isTTY?: boolean; columns?: number; rows?: number };
+  stderr?: NodeJS.WritableStream;
+  /** False: the no-color theme (NO_COLOR, --no-color, not a TTY). Default true. */
+  color?: boolean;
+  /** Clock tick for stale ages and message expiry, ms (0: none). Default 1000. */
+  tickMs?: number;
+  /** For tests: where signal and crash handlers go (default: process). */
+  proc?: Parameters<typeof guardScreen>[0]['proc'];
+}
+
+export interface MonitorHandle {
+  /** Unmounts and restores the terminal (idempotent). */
+  unmount(): void;
+  /** Resolves once unmounted (q, Ctrl-C, a signal, or unmount()). */
+  waitUntilExit(): Promise<void>;
+}
+
+export function renderMonitor(store: Store, io: MonitorIO): MonitorHandle {
+  const { stdin, stdout } = io;
+  const size = () => ({ cols: stdout.columns ?? 80, rows: stdout.rows ?? 24 });
+  let done = false;
+  let resolveExit: () => void = () => undefined;
+  const exited = new Promise<void>((res) => {
+    resolveExit = res;
+  });
+
+  const guard = guardScreen({
+    stdout,
+    stdin,
+    ...(io.proc ? { proc: io.proc } : {}),
+    // a signal quits the normal way: the controller sees app.quit and stops its sources
+    onSignal: () => store.command('app.quit'),
+  });
+  store.dispatch({ type: 'resize', ...size() });
+  store.flush();
+
+  const onResize = (): void => store.dispatch({ type: 'resize', ...size() });
+  stdout.on('resize', onResize);
+  const tickMs = io.tickMs ?? 1000;
+  const tick = tickMs > 0 ? setInterval(() => store.dispatch({ type: 'tick' }), tickMs) : null;
+  tick?.unref?.();
+
+  const instance = render(<App store={store} theme={themeFor(io.color ?? true)} />, {
+    stdin: stdin as NodeJS.ReadStream,
+    stdout: stdout as NodeJS.WriteStream,
+    ...(io.stderr ? { stderr: io.stderr as NodeJS.WriteStream } : {}),
+    exitOnCtrlC: false,
+    patchConsole: true,
+    maxFps: 20,
+    incrementalRendering: true,
+  });
+
+  const offEffect = store.onEffect((e) => {
+    // let the key handler that dispatched app.quit return before tearing Ink down
+    if (e.type === 'app.quit') setImmediate(unmount);
+  });
+
+  function unmount(): void {
+    if (done) return;
+    done = true;
+    offEffect();
+    if (tick !== null) clearInterval(tick);
+    stdout.off('resize', onResize);
+    try {
+      instance.unmount();
+    } finally {
+      guard.restore();
+      guard.dispose();
+      resolveExit();
+    }
+  }
+
+  instance.waitUntilExit().then(unmount, unmount);
+  return { unmount, waitUntilExit: () => exited };
+}

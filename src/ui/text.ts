@@ -1,0 +1,132 @@
+// Terminal cell widths and fitting text into a fixed number of columns, SGR-aware. Every row the UI
+// draws is exactly as wide as its pane, so a long or odd line can never break the layout.
+
+// eslint-disable-next-line no-control-regex
+const SGR_AT = /\x1b\[[0-9;:]*m/y;
+// eslint-disable-next-line no-control-regex
+const ANY_SGR = /\x1b\[[0-9;:]*m/g;
+const PLAIN = /^[\x20-\x7e]*$/;
+
+/** Columns a code point takes: 0 (combining, zero-width), 2 (East Asian wide, emoji) or 1. */
+export function charWidth(cp: number): number {
+  if (cp < 0x300) return cp < 0x20 || (cp >= 0x7f && cp < 0xa0) ? 0 : 1;
+  if ((cp >= 0x300 && cp <= 0x36f) || (cp >= 0x200b && cp <= 0x200f) || (cp >= 0xfe00 && cp <= 0xfe0f) || cp === 0xfeff) return 0;
+  if (
+    (cp >= 0x1100 && cp <= 0x115f) ||
+    (cp >= 0x2e80 && cp <= 0x303e) ||
+    (cp >= 0x3041 && cp <= 0x33ff) ||
+    (cp >= 0x3400 && cp <= 0x4dbf) ||
+    (cp >= 0x4e00 && cp <= 0x9fff) ||
+    (cp >= 0xa000 && cp <= 0xa4cf) ||
+    (cp >= 0xac00 && cp <= 0xd7a3) ||
+    (cp >= 0xf900 && cp <= 0xfaff) ||
+    (cp >= 0xfe30 && cp <= 0xfe4f) ||
+    (cp >= 0xff00 && cp <= 0xff60) ||
+    (cp >= 0xffe0 && cp <= 0xffe6) ||
+    (cp >= 0x1f300 && cp <= 0x1f64f) ||
+    (cp >= 0x1f900 && cp <= 0x1f9ff) ||
+    (cp >= 0x20000 && cp <= 0x3fffd)
+  ) {
+    return 2;
+  }
+  return 1;
+}
+
+export function stripSgr(s: string): string {
+  return s.indexOf('\x1b') < 0 ? s : s.replace(ANY_SGR, '');
+}
+
+/** Visible width in terminal cells (SGR sequences take none). */
+export function width(s: string): number {
+  if (PLAIN.test(s)) return s.length;
+  let w = 0;
+  for (let i = 0; i < s.length; i++) {
+    if (s.charCodeAt(i) === 0x1b) {
+      SGR_AT.lastIndex = i;
+      const m = SGR_AT.exec(s);
+      if (m !== null) {
+        i += m[0].length - 1;
+        continue;
+      }
+    }
+    const cp = s.codePointAt(i) as number;
+    if (cp > 0xffff) i++;
+    w += charWidth(cp);
+  }
+  return w;
+}
+
+/**
+ * Exactly `cols` cells: cut (ending in `…` when something was cut) and padded with spaces. SGR
+ * sequences are kept and closed with a reset, so colour never leaks into the next cell.
+ */
+export function fit(s: string, cols: number, ellipsis = true): string {
+  if (cols <= 0) return '';
+  if (PLAIN.test(s)) {
+    if (s.length <= cols) return s.length === cols ? s : s + ' '.repeat(cols - s.length);
+    return ellipsis ? `${s.slice(0, cols - 1)}…` : s.slice(0, cols);
+  }
+  const total = width(s);
+  const cut = total > cols;
+  const room = cut && ellipsis ? cols - 1 : cols;
+  let out = '';
+  let w = 0;
+  let sgr = false;
+  for (let i = 0; i < s.length; i++) {
+    if (s.charCodeAt(i) === 0x1b) {
+      SGR_AT.lastIndex = i;
+      const m = SGR_AT.exec(s);
+      if (m !== null) {
+        out += m[0];
+        sgr = true;
+        i += m[0].length - 1;
+        continue;
+      }
+    }
+    const cp = s.codePointAt(i) as number;
+    const cw = charWidth(cp);
+    if (w + cw > room) break;
+    const ch = cp > 0xffff ? s.slice(i, i + 2) : (s[i] as string);
+    if (cp > 0xffff) i++;
+    out += ch;
+    w += cw;
+  }
+  if (sgr) out += '\x1b[0m';
+  if (cut && ellipsis) {
+    out += '…';
+    w++;
+  }
+  return w < cols ? out + ' '.repeat(cols - w) : out;
+}
+
+/** Cuts to at most `cols` cells without padding. */
+export function clip(s: string, cols: number): string {
+  return width(s) <= cols ? s : fit(s, cols);
+}
+
+/** Splits plain text into pieces of at most `cols` cells (for wrap mode). */
+export function chunk(s: string, cols: number): string[] {
+  if (cols <= 0) return [''];
+  const plain = stripSgr(s);
+  if (PLAIN.test(plain)) {
+    if (plain.length <= cols) return [plain];
+    const out: string[] = [];
+    for (let i = 0; i < plain.length; i += cols) out.push(plain.slice(i, i + cols));
+    return out;
+  }
+  const out: string[] = [];
+  let cur = '';
+  let w = 0;
+  for (const ch of plain) {
+    const cw = charWidth(ch.codePointAt(0) as number);
+    if (w + cw > cols) {
+      out.push(cur);
+      cur = '';
+      w = 0;
+    }
+    cur += ch;
+    w += cw;
+  }
+  out.push(cur);
+  return out;
+}

@@ -1,0 +1,79 @@
+// Semantic style tokens -> Ink <Text> props. Components never name a colour; NO_COLOR picks the
+// no-color theme, where every state still reads as text (RUNNING, FAILED OOM, ›, [Runs]).
+
+export type Tok =
+  | 'border'
+  | 'title'
+  | 'focus'
+  | 'dim'
+  | 'sel'
+  | 'ok'
+  | 'warn'
+  | 'err'
+  | 'match'
+  | 'marker'
+  | 'bar'
+  | 'key'
+  | 'accent'
+  | 'banner';
+
+export interface TextStyle {
+  color?: string;
+  bold?: boolean;
+  dimColor?: boolean;
+  inverse?: boolean;
+}
+
+export interface Theme {
+  name: string;
+  /** False: SGR colours inside log lines are stripped too. */
+  color: boolean;
+  styles: Record<Tok, TextStyle>;
+}
+
+export const colorTheme: Theme = {
+  name: 'color',
+  color: true,
+  styles: {
+    border: { color: 'gray' },
+    title: { bold: true },
+    focus: { bold: true, color: 'cyan' },
+    dim: { dimColor: true },
+    sel: { bold: true, color: 'cyan' },
+    ok: { color: 'green' },
+    warn: { color: 'yellow' },
+    err: { color: 'red', bold: true },
+    match: { inverse: true, color: 'yellow' },
+    marker: { color: 'magenta' },
+    bar: { color: 'green' },
+    key: { bold: true },
+    accent: { color: 'cyan' },
+    banner: { inverse: true },
+  },
+};
+
+/** NO_COLOR: no colour at all; bold and inverse (not colours) mark focus and search matches. */
+export const noColorTheme: Theme = {
+  name: 'no-color',
+  color: false,
+  styles: {
+    border: {},
+    title: {},
+    focus: { bold: true },
+    dim: {},
+    sel: { bold: true },
+    ok: {},
+    warn: {},
+    err: { bold: true },
+    match: { inverse: true },
+    marker: {},
+    bar: {},
+    key: { bold: true },
+    accent: {},
+    banner: { inverse: true },
+  },
+};
+
+export function themeFor(color: boolean): Theme {
+  return color ? colorTheme : noColorTheme;
+}
