@@ -1,26 +1,15 @@
 // rtk-tui attach RUN: the run's tmux session in this terminal, with a banner row and a detach key
 // (Ctrl-\ by default, config keys['attach.detach']) that returns to the shell; tmux's own prefix-d
 // works too. Local hosts run `tmux attach`, ssh hosts the SYSTEM ssh (same -F config, jump chain).
-import { err, ok, type HostSpec } from '../domain/types.js';
-import { sshArgv, type HostEnv } from '../remote/index.js';
+import { err, ok } from '../domain/types.js';
 import { shq } from '../remote/quote.js';
-import { tmuxArg, tmuxCommand, tmuxFlags, sessionTarget } from '../remote/tmux-control.js';
+import { attachArgv, tmuxCommand, sessionTarget } from '../remote/tmux-control.js';
+
+// the monitor imports it from here
+export { attachArgv };
 import { attachInteractive, parseDetachKey } from '../tty/attach.js';
 import type { CommandContext, CommandResult } from './context.js';
 import { configOf, hostEnvOf, parseFlags, resolveTarget } from './control-common.js';
-
-/**
- * The argv that attaches a terminal to SESSION: `tmux -u [-L S] attach-session [-r] -t =SESSION`,
- * through `ssh -t` for a remote host. `readOnly` attaches a read-only client (tmux -r also ignores
- * its size, so the user's session is not resized).
- */
-export function attachArgv(spec: HostSpec, session: string, henv: HostEnv, readOnly = false): string[] {
-  const ro = readOnly ? ['-r'] : [];
-  if (spec.local || !spec.ssh) return ['tmux', ...tmuxFlags(spec), 'attach-session', ...ro, '-t', tmuxArg(`=${session}`)];
-  // ssh joins its arguments into one command line for the remote shell: give it one, quoted
-  const remote = `exec ${tmuxCommand(spec)} attach-session ${ro.join(' ')} -t ${sessionTarget(session)}`.replace(/ {2,}/g, ' ');
-  return ['ssh', '-t', ...sshArgv(spec, henv), remote];
-}
 
 /** The detach key from the config (keys['attach.detach']: a name such as ctrl+\ or a list). */
 export function detachKeyOf(keys: Record<string, string | string[]>): string | undefined {

@@ -4,6 +4,7 @@
 // command separator, and format-expands `-s`/`-c` of new-session (`#(cmd)` would run a command).
 // Targets are exact (`=NAME`), so a session named `-k` or `a;b` is that session and nothing else.
 import type { Host } from './host.js';
+import { sshArgv, type HostEnv } from './index.js';
 import { shjoin, shq } from './quote.js';
 import { err, ok, type HostSpec, type Result } from '../domain/types.js';
 
@@ -145,6 +146,19 @@ export function buildNewRun(spec: Pick<HostSpec, 'tmuxSocket'>, o: NewRunOptions
     `printf '%s\\n%s\\n%s\\n' "$log" "$cwd" "$ck"`,
     '',
   ].join('\n');
+}
+
+/**
+ * The argv that attaches a terminal to SESSION: `tmux -u [-L S] attach-session [-r] -t =SESSION`,
+ * through `ssh -t` for a remote host. `readOnly` attaches a read-only client (tmux -r also ignores
+ * its size, so the user's session is not resized).
+ */
+export function attachArgv(spec: HostSpec, session: string, henv: HostEnv, readOnly = false): string[] {
+  const ro = readOnly ? ['-r'] : [];
+  if (spec.local || !spec.ssh) return ['tmux', ...tmuxFlags(spec), 'attach-session', ...ro, '-t', tmuxArg(`=${session}`)];
+  // ssh joins its arguments into one command line for the remote shell: give it one, quoted
+  const remote = `exec ${tmuxCommand(spec)} attach-session ${ro.join(' ')} -t ${sessionTarget(session)}`.replace(/ {2,}/g, ' ');
+  return ['ssh', '-t', ...sshArgv(spec, henv), remote];
 }
 
 /** Kill exactly that session; exits NO_SESSION when there is none by that exact name. */
