@@ -185,7 +185,9 @@ export interface SanitizeOptions {
  * One line made safe for a layout: no control characters, no cursor movement, tabs expanded,
  * at most maxLen columns (wide CJK/emoji count 2, combining marks 0), an ellipsis when cut.
  */
-export function sanitizeLine(line: string, opts: SanitizeOptions = {}): string {
+export function sanitizeLine(input: string, opts: SanitizeOptions = {}): string {
+  // a '\r' left in a line means "overwrite": show what was drawn last (CRLF's '\r' is just dropped)
+  const line = input.indexOf('\r') >= 0 ? lastRedraw(input) : input;
   const keep = opts.keepColor === true;
   const max = opts.maxLen ?? Infinity;
   let out = '';
@@ -273,6 +275,13 @@ export function sanitizeLine(line: string, opts: SanitizeOptions = {}): string {
   }
   flush(n);
   return colored && keep && out.length > 0 && !out.endsWith('\x1b[0m') && !out.endsWith('\x1b[m') ? `${out}\x1b[0m` : out;
+}
+
+function lastRedraw(line: string): string {
+  let end = line.length;
+  while (end > 0 && line.charCodeAt(end - 1) === 0x0d) end--;
+  const cr = line.lastIndexOf('\r', end - 1);
+  return cr < 0 ? line.slice(0, end) : line.slice(cr + 1, end);
 }
 
 /** Display width of a line (escapes and controls count 0). */
