@@ -207,8 +207,10 @@ function firstLine(text: string): string | null {
 export interface GpuStreamOptions {
   /** Sample period of the -lms stream (and of the gpustat poll). Default 2000 ms. */
   intervalMs?: number;
-  /** Compute apps + process tree poll period. Default max(5000, intervalMs). */
+  /** Compute apps + process tree poll period, while a GPU's memory is changing. Default max(5000, intervalMs). */
   appsEveryMs?: number;
+  /** Longest gap between apps polls when no GPU's memory moved (processes come and go with memory). Default 30 s. */
+  appsMaxAgeMs?: number;
   panes?: readonly PaneRef[];
   onReport: (r: GpuHostReport) => void;
 }
@@ -234,6 +236,10 @@ export class GpuStream {
   private panes: readonly PaneRef[];
   private readonly intervalMs: number;
   private readonly appsEveryMs: number;
+  private readonly appsMaxAgeMs: number;
+  /** memory.used per GPU at the last apps poll, and when that was */
+  private memAtPoll = new Map<string, number | null>();
+  private polledAt = 0;
 
   constructor(
     private readonly host: Host,
@@ -243,6 +249,7 @@ export class GpuStream {
     this.panes = opts.panes ?? [];
     this.intervalMs = Math.max(100, opts.intervalMs ?? 2000);
     this.appsEveryMs = Math.max(this.intervalMs, opts.appsEveryMs ?? 5000);
+    this.appsMaxAgeMs = Math.max(this.appsEveryMs, opts.appsMaxAgeMs ?? 30_000);
   }
 
   latest(): GpuHostReport | null {
@@ -272,7 +279,26 @@ export class GpuStream {
 
   /** Poll processes (or, for gpustat, everything) now. */
   refresh(): void {
-    void this.pollApps();
+    void this.pollApps(true);
+  }
+
+  /**
+   * A process starting or ending on a GPU moves its memory.used, so while nothing moves the apps
+   * poll (one remote exec) waits up to appsMaxAgeMs: an idle host costs 2 spawns a minute, not 12.
+   */
+  private appsDue(): boolean {
+    if (Date.now() - this.polledAt >= this.appsMaxAgeMs) return true;
+    if (this.gpus.length !== this.memAtPoll.size) return true;
+    return this.gpus.some((g) => {
+      const before = this.memAtPoll.get(key(g));
+      const now = g.memoryUsedMiB;
+      return before === undefined || (before === null) !== (now === null) || (before !== null && now !== null && Math.abs(now - before) >= 32);
+    });
+  }
+
+  private notePoll(gpus: readonly Gpu[]): void {
+    this.polledAt = Date.now();
+    this.memAtPoll = new Map(gpus.map((g) => [key(g), g.memoryUsedMiB]));
   }
 
   private emit(r: GpuHostReport): void {
@@ -305,6 +331,7 @@ export class GpuStream {
       this.gpus = first.gpus;
       this.driver = first.driver;
       this.apps = new Map(first.gpus.map((g) => [key(g), g.processes]));
+      this.notePoll(first.gpus);
     }
     const probe = probes.get(this.host);
     if (!probe || probe.source === 'none') return this.retry();
@@ -364,10 +391,11 @@ export class GpuStream {
     });
   }
 
-  private async pollApps(): Promise<void> {
+  private async pollApps(force = false): Promise<void> {
     if (this.polling || this.stopped) return;
     const probe = probes.get(this.host);
     if (!probe || probe.source === 'none') return;
+    if (probe.source === 'nvidia-smi' && !force && !this.appsDue()) return;
     this.polling = true;
     try {
       if (probe.source === 'gpustat') {
@@ -382,6 +410,7 @@ export class GpuStream {
       const appsSec = sec.get('apps');
       if (!appsSec || appsSec.rc !== 0 || !sec.has('done')) return;
       const gpus = this.gpus.map((g) => ({ ...g, processes: [] as GpuProcess[] }));
+      this.notePoll(gpus);
       joinApps(gpus, parseComputeApps(appsSec.body));
       attachRuns(gpus, sec.get('ps')?.body ?? '', mergePanes(this.panes, parsePaneList(sec.get('panes')?.body ?? '', this.spec.name)));
       this.apps = new Map(gpus.map((g) => [key(g), g.processes]));

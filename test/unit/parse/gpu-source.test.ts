@@ -232,6 +232,29 @@ describe('GpuStream', () => {
     await vi.advanceTimersByTimeAsync(20_000);
     expect(reports).toHaveLength(n); // nothing after stop
   });
+  it('polls compute apps only while a GPU’s memory moves, else every 30 s', async () => {
+    vi.useFakeTimers();
+    const h = gpuHost();
+    const s = new GpuStream(h, spec, { intervalMs: 1000, appsEveryMs: 5000, onReport: () => undefined });
+    s.start();
+    await vi.advanceTimersByTimeAsync(0);
+    const polls = () => h.execs.filter((c) => c.includes('--query-compute-apps') && !c.includes('--query-gpu')).length;
+    const sample = (mem: number) => h.streams[0]!.s.data(`T, 0, GPU-a, A100, 50, ${mem}, 80000, 300\n`);
+    for (let t = 0; t < 25; t++) {
+      sample(1000 + (t % 2) * 8); // jitter below the threshold
+      await vi.advanceTimersByTimeAsync(1000);
+    }
+    expect(polls()).toBe(0);
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(polls()).toBe(1);
+    sample(9000); // a process started
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(polls()).toBe(2);
+    s.refresh();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(polls()).toBe(3);
+    s.stop();
+  });
   it('a driver failure in the stream becomes an error report with nvidia-smi’s sentence', async () => {
     vi.useFakeTimers();
     const h = gpuHost();
