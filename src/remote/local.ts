@@ -22,19 +22,29 @@ export class LocalHost implements Host {
   async exec(command: string, opts: ExecOptions = {}): Promise<Result<ExecResult>> {
     const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     const maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES;
-    const r = await execa('sh', ['-c', command], {
+    // its own process group: on timeout the whole pipeline goes, not only sh (a surviving child
+    // would keep the pipes open and the call waiting)
+    const sub = execa('sh', ['-c', command], {
       env: this.env,
       extendEnv: false,
       encoding: 'buffer',
       reject: false,
-      timeout: timeoutMs,
+      detached: true,
       maxBuffer: { stdout: maxBytes, stderr: maxBytes },
       ...(opts.stdin !== undefined ? { input: opts.stdin } : { stdin: 'ignore' as const }),
-      killSignal: 'SIGKILL',
+      stripFinalNewline: false,
       cleanup: true,
     });
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      killGroup(sub.pid, 'SIGKILL');
+    }, timeoutMs);
+    const r = await sub;
+    clearTimeout(timer);
     const what = `\`${short(command)}\` on ${this.name}`;
-    if (r.timedOut) return err('timeout', `${what} took longer than ${fmtMs(timeoutMs)}.`);
+    if (timedOut) return err('timeout', `${what} took longer than ${fmtMs(timeoutMs)}.`);
+    if (r.isMaxBuffer) killGroup(sub.pid, 'SIGKILL');
     if (r.isMaxBuffer) return err('io', `${what} printed more than ${maxBytes} bytes.`);
     if (r.failed && r.exitCode === undefined && !r.signal) {
       return err('io', `could not run ${what}: ${r.shortMessage ?? 'unknown error'}`, { cause: r.cause });
@@ -66,13 +76,7 @@ export class LocalHost implements Host {
         if (closed) cb(closed.code, closed.e);
       },
       close: () => {
-        if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) {
-          try {
-            process.kill(-child.pid, 'SIGTERM');
-          } catch {
-            child.kill('SIGTERM');
-          }
-        }
+        if (child.exitCode === null && child.signalCode === null) killGroup(child.pid, 'SIGTERM');
         child.stdin.destroy();
       },
     };
@@ -98,6 +102,19 @@ export class LocalHost implements Host {
 
   async close(): Promise<void> {
     for (const s of [...this.streams]) s.close();
+  }
+}
+
+function killGroup(pid: number | undefined, sig: NodeJS.Signals): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, sig);
+  } catch {
+    try {
+      process.kill(pid, sig);
+    } catch {
+      /* already gone */
+    }
   }
 }
 

@@ -40,20 +40,23 @@ export function watchdogScript(timeoutS: number): string {
   const t = Math.max(1, Math.round(timeoutS));
   return (
     'set -m; sh -c "$1" </dev/null & c=$!; ' +
-    `( while read -r -t ${t} _; do :; done; kill -TERM -- -$c 2>/dev/null; sleep 2; kill -KILL -- -$c 2>/dev/null ) & w=$!; ` +
+    `( while read -r -t ${t} _; do :; done; kill -TERM -- -$c 2>/dev/null || exit 0; ` +
+    'i=0; while [ $i -lt 30 ] && kill -0 -- -$c 2>/dev/null; do sleep 0.1; i=$((i+1)); done; kill -KILL -- -$c 2>/dev/null ) & w=$!; ' +
     'wait $c; s=$?; kill -- -$w 2>/dev/null; exit $s'
   );
 }
 
 /**
  * The command line for a long-lived stream: begin markers, then the watchdog under bash (`read -t`
- * is not POSIX); without bash, or when the caller feeds stdin itself, a plain `sh -c`.
+ * is not POSIX); without bash, or when the caller feeds stdin itself, a plain `sh -c`. `--norc`:
+ * an exec'd bash still counts as the top-level shell of an sshd session and would source
+ * ~/.bashrc again, printing its noise after our begin marker.
  */
 export function wrapStream(command: string, nonce: string, opts: { watchdogS: number | null }): string {
   const begin = `printf '\\036RTK-BEGIN-${nonce}\\n'; printf '\\036RTK-BEGIN-${nonce}\\n' >&2; `;
   const plain = `exec sh -c ${shq(command)}`;
   if (opts.watchdogS === null) return begin + plain;
-  return `${begin}if command -v bash >/dev/null 2>&1; then exec bash -c ${shq(watchdogScript(opts.watchdogS))} rtk-watchdog ${shq(command)}; else ${plain}; fi`;
+  return `${begin}if command -v bash >/dev/null 2>&1; then exec bash --norc -c ${shq(watchdogScript(opts.watchdogS))} rtk-watchdog ${shq(command)}; else ${plain}; fi`;
 }
 
 export interface Unwrapped {

@@ -231,7 +231,11 @@ export class SshHost implements Host {
         const kind = e.level === 'client-timeout' ? 'timeout' : 'unreachable';
         this.lost(conn, { kind, message: `connection to ${label} was lost: ${e.message}.`, cause: e });
       });
-      c.on('close', () => this.lost(conn, { kind: 'unreachable', message: `connection to ${label} was lost.` }));
+      // 'end' matters behind a jump: when the target's TCP connection dies, the jump host sends EOF on
+      // the forwarded channel but keeps it half-open, so the inner client sees 'end' and never 'close'
+      const gone = (): void => this.lost(conn, { kind: 'unreachable', message: `connection to ${label} was lost.` });
+      c.on('end', gone);
+      c.on('close', gone);
     }
     return ok(conn);
   }

@@ -199,6 +199,7 @@ async function startSshd(dir: string, name: string, addr: string, extra: string[
         'PrintMotd no',
         'PrintLastLog no',
         'AllowTcpForwarding yes',
+        'Subsystem sftp internal-sftp',
         // parallel test files connect in bursts: don't let sshd drop unauthenticated connections
         'MaxStartups 100',
         'LoginGraceTime 30',
