@@ -2,12 +2,30 @@
 // Without --yes it asks on the terminal (and, for a run alive for more than an hour, wants its
 // name typed); with no terminal to ask on it refuses rather than guess.
 import { err, ok } from '../domain/types.js';
-import { killSession, sessionInfo } from '../remote/tmux-control.js';
+import { killSession, sessionInfo, type SessionInfo } from '../remote/tmux-control.js';
 import type { CommandContext, CommandResult } from './context.js';
 import { ago, ask, parseFlags, resolveTarget } from './control-common.js';
 
 /** Alive longer than this: the session name must be typed to confirm. */
 export const TYPE_NAME_AFTER_MS = 3600_000;
+
+/**
+ * Ask on the terminal: y/N, or, for a run alive for more than an hour, its session name typed.
+ * Says why on stderr when the answer is no.
+ */
+export async function confirmKill(ctx: CommandContext, runId: string, session: string, info: SessionInfo, now: number): Promise<boolean> {
+  const age = info.createdAt === null ? null : now - info.createdAt;
+  if (!info.dead && age !== null && age > TYPE_NAME_AFTER_MS) {
+    const a = await ask(ctx, `${runId} has been running for ${ago(age)}. Type its name (${session}) to kill it: `);
+    if (a === session) return true;
+    ctx.stderr.write('not killed: the name did not match\n');
+    return false;
+  }
+  const a = await ask(ctx, `kill ${runId}? [y/N] `);
+  if (a !== null && /^y(es)?$/i.test(a.trim())) return true;
+  ctx.stderr.write('not killed\n');
+  return false;
+}
 
 export async function run(argv: string[], ctx: CommandContext): Promise<CommandResult> {
   const f = parseFlags('kill', argv, { switches: ['--yes'], aliases: { '-y': '--yes' } });
@@ -28,20 +46,7 @@ export async function run(argv: string[], ctx: CommandContext): Promise<CommandR
     if (!yes) {
       const info = await sessionInfo(host, spec, session);
       if (!info.ok) return info;
-      const age = info.value.createdAt === null ? null : Date.now() - info.value.createdAt;
-      if (!info.value.dead && age !== null && age > TYPE_NAME_AFTER_MS) {
-        const a = await ask(ctx, `${runId} has been running for ${ago(age)}. Type its name (${session}) to kill it: `);
-        if (a !== session) {
-          ctx.stderr.write(`not killed: the name did not match\n`);
-          return ok(1);
-        }
-      } else {
-        const a = await ask(ctx, `kill ${runId}? [y/N] `);
-        if (a === null || !/^y(es)?$/i.test(a.trim())) {
-          ctx.stderr.write('not killed\n');
-          return ok(1);
-        }
-      }
+      if (!(await confirmKill(ctx, runId, session, info.value, Date.now()))) return ok(1);
     }
     const r = await killSession(host, spec, session);
     if (!r.ok) return r;

@@ -29,6 +29,9 @@ export interface AttachOptions {
   detachKey?: number | string;
   env?: NodeJS.ProcessEnv;
   cwd?: string;
+  /** rtk-tui itself runs inside tmux (the banner says which prefix reaches which tmux).
+   * Default: TMUX is set in env (or, when env has none, in this process's environment). */
+  nestedTmux?: boolean;
 }
 
 export const DEFAULT_DETACH_KEY = 0x1c;
@@ -114,12 +117,11 @@ export async function attachInteractive(o: AttachOptions): Promise<AttachOutcome
   if (detachByte === null) return { reason: 'failed', message: `the detach key ${JSON.stringify(o.detachKey)} is not a control key such as ctrl-\\` };
   const [file, ...args] = o.argv;
   if (!file) return { reason: 'failed', message: 'nothing to attach: empty command' };
-  const pty = await loadPty();
-  if (typeof pty === 'string')
-    return { reason: 'failed', message: `node-pty could not be loaded (${pty}); run "npm rebuild node-pty" (it needs a C++ compiler)` };
-
   const env = o.env ?? process.env;
-  const nested = Boolean(env.TMUX);
+  const nested = o.nestedTmux ?? Boolean(env.TMUX ?? process.env.TMUX);
+  const pty = env.RTK_TUI_NO_PTY === '1' ? 'disabled by RTK_TUI_NO_PTY=1' : await loadPty();
+  if (typeof pty === 'string') return attachWithoutPty(o, file, args, env, pty);
+
   const { stdin, stdout } = o;
   const size = () => ({ cols: Math.max(2, stdout.columns ?? 80), rows: Math.max(3, stdout.rows ?? 24) });
   let { cols, rows } = size();
@@ -241,4 +243,37 @@ export async function attachInteractive(o: AttachOptions): Promise<AttachOutcome
     return { reason: 'lost', message: `connection to ${o.title} lost${last ? `: ${last}` : ''}`, code: exitCode };
   if (exitCode === 0 && !signal) return { reason: 'exited', message: last || `${o.title} ended`, code: exitCode };
   return { reason: 'exited', message: last || `${file} exited with status ${exitCode}`, code: exitCode };
+}
+
+/**
+ * Without node-pty: the child gets the terminal itself (stdio inherited). No banner and no detach
+ * key of ours; tmux's own prefix-d detaches. Resizes reach the child from the kernel directly.
+ */
+async function attachWithoutPty(o: AttachOptions, file: string, args: string[], env: NodeJS.ProcessEnv, why: string): Promise<AttachOutcome> {
+  const { spawn } = await import('node:child_process');
+  const childEnv = { ...env };
+  delete childEnv.TMUX;
+  o.stdout.write(`rtk-tui: node-pty is not available (${why}); attaching without the banner: detach with tmux's Ctrl-b d\r\n`);
+  const { stdin } = o;
+  if (stdin.isTTY === true && typeof stdin.setRawMode === 'function') stdin.setRawMode(false);
+  stdin.pause();
+  const fd = (s: unknown, n: number) => ((s as { fd?: number }).fd === n ? 'inherit' : 'pipe');
+  return new Promise<AttachOutcome>((resolve) => {
+    let child: import('node:child_process').ChildProcess;
+    try {
+      child = spawn(file, args, { env: childEnv, cwd: o.cwd ?? process.cwd(), stdio: [fd(o.stdin, 0), fd(o.stdout, 1), 'inherit'] });
+    } catch (e) {
+      resolve({ reason: 'failed', message: `could not start ${file}: ${e instanceof Error ? e.message : String(e)}` });
+      return;
+    }
+    child.on('error', (e) => resolve({ reason: 'failed', message: `could not start ${file}: ${e.message}` }));
+    child.on('exit', (code) => {
+      o.stdout.write(RESTORE_TERMINAL);
+      const isSsh = /(^|\/)ssh$/.test(file);
+      if (isSsh && code === 255) resolve({ reason: 'lost', message: `connection to ${o.title} lost`, code });
+      // without the child's output we cannot tell prefix-d from the session ending: say neither
+      else if (code === 0) resolve({ reason: 'detached', message: `left ${o.title}`, code });
+      else resolve({ reason: 'exited', message: `${file} exited with status ${code}`, code });
+    });
+  });
 }

@@ -211,6 +211,53 @@ describe('rtk-tui attach (local)', () => {
     }
   });
 
+  it('gives the session all rows but the banner, and follows a resize', async () => {
+    const size = () => tmux('display-message', '-p', '-t', '=att 1:', '#{window_width}x#{window_height}').trim();
+    const t = await startTui({ args: ['attach', 'att 1'], env, cols: 90, rows: 20 });
+    try {
+      await t.waitFor('attached to local:att 1');
+      await until(() => size() === '90x18', 'the session at 90x18 (20 rows less the banner and the tmux status line)');
+      await t.resize(70, 16);
+      await until(() => size() === '70x14', 'the session at 70x14 after the resize');
+      // the banner is redrawn on the new bottom row
+      const screen = await t.waitUntil((s) => (s.split('\n')[15] ?? '').includes('attached to local:att 1'), 'the banner on row 16');
+      expect(screen.split('\n')[15]).toContain('Ctrl-\\ detach');
+      await t.sendKeys('C-\\');
+      expect(await t.waitExit()).toBe(0);
+    } finally {
+      await t.stop();
+    }
+  });
+
+  it('inside tmux, the banner says which prefix reaches which tmux', async () => {
+    // as if rtk-tui ran in a pane of the test's tmux server (tmux then talks to that server by $TMUX)
+    const socket = tmux('display-message', '-p', '#{socket_path}').trim();
+    const t = await startTui({ args: ['attach', 'att 1'], env: { ...env, TMUX: `${socket},1,0` }, cols: 160, rows: 20 });
+    try {
+      const s = await t.waitFor('attached to local:att 1');
+      expect(s).toContain("Ctrl-b: this terminal's tmux");
+      expect(s).toContain('Ctrl-b Ctrl-b: the run’s tmux');
+      await t.sendKeys('C-\\');
+      expect(await t.waitExit()).toBe(0);
+      expect(sessions()).toContain('att 1');
+    } finally {
+      await t.stop();
+    }
+  });
+
+  it('without node-pty it still attaches (tmux prefix-d detaches)', async () => {
+    const t = await startTui({ args: ['attach', 'att 1'], env: { ...env, RTK_TUI_NO_PTY: '1' }, cols: 90, rows: 20 });
+    try {
+      await t.waitFor('typed-42');
+      await t.sendKeys('C-b', 'd');
+      expect(await t.waitExit()).toBe(0);
+      expect(await t.capture()).toContain('left local:att 1');
+      expect(sessions()).toContain('att 1');
+    } finally {
+      await t.stop();
+    }
+  });
+
   it('refuses without a terminal, and names a missing run', async () => {
     const r = await cli(['attach', 'att 1']);
     expect(r.code).toBe(2);
