@@ -130,24 +130,24 @@ function detect(tail: string): Hit[] {
 
 /** The final exception line of a traceback starting at line `from`, or null if it is not there yet. */
 function exceptionLine(lines: string[], from: number): { line: number; text: string } | null {
-  let last: { line: number; text: string } | null = null;
   const end = Math.min(lines.length, from + 400);
+  let first = true;
   for (let j = from; j < end; j++) {
     const l = lines[j]!;
     if (l.length === 0) continue;
     if (l.startsWith(' ') || l.startsWith('\t')) continue; // frames and source lines
-    if (/^\^+$|^[~^ ]+$/.test(l)) continue;
-    if (l.startsWith(TRACEBACK)) return last;
+    if (l.startsWith(TRACEBACK)) return null; // a newer traceback: that one is looked at on its own
     if (/^(During handling of the above exception|The above exception was the direct cause)/.test(l)) continue;
-    if (/^[A-Za-z_][\w.]*(?:Error|Exception|Interrupt|Exit|Warning|Failure|Timeout|error|Abort)\b(?::.*)?$/.test(l) || /^[A-Za-z_][\w.]*: /.test(l)) {
-      last = { line: j, text: l.trim() };
-      // the exception's message may continue on following lines; the name line is what we show
-      return last;
-    }
-    return last;
+    // `ValueError: x`, `torch.OutOfMemoryError: ...`, `KeyboardInterrupt`; right after the frames any
+    // `name: message` line counts (custom exception names), further on only the usual suffixes do,
+    // because other processes' output can be interleaved with the traceback
+    if (STRONG_EXC.test(l) || (first && /^[A-Za-z_][\w.]*: /.test(l))) return { line: j, text: l.trim() };
+    first = false;
   }
-  return last;
+  return null;
 }
+
+const STRONG_EXC = /^[A-Za-z_][\w.]*(?:Error|Exception|Interrupt|Exit|Failure|Timeout|Abort)\b(?::.*)?$/;
 
 function clip(s: string): string {
   return s.length > MAX_MESSAGE ? `${s.slice(0, MAX_MESSAGE - 1)}…` : s;

@@ -113,6 +113,24 @@ describe('other alerts', () => {
     expect(detectAlerts(log)).toEqual([{ kind: 'traceback', message: 'ValueError: bad' }]);
   });
 
+  it('output of other processes interleaved with the traceback does not hide it', () => {
+    const log = [
+      'Traceback (most recent call last):',
+      '  File "train.py", line 3, in <module>',
+      'step 5 loss 2.0',
+      '[rank1] waiting for rank 0',
+      '    main()',
+      'RuntimeError: expected scalar type Float but found Half',
+    ].join('\n');
+    expect(detectAlerts(log)).toEqual([{ kind: 'traceback', message: 'RuntimeError: expected scalar type Float but found Half' }]);
+  });
+
+  it('a custom exception name right after the frames counts', () => {
+    expect(detectAlerts('Traceback (most recent call last):\n  File "a.py", line 1\nmylib.Boom: it broke\n')).toEqual([
+      { kind: 'traceback', message: 'mylib.Boom: it broke' },
+    ]);
+  });
+
   it('a traceback still being written (no exception line yet) is not an alert', () => {
     expect(detectAlerts('Traceback (most recent call last):\n  File "a.py", line 1\n')).toEqual([]);
   });
