@@ -179,6 +179,8 @@ describe('checkpoint listings', () => {
       }),
       { numRuns: 200 },
     );
+    const huge = parseCheckpointOutput(`${MARK_FIND}\n${'x'.repeat(1 << 20)}\r\nf\t5\t1\tstep_1/a.pt\r\n${MARK_DF}\n`, 'r', '/d');
+    expect(huge.ok && huge.value.checkpoints.map((c) => [c.name, c.sizeBytes])).toEqual([['step_1', 5]]);
   });
 });
 
