@@ -227,6 +227,7 @@ export class GpuStream {
   private handle: StreamHandle | null = null;
   private timers = new Set<ReturnType<typeof setTimeout>>();
   private appsTimer: ReturnType<typeof setInterval> | null = null;
+  private stallTimer: ReturnType<typeof setTimeout> | null = null;
   private backoff = 1000;
   private gpus: Gpu[] = [];
   private driver: string | null = null;
@@ -273,6 +274,8 @@ export class GpuStream {
     this.timers.clear();
     if (this.appsTimer) clearInterval(this.appsTimer);
     this.appsTimer = null;
+    if (this.stallTimer) clearTimeout(this.stallTimer);
+    this.stallTimer = null;
     this.handle?.close();
     this.handle = null;
   }
@@ -352,11 +355,24 @@ export class GpuStream {
       this.emit(transportReport(this.spec, h.error));
       return this.retry();
     }
-    this.handle = h.value;
+    const handle = h.value;
+    this.handle = handle;
     const split = new LineSplitter();
     const grouper = new SampleGrouper(this.gpus.length || undefined);
     let errText = '';
     let samples = 0;
+    let ended = false;
+    // a sampler that goes quiet (a GPU in a bad state can hang NVML) is closed and started again
+    const stallMs = Math.max(10_000, this.intervalMs * 5);
+    const arm = (): void => {
+      if (this.stallTimer) clearTimeout(this.stallTimer);
+      this.stallTimer = setTimeout(() => {
+        this.stallTimer = null;
+        if (ended || this.stopped) return;
+        handle.close();
+        finish(null, null, `nvidia-smi on ${this.spec.name} printed nothing for ${Math.round(stallMs / 1000)} s; restarting it.`);
+      }, stallMs);
+    };
     const onSample = (rows: ReturnType<typeof parseCsv>['rows']) => {
       samples++;
       this.backoff = 1000;
@@ -366,19 +382,13 @@ export class GpuStream {
       this.gpus = q.gpus;
       this.emit(report(this.spec, 'ok', null, this.driver, this.gpus));
     };
-    h.value.onData((chunk) => {
-      for (const line of split.push(chunk.toString('utf8'))) {
-        const t = parseCsv(line, fields);
-        if (t.rows[0]) {
-          for (const s of grouper.push(t.rows[0])) onSample(s);
-        } else if (line.trim() !== '' && errText.length < 4096) errText += `${line}\n`;
-      }
-    });
-    h.value.onStderr((chunk) => {
-      if (errText.length < 4096) errText += chunk.toString('utf8');
-    });
-    h.value.onClose((code, e) => {
-      if (this.handle === h.value) this.handle = null;
+    // once per stream, whether it closed, failed or was given up on
+    const finish = (code: number | null, e: RtkError | null, stalled: string | null): void => {
+      if (ended) return;
+      ended = true;
+      if (this.stallTimer) clearTimeout(this.stallTimer);
+      this.stallTimer = null;
+      if (this.handle === handle) this.handle = null;
       if (this.stopped) return;
       const rest = grouper.flush();
       if (rest) onSample(rest);
@@ -386,9 +396,25 @@ export class GpuStream {
       if (failure?.kind === 'invalid-field') dropField(this.host, failure.field);
       if (e) this.emit(transportReport(this.spec, e));
       else if (failure && failure.kind !== 'invalid-field') this.emit(report(this.spec, failure.kind === 'no-gpu' ? 'no-gpu' : 'error', failure.kind === 'no-gpu' ? null : failure.message));
+      else if (stalled) this.emit(report(this.spec, 'error', stalled));
       if (samples > 0) this.backoff = 1000;
       this.retry();
+    };
+    handle.onData((chunk) => {
+      if (ended) return;
+      arm();
+      for (const line of split.push(chunk.toString('utf8'))) {
+        const t = parseCsv(line, fields);
+        if (t.rows[0]) {
+          for (const s of grouper.push(t.rows[0])) onSample(s);
+        } else if (line.trim() !== '' && errText.length < 4096) errText += `${line}\n`;
+      }
     });
+    handle.onStderr((chunk) => {
+      if (errText.length < 4096) errText += chunk.toString('utf8');
+    });
+    handle.onClose((code, e) => finish(code, e, null));
+    arm();
   }
 
   private async pollApps(force = false): Promise<void> {

@@ -255,6 +255,25 @@ describe('GpuStream', () => {
     expect(polls()).toBe(3);
     s.stop();
   });
+  it('a sampler that goes quiet is closed, reported and restarted', async () => {
+    vi.useFakeTimers();
+    const h = gpuHost();
+    const reports: GpuHostReport[] = [];
+    const s = new GpuStream(h, spec, { intervalMs: 1000, onReport: (r) => reports.push(r) });
+    s.start();
+    await vi.advanceTimersByTimeAsync(0);
+    h.streams[0]!.s.data('T, 0, GPU-a, A100, 50, 1000, 80000, 300\n');
+    await vi.advanceTimersByTimeAsync(9_000);
+    expect(h.streams[0]!.s.closed).toBe(false);
+    await vi.advanceTimersByTimeAsync(1_100);
+    expect(h.streams[0]!.s.closed).toBe(true);
+    expect(reports.at(-1)).toMatchObject({ status: 'error', error: 'nvidia-smi on local printed nothing for 10 s; restarting it.' });
+    await vi.advanceTimersByTimeAsync(1_300);
+    expect(h.streams).toHaveLength(2);
+    h.streams[0]!.s.end(143); // the late close of the old one changes nothing
+    expect(h.streams).toHaveLength(2);
+    s.stop();
+  });
   it('a driver failure in the stream becomes an error report with nvidia-smi’s sentence', async () => {
     vi.useFakeTimers();
     const h = gpuHost();
