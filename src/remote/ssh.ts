@@ -67,6 +67,14 @@ function isOpenFailure(e: unknown): boolean {
   return x?.reason === 2 || /open failed|Channel open failure/i.test(String(x?.message ?? ''));
 }
 
+function safeClose(ch: ClientChannel): void {
+  try {
+    ch.close();
+  } catch {
+    /* the connection is already gone */
+  }
+}
+
 function where(hop: ResolvedHop): string {
   return `${hop.label} (${hop.user}@${hop.hostname}:${hop.port})`;
 }
@@ -83,6 +91,8 @@ export class SshHost implements Host {
   private retryTimer: NodeJS.Timeout | null = null;
   private pingTimer: NodeJS.Timeout | null = null;
   private closed = false;
+  /** Clients still logging in, destroyed by close() so a dial in progress cannot hold the process. */
+  private readonly pending = new Set<SshClient>();
 
   constructor(
     readonly spec: HostSpec,
@@ -300,10 +310,12 @@ export class SshHost implements Host {
     };
     return new Promise((resolve) => {
       const c = new Client();
+      this.pending.add(c);
       let settled = false;
       const settle = (r: Result<SshClient>): void => {
         if (settled) return;
         settled = true;
+        this.pending.delete(c);
         c.removeAllListeners('ready');
         if (!r.ok) {
           c.removeAllListeners('error');
@@ -401,7 +413,7 @@ export class SshHost implements Host {
         clearTimeout(timer);
         conn.live.delete(onLost);
         release();
-        if (!r.ok) ch.close();
+        if (!r.ok) safeClose(ch);
         resolve(r);
       };
       const onLost = (e: RtkError): void => finish(err(e.kind, `${what} was cut off: ${e.message}`, { cause: e }));
@@ -502,7 +514,7 @@ export class SshHost implements Host {
       },
       close: () => {
         if (ended) return;
-        ch.close();
+        safeClose(ch);
         end(null, null);
       },
     };
@@ -533,6 +545,7 @@ export class SshHost implements Host {
     const conn = this.conn;
     this.conn = null;
     if (conn) this.lost(conn, { kind: 'unreachable', message: `host ${this.name} was closed.` });
+    for (const c of [...this.pending]) c.destroy();
     if (this.dialing) await this.dialing;
   }
 

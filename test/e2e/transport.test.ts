@@ -119,6 +119,15 @@ describe.skipIf(why !== null)(why ? `transport (skipped: ${why})` : 'transport',
     expect(connectionsOn(lab, 'jump')).toBe(attempts);
   });
 
+  it('reports an encrypted key without an agent as an auth failure at once', async () => {
+    const home = variantHome(lab, 'encrypted', (kh) => kh);
+    writeFileSync(join(home, '.ssh', 'id_ed25519'), readFileSync(new URL('../fixtures/remote/encrypted_ed25519', import.meta.url)), { mode: 0o600 });
+    const h = open(GPU, { home, env: lab.env({ HOME: home }) });
+    const r = await h.exec('true');
+    expect(r.ok ? null : r.error.kind).toBe('auth');
+    expect(r.ok ? '' : r.error.message).toMatch(/passphrase.*ssh-add/);
+  });
+
   it('reports an unreachable host while a healthy one works', async () => {
     const closed = await closedPort();
     const down = open({ name: 'down', local: false, ssh: `${lab.user}@127.0.0.1:${closed}`, jump: 'none' });
@@ -179,6 +188,18 @@ describe.skipIf(why !== null)(why ? `transport (skipped: ${why})` : 'transport',
     expect(await waitFor(async () => h.state().phase === 'connected')).toBe(true);
     const r = await h.exec('echo back');
     expect(r.ok && r.value.stdout.toString()).toBe('back\n');
+  });
+
+  it('the watchdog kills a stream whose heartbeats stop (a network gone without FIN)', async () => {
+    // heartbeats every 10 min, watchdog 1 s: the remote side must give up on its own
+    const h = open(GPU, henv, { heartbeatMs: 600_000, watchdogS: 1 });
+    const tag = uniqueSleep();
+    const s = await h.stream(`sleep ${tag}`);
+    expect(s.ok).toBe(true);
+    if (!s.ok) return;
+    const closed = new Promise<unknown>((res) => s.value.onClose((_c, e) => res(e)));
+    expect(await waitFor(async () => (await pgrep(tag)) === '')).toBe(true);
+    expect(await closed).toBeNull();
   });
 
   it('a burst of 5 streams and 10 execs stays within 4 channels, with no "open failed"', async () => {
