@@ -93,6 +93,8 @@ export function collapseTerminalDetailed(text: string, maxLine: number = MAX_LIN
         } else if (kind === 'up') {
           row = Math.max(0, row - count);
           overwrite = true;
+        } else if (kind === 'col1') {
+          overwrite = true;
         }
       });
     } else {
@@ -109,7 +111,7 @@ export function collapseTerminalDetailed(text: string, maxLine: number = MAX_LIN
   return { lines: rows, partial: !ended && n > 0 };
 }
 
-type EscKind = 'sgr' | 'up' | 'other';
+type EscKind = 'sgr' | 'up' | 'col1' | 'other';
 
 /** Consume one escape sequence starting at i (text[i] is ESC); returns the index after it. */
 function escape(text: string, i: number, on: (kind: EscKind, count: number, seq: string) => void): number {
@@ -133,7 +135,8 @@ function escape(text: string, i: number, on: (kind: EscKind, count: number, seq:
       const p = text.slice(i + 2, j);
       const v = p === '' ? 1 : Number.parseInt(p, 10);
       on('up', Number.isFinite(v) && v > 0 ? Math.min(v, 1000) : 1, '');
-    } else on('other', 0, '');
+    } else if (final === 0x47 && (j === i + 2 || text.slice(i + 2, j) === '1')) on('col1', 0, '');
+    else on('other', 0, ''); // ESC[nG to column 1 acts like '\r' (rich, npm); the rest are dropped
     return j + 1;
   }
   if (k === 0x5d || k === 0x50 || k === 0x5f || k === 0x5e) {

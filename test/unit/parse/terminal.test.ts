@@ -25,6 +25,7 @@ describe('collapseTerminal', () => {
     ['ESC[2A goes up two lines', 'a\nb\nc\x1b[2A\rX\n', ['X', 'b', 'c']],
     ['ESC[A at the top stays at the top', '\x1b[5Atop\n', ['top']],
     ['SGR kept', '\x1b[31mred\x1b[0m\n', ['\x1b[31mred\x1b[0m']],
+    ['ESC[1G / ESC[G go to column 1 like \\r', 'old text\x1b[1Gnew\n50%\x1b[G60%\n', ['new', '60%']],
     ['other CSI dropped', 'a\x1b[2Kb\x1b[?25lc\n', ['abc']],
     ['OSC dropped (BEL and ST)', '\x1b]0;title\x07x\x1b]8;;http://u\x1b\\y\n', ['xy']],
     ['controls dropped', 'a\x00b\x07c\x08d\n', ['abcd']],
