@@ -14,6 +14,13 @@ export interface PipeOptions {
   limiter: RateLimiter | null;
   /** Called as bytes are confirmed (uploads: acknowledged; downloads: written locally). */
   onBytes: (n: number) => void;
+  /** Aborted when the SFTP channel goes away: requests sent after that would wait forever. */
+  signal: AbortSignal;
+}
+
+function onAbort(signal: AbortSignal, fail: (e: unknown) => void): void {
+  if (signal.aborted) fail(signal.reason);
+  else signal.addEventListener('abort', () => fail(signal.reason), { once: true });
 }
 
 /** A bandwidth cap (`--limit`): callers wait before sending more than `bytesPerSecond` on average. */
@@ -48,6 +55,7 @@ export function uploadRange(
       failed = true;
       reject(e);
     };
+    onAbort(o.signal, fail);
     const finished = (): boolean => !failed && next >= size && inflight === 0;
     const pump = async (): Promise<void> => {
       if (pumping || failed) return;
@@ -59,6 +67,7 @@ export function uploadRange(
           next += len;
           inflight++;
           if (o.limiter) await o.limiter.take(len);
+          if (failed) break;
           const buf = Buffer.allocUnsafe(len);
           const { bytesRead } = await fh.read(buf, 0, len, pos);
           if (bytesRead !== len) throw new Error('the local file got shorter during the transfer');
@@ -109,6 +118,7 @@ export function downloadRange(
       reject(e);
     };
     if (start >= size) return resolve();
+    onAbort(o.signal, fail);
     const flush = (): void => {
       for (let b = ready.get(writePos); b; b = ready.get(writePos)) {
         const buf = b;
@@ -149,6 +159,7 @@ export function downloadRange(
           inflight++;
           buffered += len;
           if (o.limiter) await o.limiter.take(len);
+          if (failed) break;
           const buf = Buffer.allocUnsafe(len);
           sftp.read(handle, buf, 0, len, pos, (e: Error | undefined, nb: number) => {
             inflight--;

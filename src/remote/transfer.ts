@@ -77,45 +77,57 @@ const WINDOW = 24;
 type SftpError = Error & { code?: number | string };
 const NO_SUCH_FILE = 2;
 
-function call<T>(f: (cb: (e: Error | undefined | null, v: T) => void) => void): Promise<T> {
+// a request sent on a channel that is gone is never answered: every call also ends on the abort
+const gone = new WeakMap<SFTPWrapper, AbortSignal>();
+
+function call<T>(s: SFTPWrapper, f: (cb: (e: Error | undefined | null, v: T) => void) => void): Promise<T> {
   return new Promise((resolve, reject) => {
+    const signal = gone.get(s);
+    if (signal?.aborted) return reject(signal.reason);
+    const onAbort = (): void => reject(signal!.reason);
+    signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      f((e, v) => (e ? reject(e) : resolve(v)));
+      f((e, v) => {
+        signal?.removeEventListener('abort', onAbort);
+        if (e) reject(e);
+        else resolve(v);
+      });
     } catch (e) {
+      signal?.removeEventListener('abort', onAbort);
       reject(e);
     }
   });
 }
 
 const rstat = (s: SFTPWrapper, p: string): Promise<Stats | null> =>
-  call<Stats>((cb) => s.stat(p, cb)).catch((e: SftpError) => {
+  call<Stats>(s, (cb) => s.stat(p, cb)).catch((e: SftpError) => {
     if (e.code === NO_SUCH_FILE) return null;
     throw e;
   });
 const ropen = (s: SFTPWrapper, p: string, flags: OpenMode, mode?: number): Promise<Buffer> =>
-  call<Buffer>((cb) => (mode === undefined ? s.open(p, flags, cb) : s.open(p, flags, { mode }, cb)));
-const rclose = (s: SFTPWrapper, h: Buffer): Promise<void> => call<void>((cb) => s.close(h, (e) => cb(e, undefined)));
+  call<Buffer>(s, (cb) => (mode === undefined ? s.open(p, flags, cb) : s.open(p, flags, { mode }, cb)));
+const rclose = (s: SFTPWrapper, h: Buffer): Promise<void> => call<void>(s, (cb) => s.close(h, (e) => cb(e, undefined)));
 const rread = (s: SFTPWrapper, h: Buffer, pos: number, len: number): Promise<Buffer> =>
-  call<Buffer>((cb) => {
+  call<Buffer>(s, (cb) => {
     const buf = Buffer.alloc(len);
     s.read(h, buf, 0, len, pos, (e, nb) => cb(e, buf.subarray(0, nb)));
   });
 const runlink = (s: SFTPWrapper, p: string): Promise<void> =>
-  call<void>((cb) => s.unlink(p, (e) => cb(e, undefined))).catch((e: SftpError) => {
+  call<void>(s, (cb) => s.unlink(p, (e) => cb(e, undefined))).catch((e: SftpError) => {
     if (e.code !== NO_SUCH_FILE) throw e;
   });
-const rmkdir = (s: SFTPWrapper, p: string): Promise<void> => call<void>((cb) => s.mkdir(p, (e) => cb(e, undefined)));
-const rreaddir = (s: SFTPWrapper, p: string) => call<{ filename: string; attrs: Stats }[]>((cb) => s.readdir(p, cb));
-const rchmod = (s: SFTPWrapper, p: string, mode: number): Promise<void> => call<void>((cb) => s.chmod(p, mode, (e) => cb(e, undefined)));
+const rmkdir = (s: SFTPWrapper, p: string): Promise<void> => call<void>(s, (cb) => s.mkdir(p, (e) => cb(e, undefined)));
+const rreaddir = (s: SFTPWrapper, p: string) => call<{ filename: string; attrs: Stats }[]>(s, (cb) => s.readdir(p, cb));
+const rchmod = (s: SFTPWrapper, p: string, mode: number): Promise<void> => call<void>(s, (cb) => s.chmod(p, mode, (e) => cb(e, undefined)));
 
 async function rrename(s: SFTPWrapper, from: string, to: string): Promise<void> {
   try {
     // posix-rename replaces the target atomically; plain SFTP rename refuses an existing target
-    await call<void>((cb) => s.ext_openssh_rename(from, to, (e) => cb(e, undefined)));
+    await call<void>(s, (cb) => s.ext_openssh_rename(from, to, (e) => cb(e, undefined)));
   } catch (e) {
     if (!/does not support/.test((e as Error).message)) throw e;
     await runlink(s, to);
-    await call<void>((cb) => s.rename(from, to, (e2) => cb(e2, undefined)));
+    await call<void>(s, (cb) => s.rename(from, to, (e2) => cb(e2, undefined)));
   }
 }
 
@@ -334,11 +346,12 @@ export async function pushPath(host: Host, sftp: SFTPWrapper, local: string, rem
   const H = host.name;
   const label = (p: string): string => `${H}:${p}`;
   let stage = 'reading the remote side';
+  const watch = channelGone(sftp);
   try {
     const st = await fsp.stat(local).catch(() => null);
     if (!st) return err('not-found', `local ${local} does not exist`);
     if (!st.isFile() && !st.isDirectory()) return err('usage', `local ${local} is not a file or a directory`);
-    const home = await call<string>((cb) => sftp.realpath('.', cb));
+    const home = await call<string>(sftp, (cb) => sftp.realpath('.', cb));
     const target = absRemote(remote, home);
     const tst = await rstat(sftp, target);
     let dest = target;
@@ -416,7 +429,7 @@ export async function pushPath(host: Host, sftp: SFTPWrapper, local: string, rem
         if (start > 0) await hashPrefix(fh, start, hasher);
         const handle = await ropen(sftp, part, start > 0 ? 'r+' : 'w', 0o600);
         try {
-          await uploadRange(sftp, handle, fh, start, j.size, hasher, pipe(o, limiter, (n) => meter.add(n, true)));
+          await uploadRange(sftp, handle, fh, start, j.size, hasher, pipe(o, limiter, watch.signal, (n) => meter.add(n, true)));
         } finally {
           await rclose(sftp, handle).catch(() => undefined);
         }
@@ -448,6 +461,8 @@ export async function pushPath(host: Host, sftp: SFTPWrapper, local: string, rem
     return ok({ dest, files: todo.length, bytes: meter.moved, resumedBytes, skipped: jobs.length - todo.length, seconds: (Date.now() - t0) / 1000 });
   } catch (e) {
     return { ok: false, error: describe(e, H, stage) };
+  } finally {
+    watch.dispose();
   }
 }
 
@@ -484,8 +499,9 @@ export async function pullPath(host: Host, sftp: SFTPWrapper, remote: string, lo
   const H = host.name;
   const label = (p: string): string => `${H}:${p}`;
   let stage = 'reading the remote side';
+  const watch = channelGone(sftp);
   try {
-    const home = await call<string>((cb) => sftp.realpath('.', cb));
+    const home = await call<string>(sftp, (cb) => sftp.realpath('.', cb));
     const source = absRemote(remote, home);
     const sst = await rstat(sftp, source);
     if (!sst) return err('not-found', `${label(source)} does not exist`);
@@ -563,7 +579,7 @@ export async function pullPath(host: Host, sftp: SFTPWrapper, remote: string, lo
             if (start > 0) await fh.truncate(start);
             const hasher = createHash(algo);
             if (start > 0) await hashPrefix(fh, start, hasher);
-            await downloadRange(sftp, handle, fh, start, j.size, hasher, pipe(o, limiter, (n) => meter.add(n, true)));
+            await downloadRange(sftp, handle, fh, start, j.size, hasher, pipe(o, limiter, watch.signal, (n) => meter.add(n, true)));
             j.localHash = hasher.digest('hex');
           } finally {
             await fh.close();
@@ -599,13 +615,34 @@ export async function pullPath(host: Host, sftp: SFTPWrapper, remote: string, lo
     return ok({ dest, files: todo.length, bytes: meter.moved, resumedBytes, skipped: jobs.length - todo.length, seconds: (Date.now() - t0) / 1000 });
   } catch (e) {
     return { ok: false, error: describe(e, H, stage) };
+  } finally {
+    watch.dispose();
   }
 }
 
 // ---------------------------------------------------------------- helpers
 
-function pipe(o: TransferOptions, limiter: RateLimiter | null, onBytes: (n: number) => void): PipeOptions {
-  return { window: o.window ?? WINDOW, chunk: o.chunk ?? CHUNK, limiter, onBytes };
+function pipe(o: TransferOptions, limiter: RateLimiter | null, signal: AbortSignal, onBytes: (n: number) => void): PipeOptions {
+  return { window: o.window ?? WINDOW, chunk: o.chunk ?? CHUNK, limiter, signal, onBytes };
+}
+
+/** Aborted when the SFTP channel (or the connection under it) goes away. */
+function channelGone(sftp: SFTPWrapper): { signal: AbortSignal; dispose: () => void } {
+  const ac = new AbortController();
+  const closed = (): void => ac.abort(new Error('the SFTP channel was closed'));
+  const onErr = (e: Error): void => ac.abort(e);
+  sftp.on('close', closed);
+  sftp.on('end', closed);
+  sftp.on('error', onErr);
+  gone.set(sftp, ac.signal);
+  return {
+    signal: ac.signal,
+    dispose: () => {
+      sftp.off('close', closed);
+      sftp.off('end', closed);
+      sftp.off('error', onErr);
+    },
+  };
 }
 
 async function hashPrefix(fh: fsp.FileHandle, len: number, hasher: Hash): Promise<void> {
