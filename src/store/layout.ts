@@ -41,7 +41,7 @@ export function computeLayout(size: { cols: number; rows: number }, zoom: boolea
       splitY: 0,
     };
   }
-  const leftW = clamp(Math.round(width * 0.36), Math.min(24, width >> 1), 48);
+  const leftW = clamp(Math.round(width * 0.36), Math.min(32, width >> 1), 48);
   const rightW = width - leftW;
   const bottomH = clamp(Math.floor(H * 0.4), 3, 14);
   const splitY = H - bottomH;

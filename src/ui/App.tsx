@@ -21,6 +21,27 @@ export interface AppProps {
 export function handleKey(store: Store, input: string, key: Partial<Key>): void {
   const k = keyFromInk(input, key);
   if (k === null) return;
+  // Several keys in one read (fast typing, tmux send-keys, a paste) arrive as one string: handle
+  // them one by one, each against the state the previous one left ("/abc" opens search, types abc).
+  if (k === input && Array.from(input).length > 1) {
+    for (const ch of Array.from(input)) dispatchKey(store, charKey(ch));
+    return;
+  }
+  dispatchKey(store, k);
+}
+
+/** A single character of a multi-key read, as a key name. */
+function charKey(ch: string): string {
+  const c = ch.charCodeAt(0);
+  if (c === 13 || c === 10) return 'enter';
+  if (c === 9) return 'tab';
+  if (c === 27) return 'esc';
+  if (c === 127 || c === 8) return 'backspace';
+  if (c < 27) return `ctrl+${String.fromCharCode(c + 96)}`;
+  return ch;
+}
+
+function dispatchKey(store: Store, k: string): void {
   const r = resolveKey(store.keymap, activeScopes(store.getState()), k);
   if (r === null) return;
   store.dispatch(r.text === undefined ? { type: 'command', id: r.command } : { type: 'command', id: r.command, text: r.text });

@@ -1,5 +1,5 @@
-// Mounts the monitor full-screen: alternate screen first, Ink rendering at <= 20 fps with incremental
-// updates, resize tracked in the store, and the terminal restored on every way out. It can be
+// Mounts the monitor full-screen: alternate screen first, Ink rendering at <= 20 fps, resize tracked
+// in the store, and the terminal restored on every way out. It can be
 // unmounted and mounted again (attach): all state lives in the store, not in React.
 import { render } from 'ink';
 import React from 'react';
@@ -16,6 +16,13 @@ export interface MonitorIO {
   color?: boolean;
   /** Clock tick for stale ages and message expiry, ms (0: none). Default 1000. */
   tickMs?: number;
+  /**
+   * Ink's incremental rendering (only changed lines rewritten). Default false: in Ink 6.8 it puts a
+   * frame that ends in a newline one row too low, so a rows-1 tall frame scrolls and smears (the
+   * trailing-newline fix, ink #910, shipped in 7.0, which needs Node 22). Frames are written whole,
+   * inside a synchronized update (Ink 6.7+), so terminals that support it show no flicker.
+   */
+  incremental?: boolean;
   /** For tests: where signal and crash handlers go (default: process). */
   proc?: Parameters<typeof guardScreen>[0]['proc'];
 }
@@ -59,7 +66,7 @@ export function renderMonitor(store: Store, io: MonitorIO): MonitorHandle {
     exitOnCtrlC: false,
     patchConsole: true,
     maxFps: 20,
-    incrementalRendering: true,
+    incrementalRendering: io.incremental ?? false,
   });
 
   const offEffect = store.onEffect((e) => {

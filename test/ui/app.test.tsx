@@ -115,6 +115,18 @@ describe('keys', () => {
     expect(fx.at(-1)).toEqual({ type: 'run.attach', runId: 'a800:sweep-3', host: 'a800', session: 'sweep-3' });
   });
 
+  it('handles several keys that arrive in one read, one by one', async () => {
+    const f = fixtureStore();
+    const r = await app(f);
+    r.stdin.write('2k'); // tmux send-keys and fast typing deliver keys together
+    await r.settle();
+    expect(f.store.getState().focus).toBe('log');
+    expect(r.row(0)).toContain('PAUSED');
+    r.stdin.write('/iter 7\r');
+    await r.settle();
+    expect(f.store.getState().logView.query).toBe('iter 7');
+  });
+
   it('focuses panes with Tab, Shift-Tab and 1-4; the focused title is bracketed', async () => {
     const r = await app();
     await r.press(KEY.tab);

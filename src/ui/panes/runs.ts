@@ -27,26 +27,31 @@ export function runsPane(c: PaneCtx): PaneOut {
   }
   const extras = runs.map(runExtra);
   const extraW = Math.min(10, Math.max(0, ...extras.map((e) => e.length)));
-  const stateW = 9;
+  const stale = new Map<string, boolean>();
+  const isStale = (host: string): boolean => {
+    let v = stale.get(host);
+    if (v === undefined) {
+      v = hostView(s, host).stale;
+      stale.set(host, v);
+    }
+    return v;
+  };
+  const words = runs.map((r) => `${stateWord(r)}${isStale(r.host) ? '?' : ''}`);
+  const stateW = Math.max(...words.map((x) => x.length)) + 1;
   const nameW = Math.max(4, c.w - 2 - stateW - (extraW > 0 ? extraW + 1 : 0));
   const sel = runs.findIndex((r) => r.id === s.selectedRunId);
   const start = windowStart(sel, runs.length, c.h);
   const rows: Row[] = [];
-  const stale = new Map<string, boolean>();
   for (let i = start; i < Math.min(runs.length, start + c.h); i++) {
     const r = runs[i] as Run;
-    let isStale = stale.get(r.host);
-    if (isStale === undefined) {
-      isStale = hostView(s, r.host).stale;
-      stale.set(r.host, isStale);
-    }
+    const rStale = isStale(r.host);
     const selected = i === sel;
     const b = new RowBuilder(c.w);
     b.add(selected ? '› ' : '  ', selected ? 'sel' : undefined);
-    b.add(fit(r.id, nameW), selected ? 'sel' : isStale ? 'dim' : undefined);
+    b.add(fit(r.id, nameW), selected ? 'sel' : rStale ? 'dim' : undefined);
     b.add(' ');
     // a '?' after the state: last known state of a host that is not connected now
-    b.add(`${stateWord(r)}${isStale ? '?' : ''}`.padEnd(stateW - 1), isStale ? 'dim' : STATE_TOK[r.state]);
+    b.add((words[i] as string).padEnd(stateW - 1), rStale ? 'dim' : STATE_TOK[r.state]);
     if (extraW > 0) {
       b.add(' ');
       const e = extras[i] as string;
