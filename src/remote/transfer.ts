@@ -9,6 +9,7 @@ import type { OpenMode, SFTPWrapper, Stats } from 'ssh2';
 import type { HashAlgo } from '../config/check-file.js';
 import { err, ok, type Result, type RtkError } from '../domain/types.js';
 import type { Host } from './host.js';
+import { hostSftp } from './index.js';
 import { shq } from './quote.js';
 import { RateLimiter, downloadRange, uploadRange, type PipeOptions } from './transfer-pipe.js';
 
@@ -659,4 +660,42 @@ async function hashPrefix(fh: fsp.FileHandle, len: number, hasher: Hash): Promis
 export function mib(n: number): string {
   if (n >= 1024 ** 3) return `${(n / 1024 ** 3).toFixed(2)} GiB`;
   return `${(n / 1024 ** 2).toFixed(1)} MiB`;
+}
+
+// ---------------------------------------------------------------- the monitor's `D`
+
+/**
+ * Pull a checkpoint (file or directory) into `localDir` (created if needed), keeping its name:
+ * the monitor calls this on the 'ckpt.pull' effect. Same guarantees as `rtk-tui pull`: resume,
+ * verification, no overwrite of a different local copy (an identical one is skipped).
+ */
+export async function pullCheckpoint(
+  host: Host,
+  remotePath: string,
+  localDir: string,
+  onProgress?: (p: TransferProgress) => void,
+  opts: Omit<TransferOptions, 'onProgress'> = {},
+): Promise<Result<TransferSummary>> {
+  try {
+    await fsp.mkdir(localDir, { recursive: true });
+  } catch (e) {
+    return err('io', `cannot create local ${localDir}: ${(e as Error).message}`, { cause: e });
+  }
+  if (host.local) {
+    const t0 = Date.now();
+    const dest = join(localDir, basename(remotePath));
+    try {
+      await fsp.cp(remotePath, dest, { recursive: true, errorOnExist: true, force: false });
+    } catch (e) {
+      return err('io', `cannot copy ${remotePath} to ${dest}: ${(e as Error).message}`, { cause: e });
+    }
+    return ok({ dest, files: 1, bytes: 0, resumedBytes: 0, skipped: 0, seconds: (Date.now() - t0) / 1000 });
+  }
+  const s = await hostSftp(host);
+  if (!s.ok) return s;
+  try {
+    return await pullPath(host, s.value, remotePath, localDir + sep, { ...opts, onProgress });
+  } finally {
+    s.value.end();
+  }
 }

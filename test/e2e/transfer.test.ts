@@ -7,6 +7,8 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labUnavailable, type Lab } from '../helpers/lab.js';
+import { openHost } from '../../src/remote/index.js';
+import { pullCheckpoint, type TransferProgress } from '../../src/remote/transfer.js';
 import { cli, startCli, startTransferLab, until } from './transfer-lab.js';
 
 const MiB = 1024 * 1024;
@@ -173,5 +175,30 @@ describe.skipIf(labUnavailable())('push and pull through the jump host', () => {
     const u = await cli(lab, ['pull', 'just-a-path', join(L, 'x')]);
     expect(u.code).toBe(2);
     expect(u.stderr).toMatch(/is not HOST:PATH/);
+  });
+
+  it('pullCheckpoint (the monitor\'s D) brings a checkpoint folder home with progress', async () => {
+    const ck = join(R, 'run1', 'checkpoint-200');
+    mkdirSync(ck, { recursive: true });
+    const w = writeRandom(join(ck, 'model.safetensors'), 2 * MiB);
+    const c = Buffer.from('{"step": 200}');
+    writeFileSync(join(ck, 'config.json'), c);
+    const host = openHost({ name: 'gpu', local: false, ssh: 'rtk-gpu' }, { home: lab.home, env: lab.env() });
+    const seen: TransferProgress[] = [];
+    try {
+      const r = await pullCheckpoint(host, ck, join(L, 'ckpts'), (p) => seen.push(p));
+      expect(r.ok ? r.value.dest : r.error.message).toBe(join(L, 'ckpts', 'checkpoint-200'));
+      expect(readFileSync(join(L, 'ckpts', 'checkpoint-200', 'model.safetensors')).equals(w)).toBe(true);
+      expect(readFileSync(join(L, 'ckpts', 'checkpoint-200', 'config.json')).equals(c)).toBe(true);
+      const last = seen[seen.length - 1]!;
+      expect(last.phase).toBe('done');
+      expect(last.bytesDone).toBe(w.length + c.length);
+      expect(last.filesDone).toBe(2);
+      // a second D on the same checkpoint: identical, nothing moved, no error
+      const again = await pullCheckpoint(host, ck, join(L, 'ckpts'));
+      expect(again.ok && again.value.skipped).toBe(2);
+    } finally {
+      await host.close();
+    }
   });
 });
