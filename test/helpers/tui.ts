@@ -18,7 +18,7 @@ export interface TuiOptions {
   args?: string[];
   /** The whole command instead of `node bin/rtk-tui ...args` (argv[0] is looked up on PATH). */
   argv?: string[];
-  /** Added to (and overriding) the base environment: PATH, HOME, TERM, LANG, CI=false, TMUX_TMPDIR. */
+  /** Added to (and overriding) the base environment: PATH, HOME, TERM, LANG, CI=false, TMUX_TMPDIR and TMPDIR (both the scratch dir). */
   env?: NodeJS.ProcessEnv;
   cwd?: string;
   cols?: number;
@@ -103,6 +103,8 @@ export async function startTui(opts: TuiOptions = {}): Promise<Tui> {
     LC_ALL: 'C.UTF-8',
     CI: 'false',
     TMUX_TMPDIR: dir,
+    // temp files of the program land here too, and go with stop()
+    TMPDIR: dir,
     ...opts.env,
   };
   const argv = opts.argv ?? [process.execPath, BIN, ...(opts.args ?? [])];

@@ -1,0 +1,164 @@
+// rtk-tui [HOST...]: the monitor. Loads the config (HOST words add ssh hosts, as --host does), opens
+// every host, starts the sources (src/sources/controller.ts), renders the UI, and runs the effects
+// that happen outside React: attach (the UI steps aside while a child owns the terminal), kill,
+// refresh, quit. A host that is down never ends the monitor; only q, Ctrl-C or a signal do.
+import { loadConfig } from '../config/load.js';
+import type { Config } from '../config/schema.js';
+import { err, ok, type HostSpec, type Result } from '../domain/types.js';
+import { buildKeymap } from '../keys/keymap.js';
+import type { Host } from '../remote/host.js';
+import { openHost, processHostEnv, type HostEnv } from '../remote/index.js';
+import { attachArgv, killSession } from '../remote/tmux-control.js';
+import { installPeekEffect } from '../tty/attach-effect.js';
+import { Controller } from '../sources/controller.js';
+import { createStore, type Store } from '../store/index.js';
+import { useColor, type CommandContext, type CommandResult } from './context.js';
+
+type RunEffect = { runId: string; host: string; session: string };
+
+export interface MonitorOptions {
+  henv: HostEnv;
+  /** Shown once in the status bar when the monitor opens. */
+  greeting?: string;
+  /** Called once the store and the sources exist (the demo uses it; tests too). */
+  onStart?: (m: { store: Store; controller: Controller; hosts: Map<string, Host> }) => void;
+}
+
+export async function run(argv: string[], ctx: CommandContext): Promise<CommandResult> {
+  const extra: string[] = [];
+  for (const a of argv) {
+    if (a === '--') continue;
+    if (a.startsWith('-')) return err('usage', `unknown flag ${a} for the monitor (see rtk-tui --help)`);
+    extra.push(a);
+  }
+  const cfg = loadConfig({ ...ctx.global, hosts: [...ctx.global.hosts, ...extra] }, ctx.env);
+  if (!cfg.ok) return cfg;
+  return runMonitor(ctx, cfg.value, { henv: processHostEnv(ctx.env) });
+}
+
+/** Needs a terminal on both ends; everything else is reported inside the UI. */
+export function checkTerminal(ctx: CommandContext, what: string): Result<void> {
+  if (ctx.stdin.isTTY !== true || ctx.stdout.isTTY !== true) {
+    return err('usage', `${what} needs a terminal (stdin and stdout must be a TTY); for scripts use rtk-tui ls --json or rtk-tui gpus --json.`);
+  }
+  return ok(undefined);
+}
+
+export async function runMonitor(ctx: CommandContext, cfg: Config, o: MonitorOptions): Promise<CommandResult> {
+  const tty = checkTerminal(ctx, 'the monitor');
+  if (!tty.ok) return tty;
+  const keymap = buildKeymap(cfg.keys);
+  if (!keymap.ok) return err('config', `${cfg.path ?? 'config'}: ${keymap.error.message}`);
+  const specs: HostSpec[] = cfg.hosts;
+  const hosts = new Map<string, Host>();
+  for (const s of specs) hosts.set(s.name, openHost(s, o.henv));
+
+  const { renderMonitor } = await import('../ui/render-monitor.js');
+  const store = createStore({
+    hosts: specs.map((s) => s.name),
+    scrollback: cfg.scrollback,
+    readonly: ctx.global.readonly,
+    keymap: keymap.value,
+    size: { cols: ctx.stdout.columns ?? 80, rows: ctx.stdout.rows ?? 24 },
+  });
+  const controller = new Controller({ cfg, specs, hosts, store, logFile: ctx.env.RTK_TUI_LOG ?? null, tickMs: 0 });
+  const specOf = (name: string) => specs.find((s) => s.name === name);
+
+  let attachWanted: RunEffect | null = null;
+  let ui: { unmount(): void; waitUntilExit(): Promise<void> } | null = null;
+  const say = (text: string, level: 'info' | 'warn' | 'error' = 'info') => store.dispatch({ type: 'message', text, level });
+
+  const offEffects = store.onEffect((e) => {
+    switch (e.type) {
+      case 'run.attach':
+        if (attachWanted) return;
+        attachWanted = { runId: e.runId, host: e.host, session: e.session };
+        ui?.unmount();
+        return;
+      case 'run.kill': {
+        const spec = specOf(e.host);
+        const host = hosts.get(e.host);
+        if (!spec || !host) return;
+        say(`killing ${e.runId}…`);
+        void killSession(host, spec, e.session).then((r) => {
+          say(r.ok ? `killed ${e.runId}` : r.error.message, r.ok ? 'info' : 'error');
+          controller.refresh();
+        });
+        return;
+      }
+      case 'run.new':
+        say('new run: rtk-tui new NAME --host H -- CMD (from a shell)');
+        return;
+      case 'ckpt.pull':
+        say(`download: rtk-tui pull ${e.host}:${e.dir}/${e.checkpoint.name} .`);
+        return;
+      default:
+        return;
+    }
+  });
+
+  const offPeek = installPeekEffect({ store, hosts, specs });
+  controller.start();
+  o.onStart?.({ store, controller, hosts });
+  if (o.greeting) say(o.greeting);
+  const io = { stdin: ctx.stdin, stdout: ctx.stdout, stderr: ctx.stderr, color: useColor(ctx) };
+  try {
+    for (;;) {
+      ui = renderMonitor(store, io);
+      await ui.waitUntilExit();
+      ui = null;
+      const a = attachWanted as RunEffect | null;
+      attachWanted = null;
+      if (!a || store.getState().quitting) break;
+      await attach(a, ctx, cfg, o.henv, specOf(a.host), controller, say);
+    }
+  } finally {
+    offEffects();
+    offPeek();
+    await controller.stop();
+    await closeAll(hosts);
+    store.dispose();
+  }
+  return ok(0);
+}
+
+async function attach(
+  e: RunEffect,
+  ctx: CommandContext,
+  cfg: Config,
+  henv: HostEnv,
+  spec: HostSpec | undefined,
+  controller: Controller,
+  say: (t: string, l?: 'info' | 'warn' | 'error') => void,
+): Promise<void> {
+  if (!spec) return;
+  controller.pause();
+  try {
+    const { detachKeyOf } = await import('./attach.js');
+    const { attachInteractive } = await import('../tty/attach.js');
+    const env = { ...henv.env };
+    // attaching to a local tmux from inside tmux: tmux refuses nesting unless TMUX is unset
+    if (spec.local) delete env.TMUX;
+    const out = await attachInteractive({
+      argv: attachArgv(spec, e.session, henv, ctx.global.readonly),
+      title: e.runId + (ctx.global.readonly ? ' (read-only)' : ''),
+      stdin: ctx.stdin,
+      stdout: ctx.stdout,
+      detachKey: detachKeyOf(cfg.keys),
+      env,
+    });
+    if (out.reason === 'detached') say(`detached from ${e.runId}; it keeps running`);
+    else if (out.reason === 'exited') say(out.message ?? `${e.runId} ended`, out.message ? 'warn' : 'info');
+    else say(out.message ?? `could not attach to ${e.runId}`, 'error');
+  } catch (x) {
+    say(`could not attach to ${e.runId}: ${x instanceof Error ? x.message : String(x)}`, 'error');
+  } finally {
+    controller.resume();
+  }
+}
+
+/** Close every host, but never hang the way out on a dead connection. */
+async function closeAll(hosts: Map<string, Host>): Promise<void> {
+  const all = Promise.allSettled([...hosts.values()].map((h) => h.close()));
+  await Promise.race([all, new Promise((r) => setTimeout(r, 2000).unref())]);
+}

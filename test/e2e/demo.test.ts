@@ -1,0 +1,117 @@
+// `rtk-tui demo` as a new user meets it: the built binary in a real 120x40 terminal (a tmux pane),
+// CI=false so Ink draws live. Every wait polls the screen with a deadline; nothing sleeps.
+import { execFileSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { describe, expect, test } from 'vitest';
+import { startTui, tmuxSocketsUnder } from '../helpers/tui.js';
+
+const step = (screen: string): number => Number(/Steps: +\d+%\|[^|]*\| (\d+)\/30000/.exec(screen)?.[1] ?? Number.NaN);
+
+const all =
+  (...res: RegExp[]) =>
+  (s: string): boolean =>
+    res.every((r) => r.test(s));
+
+function serverAlive(sock: string): boolean {
+  try {
+    execFileSync('tmux', ['-S', sock, 'list-sessions'], { stdio: 'pipe', env: { ...process.env, TMUX: '' } });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('rtk-tui demo', () => {
+  test('a live run in all four panes; keys work; q quits, restores the terminal and removes the demo', async () => {
+    const t = await startTui({ args: ['demo'] });
+    try {
+      // everything under the test's own dir: the demo's files (TMPDIR) and its tmux server (TMUX_TMPDIR)
+      const first = await t.waitUntil(
+        (s) =>
+          /› local:llama-7b-sft +RUNNING +\d+%/.test(s) && // runs pane: name + state
+          /local:sweep-lr3e-4 +FAILED +OOM/.test(s) &&
+          /Log · local:llama-7b-sft · step \d+\/30000/.test(s) && // log pane title with progress
+          /Steps: +\d+%\|/.test(s) && // the live tqdm line, \r rewrites collapsed
+          /GPUs · local/.test(s) &&
+          /0 A100 +\d+%/.test(s) && // a GPU row
+          /python +\d+G local:llama-7/.test(s) && // its process, mapped to the run
+          /› checkpoint-\d+ +[\d.]+ KiB +\S+ ago +safetensors/.test(s), // a checkpoint row
+        'all four panes filled',
+        30_000,
+      );
+      expect(await t.alternateOn()).toBe(true);
+      const sockets = tmuxSocketsUnder(t.dir);
+      expect(sockets.filter(serverAlive)).toHaveLength(1);
+      expect(readdirSync(t.dir).filter((n) => n.startsWith('rtk-demo-'))).toHaveLength(1);
+
+      // the log keeps moving
+      const s0 = step(first);
+      await t.waitUntil((s) => step(s) > s0, `the progress bar to pass step ${s0}`);
+
+      // j/k move the selection and the log pane follows it
+      await t.sendKeys('j');
+      await t.waitUntil(all(/› local:qlora-smoke/, /Log · local:qlora-smoke/), 'qlora-smoke selected, its log shown');
+      await t.sendKeys('k');
+      await t.waitUntil(all(/› local:llama-7b-sft/, /Log · local:llama-7b-sft/), 'llama-7b-sft selected again');
+
+      // Tab focuses the log pane; z zooms it (the GPU pane goes) and back
+      await t.sendKeys('Tab');
+      await t.waitFor(/\[Log · local:llama-7b-sft/);
+      await t.sendKeys('z');
+      await t.waitUntil((s) => /\[Log · local:llama-7b-sft/.test(s) && !/GPUs · local/.test(s) && !/Runs · 3/.test(s), 'the zoomed log');
+      await t.sendKeys('z');
+      await t.waitFor(/GPUs · local/);
+
+      // ? opens the help, Esc closes it
+      await t.sendKeys('?');
+      await t.waitUntil(all(/Help · keys/, /Tab +next pane/), 'the help');
+      await t.sendKeys('Escape');
+      await t.waitUntil((s) => !/Help · keys/.test(s) && /GPUs · local/.test(s), 'the help to close');
+
+      // / searches the log
+      await t.sendKeys('/');
+      await t.type('eval_loss');
+      await t.sendKeys('Enter');
+      await t.waitFor(/Log · local:llama-7b-sft.*\/eval_loss/);
+
+      await t.sendKeys('q');
+      expect(await t.waitExit()).toBe(0);
+      expect(await t.alternateOn()).toBe(false);
+      expect(await t.capture()).not.toMatch(/Runs · /);
+      // the demo's tmux server and files are gone
+      expect(sockets.filter(serverAlive)).toHaveLength(0);
+      expect(readdirSync(t.dir).filter((n) => n.startsWith('rtk-demo-'))).toHaveLength(0);
+    } finally {
+      await t.stop();
+    }
+  });
+
+  test('--keep leaves the runs going and says how to attach and clean up', async () => {
+    const t = await startTui({ args: ['demo', '--keep'] });
+    try {
+      await t.waitFor(/› local:llama-7b-sft +RUNNING/, 30_000);
+      await t.sendKeys('q');
+      expect(await t.waitExit()).toBe(0);
+      const s = await t.capture();
+      expect(s).toMatch(/look at a run: +tmux -L rtk-demo-\d+ attach -t llama-7b-sft/);
+      expect(s).toMatch(/clean up: +tmux -L rtk-demo-\d+ kill-server; rm -rf \S+/);
+      expect(tmuxSocketsUnder(t.dir).filter(serverAlive)).toHaveLength(1);
+    } finally {
+      await t.stop(); // also kills the kept demo server (it lives under t.dir)
+    }
+  });
+
+  test('refuses without a terminal, with a sentence', async () => {
+    let out = '';
+    let code = 0;
+    try {
+      execFileSync(process.execPath, [new URL('../../bin/rtk-tui', import.meta.url).pathname, 'demo'], { stdio: 'pipe', env: { ...process.env, CI: 'false' } });
+    } catch (e) {
+      const x = e as { status: number; stderr: Buffer };
+      code = x.status;
+      out = x.stderr.toString();
+    }
+    expect(code).toBe(2);
+    expect(out).toMatch(/^rtk-tui: rtk-tui demo needs a terminal/);
+  });
+});
