@@ -100,6 +100,15 @@ export function lastLine(output: string): string {
   return lines[lines.length - 1] ?? '';
 }
 
+/**
+ * Leave stdin as Ink leaves it on unmount: unref'd, not paused. A paused TTY stream stops its
+ * handle but keeps its `reading` flag, so the next 'readable' listener (Ink mounting again)
+ * would never restart it and the monitor would get no keys.
+ */
+function releaseStdin(stdin: AttachOptions['stdin']): void {
+  (stdin as { unref?: () => void }).unref?.();
+}
+
 type PtyModule = typeof import('node-pty');
 
 async function loadPty(): Promise<PtyModule | string> {
@@ -232,7 +241,7 @@ export async function attachInteractive(o: AttachOptions): Promise<AttachOutcome
   stdout.off('resize', onResize);
   stdin.off('data', onInput);
   if (raw) stdin.setRawMode!(false);
-  stdin.pause();
+  releaseStdin(stdin);
   stdout.write(`${RESTORE_TERMINAL}\x1b[${rows};1H\x1b[2K\r`);
 
   const last = lastLine(tail);
@@ -269,6 +278,10 @@ async function attachWithoutPty(o: AttachOptions, file: string, args: string[], 
     child.on('error', (e) => resolve({ reason: 'failed', message: `could not start ${file}: ${e.message}` }));
     child.on('exit', (code) => {
       o.stdout.write(RESTORE_TERMINAL);
+      // Socket.resume() restarts the TTY handle that pause() stopped (a 'readable' listener alone
+      // would not), then unref as Ink leaves it
+      stdin.resume();
+      releaseStdin(stdin);
       const isSsh = /(^|\/)ssh$/.test(file);
       if (isSsh && code === 255) resolve({ reason: 'lost', message: `connection to ${o.title} lost`, code });
       // without the child's output we cannot tell prefix-d from the session ending: say neither
