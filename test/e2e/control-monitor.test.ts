@@ -1,0 +1,76 @@
+// Attach from the monitor (the built binary in a terminal): 'a' hands the terminal to the run's tmux
+// session with the banner, Ctrl-\ comes back to the monitor with the same run selected, the keys work
+// again after the remount, and the run is still alive. Local tmux server of the test's own.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTui } from '../helpers/tui.js';
+
+let dir: string;
+let env: NodeJS.ProcessEnv;
+const tmux = (...args: string[]) => execFileSync('tmux', ['-u', ...args], { env, encoding: 'utf8' });
+const sessions = () => tmux('list-sessions', '-F', '#{session_name}').split('\n').filter(Boolean).sort();
+const selectedRow = (screen: string) => screen.split('\n').find((l) => l.includes('›')) ?? '';
+
+beforeAll(() => {
+  dir = realpathSync(mkdtempSync(join(tmpdir(), 'rtk-k-mon-')));
+  mkdirSync(join(dir, 'home'));
+  env = { PATH: process.env.PATH, HOME: join(dir, 'home'), TMUX_TMPDIR: dir, LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8', CI: 'false' };
+  tmux('-f', '/dev/null', 'new-session', '-d', '-s', 'alpha', 'echo alpha-content; exec sh');
+  tmux('new-session', '-d', '-s', 'beta', 'echo beta-content; exec sh');
+});
+
+afterAll(() => {
+  try {
+    tmux('kill-server');
+  } catch {
+    /* already gone */
+  }
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('attach from the monitor', () => {
+  it('a attaches, Ctrl-\\ returns with the selection kept and the keys working', async () => {
+    const t = await startTui({ args: [], env, cols: 120, rows: 30 });
+    try {
+      await t.waitFor('local:beta');
+      await t.sendKeys('j');
+      await t.waitUntil((s) => selectedRow(s).includes('local:beta'), 'beta selected');
+      await t.sendKeys('a');
+      await t.waitFor('attached to local:beta');
+      await t.waitFor('beta-content');
+      await t.type('echo typed-$((40+2))');
+      await t.sendKeys('Enter');
+      await t.waitFor('typed-42');
+      await t.sendKeys('C-\\');
+      const back = await t.waitFor('detached from local:beta');
+      expect(selectedRow(back)).toContain('local:beta');
+      expect(await t.alternateOn()).toBe(true);
+      expect(sessions()).toEqual(['alpha', 'beta']);
+      // the remounted UI reads keys again
+      await t.sendKeys('k');
+      await t.waitUntil((s) => selectedRow(s).includes('local:alpha'), 'alpha selected after the remount');
+      await t.sendKeys('q');
+      expect(await t.waitExit()).toBe(0);
+      expect(await t.alternateOn()).toBe(false);
+      expect(tmux('capture-pane', '-p', '-t', '=beta:')).toContain('typed-42');
+    } finally {
+      await t.stop();
+    }
+  });
+
+  it('--readonly refuses attach', async () => {
+    const t = await startTui({ args: ['--readonly'], env, cols: 120, rows: 30 });
+    try {
+      await t.waitFor('local:beta');
+      await t.sendKeys('a');
+      await t.waitFor('read-only mode');
+      await t.sendKeys('q');
+      expect(await t.waitExit()).toBe(0);
+    } finally {
+      await t.stop();
+    }
+  });
+});
