@@ -22,7 +22,7 @@ export const gib = (bytes: number): string => {
   if (bytes >= 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
   return `${bytes} B`;
 };
-const num = (n: number): string => (Number.isInteger(n) ? String(n) : n.toFixed(1));
+const num = (n: number): string => (Number.isInteger(n) ? String(n) : String(Number(n.toFixed(3))));
 const short = (h: string): string => `${h.slice(0, 12)}…`;
 
 export function gpuLine(need: { count: number; freeGiB: number }, r: GpuHostReport | null, host: string): CheckLine {
@@ -232,7 +232,8 @@ const COLOR: Record<CheckStatus, string> = { pass: '\x1b[32m', warn: '\x1b[33m',
 export function formatLine(l: CheckLine, color: boolean): string {
   const mark = color ? `${COLOR[l.status]}${MARK[l.status]}\x1b[0m` : MARK[l.status];
   const t = clean(l.target);
-  const target = t.length > 60 ? `${t.slice(0, 59)}…` : t;
+  // long paths keep their end: the file name is what tells lines apart
+  const target = t.length > 60 ? `…${t.slice(-59)}` : t;
   return `${mark} ${l.check} ${target}: ${clean(l.message)}${l.fix ? `; fix: ${clean(l.fix)}` : ''}`;
 }
 

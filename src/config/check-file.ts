@@ -120,6 +120,30 @@ export function splitFileMatch(v: string): { local: string; remote: string } | n
   return { local: v.slice(0, i), remote: v.slice(i + 1) };
 }
 
+interface Issue {
+  code: string;
+  path: (string | number)[];
+  message: string;
+  keys?: string[];
+  errors?: Issue[][];
+}
+
+/** Of a union's failed branches, the one that got furthest (deepest path) says what was wrong. */
+function deepest(issue: Issue): Issue {
+  if (issue.code !== 'invalid_union' || !issue.errors?.length) return { ...issue, path: issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p)) };
+  let best: Issue | null = null;
+  for (const branch of issue.errors) {
+    const first = branch[0];
+    if (!first) continue;
+    const d = deepest(first);
+    const cand = { ...d, path: [...issue.path, ...d.path] };
+    const better =
+      !best || cand.path.length > best.path.length || (cand.path.length === best.path.length && best.code === 'invalid_type' && cand.code !== 'invalid_type');
+    if (better) best = cand;
+  }
+  return best ?? issue;
+}
+
 /** Parse and validate a check file's text. Local paths are resolved against the file's folder. */
 export function parseCheckFile(text: string, file: string): Result<CheckSpec> {
   const lc = new LineCounter();
@@ -135,16 +159,20 @@ export function parseCheckFile(text: string, file: string): Result<CheckSpec> {
   if (data === null || data === undefined) return err('config', `${file}: the check file is empty`);
   const parsed = checkFileSchema.safeParse(data);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    // the deepest node that exists on the issue's path gives the position
+    const issue = deepest(parsed.error.issues[0]! as Issue);
+    const path = issue.path;
+    // the deepest node that exists on the issue's path gives the position; an unknown key points at itself
     let node: unknown = undefined;
-    for (let n = issue.path.length; n >= 0 && !node; n--) {
-      node = n === 0 ? doc.contents : doc.getIn(issue.path.slice(0, n) as (string | number)[], true);
+    if (issue.code === 'unrecognized_keys' && issue.keys?.[0] !== undefined) {
+      const map = path.length ? doc.getIn(path, true) : doc.contents;
+      const items = (map as { items?: { key?: { value?: unknown; range?: unknown } }[] } | null)?.items ?? [];
+      node = items.find((it) => it.key?.value === issue.keys![0])?.key;
     }
+    for (let n = path.length; n >= 0 && !node; n--) node = n === 0 ? doc.contents : doc.getIn(path.slice(0, n), true);
     const range = (node as { range?: [number, number, number] } | undefined)?.range;
-    const at = issue.path.length ? issue.path.join('.') : 'top level';
+    const at = path.length ? path.join('.') : 'top level';
     let msg = issue.message;
-    if (issue.code === 'unrecognized_keys') msg = `unknown key ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+    if (issue.code === 'unrecognized_keys') msg = `unknown key ${(issue.keys ?? []).map((k) => `"${k}"`).join(', ')}`;
     return err('config', `${where(range?.[0])}: ${at}: ${msg}`);
   }
   const v = parsed.data;
