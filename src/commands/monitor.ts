@@ -64,6 +64,7 @@ export async function runMonitor(ctx: CommandContext, cfg: Config, o: MonitorOpt
   const controller = new Controller({ cfg, specs, hosts, store, logFile: ctx.env.RTK_TUI_LOG ?? null, tickMs: 0 });
   const specOf = (name: string) => specs.find((s) => s.name === name);
 
+  let pulling: string | null = null;
   let attachWanted: RunEffect | null = null;
   let ui: { unmount(): void; waitUntilExit(): Promise<void> } | null = null;
   const say = (text: string, level: 'info' | 'warn' | 'error' = 'info') => store.dispatch({ type: 'message', text, level });
@@ -89,9 +90,17 @@ export async function runMonitor(ctx: CommandContext, cfg: Config, o: MonitorOpt
       case 'run.new':
         say('new run: rtk-tui new NAME --host H -- CMD (from a shell)');
         return;
-      case 'ckpt.pull':
-        say(`download: rtk-tui pull ${e.host}:${e.dir}/${e.checkpoint.name} .`);
+      case 'ckpt.pull': {
+        const host = hosts.get(e.host);
+        if (!host) return;
+        if (pulling) {
+          say(`a download is already running (${pulling}); one at a time`, 'warn');
+          return;
+        }
+        pulling = e.checkpoint.name;
+        void pull(host, e.checkpoint.path, ctx.cwd, e.checkpoint.name, say).finally(() => (pulling = null));
         return;
+      }
       default:
         return;
     }
@@ -155,6 +164,28 @@ async function attach(
   } finally {
     controller.resume();
   }
+}
+
+/** `D` on a checkpoint: into the directory rtk-tui was started from, progress in the status bar. */
+async function pull(
+  host: Host,
+  path: string,
+  into: string,
+  name: string,
+  say: (t: string, l?: 'info' | 'warn' | 'error') => void,
+): Promise<void> {
+  const { pullCheckpoint } = await import('../remote/transfer.js');
+  let last = 0;
+  say(`downloading ${name} into ${into}…`);
+  const r = await pullCheckpoint(host, path, into, (p) => {
+    const now = Date.now();
+    if (now - last < 1000 || p.bytesTotal === 0) return;
+    last = now;
+    const pct = Math.floor((100 * p.bytesDone) / p.bytesTotal);
+    say(`downloading ${name}: ${pct}% (${p.filesDone}/${p.filesTotal} files)${p.phase === 'verify' ? ', verifying' : ''}`);
+  });
+  if (r.ok) say(`downloaded ${name} to ${r.value.dest}`);
+  else say(r.error.message, 'error');
 }
 
 /** Close every host, but never hang the way out on a dead connection. */
