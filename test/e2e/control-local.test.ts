@@ -6,6 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, startTui } from '../helpers/tui.js';
+import { PanePeek } from '../../src/sources/peek.js';
+import type { StoreEvent } from '../../src/store/state.js';
+import { shHost } from '../unit/control/sh-host.js';
 
 let dir: string;
 let home: string;
@@ -267,6 +270,27 @@ describe('rtk-tui attach (local)', () => {
       expect(await t.capture()).toMatch(/run nope not found/);
     } finally {
       await t.stop();
+    }
+  });
+});
+
+describe('peek (local tmux)', () => {
+  it('shows the pane with its colours, follows it, and never attaches a client', async () => {
+    tmux('new-session', '-d', '-s', 'pk;x', "printf '\\033[31mred-line\\033[0m\\n'; exec sh");
+    const events: StoreEvent[] = [];
+    const peek = new PanePeek((e) => events.push(e), { intervalMs: 100 });
+    const lines = () => {
+      const last = [...events].reverse().find((e) => e.type === 'log');
+      return last && last.type === 'log' && last.chunk.kind === 'lines' ? last.chunk.lines : [];
+    };
+    peek.start({ runId: 'local:pk;x', host: shHost(env), spec: { name: 'local', local: true }, session: 'pk;x' });
+    try {
+      await until(() => lines().some((l) => l.includes('\x1b[31mred-line')), 'the red line, with its colour');
+      tmux('send-keys', '-t', '=pk;x:', 'echo peek-$((6*7))', 'Enter');
+      await until(() => lines().some((l) => l === 'peek-42'), 'the new line');
+      expect(tmux('display-message', '-p', '-t', '=pk;x:', '#{session_attached}').trim()).toBe('0');
+    } finally {
+      peek.stop();
     }
   });
 });
