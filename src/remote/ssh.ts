@@ -28,8 +28,6 @@ export interface SshHostOptions {
   watchdogS: number;
   backoffBaseMs: number;
   backoffMaxMs: number;
-  /** A connection that lived this long resets the backoff. */
-  stableMs: number;
   resolve: (spec: HostSpec, henv: HostEnvLike) => Promise<Result<ResolvedHop[]>>;
 }
 
@@ -42,7 +40,6 @@ export const DEFAULT_SSH_OPTIONS: SshHostOptions = {
   watchdogS: 45,
   backoffBaseMs: 1_000,
   backoffMaxMs: 30_000,
-  stableMs: 60_000,
   resolve: resolveChain,
 };
 
@@ -148,6 +145,8 @@ export class SshHost implements Host {
         }
         this.conn = r.value;
         this.lastError = null;
+        // the backoff counts failed dials in a row: after a drop, the first retry comes within a second
+        this.attempt = 0;
         this.setState({ phase: 'connected', status: 'connected', error: null, lastOkAt: Date.now() });
         this.startPings(r.value);
       } else this.failed(r.error);
@@ -183,7 +182,6 @@ export class SshHost implements Host {
     this.conn = null;
     if (this.pingTimer) clearInterval(this.pingTimer);
     this.pingTimer = null;
-    if (Date.now() - conn.since >= this.opts.stableMs) this.attempt = 0;
     this.failed(e);
   }
 
