@@ -40,7 +40,7 @@ async function watchGpus(cfg: Config, hosts: Map<string, Host>, ctx: CommandCont
   const tty = ctx.stdout.isTTY === true;
   const draw = (): void => {
     const reports = cfg.hosts.map(
-      (s) => latest.get(s.name) ?? { name: s.name, status: 'unreachable' as const, error: 'connecting…', driver: null, gpus: [] },
+      (s) => latest.get(s.name) ?? { name: s.name, status: 'unreachable' as const, error: 'no answer yet', driver: null, gpus: [] },
     );
     if (json) ctx.stdout.write(`${JSON.stringify({ hosts: reports })}\n`);
     else ctx.stdout.write(`${tty ? '\x1b[H\x1b[2J' : ''}${new Date().toISOString()}  every ${cfg.refresh.gpusMs / 1000}s, Ctrl-C to stop\n${renderTable(reports, color)}${tty ? '' : '\n'}`);
