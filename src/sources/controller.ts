@@ -88,6 +88,9 @@ export class Controller {
   /** Where each run's log was left, so coming back to a run neither repeats nor loses lines. */
   private readonly resumeAt = new Map<string, { path: string; offset: number }>();
   private ckptTimer: NodeJS.Timeout | null = null;
+  private peeking: string | null = null;
+  private held: LogChunk[] = [];
+  private heldPartial: LogChunk | null = null;
   private ckptBusy = false;
   private unsubscribeEffects: () => void = () => {};
 
@@ -229,10 +232,52 @@ export class Controller {
     } else this.schedule(slot);
   }
 
+  /**
+   * While the run's pane is peeked (shown in the log pane in place of its log), new log lines wait
+   * here and follow once the peek ends, so the two never interleave and none is lost.
+   */
+  private deliver(runId: string, c: LogChunk): void {
+    if (this.peeking === runId) {
+      if (c.kind === 'partial') this.heldPartial = c;
+      else {
+        this.held.push(c);
+        // a peek left open for hours must not grow memory past what the log pane keeps anyway
+        if (this.held.length > this.o.cfg.scrollback) this.held.splice(0, this.held.length - this.o.cfg.scrollback);
+      }
+      return;
+    }
+    this.o.store.dispatch({ type: 'log', runId, chunk: c });
+  }
+
+  private endPeek(): void {
+    const runId = this.peeking;
+    if (runId === null) return;
+    this.peeking = null;
+    const held = this.held;
+    const partial = this.heldPartial;
+    this.held = [];
+    this.heldPartial = null;
+    for (const c of held) this.o.store.dispatch({ type: 'log', runId, chunk: c });
+    if (partial) this.o.store.dispatch({ type: 'log', runId, chunk: partial });
+  }
+
   private onEffect(e: Effect): void {
     if (this.stopped) return;
     switch (e.type) {
+      case 'run.peek':
+        // the same toggles the peek off (installPeekEffect, src/tty/attach-effect.ts)
+        if (this.peeking === e.runId) this.endPeek();
+        else {
+          this.endPeek();
+          this.peeking = e.runId;
+        }
+        break;
+      case 'run.attach':
+      case 'run.kill':
+        this.endPeek();
+        break;
       case 'log.select':
+        if (this.peeking !== null && this.peeking !== e.runId) this.endPeek();
         this.select(e.runId && e.host ? { runId: e.runId, host: e.host, log: e.log } : null);
         break;
       case 'app.refresh':
@@ -302,7 +347,7 @@ export class Controller {
             skipFirst = false;
             c = { ...c, lines: c.lines.slice(1) };
           }
-          this.o.store.dispatch({ type: 'log', runId, chunk: c });
+          this.deliver(runId, c);
         },
       });
       f.src = src;

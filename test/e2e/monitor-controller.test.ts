@@ -1,5 +1,6 @@
 // The monitor's sources wired to the real store, against the demo's world on this machine (a tmux
 // server of its own with simulated trainers and the fake nvidia-smi): no UI, no fixed sleeps.
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { defaultConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
@@ -76,6 +77,18 @@ describe('monitor controller on the demo world', () => {
 
     const ck = await until('checkpoints of the selected run', () => st().checkpoints['local:llama-7b-sft']);
     expect(ck.checkpoints.map((c) => c.name)).toContain('checkpoint-3250');
+
+    // while the run's pane is peeked, new log lines wait; they all arrive when the peek ends
+    const logFile = world.runs.find((r) => r.session === 'llama-7b-sft')!.log;
+    const dicts = () => (readFileSync(logFile, 'utf8').match(/\{'loss'/g) ?? []).length;
+    store.command('pane.runs');
+    store.command('run.peek');
+    const seqAtPeek = buf()!.lastSeq;
+    const onDisk = dicts();
+    await until('two more loss lines in the file', () => dicts() >= onDisk + 2);
+    expect(buf()!.lastSeq).toBe(seqAtPeek);
+    store.command('run.peek');
+    await until('the held lines after the peek', () => buf()!.lastSeq >= seqAtPeek + 2);
 
     // pause: no polls run; resume polls again at once
     ctl.pause();
