@@ -261,6 +261,26 @@ describe('rtk-tui attach (local)', () => {
     }
   });
 
+  it('--readonly attaches a read-only client: keys do not reach the session', async () => {
+    const t = await startTui({ args: ['--readonly', 'attach', 'att 1'], env, cols: 90, rows: 20 });
+    try {
+      await t.waitFor('attached to local:att 1 (read-only)');
+      await t.type('echo ro-$((1+1))');
+      await t.sendKeys('Enter');
+      // typed from outside after our keys: once it shows, our keys would have shown before it
+      tmux('send-keys', '-t', '=att 1:', 'echo marker-$((2+3))', 'Enter');
+      await t.waitFor('marker-5');
+      await t.sendKeys('C-\\');
+      expect(await t.waitExit()).toBe(0);
+      const pane = tmux('capture-pane', '-p', '-t', '=att 1:');
+      expect(pane).toContain('marker-5');
+      expect(pane).not.toContain('ro-');
+      expect(sessions()).toContain('att 1');
+    } finally {
+      await t.stop();
+    }
+  });
+
   it('refuses without a terminal, and names a missing run', async () => {
     const r = await cli(['attach', 'att 1']);
     expect(r.code).toBe(2);
