@@ -34,7 +34,8 @@ export interface LogFollowerOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
-const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref?.());
+// not unref()d: while following, the backoff timer may be the only thing keeping the process alive
+const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** The probe command: `INODE SIZE`, or `- -` when the file is missing. GNU stat, then BSD. */
 export function probeCommand(path: string): string {

@@ -1,0 +1,113 @@
+// `rtk-tui logs` through the BUILT binary against the lab. The centrepiece: `logs -f` while the test
+// drops every ssh connection to the target 10 times and a writer keeps appending (partial lines too):
+// what the command printed must equal the file byte for byte.
+import { execFile, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { shq } from '../../src/remote/quote.js';
+import { labUnavailable, startLab, type Lab } from '../helpers/lab.js';
+import { BIN } from '../helpers/tui.js';
+
+const why = labUnavailable();
+describe.skipIf(why !== null)(why ? `logs over ssh (skipped: ${why})` : 'logs over ssh', () => {
+  let lab: Lab;
+  let cwd: string;
+  const until = async (fn: () => boolean | Promise<boolean>, what: string, ms = 30_000) => {
+    const end = Date.now() + ms;
+    while (!(await fn())) {
+      if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+  const cli = (args: string[]): Promise<{ code: number; stdout: Buffer; stderr: string }> =>
+    new Promise((resolve) => {
+      execFile(process.execPath, [BIN, '--config', lab.rtkConfig, ...args], { env: lab.env(), cwd, encoding: 'buffer', timeout: 60_000 }, (e, stdout, stderr) => {
+        resolve({ code: e ? (typeof e.code === 'number' ? e.code : 1) : 0, stdout, stderr: stderr.toString('utf8') });
+      });
+    });
+  const remoteFile = async (path: string): Promise<Buffer> => {
+    const r = await lab.remote(`base64 < ${shq(path)}`);
+    if (r.code !== 0) throw new Error(r.stderr);
+    return Buffer.from(r.stdout, 'base64');
+  };
+
+  beforeAll(async () => {
+    lab = await startLab();
+    cwd = mkdtempSync(join(tmpdir(), 'rtk-logs-cwd-'));
+  });
+  afterAll(async () => {
+    await lab?.stop();
+    if (cwd) rmSync(cwd, { recursive: true, force: true });
+  });
+
+  it('prints the last N lines of the log, or of the pane when there is none', async () => {
+    const log = `${lab.remoteHome}/short.log`;
+    const r = await lab.remote(
+      [
+        `printf 'one\\ntwo ü\\nthree\\n' > ${shq(log)}`,
+        `tmux new-session -d -s 'with log' 'sleep 600'`,
+        `tmux set-option -t '=with log:' @rtk_log ${shq(log)}`,
+        `tmux new-session -d -s "pane'only" -x 80 -y 10 'printf "p1\\np2\\np3\\n"; sleep 600'`,
+      ].join(' && '),
+    );
+    expect(r.code).toBe(0);
+    const a = await cli(['logs', 'gpu:with log', '-n', '2']);
+    expect(a.stderr).toBe('');
+    expect(a.stdout.toString('utf8')).toBe('two ü\nthree\n');
+    expect((await cli(['logs', 'with log'])).stdout.toString('utf8')).toBe('one\ntwo ü\nthree\n');
+    await until(async () => (await cli(['logs', "pane'only", '-n', '2'])).stdout.toString() === 'p2\np3\n', 'the pane lines');
+    const nf = await cli(['logs', 'gpu:nope']);
+    expect(nf.code).toBe(1);
+    expect(nf.stderr).toMatch(/run gpu:nope not found/);
+    const usage = await cli(['logs']);
+    expect(usage.code).toBe(2);
+  });
+
+  it('-f survives 10 dropped connections: output equals the file byte for byte', async () => {
+    const log = `${lab.remoteHome}/follow.log`;
+    const stop = `${lab.remoteHome}/stop-writer`;
+    // half lines on purpose: the follower must only ever commit complete ones
+    const writer = `i=0; while [ ! -e ${shq(stop)} ]; do i=$((i+1)); printf 'line %s ü half ' "$i"; sleep 0.002; printf 'rest %s\\n' "$i"; sleep 0.01; done; echo DONE`;
+    const setup = await lab.remote(
+      [
+        `printf 'before 1\\nbefore 2\\n' > ${shq(log)}`,
+        `tmux new-session -d -s writer ${shq(`sh -c ${shq(`exec >> ${shq(log)}; ${writer}`)}`)}`,
+        `tmux set-option -t =writer: @rtk_log ${shq(log)}`,
+      ].join(' && '),
+    );
+    expect(setup.code).toBe(0);
+
+    const child = spawn(process.execPath, [BIN, '--config', lab.rtkConfig, 'logs', 'gpu:writer', '-f', '-n', '1000000'], { env: lab.env(), cwd });
+    const out: Buffer[] = [];
+    let errText = '';
+    child.stdout.on('data', (b: Buffer) => out.push(b));
+    child.stderr.on('data', (b: Buffer) => (errText += b.toString()));
+    const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
+    const size = () => out.reduce((n, b) => n + b.length, 0);
+    const t0 = Date.now();
+    try {
+      await until(() => size() > 0, 'the first output');
+      for (let k = 0; k < 10; k++) {
+        const before = size();
+        await until(() => size() > before + 200, `new output before drop ${k + 1}`);
+        const tk = Date.now();
+        await lab.killTargetSessions();
+        if (process.env.RTK_E2E_TRACE) console.log(`drop ${k + 1} at ${tk - t0} ms (kill took ${Date.now() - tk} ms), ${size()} bytes`);
+      }
+      const ended = await lab.remote(`touch ${shq(stop)}`);
+      expect(ended.code).toBe(0);
+      await until(() => Buffer.concat(out).toString('utf8').endsWith('DONE\n'), 'the DONE line', 60_000);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
+    const file = await remoteFile(log);
+    const printed = Buffer.concat(out);
+    expect(printed.length).toBe(file.length);
+    expect(printed.equals(file)).toBe(true);
+    expect(errText).toMatch(/reconnecting/);
+    expect(errText).not.toContain('truncated/replaced');
+  }, 240_000);
+});
