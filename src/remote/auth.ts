@@ -61,6 +61,8 @@ export function planAuth(hop: ResolvedHop, env: NodeJS.ProcessEnv, read: (p: str
     try {
       data = read(path);
     } catch {
+      const blob = publicBlobOf(path, null, read);
+      if (blob) allowed.add(blob);
       continue;
     }
     const parsed = utils.parseKey(data);

@@ -159,7 +159,7 @@ export interface ResolvedHop {
   hostname: string;
   port: number;
   user: string;
-  /** Existing identity files, ~ expanded, in order. */
+  /** Identity files (private key or its .pub exists), ~ expanded, in order. */
   identityFiles: string[];
   identitiesOnly: boolean;
   knownHostsFiles: string[];
@@ -207,7 +207,8 @@ export function toHop(
     hostname: g.hostname ?? fallbackHost,
     port: g.port ?? 22,
     user: g.user ?? safeUser(),
-    identityFiles: g.identityFiles.map(fix).filter((p) => fileExists(p)),
+    // a lone .pub still counts: it picks the agent's key under IdentitiesOnly, as in OpenSSH
+    identityFiles: g.identityFiles.map(fix).filter((p) => fileExists(p) || fileExists(`${p}.pub`)),
     identitiesOnly: g.identitiesOnly,
     knownHostsFiles: [...userFiles.map(fix), ...globalFiles],
     strictHostKeyChecking: g.strictHostKeyChecking ?? 'ask',

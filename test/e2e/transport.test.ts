@@ -1,6 +1,6 @@
 // The SSH transport against real OpenSSH sshd on loopback (test/helpers/lab.ts): a target behind a jump.
-import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -126,6 +126,28 @@ describe.skipIf(why !== null)(why ? `transport (skipped: ${why})` : 'transport',
     const r = await h.exec('true');
     expect(r.ok ? null : r.error.kind).toBe('auth');
     expect(r.ok ? '' : r.error.message).toMatch(/passphrase.*ssh-add/);
+  });
+
+  it('logs in with the ssh-agent, offering only the configured key (IdentitiesOnly, .pub without private key)', async () => {
+    const home = variantHome(lab, 'agent', (kh) => kh);
+    rmSync(join(home, '.ssh', 'id_ed25519'));
+    writeFileSync(join(home, '.ssh', 'id_ed25519.pub'), readFileSync(`${lab.clientKey}.pub`));
+    const sock = join(lab.dir, 'agent.sock');
+    const agent = spawn('ssh-agent', ['-D', '-a', sock], { stdio: 'ignore' });
+    try {
+      expect(await waitFor(async () => existsSync(sock))).toBe(true);
+      // a decoy first: under IdentitiesOnly it must not be offered
+      const decoy = join(lab.dir, 'decoy');
+      writeFileSync(decoy, ssh2.utils.generateKeyPairSync('ed25519').private, { mode: 0o600 });
+      await pexec('ssh-add', ['-q', decoy, lab.clientKey], { env: { ...process.env, SSH_AUTH_SOCK: sock } });
+      const h = open(GPU, { home, env: lab.env({ HOME: home, SSH_AUTH_SOCK: sock }) });
+      const before = sshdLog(lab, 'jump').split('Failed publickey').length;
+      const r = await h.exec('echo via-agent');
+      expect(r.ok ? r.value.stdout.toString() : r.error.message).toBe('via-agent\n');
+      expect(sshdLog(lab, 'jump').split('Failed publickey').length).toBe(before);
+    } finally {
+      agent.kill();
+    }
   });
 
   it('reports an unreachable host while a healthy one works', async () => {
