@@ -155,7 +155,13 @@ export function parseCheckFile(text: string, file: string): Result<CheckSpec> {
   };
   const yerr = doc.errors[0];
   if (yerr) return err('config', `${where(yerr.pos[0])}: invalid YAML: ${yerr.message.split('\n')[0]}`);
-  const data: unknown = doc.toJS();
+  let data: unknown;
+  try {
+    // toJS throws on what the parser let through (an alias to no anchor, a billion-laughs expansion)
+    data = doc.toJS({ maxAliasCount: 100 });
+  } catch (e) {
+    return err('config', `${file}: invalid YAML: ${(e as Error).message}`);
+  }
   if (data === null || data === undefined) return err('config', `${file}: the check file is empty`);
   const parsed = checkFileSchema.safeParse(data);
   if (!parsed.success) {
