@@ -10,7 +10,7 @@ import { computeLayout } from '../store/layout.js';
 import { activeScopes } from '../store/reduce.js';
 import { buildFrame } from './frame.js';
 import type { Row } from './rows.js';
-import { colorTheme, type Theme } from './theme.js';
+import { colorTheme, sgrOpen, SGR_RESET, type Theme } from './theme.js';
 
 export interface AppProps {
   store: Store;
@@ -60,33 +60,25 @@ export function App({ store, theme = colorTheme }: AppProps): React.ReactElement
   return (
     <Box flexDirection="column" width={L.width} height={L.height}>
       {rows.map((r, i) => (
-        <RowView key={i} row={r} theme={theme} sig={signature(r)} />
+        <RowView key={i} text={rowString(r, theme)} />
       ))}
     </Box>
   );
 }
 
-function signature(r: Row): string {
+/** One row as one string: segments wrapped in their SGR codes. */
+export function rowString(row: Row, theme: Theme): string {
   let out = '';
-  for (const x of r) out += `${x.s ?? ''}\u0001${x.t}\u0002`;
+  for (const seg of row) {
+    const open = seg.s === undefined ? '' : sgrOpen(theme.styles[seg.s]);
+    out += open === '' ? seg.t : `${open}${seg.t}${SGR_RESET}`;
+  }
   return out;
 }
 
 const RowView = memo(
-  function RowView({ row, theme }: { row: Row; theme: Theme; sig: string }): React.ReactElement {
-    return (
-      <Text wrap="truncate">
-        {row.map((seg, i) =>
-          seg.s === undefined ? (
-            seg.t
-          ) : (
-            <Text key={i} {...theme.styles[seg.s]}>
-              {seg.t}
-            </Text>
-          ),
-        )}
-      </Text>
-    );
+  function RowView({ text }: { text: string }): React.ReactElement {
+    return <Text wrap="truncate">{text}</Text>;
   },
-  (a, b) => a.sig === b.sig && a.theme === b.theme,
+  (a, b) => a.text === b.text,
 );

@@ -77,3 +77,22 @@ export const noColorTheme: Theme = {
 export function themeFor(color: boolean): Theme {
   return color ? colorTheme : noColorTheme;
 }
+
+const COLOR_CODES: Record<string, number> = {
+  black: 30, red: 31, green: 32, yellow: 33, blue: 34, magenta: 35, cyan: 36, white: 37, gray: 90, grey: 90,
+};
+
+/**
+ * The SGR prefix for a style ('' for none). Rows are drawn as one pre-styled string per <Text>:
+ * one Yoga node per row instead of one per segment keeps layout cheap (tech.md 1.3).
+ */
+export function sgrOpen(st: TextStyle): string {
+  const codes: number[] = [];
+  if (st.bold) codes.push(1);
+  if (st.dimColor) codes.push(2);
+  if (st.inverse) codes.push(7);
+  if (st.color !== undefined && COLOR_CODES[st.color] !== undefined) codes.push(COLOR_CODES[st.color] as number);
+  return codes.length === 0 ? '' : `\x1b[${codes.join(';')}m`;
+}
+
+export const SGR_RESET = '\x1b[0m';

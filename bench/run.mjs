@@ -1,0 +1,29 @@
+#!/usr/bin/env node
+// Runs every bench/figures/*.mjs (each exports `async function run(): Promise<object[]>`) and prints
+// one JSON line per figure: {"figure", "value", "unit", "baseline", "ratio", ...}.
+// Usage: npm run bench [-- NAME...]   (NAME: a figure file, e.g. frame). Imports the built dist/.
+import { readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+// React's development build is several times slower; measure what users run.
+process.env.NODE_ENV ??= 'production';
+
+const dir = join(dirname(fileURLToPath(import.meta.url)), 'figures');
+const only = process.argv.slice(2);
+const files = readdirSync(dir)
+  .filter((f) => f.endsWith('.mjs'))
+  .filter((f) => only.length === 0 || only.includes(f.replace(/\.mjs$/, '')))
+  .sort();
+let failed = 0;
+for (const f of files) {
+  try {
+    const mod = await import(pathToFileURL(join(dir, f)).href);
+    const rows = await mod.run();
+    for (const r of rows) process.stdout.write(`${JSON.stringify({ source: f, ...r })}\n`);
+  } catch (e) {
+    failed++;
+    process.stdout.write(`${JSON.stringify({ source: f, figure: f, error: String(e?.stack ?? e) })}\n`);
+  }
+}
+process.exitCode = failed > 0 ? 1 : 0;
