@@ -154,18 +154,18 @@ export async function attachInteractive(o: AttachOptions): Promise<AttachOutcome
   // itself never uses them. The banner is redrawn whenever the child wiped it.
   const banner = () =>
     `\x1b7\x1b[1;${rows - 1}r\x1b[${rows};1H\x1b[0m\x1b[7m${bannerText(o.title, detachByte, nested, cols - 1)}\x1b[0m\x1b8`;
-  stdout.write(`\x1b[0m\x1b[H\x1b[2J${banner()}\x1b[1;1H`);
+  // our own alternate screen: the shell's screen comes back untouched afterwards (tmux's own
+  // 1049h/l nest harmlessly inside it)
+  stdout.write(`\x1b[?1049h\x1b[0m\x1b[H\x1b[2J${banner()}\x1b[1;1H`);
 
   let exited = false;
   let detaching = false;
   let pendingBanner = false;
   let tail = '';
-  let sawDetached = false;
 
   const dataSub = child.onData((d) => {
     stdout.write(d);
     tail = (tail + d).slice(-4096);
-    if (/\[detached \(from session/.test(d)) sawDetached = true;
     if (pendingBanner || WIPES.test(d)) {
       if (endsInsideEscape(d)) pendingBanner = true;
       else {
@@ -242,12 +242,13 @@ export async function attachInteractive(o: AttachOptions): Promise<AttachOutcome
   stdin.off('data', onInput);
   if (raw) stdin.setRawMode!(false);
   releaseStdin(stdin);
-  stdout.write(`${RESTORE_TERMINAL}\x1b[${rows};1H\x1b[2K\r`);
+  stdout.write(RESTORE_TERMINAL);
 
   const last = lastLine(tail);
   const isSsh = /(^|\/)ssh$/.test(file);
   if (detaching) return { reason: 'detached', message: `detached from ${o.title}; it keeps running`, code: exitCode };
-  if (sawDetached) return { reason: 'detached', message: `detached from ${o.title}; it keeps running`, code: exitCode };
+  // tmux's own prefix-d: the client says so before it exits
+  if (/\[detached \(from session/.test(tail)) return { reason: 'detached', message: `detached from ${o.title}; it keeps running`, code: exitCode };
   if (isSsh && exitCode === 255)
     return { reason: 'lost', message: `connection to ${o.title} lost${last ? `: ${last}` : ''}`, code: exitCode };
   if (exitCode === 0 && !signal) return { reason: 'exited', message: last || `${o.title} ended`, code: exitCode };
