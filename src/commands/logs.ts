@@ -124,6 +124,15 @@ export async function run(argv: string[], ctx: CommandContext): Promise<CommandR
   const cfg = loadConfig(ctx.global, ctx.env);
   if (!cfg.ok) return cfg;
   const hosts = openHosts(cfg.value, ctx.env);
+  // a reader that goes away (`| head`) ends the command quietly, whenever it happens
+  const pipe: Pipe = { closed: false, onClose: null };
+  const onPipeError = (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE' || e.code === 'ERR_STREAM_DESTROYED' || e.code === 'ERR_STREAM_WRITE_AFTER_END') {
+      pipe.closed = true;
+      pipe.onClose?.();
+    }
+  };
+  ctx.stdout.on('error', onPipeError);
   try {
     const r = await resolveRun(args.value.run, cfg.value, hosts);
     if (!r.ok) return r;
@@ -138,7 +147,7 @@ export async function run(argv: string[], ctx: CommandContext): Promise<CommandR
     if (!ans) return err('exit', `could not read the log of ${r.value.runId}: ${res.value.stderr.toString('utf8').trim() || 'no answer'}`);
     if (ans.kind === 'pane') {
       if (res.value.code !== 0) return err('exit', `could not capture the pane of ${r.value.runId}: ${res.value.stderr.toString('utf8').trim()}`);
-      await write(ctx, Buffer.from(lastLines(ans.body.toString('utf8'), args.value.lines)));
+      await write(ctx, pipe, Buffer.from(lastLines(ans.body.toString('utf8'), args.value.lines)));
       if (args.value.follow) {
         const why = ans.path ? `its log ${ans.path} does not exist` : 'it has no log file (set @rtk_log or runs[].log)';
         return err('not-found', `cannot follow ${r.value.runId}: ${why}; its pane was printed instead`);
@@ -146,37 +155,48 @@ export async function run(argv: string[], ctx: CommandContext): Promise<CommandR
       return ok(0);
     }
     if (!args.value.follow) {
-      await write(ctx, ans.body);
+      await write(ctx, pipe, ans.body);
       return ok(0);
     }
     const path = ans.path ?? meta?.log ?? '';
     const cut = splitForFollow(ans.body, ans.size ?? 0, args.value.lines);
-    await write(ctx, cut.show);
-    return await follow(ctx, r.value.host, path, cut.offset, ans.inode);
+    await write(ctx, pipe, cut.show);
+    if (pipe.closed) return ok(0);
+    return await follow(ctx, pipe, r.value.host, path, cut.offset, ans.inode);
   } finally {
+    ctx.stdout.off('error', onPipeError);
     await closeHosts(hosts);
   }
 }
 
-function write(ctx: CommandContext, bytes: Buffer): Promise<void> {
-  if (bytes.length === 0) return Promise.resolve();
+interface Pipe {
+  closed: boolean;
+  onClose: (() => void) | null;
+}
+
+function write(ctx: CommandContext, pipe: Pipe, bytes: Buffer): Promise<void> {
+  if (bytes.length === 0 || pipe.closed) return Promise.resolve();
   return new Promise((resolve) => {
-    if (!ctx.stdout.write(bytes)) ctx.stdout.once('drain', resolve);
-    else resolve();
+    const done = () => {
+      pipe.onClose = null;
+      resolve();
+    };
+    pipe.onClose = done;
+    if (!ctx.stdout.write(bytes)) ctx.stdout.once('drain', done);
+    else done();
   });
 }
 
-function follow(ctx: CommandContext, host: Host, path: string, offset: number, inode: number | null): Promise<CommandResult> {
+function follow(ctx: CommandContext, pipe: Pipe, host: Host, path: string, offset: number, inode: number | null): Promise<CommandResult> {
   return new Promise((resolve) => {
     let lost = false;
-    let pipeClosed = false;
     const f = new LogFollower({
       host,
       path,
       offset,
       inode,
       onBytes: (b) => {
-        if (!pipeClosed) ctx.stdout.write(b);
+        if (!pipe.closed) ctx.stdout.write(b);
       },
       onChunk: (c) => {
         if (c.kind === 'marker') ctx.stderr.write(`${c.text}\n`);
@@ -189,20 +209,14 @@ function follow(ctx: CommandContext, host: Host, path: string, offset: number, i
       },
     });
     const stop = () => f.stop();
-    const onPipe = (e: NodeJS.ErrnoException) => {
-      if (e.code === 'EPIPE' || e.code === 'ERR_STREAM_DESTROYED') {
-        pipeClosed = true;
-        f.stop();
-      }
-    };
+    pipe.onClose = stop;
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
-    ctx.stdout.on('error', onPipe);
     f.run().then(
       () => {
         process.off('SIGINT', stop);
         process.off('SIGTERM', stop);
-        ctx.stdout.off('error', onPipe);
+        pipe.onClose = null;
         resolve(ok(0));
       },
       (e: unknown) => resolve(err('io', `following ${path} on ${host.name} failed: ${String(e)}`, { cause: e })),
