@@ -2,6 +2,7 @@
 // `collectGpus` answers in one exec (GPUs + compute apps + panes + process table), and `GpuStream`
 // keeps one long-lived `nvidia-smi -lms` stream plus an apps poll every few seconds.
 import { randomBytes } from 'node:crypto';
+import { StringDecoder } from 'node:string_decoder';
 import type { Gpu, GpuHostReport, GpuProcess, HostSpec, Result, RtkError } from '../domain/types.js';
 import { err, ok } from '../domain/types.js';
 import { parseGpustatJson } from '../parse/gpustat.js';
@@ -358,6 +359,8 @@ export class GpuStream {
     const handle = h.value;
     this.handle = handle;
     const split = new LineSplitter();
+    // a UTF-8 character split across two chunks must not turn into two replacement characters
+    const utf8 = new StringDecoder('utf8');
     const grouper = new SampleGrouper(this.gpus.length || undefined);
     let errText = '';
     let samples = 0;
@@ -403,7 +406,7 @@ export class GpuStream {
     handle.onData((chunk) => {
       if (ended) return;
       arm();
-      for (const line of split.push(chunk.toString('utf8'))) {
+      for (const line of split.push(utf8.write(chunk))) {
         const t = parseCsv(line, fields);
         if (t.rows[0]) {
           for (const s of grouper.push(t.rows[0])) onSample(s);

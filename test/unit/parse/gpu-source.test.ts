@@ -90,7 +90,7 @@ describe.skipIf(!built)('collectGpus with the fake nvidia-smi on the local host'
 // A strict fake transport: every exec must match an expectation, else the test fails.
 
 interface FakeStream extends StreamHandle {
-  data(s: string): void;
+  data(s: string | Buffer): void;
   end(code: number | null, e?: RtkError | null): void;
   closed: boolean;
 }
@@ -104,7 +104,7 @@ function fakeStream(): FakeStream {
     onStderr: () => undefined,
     onClose: (cb) => void (onClose = cb),
     close: () => void (s.closed = true),
-    data: (t) => onData(Buffer.from(t)),
+    data: (t) => onData(Buffer.isBuffer(t) ? t : Buffer.from(t)),
     end: (c, e = null) => onClose(c, e),
   };
   return s;
@@ -253,6 +253,20 @@ describe('GpuStream', () => {
     s.refresh();
     await vi.advanceTimersByTimeAsync(0);
     expect(polls()).toBe(3);
+    s.stop();
+  });
+  it('a UTF-8 name split across chunks arrives whole', async () => {
+    vi.useFakeTimers();
+    const h = gpuHost();
+    const reports: GpuHostReport[] = [];
+    const s = new GpuStream(h, spec, { onReport: (r) => reports.push(r) });
+    s.start();
+    await vi.advanceTimersByTimeAsync(0);
+    const bytes = Buffer.from('T, 0, GPU-a, Tesla Ü100, 50, 1000, 80000, 300\n');
+    const cut = bytes.indexOf(0xc3) + 1; // inside the two bytes of Ü
+    h.streams[0]!.s.data(bytes.subarray(0, cut));
+    h.streams[0]!.s.data(bytes.subarray(cut));
+    expect(reports.at(-1)!.gpus[0]!.name).toBe('Tesla Ü100');
     s.stop();
   });
   it('a sampler that goes quiet is closed, reported and restarted', async () => {
