@@ -110,4 +110,29 @@ describe.skipIf(why !== null)(why ? `logs over ssh (skipped: ${why})` : 'logs ov
     expect(errText).toMatch(/reconnecting/);
     expect(errText).not.toContain('truncated/replaced');
   }, 240_000);
+
+  it('-f ends with 0 on SIGINT, and when its reader goes away (EPIPE)', async () => {
+    const log = `${lab.remoteHome}/short.log`;
+    const start = () => {
+      const child = spawn(process.execPath, [BIN, '--config', lab.rtkConfig, 'logs', 'gpu:with log', '-f', '-n', '1'], { env: lab.env(), cwd });
+      let out = '';
+      child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+      const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
+      return { child, exited, out: () => out };
+    };
+    const a = start();
+    await until(() => a.out() === 'three\n', 'the last line');
+    a.child.kill('SIGINT');
+    expect(await a.exited).toBe(0);
+
+    const b = start();
+    await until(() => b.out() === 'three\n', 'the last line');
+    b.child.stdout.destroy();
+    // the next line makes it write into the closed pipe; it may take a few
+    await until(async () => {
+      await lab.remote(`echo more >> ${shq(log)}`);
+      return b.child.exitCode !== null;
+    }, 'the exit after EPIPE');
+    expect(await b.exited).toBe(0);
+  });
 });
