@@ -2,12 +2,12 @@
 //   const off = installPeekEffect({ store, hosts, specs });   // 'p' on a run: live pane view
 // Peek shows the run's tmux pane (capture-pane, 1-2 a second, read-only) in the log pane in place of
 // its log; 'p' again, selecting another run, attaching or quitting ends it and puts the log back
-// as it was when the peek began (the follower keeps appending new lines from there).
+// with the lines its follower delivered meanwhile (they are kept aside while the pane is shown).
 // Attach and kill are run by src/commands/monitor.ts with attachInteractive / killSession.
 import type { HostSpec } from '../domain/types.js';
 import type { Host } from '../remote/host.js';
 import { PanePeek, type PeekOptions } from '../sources/peek.js';
-import type { Effect, Store } from '../store/index.js';
+import type { Effect, Store, StoreEvent } from '../store/index.js';
 
 export interface PeekEffectOptions {
   store: Store;
@@ -25,18 +25,52 @@ function savedLines(store: Store, runId: string): string[] {
 
 export function installPeekEffect(o: PeekEffectOptions): () => void {
   const { store } = o;
-  const peek = new PanePeek((e) => store.dispatch(e), o.peek);
-  let saved: { runId: string; lines: string[] } | null = null;
+  /** The run's log as it was, plus what its follower added while the pane was shown. */
+  let saved: { runId: string; lines: string[]; hasLog: boolean } | null = null;
+  /** The pane lines on show, and the buffer's state right after we put them there. */
+  let snapshot: string[] = [];
+  let mark: { version: number; nextSeq: number } | null = null;
+
+  const show = (runId: string) => {
+    store.dispatch({ type: 'log.reset', runId });
+    if (snapshot.length > 0) store.dispatch({ type: 'log', runId, chunk: { kind: 'lines', lines: snapshot, offset: 0 } });
+    const b = store.peekLog(runId);
+    mark = b ? { version: b.version, nextSeq: b.nextSeq } : null;
+  };
+
+  const peek = new PanePeek((e: StoreEvent) => {
+    if (e.type === 'log' && saved && e.runId === saved.runId && e.chunk.kind === 'lines') {
+      snapshot = e.chunk.lines;
+      show(e.runId);
+    } else if (e.type === 'log.reset' && saved && e.runId === saved.runId) {
+      snapshot = [];
+      show(e.runId);
+    } else if (e.type !== 'log' && e.type !== 'log.reset') store.dispatch(e);
+  }, o.peek);
+
+  // Another source (the log follower) wrote into the run's buffer while the pane is shown: keep its
+  // lines for later and show the pane again (at most one published frame shows the mix).
+  const offSub = store.subscribe(() => {
+    if (!saved || peek.runId !== saved.runId || mark === null) return;
+    const b = store.peekLog(saved.runId);
+    if (!b || b.version === mark.version) return;
+    if (saved.hasLog) saved.lines.push(...b.slice(mark.nextSeq, b.nextSeq));
+    show(saved.runId);
+  });
 
   const end = (why: string | null) => {
     const runId = peek.runId;
     peek.stop();
     if (saved && runId !== null) {
-      store.dispatch({ type: 'log.reset', runId: saved.runId });
-      if (saved.lines.length > 0) store.dispatch({ type: 'log', runId: saved.runId, chunk: { kind: 'lines', lines: saved.lines, offset: 0 } });
+      const { lines } = saved;
+      saved = null;
+      store.dispatch({ type: 'log.reset', runId });
+      if (lines.length > 0) store.dispatch({ type: 'log', runId, chunk: { kind: 'lines', lines, offset: 0 } });
       if (why) store.dispatch({ type: 'message', text: why });
     }
     saved = null;
+    snapshot = [];
+    mark = null;
   };
 
   const onEffect = (e: Effect) => {
@@ -53,7 +87,8 @@ export function installPeekEffect(o: PeekEffectOptions): () => void {
           store.dispatch({ type: 'message', text: `peek: host ${e.host} is not open`, level: 'warn' });
           return;
         }
-        saved = { runId: e.runId, lines: savedLines(store, e.runId) };
+        const run = (store.getState().runsByHost[e.host] ?? []).find((r) => r.id === e.runId);
+        saved = { runId: e.runId, lines: savedLines(store, e.runId), hasLog: Boolean(run?.log) };
         peek.start({ runId: e.runId, host, spec, session: e.session });
         return;
       }
@@ -72,6 +107,7 @@ export function installPeekEffect(o: PeekEffectOptions): () => void {
   const off = store.onEffect(onEffect);
   return () => {
     off();
+    offSub();
     end(null);
   };
 }

@@ -11,7 +11,7 @@ const spec = { name: 'gpu', local: false, ssh: 'rtk-gpu' };
 function run(session: string): Run {
   return {
     id: `gpu:${session}`, host: 'gpu', session, state: 'running', reason: null, alerts: [], progress: null, metrics: {},
-    log: null, checkpoints: null, lastOutputSecondsAgo: 1, attachedClients: 0, createdAt: null,
+    log: `/home/u/${session}.log`, checkpoints: null, lastOutputSecondsAgo: 1, attachedClients: 0, createdAt: null,
   };
 }
 
@@ -46,9 +46,14 @@ describe('installPeekEffect', () => {
     expect(seen[0]).toMatch(/-t =a:\n$/);
     expect(lines(store, 'gpu:a')).toEqual(['pane line 1', 'pane line 2']);
 
+    // the log follower keeps writing: the pane stays on show, the lines are kept for later
+    store.dispatch({ type: 'log', runId: 'gpu:a', chunk: { kind: 'lines', lines: ['log 3'], offset: 20 } });
+    store.flush();
+    expect(lines(store, 'gpu:a')).toEqual(['pane line 1', 'pane line 2']);
+
     store.command('run.peek'); // again: back to the log
     await settle();
-    expect(lines(store, 'gpu:a')).toEqual(['log 1', 'log 2']);
+    expect(lines(store, 'gpu:a')).toEqual(['log 1', 'log 2', 'log 3']);
     expect(store.getState().message?.text).toMatch(/peek ended/);
 
     store.command('run.peek');
@@ -57,7 +62,7 @@ describe('installPeekEffect', () => {
     store.command('runs.down'); // another run selected: the peek ends, a's log is back
     await settle();
     expect(store.getState().selectedRunId).toBe('gpu:b');
-    expect(lines(store, 'gpu:a')).toEqual(['log 1', 'log 2']);
+    expect(lines(store, 'gpu:a')).toEqual(['log 1', 'log 2', 'log 3']);
     off();
     store.dispose();
   });
