@@ -2,7 +2,7 @@
 // session with the banner, Ctrl-\ comes back to the monitor with the same run selected, the keys work
 // again after the remount, and the run is still alive. Local tmux server of the test's own.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,6 +20,10 @@ beforeAll(() => {
   env = { PATH: process.env.PATH, HOME: join(dir, 'home'), TMUX_TMPDIR: dir, LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8', CI: 'false' };
   tmux('-f', '/dev/null', 'new-session', '-d', '-s', 'alpha', 'echo alpha-content; exec sh');
   tmux('new-session', '-d', '-s', 'beta', 'echo beta-content; exec sh');
+  // a run whose log file says something else than its pane
+  writeFileSync(join(dir, 'gamma.log'), 'from-the-log-file\n');
+  tmux('new-session', '-d', '-s', 'gamma', 'echo from-the-pane; exec sh');
+  tmux('set-option', '-t', '=gamma:', '@rtk_log', join(dir, 'gamma.log'));
 });
 
 afterAll(() => {
@@ -48,7 +52,7 @@ describe('attach from the monitor', () => {
       const back = await t.waitFor('detached from local:beta');
       expect(selectedRow(back)).toContain('local:beta');
       expect(await t.alternateOn()).toBe(true);
-      expect(sessions()).toEqual(['alpha', 'beta']);
+      expect(sessions()).toEqual(['alpha', 'beta', 'gamma']);
       // the remounted UI reads keys again
       await t.sendKeys('k');
       await t.waitUntil((s) => selectedRow(s).includes('local:alpha'), 'alpha selected after the remount');
@@ -56,6 +60,27 @@ describe('attach from the monitor', () => {
       expect(await t.waitExit()).toBe(0);
       expect(await t.alternateOn()).toBe(false);
       expect(tmux('capture-pane', '-p', '-t', '=beta:')).toContain('typed-42');
+    } finally {
+      await t.stop();
+    }
+  });
+
+  it('p shows the live pane in place of the log, p again brings the log back', async () => {
+    const t = await startTui({ args: [], env, cols: 120, rows: 30 });
+    try {
+      await t.waitFor('local:gamma');
+      await t.sendKeys('G');
+      await t.waitUntil((s) => selectedRow(s).includes('local:gamma'), 'gamma selected');
+      await t.waitFor('from-the-log-file');
+      await t.sendKeys('p');
+      await t.waitUntil((s) => s.includes('from-the-pane') && !s.includes('from-the-log-file'), 'the pane in place of the log');
+      tmux('send-keys', '-t', '=gamma:', 'echo live-$((6*7))', 'Enter');
+      await t.waitFor('live-42');
+      await t.sendKeys('p');
+      await t.waitUntil((s) => s.includes('from-the-log-file') && !s.includes('live-42'), 'the log back');
+      expect(tmux('display-message', '-p', '-t', '=gamma:', '#{session_attached}').trim()).toBe('0');
+      await t.sendKeys('q');
+      expect(await t.waitExit()).toBe(0);
     } finally {
       await t.stop();
     }
