@@ -22,27 +22,32 @@ function endPrefix(nonce: string): string {
 /**
  * The command line sent to sshd for exec: begin markers on stdout and stderr, the command under
  * `sh -c` (a POSIX shell whatever the login shell is), then the end marker with its exit status.
+ * With `watchdogS`, the command runs under the watchdog (below) so that closing the channel, on a
+ * timeout for instance, kills it instead of leaving it to hold one of sshd's MaxSessions slots.
  */
-export function wrapExec(command: string, nonce: string): string {
-  return (
-    `printf '\\036RTK-BEGIN-${nonce}\\n'; printf '\\036RTK-BEGIN-${nonce}\\n' >&2; ` +
-    `sh -c ${shq(command)}; printf '\\036RTK-END-${nonce} %d\\n' "$?"`
-  );
+export function wrapExec(command: string, nonce: string, opts: { watchdogS: number | null } = { watchdogS: null }): string {
+  const run =
+    opts.watchdogS === null
+      ? `sh -c ${shq(command)}`
+      : `if command -v bash >/dev/null 2>&1; then bash --norc -c ${shq(watchdogScript(opts.watchdogS))} rtk-watchdog ${shq(command)}; else sh -c ${shq(command)} </dev/null; fi`;
+  return `printf '\\036RTK-BEGIN-${nonce}\\n'; printf '\\036RTK-BEGIN-${nonce}\\n' >&2; ${run}; printf '\\036RTK-END-${nonce} %d\\n' "$?"`;
 }
 
 /**
- * The bash script of the stream watchdog. The command runs as its own process group with stdin
+ * The bash script of the watchdog. The command runs as its own process group (set -m) with stdin
  * from /dev/null; a watcher reads heartbeats (one line every few seconds) from the channel. When
  * the channel closes (EOF) or the heartbeats stop (network gone, no FIN), the watcher kills the
- * command's whole group: signals over SSH are ignored for root logins on OpenSSH < 9.8.
+ * command's whole group, TERM then KILL: signals over SSH are ignored for root logins on OpenSSH
+ * < 9.8. bash's own stderr goes to /dev/null (its job notices would pollute the output); the
+ * command keeps the real stderr through fd 3.
  */
 export function watchdogScript(timeoutS: number): string {
   const t = Math.max(1, Math.round(timeoutS));
   return (
-    'set -m; sh -c "$1" </dev/null & c=$!; ' +
-    `( while read -r -t ${t} _; do :; done; kill -TERM -- -$c 2>/dev/null || exit 0; ` +
-    'i=0; while [ $i -lt 30 ] && kill -0 -- -$c 2>/dev/null; do sleep 0.1; i=$((i+1)); done; kill -KILL -- -$c 2>/dev/null ) & w=$!; ' +
-    'wait $c; s=$?; kill -- -$w 2>/dev/null; exit $s'
+    'exec 3>&2 2>/dev/null; set -m; sh -c "$1" 2>&3 3>&- </dev/null & c=$!; ' +
+    `( while read -r -t ${t} _; do :; done; kill -TERM -- -$c || exit 0; ` +
+    'i=0; while [ $i -lt 30 ] && kill -0 -- -$c; do sleep 0.1; i=$((i+1)); done; kill -KILL -- -$c ) 3>&- & w=$!; ' +
+    'wait $c; s=$?; kill -- -$w; exit $s'
   );
 }
 

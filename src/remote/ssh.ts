@@ -392,7 +392,11 @@ export class SshHost implements Host {
     const what = `\`${short(command)}\` on ${this.name}`;
     const nonce = newNonce();
     const started = Date.now();
-    const opened = await this.openChannel((c, cb) => c.exec(wrapExec(command, nonce), cb), what);
+    // without stdin of its own, the command runs under the watchdog: when we close the channel
+    // (timeout, cap) it dies instead of lingering on one of sshd's session slots. No heartbeats
+    // here: the watchdog's limit lies past our own timeout.
+    const watchdogS = o.stdin === undefined ? Math.ceil(timeoutMs / 1000) + 30 : null;
+    const opened = await this.openChannel((c, cb) => c.exec(wrapExec(command, nonce, { watchdogS }), cb), what);
     if (!opened.ok) return opened;
     const { conn, ch, release } = opened.value;
     const remaining = Math.max(1, timeoutMs - (Date.now() - started));
@@ -442,7 +446,6 @@ export class SshHost implements Host {
       });
       ch.on('error', () => undefined);
       if (o.stdin !== undefined) ch.end(o.stdin);
-      else ch.end();
     });
   }
 

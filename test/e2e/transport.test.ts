@@ -55,8 +55,11 @@ describe.skipIf(why !== null)(why ? `transport (skipped: ${why})` : 'transport',
     const h = open(GPU);
     const bin = await h.exec("printf '\\000\\377\\r\\n\\036'");
     expect(bin.ok && [...bin.value.stdout]).toEqual([0, 255, 13, 10, 30]);
-    const slow = await h.exec('sleep 5', { timeoutMs: 300 });
+    const tag = uniqueSleep();
+    const slow = await h.exec(`sleep ${tag}`, { timeoutMs: 300 });
     expect(slow.ok ? null : slow.error.kind).toBe('timeout');
+    // the timed-out command does not linger on the target (it would hold an sshd session slot)
+    expect(await waitFor(async () => (await pgrep(tag)) === '')).toBe(true);
     const big = await h.exec('head -c 300000 /dev/zero', { maxBytes: 1000 });
     expect(big.ok ? null : big.error.kind).toBe('io');
     expect((await h.exec('echo still fine')).ok).toBe(true);

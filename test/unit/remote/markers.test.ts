@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -141,5 +141,34 @@ describe('auth plan', () => {
     const r = planAuth(hop([enc]), { SSH_AUTH_SOCK: '/nonexistent/agent.sock' });
     expect(r.ok && r.value.methods.map((m) => m.type)).toEqual(['agent']);
     expect(r.ok && r.value.encrypted).toEqual([enc]);
+  });
+});
+
+describe('exec under the watchdog (run here with sh and bash)', () => {
+  const runWrapped = (script: string, holdStdinMs: number): Promise<{ out: Buffer; err: Buffer }> =>
+    new Promise((resolve) => {
+      const child = spawn('sh', ['-c', `echo login-noise; echo noise-err >&2; ${script}`], { stdio: ['pipe', 'pipe', 'pipe'] });
+      const out: Buffer[] = [];
+      const errs: Buffer[] = [];
+      child.stdout.on('data', (d: Buffer) => out.push(d));
+      child.stderr.on('data', (d: Buffer) => errs.push(d));
+      const t = setTimeout(() => child.stdin.end(), holdStdinMs);
+      child.on('close', () => {
+        clearTimeout(t);
+        resolve({ out: Buffer.concat(out), err: Buffer.concat(errs) });
+      });
+    });
+  it('keeps output, stderr and exit status, without bash job notices', async () => {
+    const r = await runWrapped(wrapExec('echo out; echo err >&2; exit 5', N, { watchdogS: 30 }), 5000);
+    const u = unwrapOutput(r.out, N);
+    expect(u.code).toBe(5);
+    expect(u.body.toString()).toBe('out\n');
+    expect(afterBegin(r.err, N).toString()).toBe('err\n');
+  });
+  it('kills the command when stdin closes (the channel went away)', async () => {
+    // were the command not killed, it would print "never" after 20 s
+    const r = await runWrapped(wrapExec('sleep 20; echo never', N, { watchdogS: 30 }), 200);
+    expect(r.out.toString()).not.toContain('never');
+    expect(unwrapOutput(r.out, N).code).not.toBe(0);
   });
 });
