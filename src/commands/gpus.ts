@@ -43,7 +43,7 @@ async function watchGpus(cfg: Config, hosts: Map<string, Host>, ctx: CommandCont
       (s) => latest.get(s.name) ?? { name: s.name, status: 'unreachable' as const, error: 'no answer yet', driver: null, gpus: [] },
     );
     if (json) ctx.stdout.write(`${JSON.stringify({ hosts: reports })}\n`);
-    else ctx.stdout.write(`${tty ? '\x1b[H\x1b[2J' : ''}${new Date().toISOString()}  every ${cfg.refresh.gpusMs / 1000}s, Ctrl-C to stop\n${renderTable(reports, color)}${tty ? '' : '\n'}`);
+    else ctx.stdout.write(`${tty ? '\x1b[H\x1b[2J' : ''}${new Date().toTimeString().slice(0, 8)}  every ${cfg.refresh.gpusMs / 1000}s, Ctrl-C to stop\n${renderTable(reports, color)}${tty ? '' : '\n'}`);
   };
   const streams = cfg.hosts.map((spec) => {
     const s = new GpuStream(hosts.get(spec.name)!, spec, {

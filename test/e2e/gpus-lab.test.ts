@@ -125,6 +125,20 @@ describe.skipIf(why !== null)(why ? `rtk-tui gpus e2e (skipped: ${why})` : 'rtk-
     await until(async () => ((await lms()) === '' ? true : null));
   });
 
+  it('across hosts: a MIG GPU (utilization [N/A] → null) through the jump, and a local host without GPUs', async () => {
+    installFakeNvidiaSmi(lab.binDir, { capture: join(FX, 'nge_h100-mig_590.48.01_query-gpu-all-fields_load.txt') });
+    const cfg = join(lab.dir, 'two.yaml');
+    writeFileSync(cfg, 'hosts:\n  - name: gpu\n    ssh: rtk-gpu\n  - name: here\n    local: true\n');
+    const r = await cli(lab, ['gpus', '--json', '--config', cfg]);
+    const hosts = JSON.parse(r.stdout).hosts;
+    expect(hosts[0].gpus[0]).toMatchObject({ utilizationPercent: null, memoryUsedMiB: 11125, memoryTotalMiB: 81559, temperatureC: 53, powerW: 433.78, powerLimitW: 700 });
+    // this machine's own PATH has no nvidia-smi (the fake lives on the target's PATH only)
+    if (!existsSync('/usr/bin/nvidia-smi')) {
+      expect(hosts[1]).toEqual({ name: 'here', status: 'no-gpu', error: null, driver: null, gpus: [] });
+      expect(r.code).toBe(0);
+    }
+  });
+
   it('missing nvidia-smi → no-gpu; a failing driver → error with nvidia-smi’s message, exit 1', async () => {
     installFakeNvidiaSmi(lab.binDir, { mode: 'missing' });
     const none = await cli(lab, ['gpus', '--json', '--config', lab.rtkConfig]);
