@@ -1,4 +1,4 @@
-// Attach from the monitor (the built binary in a terminal): 'a' hands the terminal to the run's tmux
+// Control from the monitor (the built binary in a terminal): attach, peek and kill.
 // session with the banner, Ctrl-\ comes back to the monitor with the same run selected, the keys work
 // again after the remount, and the run is still alive. Local tmux server of the test's own.
 import { execFileSync } from 'node:child_process';
@@ -35,7 +35,7 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-describe('attach from the monitor', () => {
+describe('control from the monitor', () => {
   it('a attaches, Ctrl-\\ returns with the selection kept and the keys working', async () => {
     const t = await startTui({ args: [], env, cols: 120, rows: 30 });
     try {
@@ -79,6 +79,32 @@ describe('attach from the monitor', () => {
       await t.sendKeys('p');
       await t.waitUntil((s) => s.includes('from-the-log-file') && !s.includes('live-42'), 'the log back');
       expect(tmux('display-message', '-p', '-t', '=gamma:', '#{session_attached}').trim()).toBe('0');
+      await t.sendKeys('q');
+      expect(await t.waitExit()).toBe(0);
+    } finally {
+      await t.stop();
+    }
+  });
+
+  it('K asks, n keeps the run, K then y kills exactly that session', async () => {
+    tmux('new-session', '-d', '-s', 'zz-kill', 'sleep 600');
+    tmux('new-session', '-d', '-s', 'zz-kill2', 'sleep 600');
+    const t = await startTui({ args: [], env, cols: 120, rows: 30 });
+    try {
+      await t.waitFor('local:zz-kill2');
+      await t.sendKeys('G', 'k');
+      await t.waitUntil((s) => /› local:zz-kill\s/.test(selectedRow(s) + ' '), 'zz-kill selected');
+      await t.sendKeys('K');
+      await t.waitFor('Kill local:zz-kill on host local?');
+      await t.sendKeys('n');
+      await t.waitFor('kill cancelled');
+      expect(sessions()).toContain('zz-kill');
+      await t.sendKeys('K');
+      await t.waitFor('Kill local:zz-kill on host local?');
+      await t.sendKeys('y');
+      await t.waitFor('killed local:zz-kill');
+      await t.waitUntil(() => !sessions().includes('zz-kill'), 'zz-kill gone');
+      expect(sessions()).toEqual(['alpha', 'beta', 'gamma', 'zz-kill2']);
       await t.sendKeys('q');
       expect(await t.waitExit()).toBe(0);
     } finally {
