@@ -1,6 +1,6 @@
-// Control from the monitor (the built binary in a terminal): attach, peek and kill.
-// session with the banner, Ctrl-\ comes back to the monitor with the same run selected, the keys work
-// again after the remount, and the run is still alive. Local tmux server of the test's own.
+// Control from the monitor (the built binary in a terminal, a local tmux server of the test's own):
+// 'a' hands the terminal to the run's session with the banner and Ctrl-\ comes back with the same run
+// selected and the keys working after the remount; 'p' peeks at the pane; 'K' kills after a confirm.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
