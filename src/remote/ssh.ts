@@ -72,8 +72,15 @@ function safeClose(ch: ClientChannel): void {
   }
 }
 
-function where(hop: ResolvedHop): string {
-  return `${hop.label} (${hop.user}@${hop.hostname}:${hop.port})`;
+function addr(hop: ResolvedHop): string {
+  return `${hop.user}@${hop.hostname}:${hop.port}`;
+}
+
+/** `host gpu (rtk-gpu, root@10.0.0.2:22)`, `jump host bastion (me@10.0.0.1:22)`: who, by which name, where. */
+export function describeHop(hostName: string, hop: ResolvedHop, isTarget: boolean): string {
+  if (!isTarget) return `jump host ${hop.label} (${addr(hop)})`;
+  const aliasShown = hop.label !== hostName && !hop.label.includes(hop.hostname);
+  return aliasShown ? `host ${hostName} (${hop.label}, ${addr(hop)})` : `host ${hostName} (${addr(hop)})`;
 }
 
 export class SshHost implements Host {
@@ -212,14 +219,14 @@ export class SshHost implements Host {
     };
     for (const [i, hop] of hops.value.entries()) {
       const isTarget = i === hops.value.length - 1;
-      const role = isTarget ? `host ${this.name}` : `jump host ${hop.label}`;
+      const role = describeHop(this.name, hop, isTarget);
       if (hop.proxyCommand) return abort({ kind: 'config', message: `${role} uses ProxyCommand, which rtk-tui cannot follow; use ProxyJump instead.` });
       let sock: ClientChannel | undefined;
       const prev = clients[i - 1];
       if (prev) {
         const ch = await new Promise<Result<ClientChannel>>((resolve) => {
           prev.forwardOut('127.0.0.1', 0, hop.hostname, hop.port, (e, stream) => {
-            if (e) resolve(err('unreachable', `jump host ${hops.value[i - 1]?.label ?? '?'} could not reach ${where(hop)}: ${e.message}.`, { cause: e }));
+            if (e) resolve(err('unreachable', `jump host ${hops.value[i - 1]?.label ?? '?'} could not reach ${hop.label} (${hop.hostname}:${hop.port}): ${e.message}.`, { cause: e }));
             else resolve(ok(stream));
           });
         });
@@ -262,13 +269,13 @@ export class SshHost implements Host {
       }
     }
     let refusal: RtkError | null = null;
-    const name = `${hop.hostname}${hop.port === 22 ? '' : `:${hop.port}`}`;
+    const name = `${hop.label} (${hop.hostname}${hop.port === 22 ? '' : `:${hop.port}`})`;
     const strict = hop.strictHostKeyChecking;
     const hostVerifier = (key: Buffer): boolean => {
       const v = checkHostKey(entries, tokens, key);
       if (v.kind === 'ok') return true;
       if (v.kind === 'revoked') {
-        refusal = { kind: 'host-key-mismatch', message: `host key for ${name} (${v.fingerprint}) is marked @revoked in known_hosts; refusing to connect to ${role}.` };
+        refusal = { kind: 'host-key-mismatch', message: `host key for ${name} (${v.fingerprint}) is marked @revoked in known_hosts; refusing to connect.` };
         return false;
       }
       if (v.kind === 'mismatch') {
@@ -334,13 +341,13 @@ export class SshHost implements Host {
         if (e.level === 'client-authentication') {
           const tried = auth.value.tried.join(', ') || 'nothing';
           const enc = auth.value.encrypted.length > 0 ? `; ${auth.value.encrypted.join(', ')} needs a passphrase (load it with ssh-add)` : '';
-          return settle(err('auth', `authentication to ${role} ${where(hop)} failed (tried ${tried})${enc}.`, { cause: e }));
+          return settle(err('auth', `authentication to ${role} failed (tried ${tried})${enc}.`, { cause: e }));
         }
-        if (e.level === 'client-timeout') return settle(err('timeout', `${role} ${where(hop)} did not answer: ${e.message}.`, { cause: e }));
+        if (e.level === 'client-timeout') return settle(err('timeout', `${role} did not answer: ${e.message}.`, { cause: e }));
         const why = e.code === 'ECONNREFUSED' ? 'connection refused' : e.message;
-        return settle(err('unreachable', `cannot reach ${role} ${where(hop)}: ${why}.`, { cause: e }));
+        return settle(err('unreachable', `cannot reach ${role}: ${why}.`, { cause: e }));
       });
-      c.on('close', () => settle(refusal ? { ok: false, error: refusal } : err('unreachable', `${role} ${where(hop)} closed the connection during login.`)));
+      c.on('close', () => settle(refusal ? { ok: false, error: refusal } : err('unreachable', `${role} closed the connection during login.`)));
       try {
         c.connect(cfg);
       } catch (e) {
