@@ -7,6 +7,7 @@ import { err, ok, type Result } from '../domain/types.js';
 import type { Host } from '../remote/host.js';
 import { shq, tmuxTarget } from '../remote/quote.js';
 import { LogFollower } from '../sources/log-follow.js';
+import { PaneFollower, settledLines } from '../sources/pane-follow.js';
 import { configMeta, remotePath, tmuxCommand } from '../sources/runs.js';
 import type { CommandContext, CommandResult } from './context.js';
 import { closeHosts, openHosts, resolveRun, type ResolvedRun } from './resolve.js';
@@ -147,12 +148,17 @@ export async function run(argv: string[], ctx: CommandContext): Promise<CommandR
     if (!ans) return err('exit', `could not read the log of ${r.value.runId}: ${res.value.stderr.toString('utf8').trim() || 'no answer'}`);
     if (ans.kind === 'pane') {
       if (res.value.code !== 0) return err('exit', `could not capture the pane of ${r.value.runId}: ${res.value.stderr.toString('utf8').trim()}`);
-      await write(ctx, pipe, Buffer.from(lastLines(ans.body.toString('utf8'), args.value.lines)));
-      if (args.value.follow) {
-        const why = ans.path ? `its log ${ans.path} does not exist` : 'it has no log file (set @rtk_log or runs[].log)';
-        return err('not-found', `cannot follow ${r.value.runId}: ${why}; its pane was printed instead`);
+      const text = ans.body.toString('utf8');
+      if (!args.value.follow) {
+        await write(ctx, pipe, Buffer.from(lastLines(text, args.value.lines)));
+        return ok(0);
       }
-      return ok(0);
+      if (ans.path) ctx.stderr.write(`rtk-tui: ${r.value.runId}: its log ${ans.path} does not exist; following its pane\n`);
+      const settled = settledLines(text);
+      const show = args.value.lines === 0 ? [] : settled.slice(-args.value.lines);
+      await write(ctx, pipe, Buffer.from(show.map((l) => `${l}\n`).join('')));
+      if (pipe.closed) return ok(0);
+      return await followPane(ctx, pipe, r.value, settled);
     }
     if (!args.value.follow) {
       await write(ctx, pipe, ans.body);
@@ -220,6 +226,40 @@ function follow(ctx: CommandContext, pipe: Pipe, host: Host, path: string, offse
         resolve(ok(0));
       },
       (e: unknown) => resolve(err('io', `following ${path} on ${host.name} failed: ${String(e)}`, { cause: e })),
+    );
+  });
+}
+
+/** -f for a run without a log file: poll its pane (best effort; the last, still-changing line is held back). */
+function followPane(ctx: CommandContext, pipe: Pipe, r: ResolvedRun, printed: string[]): Promise<CommandResult> {
+  return new Promise((resolve) => {
+    let failing = false;
+    const f = new PaneFollower({
+      host: r.host,
+      spec: r.spec,
+      session: r.session,
+      printed,
+      onLines: (lines) => {
+        if (!pipe.closed) ctx.stdout.write(lines.map((l) => `${l}\n`).join(''));
+      },
+      onLost: () => ctx.stderr.write('--- rtk-tui: pane scrolled past or cleared, some lines may be missing ---\n'),
+      onError: (m) => {
+        if (m !== null && !failing) ctx.stderr.write(`rtk-tui: ${m}; retrying…\n`);
+        failing = m !== null;
+      },
+    });
+    const stop = () => f.stop();
+    pipe.onClose = stop;
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    f.run().then(
+      () => {
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+        pipe.onClose = null;
+        resolve(ok(0));
+      },
+      (e: unknown) => resolve(err('io', `following the pane of ${r.runId} failed: ${String(e)}`, { cause: e })),
     );
   });
 }

@@ -135,4 +135,23 @@ describe.skipIf(why !== null)(why ? `logs over ssh (skipped: ${why})` : 'logs ov
     }, 'the exit after EPIPE');
     expect(await b.exited).toBe(0);
   });
+
+  it('-f on a run without a log follows its pane: consecutive lines, none doubled', async () => {
+    const r = await lab.remote(`tmux new-session -d -s ticker -x 80 -y 8 'i=0; while :; do i=$((i+1)); echo "tick $i"; sleep 0.1; done'`);
+    expect(r.code).toBe(0);
+    const child = spawn(process.execPath, [BIN, '--config', lab.rtkConfig, 'logs', 'gpu:ticker', '-f', '-n', '3'], { env: lab.env(), cwd });
+    let out = '';
+    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    const exited = new Promise<number | null>((res) => child.on('close', (code) => res(code)));
+    const ticks = () => [...out.matchAll(/^tick (\d+)$/gm)].map((m) => Number(m[1]));
+    try {
+      await until(() => ticks().length >= 30, '30 tick lines');
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
+    const t = ticks();
+    expect(out).toBe(t.map((n) => `tick ${n}\n`).join(''));
+    for (let i = 1; i < t.length; i++) expect(t[i]).toBe(t[i - 1]! + 1);
+  });
 });
