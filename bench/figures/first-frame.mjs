@@ -21,7 +21,7 @@ async function timeToScreen(pty, args, env, marks) {
   const got = {};
   let screen = '';
   await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no ${Object.keys(marks).join('/')} within 20 s`)), 20_000);
+    const timer = setTimeout(() => reject(new Error(`no ${Object.keys(marks).join("/")} within 20 s; got ${JSON.stringify(screen.slice(-400))}`)), 20_000);
     p.onData((d) => {
       // keep a window of recent output: the marks are matched against what was drawn lately
       screen = (screen + d).slice(-200_000);

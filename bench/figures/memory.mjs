@@ -28,7 +28,7 @@ gc(); gc();
 const m = process.memoryUsage();
 let kept = 0;
 for (let r = 0; r < runs; r++) kept += store.peekLog('h:r' + r).length;
-process.stdout.write(JSON.stringify({ rss: m.rss, base, heapUsed: m.heapUsed, kept }));
+process.stdout.write(JSON.stringify({ rss: m.rss, base, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external, kept }));
 `;
 
 function measure(runs, total) {
@@ -49,6 +49,8 @@ export async function run() {
     row('resident memory, 40 runs, 1M log lines in total', a.rss / MB, 'MB', null, {
       target: '<= 150 MB',
       heapUsedMB: Math.round(a.heapUsed / MB),
+      heapTotalMB: Math.round(a.heapTotal / MB),
+      externalMB: Math.round(a.external / MB),
       processBaselineMB: Math.round(a.base / MB),
       linesKept: a.kept,
     }),

@@ -1,7 +1,7 @@
 // The store: holds the state and the per-run log buffers, reduces events, runs effect callbacks and
 // publishes to React at a bounded rate (never per received chunk: tech.md 1.2).
 import { getDefaultKeymap, type Keymap } from '../keys/keymap.js';
-import { DEFAULT_SCROLLBACK, LogBuffer } from './log-buffer.js';
+import { BlockPool, DEFAULT_MAX_LINE, DEFAULT_SCROLLBACK, LogBuffer } from './log-buffer.js';
 import { reduce, type ReduceContext } from './reduce.js';
 import { initialState, type Effect, type State, type StoreEvent, type StoreOptions } from './state.js';
 
@@ -42,6 +42,7 @@ export function createStore(opts: StoreOptions & { keymap?: Keymap } = {}): Stor
   const scrollback = opts.scrollback ?? DEFAULT_SCROLLBACK;
   const keymap = opts.keymap ?? getDefaultKeymap();
   const logs = new Map<string, LogBuffer>();
+  const pool = new BlockPool(opts.logMemoryBytes);
   const listeners = new Set<() => void>();
   const effectCbs = new Set<(e: Effect) => void>();
 
@@ -62,7 +63,7 @@ export function createStore(opts: StoreOptions & { keymap?: Keymap } = {}): Stor
   const getLog = (runId: string): LogBuffer => {
     let b = logs.get(runId);
     if (b === undefined) {
-      b = new LogBuffer(scrollback);
+      b = new LogBuffer(scrollback, DEFAULT_MAX_LINE, pool);
       logs.set(runId, b);
     }
     return b;

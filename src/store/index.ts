@@ -32,7 +32,7 @@
 // Reading: store.getState() (latest), store.getSnapshot() (published), store.log(runId) (LogBuffer),
 // the selectors below. Tests: createStore({ now, timers }) fakes the clock; store.flush() publishes.
 export { createStore, type Store } from './create-store.js';
-export { LogBuffer, DEFAULT_SCROLLBACK, DEFAULT_MAX_LINE } from './log-buffer.js';
+export { LogBuffer, BlockPool, DEFAULT_SCROLLBACK, DEFAULT_MAX_LINE } from './log-buffer.js';
 export { reduce, activeScopes, type ReduceContext, type Reduced } from './reduce.js';
 export { computeLayout, layoutOf, paneRect, type Layout, type Rect } from './layout.js';
 export * from './selectors.js';

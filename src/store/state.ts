@@ -105,6 +105,8 @@ export type Effect =
 export interface StoreOptions {
   /** Log lines kept per run (config `scrollback`). */
   scrollback?: number;
+  /** Uncompressed log bytes kept across all runs; older blocks past it are compressed. Default 16 MiB. */
+  logMemoryBytes?: number;
   readonly?: boolean;
   size?: { cols: number; rows: number };
   /** Hosts in display order. */

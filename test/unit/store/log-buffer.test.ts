@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { LogBuffer, sanitizeLogLine } from '../../../src/store/index.js';
+import { BlockPool, LogBuffer, sanitizeLogLine } from '../../../src/store/index.js';
 
 describe('LogBuffer', () => {
   it('keeps the newest lines with increasing sequence numbers', () => {
@@ -54,6 +54,63 @@ describe('LogBuffer', () => {
     for (let i = 0; i < 2000; i++) b.ingestText(`\r${'x'.repeat(i % 50)}${i}`);
     expect(b.partial?.length ?? 0).toBeLessThanOrEqual(64);
     expect(b.partial).toBe(`${'x'.repeat(1999 % 50)}1999`);
+  });
+});
+
+describe('LogBuffer packed storage', () => {
+  it('round-trips unicode, empty and very long lines across block boundaries', () => {
+    const b = new LogBuffer(1000, 200_000);
+    const lines = ['', 'ascii', 'ünïcødé ✓ 宽字符', '😀 emoji', 'x'.repeat(70_000), '', 'after the big one'];
+    for (const l of lines) b.push(l);
+    expect(b.slice(0, 100)).toEqual(lines);
+  });
+
+  it('matches an array model under random pushes and evictions', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 50 }),
+        fc.array(fc.oneof(fc.string({ maxLength: 40 }), fc.string({ unit: 'grapheme', maxLength: 20 }), fc.constant('y'.repeat(30_000))), { maxLength: 120 }),
+        fc.boolean(),
+        (cap, input, squeeze) => {
+          // squeeze: a pool with no budget, so every full block is compressed
+          const pool = new BlockPool(squeeze ? 0 : 1 << 30);
+          const b = new LogBuffer(cap, 40_000, pool);
+          const model: string[] = [];
+          for (const l of input) {
+            b.push(l);
+            model.push(sanitizeLogLine(l, 40_000));
+          }
+          const want = model.slice(-cap);
+          expect(b.length).toBe(want.length);
+          expect(b.slice(b.firstSeq, b.nextSeq)).toEqual(want);
+          expect(pool.rawBytes).toBeGreaterThanOrEqual(0);
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+});
+
+describe('LogBuffer compression', () => {
+  it('compresses full blocks past the pool budget and reads them back', () => {
+    const pool = new BlockPool(100_000);
+    const a = new LogBuffer(1_000_000, 16_384, pool);
+    const line = (i: number) => `iter ${i}: loss ${(1 / (i + 1)).toFixed(6)} ${'.'.repeat(70)}`;
+    for (let i = 0; i < 20_000; i++) a.push(line(i));
+    expect(pool.rawBytes).toBeLessThanOrEqual(100_000);
+    expect(a.get(5)).toBe(line(5));
+    expect(a.get(12_345)).toBe(line(12_345));
+    expect(a.get(19_999)).toBe(line(19_999));
+    a.clear();
+    expect(pool.rawBytes).toBe(0);
+  });
+
+  it('gives raw bytes back to the pool on eviction', () => {
+    const pool = new BlockPool(1 << 30);
+    const a = new LogBuffer(1000, 16_384, pool);
+    for (let i = 0; i < 50_000; i++) a.push('x'.repeat(99));
+    // about 1000 lines of 99 bytes stay, plus at most one sealed block in flight
+    expect(pool.rawBytes).toBeLessThan(1000 * 99 + 2 * 65_536);
   });
 });
 

@@ -1,0 +1,154 @@
+// push/pull throughput through a jump host (DESIGN section 8): the built `rtk-tui push|pull` (SFTP on
+// its own ssh2 connection, pipelined, sha256-verified at the end) against the system `scp -J` of the
+// same files in the same run, both timed as whole commands (start to exit) as a user waits for them.
+// The lab is started here (two real sshd on loopback: jump 127.0.0.1, target 127.0.0.2), like
+// test/helpers/lab.ts, which is TypeScript and not importable from plain node.
+import { execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir, userInfo } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { median, row } from '../lib/util.mjs';
+
+const BIN = fileURLToPath(new URL('../../bin/rtk-tui', import.meta.url));
+const SSHD = '/usr/sbin/sshd';
+const SFTP_SERVER = ['/usr/lib/openssh/sftp-server', '/usr/libexec/openssh/sftp-server'].find(existsSync) ?? 'internal-sftp';
+const MiB = 1024 * 1024;
+const BIG = 192 * MiB;
+const SMALL = { count: 32, size: MiB };
+const RUNS = 3;
+
+const freePort = (host) =>
+  new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, host, () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+
+function timed(cmd, args, env) {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const p = spawn(cmd, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    p.stderr.on('data', (d) => (err += d));
+    p.on('close', (code) => (code === 0 ? resolve((performance.now() - t0) / 1000) : reject(new Error(`${cmd} ${args.join(' ')} exited ${code}: ${err.slice(-500)}`))));
+  });
+}
+
+async function startLab() {
+  const dir = mkdtempSync(join(tmpdir(), 'rtk-bench-xfer-'));
+  const home = join(dir, 'home');
+  mkdirSync(join(home, '.ssh'), { recursive: true, mode: 0o700 });
+  mkdirSync('/run/sshd', { recursive: true });
+  const key = (f) => execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', f]);
+  key(join(dir, 'jump_key'));
+  key(join(dir, 'gpu_key'));
+  key(join(home, '.ssh', 'id_ed25519'));
+  writeFileSync(join(dir, 'authorized_keys'), readFileSync(join(home, '.ssh', 'id_ed25519.pub')));
+  const pids = [];
+  const ports = {};
+  for (const [name, addr] of [['jump', '127.0.0.1'], ['gpu', '127.0.0.2']]) {
+    const port = await freePort(addr);
+    ports[name] = port;
+    const cfg = join(dir, `${name}_sshd_config`);
+    writeFileSync(
+      cfg,
+      [
+        `Port ${port}`, `ListenAddress ${addr}`, `HostKey ${join(dir, `${name}_key`)}`, `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`,
+        'PasswordAuthentication no', 'KbdInteractiveAuthentication no', 'PermitRootLogin prohibit-password', 'StrictModes no', 'UsePAM no',
+        'UseDNS no', 'PrintMotd no', 'AllowTcpForwarding yes', 'MaxStartups 100', `PidFile ${join(dir, `${name}.pid`)}`,
+        `Subsystem sftp ${SFTP_SERVER}`, '',
+      ].join('\n'),
+    );
+    const p = spawn(SSHD, ['-D', '-f', cfg, '-E', join(dir, `${name}.log`)], { stdio: 'ignore', detached: true });
+    p.unref();
+    pids.push(p.pid);
+  }
+  const user = userInfo().username;
+  const sshConfig = join(home, '.ssh', 'config');
+  writeFileSync(
+    sshConfig,
+    [
+      'Host *', `  UserKnownHostsFile ${join(home, '.ssh', 'known_hosts')}`, '  StrictHostKeyChecking yes', '  BatchMode yes',
+      'Host rtk-jump', '  HostName 127.0.0.1', `  Port ${ports.jump}`, `  User ${user}`, `  IdentityFile ${join(home, '.ssh', 'id_ed25519')}`,
+      // the target's own address; the jump comes from -J (scp) or the rtk-tui config (jump: rtk-jump)
+      'Host rtk-gpu', '  HostName 127.0.0.2', `  Port ${ports.gpu}`, `  User ${user}`, `  IdentityFile ${join(home, '.ssh', 'id_ed25519')}`, '',
+    ].join('\n'),
+  );
+  const pub = (n) => readFileSync(join(dir, `${n}_key.pub`), 'utf8').split(' ').slice(0, 2).join(' ');
+  writeFileSync(join(home, '.ssh', 'known_hosts'), `[127.0.0.1]:${ports.jump} ${pub('jump')}\n[127.0.0.2]:${ports.gpu} ${pub('gpu')}\n`);
+  const rtkConfig = join(dir, 'rtk.yaml');
+  writeFileSync(rtkConfig, 'hosts:\n  - name: gpu\n    ssh: rtk-gpu\n    jump: rtk-jump\n');
+  const env = { ...process.env, HOME: home, NO_COLOR: '1' };
+  delete env.RTK_TUI_CONFIG;
+  const ssh = ['-F', sshConfig, '-J', 'rtk-jump'];
+  for (let i = 0; ; i++) {
+    try {
+      execFileSync('ssh', [...ssh, 'rtk-gpu', 'true'], { env, stdio: 'ignore', timeout: 10_000 });
+      break;
+    } catch (e) {
+      if (i > 100) throw new Error(`bench lab: sshd did not come up: ${e}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  return {
+    dir, env, rtkConfig, ssh,
+    stop() {
+      for (const pid of pids) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function run() {
+  if (!existsSync(SSHD)) return [{ figure: 'push/pull throughput through a jump', error: `${SSHD} missing` }];
+  const lab = await startLab();
+  try {
+    const L = join(lab.dir, 'local');
+    const R = join(lab.dir, 'remote');
+    mkdirSync(L);
+    mkdirSync(R);
+    writeFileSync(join(L, 'big.bin'), randomBytes(BIG));
+    mkdirSync(join(L, 'many'));
+    for (let i = 0; i < SMALL.count; i++) writeFileSync(join(L, 'many', `f${i}.bin`), randomBytes(SMALL.size));
+    const rtk = (args) => timed(process.execPath, [BIN, '--config', lab.rtkConfig, ...args], lab.env);
+    const scp = (args) => timed('scp', ['-q', ...lab.ssh, ...args], lab.env);
+    const t = { push: [], scpPush: [], pull: [], scpPull: [], pushDir: [], scpPushDir: [] };
+    for (let i = 0; i < RUNS; i++) {
+      // alternate who goes first so neither always gets the warmer page cache
+      const pair = async (a, b) => (i % 2 ? [await a(), await b()] : [await b(), await a()].reverse());
+      const [p, s] = await pair(() => rtk(['push', '--force', join(L, 'big.bin'), `gpu:${R}/big-rtk.bin`]), () => scp([join(L, 'big.bin'), `rtk-gpu:${R}/big-scp.bin`]));
+      t.push.push(p);
+      t.scpPush.push(s);
+      const [q, u] = await pair(() => rtk(['pull', '--force', `gpu:${R}/big-rtk.bin`, join(L, 'back-rtk.bin')]), () => scp([`rtk-gpu:${R}/big-scp.bin`, join(L, 'back-scp.bin')]));
+      t.pull.push(q);
+      t.scpPull.push(u);
+      rmSync(join(R, 'many-rtk'), { recursive: true, force: true });
+      rmSync(join(R, 'many-scp'), { recursive: true, force: true });
+      const [d, e] = await pair(() => rtk(['push', join(L, 'many'), `gpu:${R}/many-rtk`]), () => scp(['-r', join(L, 'many'), `rtk-gpu:${R}/many-scp`]));
+      t.pushDir.push(d);
+      t.scpPushDir.push(e);
+    }
+    const mibs = (bytes, secs) => bytes / MiB / median(secs);
+    const dirBytes = SMALL.count * SMALL.size;
+    const note = 'whole command, sha256-verified; baseline scp -J (no verification), same files, same run';
+    return [
+      row('push throughput through a jump (192 MiB file)', mibs(BIG, t.push), 'MiB/s', mibs(BIG, t.scpPush), { note, runs: RUNS }),
+      row('pull throughput through a jump (192 MiB file)', mibs(BIG, t.pull), 'MiB/s', mibs(BIG, t.scpPull), { note, runs: RUNS }),
+      row(`push throughput through a jump (${SMALL.count} x 1 MiB files)`, mibs(dirBytes, t.pushDir), 'MiB/s', mibs(dirBytes, t.scpPushDir), { note: `${note}; scp -r`, runs: RUNS }),
+    ];
+  } finally {
+    lab.stop();
+  }
+}
