@@ -1,6 +1,7 @@
 // The transport's front door: openHost (local -> execa, else ssh2), sshArgv for the system ssh
 // (attach), hostSftp, statusOf.
 import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { SFTPWrapper } from 'ssh2';
 import { err, type HostSpec, type Result } from '../domain/types.js';
@@ -20,7 +21,7 @@ export interface HostEnv {
 
 /** The HostEnv of this process: HOME (else the password database's home) and the environment. */
 export function processHostEnv(env: NodeJS.ProcessEnv = process.env): HostEnv {
-  return { home: env.HOME ?? '/', env };
+  return { home: env.HOME || homedir(), env };
 }
 
 /**
