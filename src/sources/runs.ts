@@ -147,7 +147,12 @@ export function parsePollOutput(out: Buffer, spec: HostSpec, cfg: Pick<Config, '
   }
   const nowSec = s.remoteNow ?? Math.floor(now / 1000);
   const snap: RunsSnapshot = { runs: [], panes: [], logTails: {} };
-  for (const row of parseTmuxPanes(s.tmuxOut)) {
+  const rows = parseTmuxPanes(s.tmuxOut);
+  if (rows.length === 0 && /(^|\n)RTKP /.test(s.tmuxOut.toString('latin1'))) {
+    // records were printed but none could be read: a tmux without the #{n:} length modifier
+    return err('parse', `tmux on ${spec.name} printed its sessions in a form rtk-tui cannot read (tmux 3.0 or newer is needed)`);
+  }
+  for (const row of rows) {
     const run = buildRun(row, spec, cfg, s, nowSec);
     snap.runs.push(run);
     for (const pid of row.panePids) snap.panes.push({ runId: run.id, panePid: pid });
