@@ -5,6 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labUnavailable, startLab, type Lab } from '../helpers/lab.js';
 import { BIN, startTui } from '../helpers/tui.js';
 import { shq } from '../../src/remote/quote.js';
+import { openHost } from '../../src/remote/index.js';
+import { capturePane } from '../../src/remote/tmux-control.js';
 
 const why = labUnavailable();
 describe.skipIf(why !== null)(why ? `control over ssh (skipped: ${why})` : 'control over ssh', () => {
@@ -107,6 +109,27 @@ describe.skipIf(why !== null)(why ? `control over ssh (skipped: ${why})` : 'cont
       expect(await rtmux("tmux capture-pane -p -t '=att:'")).toContain('typed-42');
     } finally {
       await t.stop();
+    }
+  });
+
+  it('capture-pane (peek) over ssh: the pane with its colours, exact target, no client attached', async () => {
+    // (tmux itself reads a trailing ; as a separator: the test escapes it the way tmux-control does)
+    await rtmux("tmux new-session -d -s 'pk\\;' \"printf '\\\\033[32mgreen-ok\\\\033[0m\\\\n'; exec sh\"");
+    const spec = { name: 'gpu', local: false, ssh: 'rtk-gpu' };
+    const host = openHost(spec, { home: lab.home, env });
+    try {
+      let lines: string[] = [];
+      await until(async () => {
+        const r = await capturePane(host, spec, 'pk;');
+        lines = r.ok ? r.value : [];
+        return lines.some((l) => l.includes('\x1b[32mgreen-ok'));
+      }, 'the green line');
+      expect(await option('pk;', 'session_attached')).toBe('0');
+      const gone = await capturePane(host, spec, 'pk');
+      expect(gone.ok).toBe(false);
+      if (!gone.ok) expect(gone.error.kind).toBe('not-found');
+    } finally {
+      await host.close();
     }
   });
 
