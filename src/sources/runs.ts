@@ -150,7 +150,7 @@ export function parsePollOutput(out: Buffer, spec: HostSpec, cfg: Pick<Config, '
   const rows = parseTmuxPanes(s.tmuxOut);
   if (rows.length === 0 && /(^|\n)RTKP /.test(s.tmuxOut.toString('latin1'))) {
     // records were printed but none could be read: a tmux without the #{n:} length modifier
-    return err('parse', `tmux on ${spec.name} printed its sessions in a form rtk-tui cannot read (tmux 3.0 or newer is needed)`);
+    return err('parse', `tmux on ${spec.name} printed its sessions in a form rtk-tui cannot read (an old tmux without the #{n:} format? tmux 3.3 is known to work)`);
   }
   for (const row of rows) {
     const run = buildRun(row, spec, cfg, s, nowSec);

@@ -75,7 +75,7 @@ describe('parsePollOutput', () => {
     const missing = parsePollOutput(output('sh: 1: tmux: not found', [], 127), spec, cfg, N, 0);
     expect(missing).toMatchObject({ ok: false, error: { kind: 'exit', message: 'tmux is not installed on h' } });
     const old = parsePollOutput(output('RTKP $1 0 0 42 0  1700000000 0 1 1 1 :a :/w :sh : : : : :'), spec, cfg, N, 0);
-    expect(old).toMatchObject({ ok: false, error: { kind: 'parse', message: expect.stringContaining('tmux 3.0 or newer') } });
+    expect(old).toMatchObject({ ok: false, error: { kind: 'parse', message: expect.stringContaining('tmux 3.3 is known to work') } });
     const cut = parsePollOutput(Buffer.from('garbage'), spec, cfg, N, 0);
     expect(cut).toMatchObject({ ok: false, error: { kind: 'parse' } });
   });
