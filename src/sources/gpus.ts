@@ -25,7 +25,7 @@ import type { Host, StreamHandle } from '../remote/host.js';
 import { shq } from '../remote/quote.js';
 
 export type GpuProbe =
-  | { source: 'nvidia-smi'; fields: string[] }
+  | { source: 'nvidia-smi'; fields: string[]; /** `nvidia-smi` (on PATH) or where it was found off PATH */ bin: string }
   | { source: 'gpustat' }
   | { source: 'none' };
 
@@ -40,7 +40,7 @@ export function forgetProbe(host: Host): void {
 function dropField(host: Host, field: string | undefined): void {
   const p = probes.get(host);
   if (p?.source !== 'nvidia-smi' || field === undefined || !p.fields.includes(field)) return forgetProbe(host);
-  probes.set(host, { source: 'nvidia-smi', fields: p.fields.filter((f) => f !== field) });
+  probes.set(host, { ...p, fields: p.fields.filter((f) => f !== field) });
 }
 
 const marker = () => `@@RTK-GPU-${randomBytes(6).toString('hex')}`;
@@ -69,6 +69,8 @@ function tmux(spec: HostSpec): string {
   return spec.tmuxSocket ? `tmux -u -L ${shq(spec.tmuxSocket)}` : 'tmux -u';
 }
 
+const OFF_PATH = ['/usr/local/nvidia/bin/nvidia-smi', '/usr/lib/wsl/lib/nvidia-smi', '/opt/nvidia/bin/nvidia-smi'];
+
 /** Which tool, and which fields this driver accepts. One exec; cached per host. */
 export async function probeGpus(host: Host, spec: HostSpec): Promise<Result<GpuProbe>> {
   const cached = probes.get(host);
@@ -77,8 +79,11 @@ export async function probeGpus(host: Host, spec: HostSpec): Promise<Result<GpuP
   const script = [
     `M=${shq(M)}`,
     spec.gpuSource === 'gpustat' ? 'command -v gpustat >/dev/null 2>&1 && printf \'%s gpustat\\n\' "$M"' : ':',
-    'if command -v nvidia-smi >/dev/null 2>&1; then',
-    '  printf \'%s help\\n\' "$M"; nvidia-smi --help-query-gpu 2>&1; printf \'\\n%s rc %s\\n\' "$M" "$?"',
+    'b=nvidia-smi',
+    // where drivers put it when a non-login shell's PATH lacks it (containers, WSL)
+    `command -v nvidia-smi >/dev/null 2>&1 || { b=; for p in ${OFF_PATH.join(' ')}; do [ -x "$p" ] && { b=$p; printf '%s bin\\n%s\\n' "$M" "$p"; break; }; done; }`,
+    'if [ -n "$b" ]; then',
+    '  printf \'%s help\\n\' "$M"; "$b" --help-query-gpu 2>&1; printf \'\\n%s rc %s\\n\' "$M" "$?"',
     'fi',
     'printf \'%s done\\n\' "$M"',
   ].join('\n');
@@ -92,7 +97,8 @@ export async function probeGpus(host: Host, spec: HostSpec): Promise<Result<GpuP
   else {
     const help = sections.get('help')!;
     const supported = help.rc === 0 ? parseHelpQueryGpu(help.body) : null;
-    probe = { source: 'nvidia-smi', fields: chooseGpuFields(supported) };
+    const bin = sections.get('bin')?.body.split('\n')[0]?.trim();
+    probe = { source: 'nvidia-smi', fields: chooseGpuFields(supported), bin: bin || 'nvidia-smi' };
   }
   probes.set(host, probe);
   return ok(probe);
@@ -116,11 +122,11 @@ export function joinApps(gpus: Gpu[], apps: readonly ComputeApp[]): void {
 }
 
 /** The shell lines for compute apps + panes + process table (ps only when some process uses a GPU). */
-function appsScript(spec: HostSpec, withApps: boolean): string[] {
+function appsScript(spec: HostSpec, bin: string | null): string[] {
   const lines = [];
-  if (withApps) {
+  if (bin !== null) {
     lines.push(
-      `a=$(nvidia-smi --query-compute-apps=${COMPUTE_APPS_FIELDS.join(',')} --format=csv,noheader,nounits 2>&1); r=$?`,
+      `a=$(${shq(bin)} --query-compute-apps=${COMPUTE_APPS_FIELDS.join(',')} --format=csv,noheader,nounits 2>&1); r=$?`,
       'printf \'%s apps\\n%s\\n%s rc %s\\n\' "$M" "$a" "$M" "$r"',
     );
   }
@@ -164,9 +170,9 @@ export async function collectGpus(host: Host, spec: HostSpec, panes: readonly Pa
         ? ['printf \'%s gpu\\n\' "$M"', 'gpustat --json 2>&1; printf \'\\n%s rc %s\\n\' "$M" "$?"']
         : [
             'printf \'%s gpu\\n\' "$M"',
-            `nvidia-smi --query-gpu=${probe.value.fields.join(',')} --format=csv,noheader,nounits 2>&1; printf '\\n%s rc %s\\n' "$M" "$?"`,
+            `${shq(probe.value.bin)} --query-gpu=${probe.value.fields.join(',')} --format=csv,noheader,nounits 2>&1; printf '\\n%s rc %s\\n' "$M" "$?"`,
           ];
-    const script = [`M=${shq(M)}`, ...head, ...appsScript(spec, probe.value.source === 'nvidia-smi')].join('\n');
+    const script = [`M=${shq(M)}`, ...head, ...appsScript(spec, probe.value.source === 'nvidia-smi' ? probe.value.bin : null)].join('\n');
     const r = await host.exec(script, { timeoutMs: 30_000 });
     if (!r.ok) return transportReport(spec, r.error);
     const sec = splitSections(r.value.stdout.toString('utf8'), M);
@@ -342,11 +348,11 @@ export class GpuStream {
     if (!this.appsTimer) this.appsTimer = setInterval(() => void this.pollApps(), probe.source === 'gpustat' ? this.intervalMs : this.appsEveryMs);
     if (probe.source === 'gpustat') return;
     if (first.status === 'error') return this.retry();
-    await this.openStream(probe.fields);
+    await this.openStream(probe.fields, probe.bin);
   }
 
-  private async openStream(fields: string[]): Promise<void> {
-    const cmd = `exec nvidia-smi --query-gpu=${fields.join(',')} --format=csv,noheader,nounits -lms ${this.intervalMs}`;
+  private async openStream(fields: string[], bin: string): Promise<void> {
+    const cmd = `exec ${shq(bin)} --query-gpu=${fields.join(',')} --format=csv,noheader,nounits -lms ${this.intervalMs}`;
     const h = await this.host.stream(cmd);
     if (this.stopped) {
       if (h.ok) h.value.close();
@@ -433,7 +439,7 @@ export class GpuStream {
         return;
       }
       const M = marker();
-      const r = await this.host.exec([`M=${shq(M)}`, ...appsScript(this.spec, true)].join('\n'), { timeoutMs: 20_000 });
+      const r = await this.host.exec([`M=${shq(M)}`, ...appsScript(this.spec, probe.bin)].join('\n'), { timeoutMs: 20_000 });
       if (!r.ok || this.stopped) return;
       const sec = splitSections(r.value.stdout.toString('utf8'), M);
       const appsSec = sec.get('apps');

@@ -66,7 +66,7 @@ describe.skipIf(!built)('collectGpus with the fake nvidia-smi on the local host'
     setFakeGpuProcesses(dir, []);
     const h = host();
     const p = await probeGpus(h, spec);
-    expect(p).toEqual({ ok: true, value: { source: 'nvidia-smi', fields: ['uuid', 'name', 'utilization.gpu', 'memory.used', 'temperature.gpu', 'power.draw'] } });
+    expect(p).toEqual({ ok: true, value: { source: 'nvidia-smi', bin: 'nvidia-smi', fields: ['uuid', 'name', 'utilization.gpu', 'memory.used', 'temperature.gpu', 'power.draw'] } });
     const r = await collectGpus(h, spec);
     expect(r.status).toBe('ok');
     expect(r.gpus).toEqual([
@@ -189,6 +189,18 @@ describe('collectGpus against a strict fake transport', () => {
       driver: '535.129.03',
       gpus: [{ index: 0, name: 'A800', uuid: 'GPU-a', utilizationPercent: 98, memoryUsedMiB: 71234, memoryTotalMiB: 81920, temperatureC: 65, powerW: 350, powerLimitW: 400, processes: [{ pid: 200, name: 'python', usedMemoryMiB: 70000, run: 'local:train' }] }],
     });
+  });
+  it('an nvidia-smi off the non-login PATH (containers, WSL) is found and used by its path', async () => {
+    const h = new StrictHost('h', (cmd) => {
+      const m = M(cmd);
+      if (cmd.includes('--help-query-gpu')) return out(`${m} bin\n/usr/lib/wsl/lib/nvidia-smi\n${m} help\n"index"\n\n"name"\n\n${m} rc 0\n${m} done\n`);
+      if (cmd.includes("/usr/lib/wsl/lib/nvidia-smi --query-gpu=index,name ")) return out(`${m} gpu\n0, RTX 4090\n${m} rc 0\n${m} apps\n\n${m} rc 0\n${m} panes\n${m} ps\n${m} done\n`);
+      throw new Error(`unexpected command: ${cmd}`);
+    });
+    const r = await collectGpus(h, spec);
+    expect(r.status).toBe('ok');
+    expect(r.gpus[0]!.name).toBe('RTX 4090');
+    expect(h.execs[1]).toContain('a=$(/usr/lib/wsl/lib/nvidia-smi --query-compute-apps=');
   });
   it('unreachable hosts are reports, not exceptions', async () => {
     const h = new StrictHost('h', () => err('unreachable', 'h is unreachable: connect ECONNREFUSED 127.0.0.2:22'));
