@@ -2,14 +2,13 @@
 // (Ctrl-\ by default, config keys['attach.detach']) that returns to the shell; tmux's own prefix-d
 // works too. Local hosts run `tmux attach`, ssh hosts the SYSTEM ssh (same -F config, jump chain).
 import { err, ok } from '../domain/types.js';
-import { shq } from '../remote/quote.js';
-import { attachArgv, tmuxCommand, sessionTarget } from '../remote/tmux-control.js';
-
-// the monitor imports it from here
-export { attachArgv };
+import { attachArgv } from '../remote/tmux-control.js';
 import { attachInteractive, parseDetachKey } from '../tty/attach.js';
 import type { CommandContext, CommandResult } from './context.js';
 import { configOf, hostEnvOf, parseFlags, resolveTarget } from './control-common.js';
+
+// the monitor used to import it from here
+export { attachArgv };
 
 /** The detach key from the config (keys['attach.detach']: a name such as ctrl+\ or a list). */
 export function detachKeyOf(keys: Record<string, string | string[]>): string | undefined {
@@ -33,12 +32,10 @@ export async function run(argv: string[], ctx: CommandContext): Promise<CommandR
 
   const t = await resolveTarget(ctx, id);
   if (!t.ok) return t;
-  const { host, spec, session, runId, opened } = t.value;
-  // the lookup connection is not needed while attached (the system ssh makes its own)
-  const exists = await host.exec(`${tmuxCommand(spec)} has-session -t ${sessionTarget(session)} 2>/dev/null`, { timeoutMs: 15_000 });
+  const { spec, session, runId, opened } = t.value;
+  // resolveRun found the session; the lookup connections are not needed while attached (the
+  // system ssh makes its own)
   await Promise.all(opened.map((h) => h.close()));
-  if (!exists.ok) return exists;
-  if (exists.value.code !== 0) return err('not-found', `no session named ${shq(session)} on ${spec.name}`);
 
   const res = await attachInteractive({
     argv: attachArgv(spec, session, hostEnvOf(ctx), ctx.global.readonly),

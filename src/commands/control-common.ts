@@ -121,7 +121,7 @@ export function ago(ms: number): string {
   return `${Math.floor(h / 24)} d ${h % 24} h`;
 }
 
-export interface ResolvedRun {
+export interface ResolvedTarget {
   host: Host;
   spec: HostSpec;
   session: string;
@@ -131,7 +131,7 @@ export interface ResolvedRun {
 }
 
 /** RUN as HOST:SESSION, or a SESSION that exists on exactly one host (C's resolveRun). */
-export async function resolveTarget(ctx: CommandContext, id: string): Promise<Result<ResolvedRun>> {
+export async function resolveTarget(ctx: CommandContext, id: string): Promise<Result<ResolvedTarget>> {
   const cfg = configOf(ctx);
   if (!cfg.ok) return cfg;
   const hosts = openHosts(cfg.value, ctx.env);
