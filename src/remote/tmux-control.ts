@@ -200,6 +200,7 @@ export async function newRun(host: Host, spec: HostSpec, o: NewRunOptions): Prom
   if (code === EXISTS) return err('refused', `a session named ${JSON.stringify(o.name)} already exists on ${spec.name}; pick another name or kill ${id} first`);
   if (code === NO_DIR) return err('not-found', `the directory ${JSON.stringify(o.cwd ?? '~')} does not exist on ${spec.name}`);
   if (code === NO_LOG) return err('io', `cannot create the log file ${JSON.stringify(o.log ?? `~/rtk-runs/${o.name}.log`)} on ${spec.name}`);
+  if (code === 127) return err('exit', `tmux is not installed on ${spec.name} (or not on the PATH of a non-interactive shell there)`, { code });
   if (code !== 0) {
     const why = stderrOf(r.value);
     if (/duplicate session/.test(why)) return err('refused', `a session named ${JSON.stringify(o.name)} already exists on ${spec.name}`);
