@@ -99,6 +99,7 @@ export function renderTable(reports: readonly GpuHostReport[], color = false): s
       continue;
     }
     if (r.gpus.length === 0) notes.push({ at: rows.length, text: `${r.name}  no GPU listed by nvidia-smi` });
+    if (r.error) notes.push({ at: rows.length, text: `${r.name}  ${paint('33', `WARNING: ${r.error}`)}` });
     for (const g of r.gpus) {
       rows.push([
         r.name,

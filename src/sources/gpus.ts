@@ -196,13 +196,13 @@ export async function collectGpus(host: Host, spec: HostSpec, panes: readonly Pa
       continue;
     }
     if (failure?.kind === 'no-gpu') return report(spec, 'no-gpu', null);
-    if (failure) return report(spec, 'error', failure.message);
     const q = parseQueryGpu(gpuSec.body, probe.value.fields);
-    if (!q.ok) return report(spec, 'error', q.error.message);
+    // one GPU lost among eight: the other seven are still worth showing, with the sentence beside them
+    if (!q.ok || q.value.gpus.length === 0) return report(spec, 'error', failure?.message ?? (q.ok ? `nvidia-smi on ${spec.name} listed no GPU` : q.error.message));
     const appsSec = sec.get('apps');
     joinApps(q.value.gpus, appsSec && appsSec.rc === 0 ? parseComputeApps(appsSec.body) : []);
     attachRuns(q.value.gpus, procText, allPanes);
-    return report(spec, 'ok', null, q.value.driver, q.value.gpus);
+    return report(spec, 'ok', failure?.message ?? null, q.value.driver, q.value.gpus);
   }
   return report(spec, 'error', `nvidia-smi on ${spec.name} keeps refusing the fields it listed as valid`);
 }

@@ -33,6 +33,14 @@ describe('gpus table', () => {
       ].join('\n'),
     );
   });
+  it('a host with a lost GPU shows the others and the warning', () => {
+    const text = renderTable([{ ...a800, error: 'Unable to determine the device handle for GPU0000:3B:00.0: GPU is lost.', gpus: a800.gpus.slice(0, 1) }]);
+    expect(text.split('\n').slice(0, 3)).toEqual([
+      'HOST  GPU  NAME                   UTIL             MEMORY  TEMP        POWER  PROCESSES',
+      'a800  WARNING: Unable to determine the device handle for GPU0000:3B:00.0: GPU is lost.',
+      'a800    0  NVIDIA A800-SXM4-80GB   98%  71234 / 81920 MiB   65C  350 / 400 W  python3/4242(70000M) a800:training, 77(-M)',
+    ]);
+  });
   it('colour only when asked, and the words stay', () => {
     const plain = renderTable([a800]);
     expect(plain).not.toContain('\x1b[');

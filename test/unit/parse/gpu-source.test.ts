@@ -190,6 +190,16 @@ describe('collectGpus against a strict fake transport', () => {
       gpus: [{ index: 0, name: 'A800', uuid: 'GPU-a', utilizationPercent: 98, memoryUsedMiB: 71234, memoryTotalMiB: 81920, temperatureC: 65, powerW: 350, powerLimitW: 400, processes: [{ pid: 200, name: 'python', usedMemoryMiB: 70000, run: 'local:train' }] }],
     });
   });
+  it('one GPU lost among several: the others are shown, with nvidia-smi’s sentence as the error', async () => {
+    const lost = 'Unable to determine the device handle for GPU0000:3B:00.0: GPU is lost.  Reboot the system to recover this GPU';
+    const h = new StrictHost('h', (cmd) => {
+      const m = M(cmd);
+      if (cmd.includes('--help-query-gpu')) return out(`${m} help\n"index"\n\n"name"\n\n${m} rc 0\n${m} done\n`);
+      return out(`${m} gpu\n0, A100\n${lost}\n\n${m} rc 15\n${m} apps\n\n${m} rc 0\n${m} panes\n${m} ps\n${m} done\n`);
+    });
+    const r = await collectGpus(h, spec);
+    expect(r).toMatchObject({ status: 'ok', error: lost, gpus: [{ index: 0, name: 'A100' }] });
+  });
   it('an nvidia-smi off the non-login PATH (containers, WSL) is found and used by its path', async () => {
     const h = new StrictHost('h', (cmd) => {
       const m = M(cmd);
