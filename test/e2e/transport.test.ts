@@ -184,6 +184,25 @@ describe.skipIf(why !== null)(why ? `transport (skipped: ${why})` : 'transport',
     }
   });
 
+  it('asks for the host key type known_hosts lists (ECDSA only), though the server prefers ed25519', async () => {
+    const both = await startLab({ targetEcdsaKey: true });
+    try {
+      const kh = join(both.home, '.ssh', 'known_hosts');
+      const lines = readFileSync(kh, 'utf8').split('\n');
+      // the target's hashed ed25519 line becomes its ECDSA key
+      writeFileSync(kh, lines.map((l) => (l.startsWith('|1|') ? `${l.split(' ')[0]} ${both.gpuEcdsaHostKey}` : l)).join('\n'));
+      const h = openHost(GPU, { home: both.home, env: both.env() });
+      try {
+        const r = await h.exec('echo ecdsa-ok');
+        expect(r.ok ? r.value.stdout.toString() : r.error.message).toBe('ecdsa-ok\n');
+      } finally {
+        await h.close();
+      }
+    } finally {
+      await both.stop();
+    }
+  });
+
   it("kills a stream's remote process on close()", async () => {
     const h = open(GPU);
     const tag = uniqueSleep();

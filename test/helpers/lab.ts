@@ -52,6 +52,8 @@ export interface Lab {
   /** Public host keys, one `type base64` line each. */
   jumpHostKey: string;
   gpuHostKey: string;
+  /** The target's second host key (ECDSA), when startLab({ targetEcdsaKey: true }); else null. */
+  gpuEcdsaHostKey: string | null;
   /** The target's HOME (sshd SetEnv HOME=...; also its cwd): isolated from the machine's real home. */
   remoteHome: string;
   /** Runs `sh -c cmd` on the target through system ssh -F (straight to the target, for speed). */
@@ -69,6 +71,8 @@ export interface Lab {
 export interface LabOptions {
   /** Extra lines for the target's ~/.bashrc (lab.remoteHome), e.g. `echo noise; echo more >&2` for login noise. */
   remoteBashrc?: string;
+  /** Give the target an ECDSA host key besides its ed25519 one (known_hosts still lists only ed25519). */
+  targetEcdsaKey?: boolean;
 }
 
 const live = new Set<number>();
@@ -273,6 +277,8 @@ export async function startLab(opts: LabOptions = {}): Promise<Lab> {
   };
   writeFileSync(join(dir, 'jump_hostkey'), keys.jump.private, { mode: 0o600 });
   writeFileSync(join(dir, 'gpu_hostkey'), keys.gpu.private, { mode: 0o600 });
+  const ecdsa = opts.targetEcdsaKey ? ssh2.utils.generateKeyPairSync('ecdsa', { bits: 256 }) : null;
+  if (ecdsa) writeFileSync(join(dir, 'gpu_hostkey_ecdsa'), ecdsa.private, { mode: 0o600 });
   const clientKey = join(sshDir, 'id_ed25519');
   writeFileSync(clientKey, keys.client.private, { mode: 0o600 });
   writeFileSync(`${clientKey}.pub`, `${keys.client.public}\n`, { mode: 0o644 });
@@ -292,7 +298,7 @@ export async function startLab(opts: LabOptions = {}): Promise<Lab> {
   try {
     [jump, gpu] = await Promise.all([
       startSshd(dir, 'jump', '127.0.0.1', [`SetEnv TMUX_TMPDIR=${tmuxTmpDir} PATH=${targetPath}`]),
-      startSshd(dir, 'gpu', '127.0.0.2', [`SetEnv ${setEnv.join(' ')}`]),
+      startSshd(dir, 'gpu', '127.0.0.2', [`SetEnv ${setEnv.join(' ')}`, ...(ecdsa ? [`HostKey ${join(dir, 'gpu_hostkey_ecdsa')}`] : [])]),
     ]);
   } catch (e) {
     for (const pid of live) killQuiet(pid, 'SIGKILL');
@@ -359,6 +365,7 @@ export async function startLab(opts: LabOptions = {}): Promise<Lab> {
     clientKey,
     jumpHostKey: pub(keys.jump),
     gpuHostKey: pub(keys.gpu),
+    gpuEcdsaHostKey: ecdsa ? pub(ecdsa) : null,
     remoteHome,
     remote(cmd, o = {}) {
       return run('ssh', ['-F', sshConfig, '-o', 'ProxyJump=none', 'rtk-gpu', `sh -c ${quote(cmd)}`], {
