@@ -99,3 +99,25 @@ describe.skipIf(!existsSync('/usr/bin/tmux') && !existsSync('/usr/local/bin/tmux
     expect(existsSync(join(dir, 'x'))).toBe(false);
   });
 });
+
+describe('parseTmuxPanes round trip (property)', () => {
+  it('returns exactly the text fields it was given, whatever they hold', () => {
+    const unit = fc.oneof(fc.constantFrom('\n', ' ', ':', 'R', 'T', 'K', 'P', '$', '1', 'ü', '日', '🚀', '\t', '\x1b'), fc.string({ minLength: 1, maxLength: 1 }));
+    const text = fc.string({ unit, maxLength: 20 });
+    fc.assert(
+      fc.property(fc.array(fc.tuple(text.filter((s) => s !== ''), text, text, text), { minLength: 1, maxLength: 5 }), (rows) => {
+        const out = rows
+          .map(([name, path, cmd, log], i) => {
+            const t = [name, path, cmd, log, '', '', '', ''];
+            return `RTKP $${i} 0 0 ${100 + i} 0  1 0 1 1 1${t.map((s) => ` ${Buffer.byteLength(s)}:${s}`).join('')}\n`;
+          })
+          .join('');
+        const parsed = parseTmuxPanes(out);
+        expect(parsed.map((s) => [s.name, s.paneCurrentPath ?? '', s.paneCurrentCommand ?? '', s.options.log ?? ''])).toEqual(
+          rows.map(([n, p, c, l]) => [n, p, c, l]),
+        );
+      }),
+      { numRuns: 200 },
+    );
+  });
+});

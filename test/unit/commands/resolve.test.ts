@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import { resolveRun } from '../../../src/commands/resolve.js';
+import { defaultConfig } from '../../../src/config/load.js';
+import { err, ok, type Result } from '../../../src/domain/types.js';
+import type { ExecResult, Host } from '../../../src/remote/host.js';
+
+/** A strict fake: answers only `tmux -u list-sessions -F '#{session_name}'`, fails the test otherwise. */
+function fakeHost(name: string, answer: Result<ExecResult>): Host {
+  return {
+    name,
+    local: false,
+    async exec(cmd) {
+      if (cmd !== "tmux -u list-sessions -F '#{session_name}' 2>&1") throw new Error(`unexpected exec on ${name}: ${cmd}`);
+      return answer;
+    },
+    async stream(cmd) {
+      throw new Error(`unexpected stream: ${cmd}`);
+    },
+    state: () => ({ name, phase: 'connected', status: 'connected', error: null, latencyMs: 1, lastOkAt: 0 }),
+    onState: () => () => undefined,
+    connect: async () => ok(undefined),
+    close: async () => undefined,
+  };
+}
+const sessions = (...names: string[]) => ok({ code: 0, stdout: Buffer.from(names.map((n) => `${n}\n`).join('')), stderr: Buffer.alloc(0) });
+const noServer = ok({ code: 1, stdout: Buffer.from('no server running on /tmp/tmux-0/default\n'), stderr: Buffer.alloc(0) });
+
+const cfg = { ...defaultConfig(null), hosts: [{ name: 'a', local: false, ssh: 'a' }, { name: 'b', local: false, ssh: 'b' }] };
+
+describe('resolveRun', () => {
+  const hosts = new Map([
+    ['a', fakeHost('a', sessions('train', 'both', 'g h  i', '-k'))],
+    ['b', fakeHost('b', sessions('both', 'eval'))],
+  ]);
+
+  it('takes HOST:SESSION exactly, and a bare SESSION that is unique', async () => {
+    expect(await resolveRun('a:g h  i', cfg, hosts)).toMatchObject({ ok: true, value: { session: 'g h  i', runId: 'a:g h  i', spec: { name: 'a' } } });
+    expect(await resolveRun('-k', cfg, hosts)).toMatchObject({ ok: true, value: { runId: 'a:-k' } });
+    expect(await resolveRun('eval', cfg, hosts)).toMatchObject({ ok: true, value: { runId: 'b:eval' } });
+  });
+
+  it('names the choices when a bare SESSION is on several hosts', async () => {
+    expect(await resolveRun('both', cfg, hosts)).toEqual(err('usage', 'run both is ambiguous: say which one (a:both, b:both)'));
+  });
+
+  it('says what is missing', async () => {
+    expect(await resolveRun('c:x', cfg, hosts)).toEqual(err('not-found', 'run c:x: no host named c (hosts: a, b)'));
+    expect(await resolveRun('a:eval', cfg, hosts)).toEqual(err('not-found', 'run a:eval not found: a has no tmux session named "eval"'));
+    expect(await resolveRun('nope', cfg, hosts)).toEqual(err('not-found', 'run nope not found on a, b'));
+  });
+
+  it('treats "no server running" as no sessions, and reports a host it could not ask', async () => {
+    const down = err<ExecResult>('unreachable', 'host b is unreachable.');
+    const h2 = new Map([
+      ['a', fakeHost('a', noServer)],
+      ['b', fakeHost('b', down)],
+    ]);
+    expect(await resolveRun('x', cfg, h2)).toEqual(err('not-found', 'run x not found on a, b (could not check b)'));
+    expect(await resolveRun('b:x', cfg, h2)).toEqual(down);
+    const allDown = new Map([
+      ['a', fakeHost('a', down)],
+      ['b', fakeHost('b', down)],
+    ]);
+    expect(await resolveRun('x', cfg, allDown)).toEqual(down);
+  });
+});
