@@ -145,7 +145,7 @@ export function downloadRange(
       if (issuing || failed) return;
       issuing = true;
       try {
-        // bytes read but not yet on disk count against the window too: a slow disk slows the reads
+        // bytes received but not yet on disk count against the window too: a slow disk slows the reads
         while (!failed && inflight + Math.floor(buffered / o.chunk) < o.window && (again.length || next < size)) {
           let pos: number;
           let len: number;
@@ -157,7 +157,6 @@ export function downloadRange(
             next += len;
           }
           inflight++;
-          buffered += len;
           if (o.limiter) await o.limiter.take(len);
           if (failed) break;
           const buf = Buffer.allocUnsafe(len);
@@ -165,11 +164,9 @@ export function downloadRange(
             inflight--;
             if (e) return fail(e);
             if (!nb) return fail(new Error('the remote file got shorter during the transfer'));
-            if (nb < len) {
-              // a short read: ask again for the rest
-              buffered -= len - nb;
-              again.push({ pos: pos + nb, len: len - nb });
-            }
+            // a short read: ask again for the rest
+            if (nb < len) again.push({ pos: pos + nb, len: len - nb });
+            buffered += nb;
             ready.set(pos, nb === len ? buf : buf.subarray(0, nb));
             flush();
             void issue();

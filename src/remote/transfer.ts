@@ -71,7 +71,7 @@ interface Job {
 const OVERLAP = 256 * 1024;
 // OpenSSH's sftp-server limit for a read or write (limits@openssh.com: 256 KiB minus 1 KiB)
 const CHUNK = 255 * 1024;
-const WINDOW = 24;
+const WINDOW = 32;
 
 // ---------------------------------------------------------------- SFTP, promisified
 
