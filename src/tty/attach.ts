@@ -251,6 +251,8 @@ export async function attachInteractive(o: AttachOptions): Promise<AttachOutcome
   if (/\[detached \(from session/.test(tail)) return { reason: 'detached', message: `detached from ${o.title}; it keeps running`, code: exitCode };
   if (isSsh && exitCode === 255)
     return { reason: 'lost', message: `connection to ${o.title} lost${last ? `: ${last}` : ''}`, code: exitCode };
+  // tmux prints [exited] when the session itself ended (its last window closed)
+  if (/\[(?:server )?exited\]/.test(tail)) return { reason: 'exited', message: `${o.title} ended (its tmux session is gone)`, code: exitCode };
   if (exitCode === 0 && !signal) return { reason: 'exited', message: last || `${o.title} ended`, code: exitCode };
   return { reason: 'exited', message: last || `${file} exited with status ${exitCode}`, code: exitCode };
 }

@@ -281,6 +281,21 @@ describe('rtk-tui attach (local)', () => {
     }
   });
 
+  it('a session that ends while attached returns with a message', async () => {
+    tmux('new-session', '-d', '-s', 'short', 'exec sh');
+    const t = await startTui({ args: ['attach', 'short'], env, cols: 90, rows: 20 });
+    try {
+      await t.waitFor('attached to local:short');
+      await t.type('exit');
+      await t.sendKeys('Enter');
+      expect(await t.waitExit()).toBe(0);
+      expect(await t.capture()).toContain('local:short ended (its tmux session is gone)');
+      expect(sessions()).not.toContain('short');
+    } finally {
+      await t.stop();
+    }
+  });
+
   it('refuses without a terminal, and names a missing run', async () => {
     const r = await cli(['attach', 'att 1']);
     expect(r.code).toBe(2);
