@@ -134,7 +134,8 @@ function appsScript(spec: HostSpec, bin: string | null): string[] {
     'printf \'%s panes\\n\' "$M"',
     `${tmux(spec)} list-panes -a -F '#{pane_pid} #{session_name}' 2>/dev/null`,
     'printf \'%s ps\\n\' "$M"',
-    'ps -eo pid=,ppid=,comm= 2>/dev/null || cat /proc/[0-9]*/stat 2>/dev/null',
+    // the process table is only needed when some process uses a GPU (gpustat: not known here)
+    `${bin !== null ? '[ -z "$a" ] || ' : ''}{ ps -eo pid=,ppid=,comm= 2>/dev/null || cat /proc/[0-9]*/stat 2>/dev/null; }`,
     'printf \'\\n%s done\\n\' "$M"',
   );
   return lines;

@@ -1,7 +1,7 @@
 // sources/gpus against the project's fake nvidia-smi on the local host (real processes, real sh),
 // and GpuStream against a strict fake transport with fake timers.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -72,6 +72,20 @@ describe.skipIf(!built)('collectGpus with the fake nvidia-smi on the local host'
     expect(r.gpus).toEqual([
       { index: 0, name: 'Tesla P100-PCIE-16GB', uuid: 'GPU-ef1b2c9b-38d8-2090-2bd1-f567a3eb42a6', utilizationPercent: 0, memoryUsedMiB: 0, memoryTotalMiB: null, temperatureC: 37, powerW: 28.16, powerLimitW: null, processes: [] },
     ]);
+  });
+
+  it('reads the process table only when some process uses a GPU', async () => {
+    installFakeNvidiaSmi(dir, { capture: join(FX, 'nge_h100-80gb-hbm3_590.48.01_query-gpu-all-fields_load.txt') });
+    const calls = join(dir, 'ps.calls');
+    writeFileSync(join(dir, 'ps'), `#!/bin/sh\necho x >> '${calls}'\nPATH=/usr/bin:/bin exec ps "$@"\n`, { mode: 0o755 });
+    const count = () => (existsSync(calls) ? readFileSync(calls, 'utf8').split('\n').filter(Boolean).length : 0);
+    setFakeGpuProcesses(dir, []);
+    expect((await collectGpus(host(), spec)).status).toBe('ok');
+    expect(count()).toBe(0);
+    setFakeGpuProcesses(dir, [{ pid: process.pid, usedMemoryMiB: 1 }]);
+    expect((await collectGpus(host(), spec)).gpus[0]!.processes).toHaveLength(1);
+    expect(count()).toBe(1);
+    rmSync(join(dir, 'ps'));
   });
 
   // the PATH below keeps /usr/bin for sh: a machine with a real nvidia-smi there cannot play "missing"
