@@ -24,7 +24,7 @@ async function timeToScreen(pty, args, env, marks) {
     const timer = setTimeout(() => reject(new Error(`no ${Object.keys(marks).join("/")} within 20 s; got ${JSON.stringify(screen.slice(-400))}`)), 20_000);
     p.onData((d) => {
       // keep a window of recent output: the marks are matched against what was drawn lately
-      screen = (screen + d).slice(-200_000);
+      screen = (screen + d.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '')).slice(-200_000);
       for (const [k, re] of Object.entries(marks)) if (got[k] === undefined && re.test(screen)) got[k] = performance.now() - t0;
       if (Object.keys(got).length === Object.keys(marks).length) {
         clearTimeout(timer);

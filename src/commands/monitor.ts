@@ -53,7 +53,9 @@ export async function runMonitor(ctx: CommandContext, cfg: Config, o: MonitorOpt
   const hosts = new Map<string, Host>();
   for (const s of specs) hosts.set(s.name, openHost(s, o.henv));
 
-  const { renderMonitor } = await import('../ui/render-monitor.js');
+  // Ink and React take a while to load: let the hosts connect and the first polls run meanwhile
+  const uiModule = import('../ui/render-monitor.js');
+  uiModule.catch(() => undefined);
   const store = createStore({
     hosts: specs.map((s) => s.name),
     scrollback: cfg.scrollback,
@@ -112,6 +114,7 @@ export async function runMonitor(ctx: CommandContext, cfg: Config, o: MonitorOpt
   if (o.greeting) say(o.greeting);
   const io = { stdin: ctx.stdin, stdout: ctx.stdout, stderr: ctx.stderr, color: useColor(ctx) };
   try {
+    const { renderMonitor } = await uiModule;
     for (;;) {
       ui = renderMonitor(store, io);
       await ui.waitUntilExit();
