@@ -88,6 +88,8 @@ export const DEFAULT_BINDINGS: readonly Binding[] = [
   b('checkpoints', 'ckpt.pull', ['D'], 'download (pull)', true),
 
   b('help', 'help.close', ['esc', '?', 'q', 'enter'], 'close help', true),
+  b('help', 'help.down', ['j', 'down'], 'scroll down', true),
+  b('help', 'help.up', ['k', 'up'], 'scroll up'),
 
   b('input', 'input.submit', ['enter'], 'apply', true),
   b('input', 'input.cancel', ['esc'], 'cancel', true),

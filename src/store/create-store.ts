@@ -1,6 +1,6 @@
 // The store: holds the state and the per-run log buffers, reduces events, runs effect callbacks and
 // publishes to React at a bounded rate (never per received chunk: tech.md 1.2).
-import { getDefaultKeymap, type Keymap } from '../keys/keymap.js';
+import { getDefaultKeymap, helpSections, type Keymap } from '../keys/keymap.js';
 import { BlockPool, DEFAULT_MAX_LINE, DEFAULT_SCROLLBACK, LogBuffer } from './log-buffer.js';
 import { reduce, type ReduceContext } from './reduce.js';
 import { initialState, type Effect, type State, type StoreEvent, type StoreOptions } from './state.js';
@@ -58,6 +58,7 @@ export function createStore(opts: StoreOptions & { keymap?: Keymap } = {}): Stor
     log: (id) => logs.get(id),
     typeNameAfterMs: opts.typeNameAfterMs ?? 3600_000,
     gpuHistory: opts.gpuHistory ?? 60,
+    helpEntries: helpSections(keymap).reduce((n, sec) => n + (sec.rows.length > 0 ? sec.rows.length + 1 : 0), 0),
   };
 
   const getLog = (runId: string): LogBuffer => {

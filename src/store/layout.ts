@@ -62,6 +62,20 @@ export function computeLayout(size: { cols: number; rows: number }, zoom: boolea
   };
 }
 
+/** The help overlay's grid: columns of colW cells, `inner` rows each. */
+export function helpGeometry(W: number, H: number): { colW: number; cols: number; inner: number } {
+  const colW = W >= 120 ? Math.floor((W - 2) / 3) : W >= 70 ? Math.floor((W - 2) / 2) : W - 2;
+  return { colW, cols: Math.max(1, Math.floor((W - 2) / colW)), inner: Math.max(1, H - 2) };
+}
+
+/** How far the help overlay can scroll with `entries` rows of help. */
+export function helpMaxTop(s: State, entries: number): number {
+  const l = computeLayout(s.size, false, s.focus);
+  const g = helpGeometry(l.width, l.paneRows);
+  const all = g.cols * g.inner;
+  return entries > all ? entries - (all - 1) : 0;
+}
+
 export function layoutOf(s: State): Layout {
   return computeLayout(s.size, s.zoom, s.focus);
 }

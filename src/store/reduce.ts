@@ -3,7 +3,7 @@
 import type { Run } from '../domain/types.js';
 import type { Scope } from '../keys/bindings.js';
 import type { LogBuffer } from './log-buffer.js';
-import { paneRect } from './layout.js';
+import { helpMaxTop, paneRect } from './layout.js';
 import {
   findRun,
   gpuHostOf,
@@ -21,6 +21,8 @@ export interface ReduceContext {
   log: (runId: string) => LogBuffer | undefined;
   typeNameAfterMs: number;
   gpuHistory: number;
+  /** Rows of the help overlay (section titles + bindings), for its scrolling. */
+  helpEntries: number;
 }
 
 export interface Reduced {
@@ -135,7 +137,11 @@ function command(s: State, id: string, text: string | undefined, ctx: ReduceCont
       effects.push({ type: 'app.quit' });
       return { ...s, quitting: true };
     case 'app.help':
-      return { ...s, help: !s.help };
+      return { ...s, help: !s.help, helpTop: 0 };
+    case 'help.down':
+      return { ...s, helpTop: Math.min(helpMaxTop(s, ctx.helpEntries), s.helpTop + 1) };
+    case 'help.up':
+      return { ...s, helpTop: Math.max(0, s.helpTop - 1) };
     case 'help.close':
       return { ...s, help: false };
     case 'app.refresh':

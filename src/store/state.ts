@@ -70,6 +70,8 @@ export interface State {
   focus: PaneId;
   zoom: boolean;
   help: boolean;
+  /** First help entry shown (the overlay scrolls when the terminal is small). */
+  helpTop: number;
   input: InputMode;
   confirm: ConfirmKill | null;
   message: Message | null;
@@ -148,6 +150,7 @@ export function initialState(o: StoreOptions, now: number): State {
     focus: 'runs',
     zoom: false,
     help: false,
+    helpTop: 0,
     input: null,
     confirm: null,
     message: null,

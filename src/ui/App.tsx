@@ -10,7 +10,7 @@ import { computeLayout } from '../store/layout.js';
 import { activeScopes } from '../store/reduce.js';
 import { buildFrame } from './frame.js';
 import type { Row } from './rows.js';
-import { colorTheme, sgrOpen, SGR_RESET, type Theme } from './theme.js';
+import { colorTheme, sgr, type Theme } from './theme.js';
 
 export interface AppProps {
   store: Store;
@@ -70,8 +70,12 @@ export function App({ store, theme = colorTheme }: AppProps): React.ReactElement
 export function rowString(row: Row, theme: Theme): string {
   let out = '';
   for (const seg of row) {
-    const open = seg.s === undefined ? '' : sgrOpen(theme.styles[seg.s]);
-    out += open === '' ? seg.t : `${open}${seg.t}${SGR_RESET}`;
+    if (seg.s === undefined) {
+      out += seg.t;
+      continue;
+    }
+    const [open, close] = sgr(theme.styles[seg.s]);
+    out += open === '' ? seg.t : `${open}${seg.t}${close}`;
   }
   return out;
 }

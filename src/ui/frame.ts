@@ -1,7 +1,7 @@
 // The whole screen as rows: four panes in a tmux-like split (or one, zoomed), the status bar, and
 // the help / confirm overlays. Pure: state + log buffers + key map in, rows out.
 import { footerHints, helpSections, type Keymap } from '../keys/keymap.js';
-import { computeLayout, type Rect } from '../store/layout.js';
+import { computeLayout, helpGeometry, type Rect } from '../store/layout.js';
 import type { LogBuffer } from '../store/log-buffer.js';
 import { activeScopes } from '../store/reduce.js';
 import { hostsInOrder, hostView } from '../store/selectors.js';
@@ -40,7 +40,7 @@ export function buildFrame(f: FrameInput): Row[] {
 
   let rows: Row[];
   if (s.help) {
-    rows = helpBox(f.keymap, W, H);
+    rows = helpBox(f.keymap, W, H, s.helpTop);
   } else if (s.zoom) {
     const r = L.panes[s.focus] as Rect;
     const out = pane(s.focus, r);
@@ -141,9 +141,9 @@ function statusBar(f: FrameInput, W: number): Row {
   return b.row();
 }
 
-function helpBox(keymap: Keymap, W: number, H: number): Row[] {
+function helpBox(keymap: Keymap, W: number, H: number, top: number): Row[] {
   const entries: Row[] = [];
-  const colW = W >= 120 ? Math.floor((W - 2) / 3) : W >= 70 ? Math.floor((W - 2) / 2) : W - 2;
+  const { colW, cols, inner } = helpGeometry(W, H);
   const keyW = Math.min(18, Math.max(8, colW - 24));
   for (const sec of helpSections(keymap)) {
     if (sec.rows.length === 0) continue;
@@ -152,19 +152,27 @@ function helpBox(keymap: Keymap, W: number, H: number): Row[] {
       entries.push(new RowBuilder(colW).add(`   ${fit(r.keys, keyW, true)} `, 'key').add(r.description).row());
     }
   }
-  const inner = H - 2;
-  const cols = Math.max(1, Math.floor((W - 2) / colW));
+  // too many for the screen: j/k scroll (the last row says so)
+  const over = entries.length > cols * inner;
+  const room = over ? cols * inner - 1 : cols * inner;
+  const skip = Math.max(0, Math.min(top, entries.length - room));
+  entries.splice(0, skip);
+  const hidden = entries.length - room;
   const rows: Row[] = [border('┌', '┐', 'Help · keys (Esc closes)', W, true)];
   for (let y = 0; y < inner; y++) {
     const b: Row = [];
-    for (let c = 0; c < cols; c++) b.push(...(entries[c * inner + y] ?? textRow('', colW)));
+    for (let c = 0; c < cols; c++) {
+      const k = c * inner + y;
+      b.push(...((k < room ? entries[k] : undefined) ?? textRow('', colW)));
+    }
     const used = cols * colW;
     if (used < W - 2) b.push({ t: ' '.repeat(W - 2 - used) });
     rows.push(side(b));
   }
-  if (entries.length > cols * inner) {
+  if (over) {
     const last = rows.length - 1;
-    rows[last] = side(textRow(` … ${entries.length - cols * inner} more: make the terminal larger`, W - 2, 'dim'));
+    const more = hidden > 0 ? `${hidden} more below` : 'end';
+    rows[last] = side(textRow(` … ${more} · j/k scroll`, W - 2, 'dim'));
   }
   rows.push(border('└', '┘', '', W, false));
   return rows;

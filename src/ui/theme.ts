@@ -86,13 +86,21 @@ const COLOR_CODES: Record<string, number> = {
  * The SGR prefix for a style ('' for none). Rows are drawn as one pre-styled string per <Text>:
  * one Yoga node per row instead of one per segment keeps layout cheap (tech.md 1.3).
  */
-export function sgrOpen(st: TextStyle): string {
-  const codes: number[] = [];
-  if (st.bold) codes.push(1);
-  if (st.dimColor) codes.push(2);
-  if (st.inverse) codes.push(7);
-  if (st.color !== undefined && COLOR_CODES[st.color] !== undefined) codes.push(COLOR_CODES[st.color] as number);
-  return codes.length === 0 ? '' : `\x1b[${codes.join(';')}m`;
+export function sgr(st: TextStyle): [open: string, close: string] {
+  const open: number[] = [];
+  const close: number[] = [];
+  if (st.bold || st.dimColor) close.push(22);
+  if (st.bold) open.push(1);
+  if (st.dimColor) open.push(2);
+  if (st.inverse) {
+    open.push(7);
+    close.push(27);
+  }
+  const c = st.color === undefined ? undefined : COLOR_CODES[st.color];
+  if (c !== undefined) {
+    open.push(c);
+    close.push(39);
+  }
+  // the specific "off" codes, as chalk writes them: Ink's ANSI tokenizer pairs them exactly
+  return open.length === 0 ? ['', ''] : [`\x1b[${open.join(';')}m`, `\x1b[${close.join(';')}m`];
 }
-
-export const SGR_RESET = '\x1b[0m';

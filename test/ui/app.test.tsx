@@ -162,6 +162,23 @@ describe('keys', () => {
     expect(r.row(1)).toMatch(/^│› a800:training/);
   });
 
+  it('scrolls the help overlay on a small terminal', async () => {
+    const f = fixtureStore({ cols: 80, rows: 24 });
+    const r = await app(f);
+    await r.press('?');
+    expect(r.frame()).toMatch(/more below · j\/k scroll/);
+    expect(r.frame()).not.toContain('detach back to the');
+    for (let i = 0; i < 40; i++) await r.press('j');
+    expect(r.frame()).toContain('detach back to the');
+    expect(r.frame()).toContain('… end · j/k scroll');
+    const top = f.store.getState().helpTop;
+    await r.press('k');
+    expect(f.store.getState().helpTop).toBe(top - 1); // no dead presses past the end
+    expect(r.frame()).toMatch(/more below/);
+    await r.press('q');
+    expect(r.frame()).not.toContain('Help');
+  });
+
   it('uses overridden keys in hints, help and input', async () => {
     const km = buildKeymap({ 'run.attach': 'A' });
     expect(km.ok).toBe(true);
@@ -342,12 +359,14 @@ describe('colour', () => {
     f.store.dispatch(red);
     const c = await renderApp(f, colorTheme);
     cleanup.push(c.unmount);
-    expect(c.frame()).toContain('\x1b[31mred line');
+    expect(c.rawFrame()).toContain('\x1b[31mred line');
+    expect(c.rawFrame()).toMatch(/\x1b\[36m/); // the theme's own colours
     const g = fixtureStore();
     g.store.dispatch(red);
     const n = await app(g);
     expect(n.frame()).toContain('red line');
-    expect(n.frame()).not.toContain('\x1b[31m');
+    expect(n.rawFrame()).not.toMatch(/\x1b\[3\dm/);
+    expect(n.rawFrame()).toContain('\x1b[1m'); // bold still marks focus and selection
   });
 });
 

@@ -21,16 +21,22 @@ export const KEY = {
   ctrlD: '\u0004',
 };
 
+// eslint-disable-next-line no-control-regex
+const SGR = /\x1b\[[0-9;]*m/g;
+
 const tick = () => new Promise<void>((r) => setImmediate(r));
 
 export async function renderApp(f: Fixture, theme: Theme = noColorTheme) {
   const r = render(<App store={f.store} theme={theme} />);
   await tick();
+  const text = () => (r.lastFrame() ?? '').replace(SGR, '');
   return {
     ...r,
-    frame: () => r.lastFrame() ?? '',
-    /** One row of the last frame, 0-based. */
-    row: (i: number) => (r.lastFrame() ?? '').split('\n')[i] ?? '',
+    /** The last frame as text (SGR styles removed; rawFrame() keeps them). */
+    frame: text,
+    rawFrame: () => r.lastFrame() ?? '',
+    /** One row of the last frame, 0-based, as text. */
+    row: (i: number) => text().split('\n')[i] ?? '',
     async press(...keys: string[]) {
       for (const k of keys) {
         r.stdin.write(k);

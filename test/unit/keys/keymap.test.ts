@@ -73,7 +73,7 @@ describe('resolver', () => {
   const km = getDefaultKeymap();
   it('modal scopes take keys before global ones, and ctrl+c always quits', () => {
     expect(resolveKey(km, ['help'], 'q')?.command).toBe('help.close');
-    expect(resolveKey(km, ['help'], 'j')).toBeNull();
+    expect(resolveKey(km, ['help'], 'x')).toBeNull();
     expect(resolveKey(km, ['confirm'], 'y')?.command).toBe('confirm.yes');
     expect(resolveKey(km, ['confirm'], 'ctrl+c')?.command).toBe('app.quit');
     expect(resolveKey(km, ['input'], 'ctrl+c')?.command).toBe('app.quit');
