@@ -1,7 +1,7 @@
 // new / kill / attach through the BUILT binary on the local host, against a real tmux server of the
 // test's own (TMUX_TMPDIR and HOME in a scratch directory). Nothing here sleeps a fixed time.
 import { execFile, execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -275,6 +275,23 @@ describe('rtk-tui attach (local)', () => {
       const pane = tmux('capture-pane', '-p', '-t', '=att 1:');
       expect(pane).toContain('marker-5');
       expect(pane).not.toContain('ro-');
+      expect(sessions()).toContain('att 1');
+    } finally {
+      await t.stop();
+    }
+  });
+
+  it('the detach key comes from the config (keys: attach.detach)', async () => {
+    const cfg = join(dir, 'keys.yaml');
+    writeFileSync(cfg, 'keys:\n  attach.detach: "ctrl+]"\n');
+    const t = await startTui({ args: ['--config', cfg, 'attach', 'att 1'], env, cols: 90, rows: 20 });
+    try {
+      await t.waitFor('Ctrl-] detach');
+      // the default key now reaches the session instead of detaching
+      await t.sendKeys('C-\\');
+      await t.sendKeys('C-]');
+      expect(await t.waitExit()).toBe(0);
+      expect(await t.capture()).toContain('detached from local:att 1');
       expect(sessions()).toContain('att 1');
     } finally {
       await t.stop();
