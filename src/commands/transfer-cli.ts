@@ -155,6 +155,7 @@ export function progressReporter(ctx: CommandContext): { onProgress: (p: Transfe
 }
 
 export function summaryLine(cmd: 'push' | 'pull', s: TransferSummary, a: TransferArgs, where: string): string {
+  if (s.files === 0) return `nothing to ${cmd}: ${s.skipped} file${s.skipped === 1 ? ' is' : 's are'} already there, identical (${a.hash}) -> ${where}`;
   const rate = s.seconds > 0 ? `, ${mib(s.bytes / s.seconds)}/s` : '';
   const parts = [`${cmd === 'push' ? 'pushed' : 'pulled'} ${s.files} file${s.files === 1 ? '' : 's'} (${mib(s.bytes)} in ${s.seconds.toFixed(1)} s${rate})`];
   if (s.resumedBytes) parts.push(`${mib(s.resumedBytes)} resumed`);

@@ -1,17 +1,33 @@
 // push/pull over SFTP on the host's own SSH connection: files and directories, pipelined requests,
 // resume from NAME.rtk-part, checksum verification, and nothing half-done under a final name.
 import { createHash, type Hash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import { basename, dirname, join, sep } from 'node:path';
 import { posix } from 'node:path';
-import type { OpenMode, SFTPWrapper, Stats } from 'ssh2';
+import type { SFTPWrapper } from 'ssh2';
 import type { HashAlgo } from '../config/check-file.js';
 import { err, ok, type Result, type RtkError } from '../domain/types.js';
 import type { Host } from './host.js';
 import { hostSftp } from './index.js';
-import { shq } from './quote.js';
+import { hashLocalFile, remoteHashes } from './transfer-hash.js';
 import { RateLimiter, downloadRange, uploadRange, type PipeOptions } from './transfer-pipe.js';
+import {
+  NO_SUCH_FILE,
+  call,
+  channelGone,
+  rchmod,
+  rclose,
+  rmkdir,
+  ropen,
+  rread,
+  rreaddir,
+  rrename,
+  rstat,
+  runlink,
+  type SftpError,
+} from './transfer-sftp.js';
+
+export { hashFunction, hashLocalFile, remoteHashes } from './transfer-hash.js';
 
 export const PART_SUFFIX = '.rtk-part';
 
@@ -72,123 +88,6 @@ const OVERLAP = 256 * 1024;
 // OpenSSH's sftp-server limit for a read or write (limits@openssh.com: 256 KiB minus 1 KiB)
 const CHUNK = 255 * 1024;
 const WINDOW = 32;
-
-// ---------------------------------------------------------------- SFTP, promisified
-
-type SftpError = Error & { code?: number | string };
-const NO_SUCH_FILE = 2;
-
-// a request sent on a channel that is gone is never answered: every call also ends on the abort
-const gone = new WeakMap<SFTPWrapper, AbortSignal>();
-
-function call<T>(s: SFTPWrapper, f: (cb: (e: Error | undefined | null, v: T) => void) => void): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const signal = gone.get(s);
-    if (signal?.aborted) return reject(signal.reason);
-    const onAbort = (): void => reject(signal!.reason);
-    signal?.addEventListener('abort', onAbort, { once: true });
-    try {
-      f((e, v) => {
-        signal?.removeEventListener('abort', onAbort);
-        if (e) reject(e);
-        else resolve(v);
-      });
-    } catch (e) {
-      signal?.removeEventListener('abort', onAbort);
-      reject(e);
-    }
-  });
-}
-
-const rstat = (s: SFTPWrapper, p: string): Promise<Stats | null> =>
-  call<Stats>(s, (cb) => s.stat(p, cb)).catch((e: SftpError) => {
-    if (e.code === NO_SUCH_FILE) return null;
-    throw e;
-  });
-const ropen = (s: SFTPWrapper, p: string, flags: OpenMode, mode?: number): Promise<Buffer> =>
-  call<Buffer>(s, (cb) => (mode === undefined ? s.open(p, flags, cb) : s.open(p, flags, { mode }, cb)));
-const rclose = (s: SFTPWrapper, h: Buffer): Promise<void> => call<void>(s, (cb) => s.close(h, (e) => cb(e, undefined)));
-const rread = (s: SFTPWrapper, h: Buffer, pos: number, len: number): Promise<Buffer> =>
-  call<Buffer>(s, (cb) => {
-    const buf = Buffer.alloc(len);
-    s.read(h, buf, 0, len, pos, (e, nb) => cb(e, buf.subarray(0, nb)));
-  });
-const runlink = (s: SFTPWrapper, p: string): Promise<void> =>
-  call<void>(s, (cb) => s.unlink(p, (e) => cb(e, undefined))).catch((e: SftpError) => {
-    if (e.code !== NO_SUCH_FILE) throw e;
-  });
-const rmkdir = (s: SFTPWrapper, p: string): Promise<void> => call<void>(s, (cb) => s.mkdir(p, (e) => cb(e, undefined)));
-const rreaddir = (s: SFTPWrapper, p: string) => call<{ filename: string; attrs: Stats }[]>(s, (cb) => s.readdir(p, cb));
-const rchmod = (s: SFTPWrapper, p: string, mode: number): Promise<void> => call<void>(s, (cb) => s.chmod(p, mode, (e) => cb(e, undefined)));
-
-async function rrename(s: SFTPWrapper, from: string, to: string): Promise<void> {
-  try {
-    // posix-rename replaces the target atomically; plain SFTP rename refuses an existing target
-    await call<void>(s, (cb) => s.ext_openssh_rename(from, to, (e) => cb(e, undefined)));
-  } catch (e) {
-    if (!/does not support/.test((e as Error).message)) throw e;
-    await runlink(s, to);
-    await call<void>(s, (cb) => s.rename(from, to, (e2) => cb(e2, undefined)));
-  }
-}
-
-// ---------------------------------------------------------------- hashing
-
-/** Streaming hash of a local file (or of its first `limit` bytes). */
-export function hashLocalFile(path: string, algo: HashAlgo, opts: { signal?: AbortSignal; limit?: number } = {}): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const h = createHash(algo);
-    if (opts.limit === 0) return resolve(h.digest('hex'));
-    const rs = createReadStream(path, { highWaterMark: 1024 * 1024, signal: opts.signal, end: opts.limit === undefined ? undefined : opts.limit - 1 });
-    rs.on('data', (c) => h.update(c));
-    rs.on('error', reject);
-    rs.on('end', () => resolve(h.digest('hex')));
-  });
-}
-
-const HASH_FN: Record<HashAlgo, string> = {
-  sha256:
-    'rtk_hash() { if command -v sha256sum >/dev/null 2>&1; then sha256sum; elif command -v shasum >/dev/null 2>&1; then shasum -a 256; elif command -v openssl >/dev/null 2>&1; then openssl dgst -sha256 -r; else return 127; fi; }',
-  md5: 'rtk_hash() { if command -v md5sum >/dev/null 2>&1; then md5sum; elif command -v md5 >/dev/null 2>&1; then md5 -q; elif command -v openssl >/dev/null 2>&1; then openssl dgst -md5 -r; else return 127; fi; }',
-};
-
-/** `rtk_hash` (stdin -> "HEX ...") as a shell function for the chosen algorithm. */
-export function hashFunction(algo: HashAlgo): string {
-  return HASH_FN[algo];
-}
-
-/** Hashes of remote files (absolute paths), in order, a few exec round trips for any number of files. */
-export async function remoteHashes(host: Host, paths: string[], algo: HashAlgo, totalBytes: number): Promise<Result<(string | null)[]>> {
-  const out: (string | null)[] = [];
-  for (let i = 0; i < paths.length; ) {
-    const batch: string[] = [];
-    let len = 0;
-    while (i < paths.length && batch.length < 200 && len < 64 * 1024) {
-      batch.push(paths[i]!);
-      len += paths[i]!.length + 3;
-      i++;
-    }
-    const cmd = [
-      `set -- ${batch.map(shq).join(' ')}`,
-      hashFunction(algo),
-      `for f do if h=$(rtk_hash <"$f" 2>/dev/null); then printf '\\036h\\t%s\\n' "\${h%% *}"; else printf '\\036h\\t-\\n'; fi; done`,
-    ].join('\n');
-    // the whole content is read on the far side: allow for a slow disk
-    const r = await host.exec(cmd, { timeoutMs: 60_000 + Math.ceil(totalBytes / (40 * 1024 * 1024)) * 1000 });
-    if (!r.ok) return r;
-    const got = r.value.stdout
-      .toString('utf8')
-      .split('\n')
-      .filter((l) => l.startsWith('\x1eh\t'))
-      .map((l) => {
-        const v = l.slice(3).trim().toLowerCase();
-        return /^[0-9a-f]{16,}$/.test(v) ? v : null;
-      });
-    if (got.length !== batch.length) return err('exit', `could not compute ${algo} checksums on ${host.name}`, { code: r.value.code });
-    out.push(...got);
-  }
-  return ok(out);
-}
 
 // ---------------------------------------------------------------- paths
 
@@ -309,6 +208,11 @@ function conflictError(conflicts: string[]): Result<never> {
   return err('refused', `${conflicts[0]} already exists${more}: pass --force to overwrite`);
 }
 
+// the data may well be fine: keep the partial file, so a run with --no-verify only renames it
+function noHash(label: string, algo: HashAlgo): Result<never> {
+  return err('exit', `cannot compute the ${algo} of ${label} (no ${algo}sum, shasum or openssl there?): install one, or pass --no-verify`);
+}
+
 function mismatch(label: string, algo: HashAlgo, local: string | undefined, remote: string | null): RtkError {
   return {
     kind: 'io',
@@ -374,17 +278,15 @@ export async function pushPath(host: Host, sftp: SFTPWrapper, local: string, rem
     if (dstStat && st.isDirectory() !== dstStat.isDirectory()) {
       return err('refused', `${label(dest)} already exists as a ${dstStat.isDirectory() ? 'directory' : 'file'}`);
     }
-    await Promise.all(
-      jobs.map(async (j) => {
-        const [fin, part] = await Promise.all([rstat(sftp, j.dst), rstat(sftp, j.dst + PART_SUFFIX)]);
-        if (fin?.isDirectory()) conflicts.push(`${label(j.dst)} (a directory)`);
-        else if (fin && !o.force) {
-          if (fin.size === j.size) j.existingSameSize = true;
-          else conflicts.push(label(j.dst));
-        }
-        j.partSize = part?.isFile() ? part.size : null;
-      }),
-    );
+    await pool(jobs, 32, async (j) => {
+      const [fin, part] = await Promise.all([rstat(sftp, j.dst), rstat(sftp, j.dst + PART_SUFFIX)]);
+      if (fin?.isDirectory()) conflicts.push(`${label(j.dst)} (a directory)`);
+      else if (fin && !o.force) {
+        if (fin.size === j.size) j.existingSameSize = true;
+        else conflicts.push(label(j.dst));
+      }
+      j.partSize = part?.isFile() ? part.size : null;
+    });
     const settled = await settleExisting(side, jobs, true, (j) => label(j.dst));
     if (!settled.ok) return settled;
     for (const j of jobs) if (j.existingSameSize && !j.skip) conflicts.push(label(j.dst));
@@ -440,13 +342,14 @@ export async function pushPath(host: Host, sftp: SFTPWrapper, local: string, rem
         await fh.close();
       }
     });
-    meter.emit(true, 'verify');
+    if (todo.length) meter.emit(true, 'verify');
 
     stage = 'verification';
     if (o.verify !== false && todo.length) {
       const rh = await remoteHashes(host, todo.map((j) => j.dst + PART_SUFFIX), algo, meter.total);
       if (!rh.ok) return rh;
       for (const [k, j] of todo.entries()) {
+        if (rh.value[k] === null) return noHash(label(j.dst + PART_SUFFIX), algo);
         if (rh.value[k] !== j.localHash) {
           await runlink(sftp, j.dst + PART_SUFFIX).catch(() => undefined);
           return { ok: false, error: mismatch(label(j.dst), algo, j.localHash, rh.value[k] ?? null) };
@@ -595,12 +498,13 @@ export async function pullPath(host: Host, sftp: SFTPWrapper, remote: string, lo
       void theirs.catch(() => undefined);
       throw e;
     }
-    meter.emit(true, 'verify');
+    if (todo.length) meter.emit(true, 'verify');
     stage = 'verification';
     const rh = await theirs;
     if (!rh.ok) return rh;
     if (o.verify !== false) {
       for (const [k, j] of todo.entries()) {
+        if (rh.value[k] === null) return noHash(label(j.src), algo);
         if (rh.value[k] !== j.localHash) {
           await fsp.rm(j.dst + PART_SUFFIX, { force: true });
           return { ok: false, error: mismatch(`local ${j.dst} (from ${label(j.src)})`, algo, j.localHash, rh.value[k] ?? null) };
@@ -625,25 +529,6 @@ export async function pullPath(host: Host, sftp: SFTPWrapper, remote: string, lo
 
 function pipe(o: TransferOptions, limiter: RateLimiter | null, signal: AbortSignal, onBytes: (n: number) => void): PipeOptions {
   return { window: o.window ?? WINDOW, chunk: o.chunk ?? CHUNK, limiter, signal, onBytes };
-}
-
-/** Aborted when the SFTP channel (or the connection under it) goes away. */
-function channelGone(sftp: SFTPWrapper): { signal: AbortSignal; dispose: () => void } {
-  const ac = new AbortController();
-  const closed = (): void => ac.abort(new Error('the SFTP channel was closed'));
-  const onErr = (e: Error): void => ac.abort(e);
-  sftp.on('close', closed);
-  sftp.on('end', closed);
-  sftp.on('error', onErr);
-  gone.set(sftp, ac.signal);
-  return {
-    signal: ac.signal,
-    dispose: () => {
-      sftp.off('close', closed);
-      sftp.off('end', closed);
-      sftp.off('error', onErr);
-    },
-  };
 }
 
 async function hashPrefix(fh: fsp.FileHandle, len: number, hasher: Hash): Promise<void> {

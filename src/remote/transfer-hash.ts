@@ -1,0 +1,64 @@
+// Checksums on both sides: a streaming local hash, and remote ones (sha256sum/shasum/openssl) for
+// any number of files in a few exec round trips.
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import type { HashAlgo } from '../config/check-file.js';
+import { err, ok, type Result } from '../domain/types.js';
+import type { Host } from './host.js';
+import { shq } from './quote.js';
+
+/** Streaming hash of a local file (or of its first `limit` bytes). */
+export function hashLocalFile(path: string, algo: HashAlgo, opts: { signal?: AbortSignal; limit?: number } = {}): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const h = createHash(algo);
+    if (opts.limit === 0) return resolve(h.digest('hex'));
+    const rs = createReadStream(path, { highWaterMark: 1024 * 1024, signal: opts.signal, end: opts.limit === undefined ? undefined : opts.limit - 1 });
+    rs.on('data', (c) => h.update(c));
+    rs.on('error', reject);
+    rs.on('end', () => resolve(h.digest('hex')));
+  });
+}
+
+const HASH_FN: Record<HashAlgo, string> = {
+  sha256:
+    'rtk_hash() { if command -v sha256sum >/dev/null 2>&1; then sha256sum; elif command -v shasum >/dev/null 2>&1; then shasum -a 256; elif command -v openssl >/dev/null 2>&1; then openssl dgst -sha256 -r; else return 127; fi; }',
+  md5: 'rtk_hash() { if command -v md5sum >/dev/null 2>&1; then md5sum; elif command -v md5 >/dev/null 2>&1; then md5 -q; elif command -v openssl >/dev/null 2>&1; then openssl dgst -md5 -r; else return 127; fi; }',
+};
+
+/** `rtk_hash` (stdin -> "HEX ...") as a shell function for the chosen algorithm. */
+export function hashFunction(algo: HashAlgo): string {
+  return HASH_FN[algo];
+}
+
+/** Hashes of remote files (absolute paths), in order, a few exec round trips for any number of files. */
+export async function remoteHashes(host: Host, paths: string[], algo: HashAlgo, totalBytes: number): Promise<Result<(string | null)[]>> {
+  const out: (string | null)[] = [];
+  for (let i = 0; i < paths.length; ) {
+    const batch: string[] = [];
+    let len = 0;
+    while (i < paths.length && batch.length < 200 && len < 64 * 1024) {
+      batch.push(paths[i]!);
+      len += paths[i]!.length + 3;
+      i++;
+    }
+    const cmd = [
+      `set -- ${batch.map(shq).join(' ')}`,
+      hashFunction(algo),
+      `for f do if h=$(rtk_hash <"$f" 2>/dev/null); then printf '\\036h\\t%s\\n' "\${h%% *}"; else printf '\\036h\\t-\\n'; fi; done`,
+    ].join('\n');
+    // the whole content is read on the far side: allow for a slow disk
+    const r = await host.exec(cmd, { timeoutMs: 60_000 + Math.ceil(totalBytes / (40 * 1024 * 1024)) * 1000 });
+    if (!r.ok) return r;
+    const got = r.value.stdout
+      .toString('utf8')
+      .split('\n')
+      .filter((l) => l.startsWith('\x1eh\t'))
+      .map((l) => {
+        const v = l.slice(3).trim().toLowerCase();
+        return /^[0-9a-f]{16,}$/.test(v) ? v : null;
+      });
+    if (got.length !== batch.length) return err('exit', `could not compute ${algo} checksums on ${host.name}`, { code: r.value.code });
+    out.push(...got);
+  }
+  return ok(out);
+}
