@@ -3,6 +3,7 @@
 // the visible window (tech.md 1.5).
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import type { LogChunk } from '../domain/types.js';
+import { collapseTerminalDetailed } from '../parse/terminal.js';
 import { sanitizeLogLine, collapseCarriage } from './sanitize.js';
 
 export const DEFAULT_SCROLLBACK = 100_000;
@@ -192,7 +193,13 @@ export class LogBuffer {
     const all = this.pendingRaw + text;
     const nl = all.lastIndexOf('\n');
     let added = 0;
-    if (nl >= 0) {
+    if (nl >= 0 && all.indexOf('\x1b') >= 0 && all.indexOf('\x1b') < nl) {
+      // escapes may move the cursor between lines (nested tqdm bars): the terminal rules decide
+      for (const l of collapseTerminalDetailed(all.slice(0, nl + 1), this.maxLineLen).lines) {
+        this.push(l);
+        added++;
+      }
+    } else if (nl >= 0) {
       let start = 0;
       while (start <= nl) {
         const end = all.indexOf('\n', start);

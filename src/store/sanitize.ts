@@ -1,17 +1,16 @@
 // Makes one log line safe for a terminal frame: \r rewrites collapsed to the final state, tabs
 // expanded, SGR colours kept, every other escape or control character dropped, length capped.
 // Raw \r and \t reaching Ink corrupt the frame (tech.md 1.1). The fast path (plain printable text)
-// is what 99% of training logs are, and it costs one regex test.
-// (A minimal local version; helper L's src/parse/terminal.ts covers nested-bar cursor moves too.)
+// is what 99% of training logs are, and it costs one regex test; anything else goes through the
+// terminal rules of src/parse/terminal.ts (one implementation for `logs`, `ls` and the monitor).
+import { sanitizeLine } from '../parse/terminal.js';
 
 // eslint-disable-next-line no-control-regex
-const NEEDS_WORK = /[\x00-\x1f\x7f]/;
+const NEEDS_WORK = /[\x00-\x1f\x7f-\x9f]/;
 // eslint-disable-next-line no-control-regex
 const ESCAPES = /\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[PX^_][^\x1b]*(?:\x1b\\)?|\x1b[@-Z\\-_]?/g;
 // eslint-disable-next-line no-control-regex
 const SGR = /\x1b\[[0-9;:]*m/g;
-// eslint-disable-next-line no-control-regex
-const CONTROLS = /[\x00-\x08\x0a-\x1a\x1c-\x1f\x7f]/g;
 
 /** Keeps what a terminal would show after the \r rewrites: the last non-empty \r segment. */
 export function collapseCarriage(text: string): string {
@@ -31,13 +30,7 @@ export function stripAnsi(text: string): string {
 /** One display line; keeps SGR colour sequences (they are stripped at render time under NO_COLOR). */
 export function sanitizeLogLine(line: string, maxLen: number): string {
   if (!NEEDS_WORK.test(line)) return line.length > maxLen ? line.slice(0, maxLen) : line;
-  let s = collapseCarriage(line);
-  if (s.indexOf('\x1b') >= 0) s = s.replace(ESCAPES, (m) => (m.endsWith('m') && m.startsWith('\x1b[') ? m : ''));
-  s = s.replace(CONTROLS, '');
-  if (s.indexOf('\t') >= 0) s = expandTabs(s);
-  // a lone ESC left over after the pass above would start a sequence in the terminal
-  s = s.replace(/\x1b(?!\[[0-9;:]*m)/g, '');
-  return s.length > maxLen ? s.slice(0, maxLen) : s;
+  return sanitizeLine(line, { keepColor: true, maxLen });
 }
 
 export function expandTabs(s: string, stop = 8): string {

@@ -49,6 +49,12 @@ describe('LogBuffer', () => {
     expect(b.partial).toBeNull();
   });
 
+  it('lets nested progress bars (ESC[A) rewrite the lines above', () => {
+    const b = new LogBuffer();
+    b.ingestText('bar0 10%\nbar1 5%\n\x1b[A\x1b[A\rbar0 20%\nbar1 9%\n');
+    expect(b.slice(0, 9)).toEqual(['bar0 20%', 'bar1 9%']);
+  });
+
   it('bounds an endless \\r stream', () => {
     const b = new LogBuffer(10, 64);
     for (let i = 0; i < 2000; i++) b.ingestText(`\r${'x'.repeat(i % 50)}${i}`);
@@ -118,7 +124,8 @@ describe('sanitizeLogLine', () => {
   it.each([
     ['plain', 'plain'],
     ['a\tb', 'a       b'],
-    ['\x1b[31mred\x1b[0m\tx', '\x1b[31mred\x1b[0m     x'],
+    ['\x1b[31mred\x1b[0m\tx', '\x1b[31mred\x1b[0m     x\x1b[0m'],
+    ['c1\x85control', 'c1control'],
     ['clear\x1b[2Jme', 'clearme'],
     ['title\x1b]0;hi\x07done', 'titledone'],
     ['bell\x07 nul\x00', 'bell nul'],
