@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { loadConfig } from '../config/load.js';
 import { err, ok, type Result } from '../domain/types.js';
 import type { Host } from '../remote/host.js';
-import { shq, tmuxTarget } from '../remote/quote.js';
+import { shq } from '../remote/quote.js';
 import { LogFollower } from '../sources/log-follow.js';
 import { PaneFollower, settledLines } from '../sources/pane-follow.js';
 import { configMeta, remotePath, tmuxCommand } from '../sources/runs.js';
@@ -45,7 +45,8 @@ export function parseLogsArgs(argv: string[]): Result<LogsArgs> {
  */
 export function sourceScript(r: ResolvedRun, configLog: string | null, lines: number, follow: boolean, nonce: string): string {
   const t = tmuxCommand(r.spec);
-  const target = shq(`${tmuxTarget(r.session)}:`);
+  // by id: a name that starts with `$` would be read as an id even after `=` (see ResolvedRun)
+  const target = shq(`${r.sessionId}:`);
   return [
     `N=${shq(nonce)}`,
     `log=$(${t} display-message -p -t ${target} ${shq('#{@rtk_log}')} 2>/dev/null)`,
@@ -238,6 +239,7 @@ function followPane(ctx: CommandContext, pipe: Pipe, r: ResolvedRun, printed: st
       host: r.host,
       spec: r.spec,
       session: r.session,
+      sessionId: r.sessionId,
       printed,
       onLines: (lines) => {
         if (!pipe.closed) ctx.stdout.write(lines.map((l) => `${l}\n`).join(''));

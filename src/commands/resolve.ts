@@ -13,6 +13,11 @@ export interface ResolvedRun {
   spec: HostSpec;
   session: string;
   runId: string;
+  /**
+   * tmux's id of the session (`$3`), the only target that is always exact: tmux reads a target
+   * `=NAME` whose NAME starts with `$` as a session *id*, so `=$0` can hit another session.
+   */
+  sessionId: string;
 }
 
 /** One Host per configured host (connections are opened lazily by the first exec). */
@@ -26,9 +31,9 @@ export async function closeHosts(hosts: Map<string, Host>): Promise<void> {
   await Promise.all([...hosts.values()].map((h) => h.close().catch(() => undefined)));
 }
 
-/** The session names on a host (an empty list when its tmux server is not running). */
-export async function listSessionNames(host: Host, spec: HostSpec): Promise<Result<string[]>> {
-  const r = await host.exec(`${tmuxCommand(spec)} list-sessions -F ${shq('#{session_name}')} 2>&1`, { timeoutMs: 20_000 });
+/** The sessions on a host (an empty list when its tmux server is not running). */
+export async function listSessions(host: Host, spec: HostSpec): Promise<Result<{ id: string; name: string }[]>> {
+  const r = await host.exec(`${tmuxCommand(spec)} list-sessions -F ${shq('#{session_id}\t#{session_name}')} 2>&1`, { timeoutMs: 20_000 });
   if (!r.ok) return r;
   const text = r.value.stdout.toString('utf8');
   if (r.value.code !== 0) {
@@ -36,8 +41,19 @@ export async function listSessionNames(host: Host, spec: HostSpec): Promise<Resu
     if (r.value.code === 127) return err('exit', `tmux is not installed on ${spec.name}`, { code: 127 });
     return err('exit', `tmux failed on ${spec.name}: ${text.trim().split('\n')[0] ?? ''}`, { code: r.value.code });
   }
-  // tmux stores names with control characters escaped, so one name per line is exact
-  return ok(text.split('\n').filter((l) => l !== ''));
+  // tmux stores names with control characters escaped (a tab is `\t`), so one line per session is exact
+  const out: { id: string; name: string }[] = [];
+  for (const line of text.split('\n')) {
+    const tab = line.indexOf('\t');
+    if (tab > 0 && /^\$\d+$/.test(line.slice(0, tab))) out.push({ id: line.slice(0, tab), name: line.slice(tab + 1) });
+  }
+  return ok(out);
+}
+
+/** The session names on a host. */
+export async function listSessionNames(host: Host, spec: HostSpec): Promise<Result<string[]>> {
+  const r = await listSessions(host, spec);
+  return r.ok ? ok(r.value.map((s) => s.name)) : r;
 }
 
 export async function resolveRun(id: string, cfg: Config, hosts: Map<string, Host>): Promise<Result<ResolvedRun>> {
@@ -53,10 +69,11 @@ export async function resolveRun(id: string, cfg: Config, hosts: Map<string, Hos
     }
     const host = hosts.get(hostName);
     if (!host) return err('not-found', `run ${id}: host ${hostName} is not open`);
-    const names = await listSessionNames(host, spec);
-    if (!names.ok) return names;
-    if (!names.value.includes(session)) return err('not-found', `run ${id} not found: ${hostName} has no tmux session named ${JSON.stringify(session)}`);
-    return ok({ host, spec, session, runId: id });
+    const list = await listSessions(host, spec);
+    if (!list.ok) return list;
+    const hit = list.value.find((x) => x.name === session);
+    if (!hit) return err('not-found', `run ${id} not found: ${hostName} has no tmux session named ${JSON.stringify(session)}`);
+    return ok({ host, spec, session, runId: id, sessionId: hit.id });
   }
   const found: ResolvedRun[] = [];
   const failed: { name: string; error: RtkError }[] = [];
@@ -64,9 +81,12 @@ export async function resolveRun(id: string, cfg: Config, hosts: Map<string, Hos
     cfg.hosts.map(async (spec) => {
       const host = hosts.get(spec.name);
       if (!host) return;
-      const names = await listSessionNames(host, spec);
-      if (!names.ok) failed.push({ name: spec.name, error: names.error });
-      else if (names.value.includes(id)) found.push({ host, spec, session: id, runId: `${spec.name}:${id}` });
+      const list = await listSessions(host, spec);
+      if (!list.ok) failed.push({ name: spec.name, error: list.error });
+      else {
+        const hit = list.value.find((x) => x.name === id);
+        if (hit) found.push({ host, spec, session: id, runId: `${spec.name}:${id}`, sessionId: hit.id });
+      }
     }),
   );
   if (found.length === 1) return ok(found[0]!);

@@ -3,7 +3,7 @@
 // (a progress bar redrawn with \r), and new lines are found after the last lines already printed.
 import type { HostSpec } from '../domain/types.js';
 import type { Host } from '../remote/host.js';
-import { shq, tmuxTarget } from '../remote/quote.js';
+import { shq } from '../remote/quote.js';
 import { tmuxCommand } from './runs.js';
 
 /** Lines of the previous print used to find our place in the next capture. */
@@ -44,6 +44,8 @@ export interface PaneFollowerOptions {
   host: Host;
   spec: HostSpec;
   session: string;
+  /** tmux's session id (`$3`): the exact target. */
+  sessionId: string;
   /** Settled lines already printed (so the first poll prints only what is new). */
   printed: string[];
   onLines: (lines: string[]) => void;
@@ -68,7 +70,7 @@ export class PaneFollower {
   }
 
   async run(): Promise<void> {
-    const cmd = `${tmuxCommand(this.o.spec)} capture-pane -p -J -S -${this.o.historyLines ?? 200} -t ${shq(`${tmuxTarget(this.o.session)}:`)}`;
+    const cmd = `${tmuxCommand(this.o.spec)} capture-pane -p -J -S -${this.o.historyLines ?? 200} -t ${shq(`${this.o.sessionId}:`)}`;
     while (!this.stopped) {
       await new Promise<void>((r) => {
         this.wake = r;

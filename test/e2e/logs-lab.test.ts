@@ -63,6 +63,15 @@ describe.skipIf(why !== null)(why ? `logs over ssh (skipped: ${why})` : 'logs ov
     expect(nf.stderr).toMatch(/run gpu:nope not found/);
     const usage = await cli(['logs']);
     expect(usage.code).toBe(2);
+
+    // names that are shell code reach tmux as data, never as code
+    // '$1' too: tmux reads '=$1' as the session whose id is $1, which is another session
+    for (const name of ['$(touch pwned)', 'x;touch pwned', '-k`touch pwned`', '$1']) {
+      const made = await lab.remote(`tmux new-session -d -s ${shq(name)} -x 80 -y 5 ${shq(`echo ${shq(`hello ${name}`)}; sleep 600`)}`);
+      expect(made.code).toBe(0);
+      await until(async () => (await cli(['logs', `gpu:${name}`, '-n', '1'])).stdout.toString() === `hello ${name}\n`, `the pane of ${name}`);
+    }
+    expect((await lab.remote(`ls ${shq(lab.remoteHome)}`)).stdout).not.toContain('pwned');
   });
 
   it('-f survives 10 dropped connections: output equals the file byte for byte', async () => {

@@ -4,13 +4,13 @@ import { defaultConfig } from '../../../src/config/load.js';
 import { err, ok, type Result } from '../../../src/domain/types.js';
 import type { ExecResult, Host } from '../../../src/remote/host.js';
 
-/** A strict fake: answers only `tmux -u list-sessions -F '#{session_name}'`, fails the test otherwise. */
+/** A strict fake: answers only `tmux -u list-sessions -F '#{session_id}<TAB>#{session_name}'`, fails the test otherwise. */
 function fakeHost(name: string, answer: Result<ExecResult>): Host {
   return {
     name,
     local: false,
     async exec(cmd) {
-      if (cmd !== "tmux -u list-sessions -F '#{session_name}' 2>&1") throw new Error(`unexpected exec on ${name}: ${cmd}`);
+      if (cmd !== "tmux -u list-sessions -F '#{session_id}\t#{session_name}' 2>&1") throw new Error(`unexpected exec on ${name}: ${cmd}`);
       return answer;
     },
     async stream(cmd) {
@@ -22,21 +22,24 @@ function fakeHost(name: string, answer: Result<ExecResult>): Host {
     close: async () => undefined,
   };
 }
-const sessions = (...names: string[]) => ok({ code: 0, stdout: Buffer.from(names.map((n) => `${n}\n`).join('')), stderr: Buffer.alloc(0) });
+const sessions = (...names: string[]) =>
+  ok({ code: 0, stdout: Buffer.from(names.map((n, i) => `$${i + 10}\t${n}\n`).join('')), stderr: Buffer.alloc(0) });
 const noServer = ok({ code: 1, stdout: Buffer.from('no server running on /tmp/tmux-0/default\n'), stderr: Buffer.alloc(0) });
 
 const cfg = { ...defaultConfig(null), hosts: [{ name: 'a', local: false, ssh: 'a' }, { name: 'b', local: false, ssh: 'b' }] };
 
 describe('resolveRun', () => {
   const hosts = new Map([
-    ['a', fakeHost('a', sessions('train', 'both', 'g h  i', '-k'))],
+    ['a', fakeHost('a', sessions('train', 'both', 'g h  i', '-k', '$0'))],
     ['b', fakeHost('b', sessions('both', 'eval'))],
   ]);
 
   it('takes HOST:SESSION exactly, and a bare SESSION that is unique', async () => {
-    expect(await resolveRun('a:g h  i', cfg, hosts)).toMatchObject({ ok: true, value: { session: 'g h  i', runId: 'a:g h  i', spec: { name: 'a' } } });
+    expect(await resolveRun('a:g h  i', cfg, hosts)).toMatchObject({ ok: true, value: { session: 'g h  i', runId: 'a:g h  i', sessionId: '$12', spec: { name: 'a' } } });
     expect(await resolveRun('-k', cfg, hosts)).toMatchObject({ ok: true, value: { runId: 'a:-k' } });
     expect(await resolveRun('eval', cfg, hosts)).toMatchObject({ ok: true, value: { runId: 'b:eval' } });
+    // a session NAMED $0 resolves to its own id, never to the session whose id is $0
+    expect(await resolveRun('a:$0', cfg, hosts)).toMatchObject({ ok: true, value: { sessionId: '$14' } });
   });
 
   it('names the choices when a bare SESSION is on several hosts', async () => {
