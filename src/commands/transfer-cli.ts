@@ -119,8 +119,9 @@ export function progressLine(p: TransferProgress, tty: boolean, width = 80): str
   const files = p.filesTotal > 1 ? ` ${p.filesDone}/${p.filesTotal} files` : '';
   const stats = `${pct.toFixed(0).padStart(3)}% ${mib(p.bytesDone)}/${mib(p.bytesTotal)} ${rate} ETA ${fmtEta(p.etaSeconds)}${files}`;
   if (!tty) return `${p.phase === 'verify' ? 'verifying' : 'progress'}: ${stats}`;
-  const barWidth = Math.max(10, Math.min(30, width - stats.length - 4));
-  return `[${bar(pct / 100, barWidth)}] ${stats}`;
+  const tail = p.phase === 'verify' ? `${stats} verifying` : stats;
+  const barWidth = Math.max(10, Math.min(30, width - tail.length - 4));
+  return `[${bar(pct / 100, barWidth)}] ${tail}`;
 }
 
 /** Draws progress on stderr: redrawn in place on a terminal, a line every 2 s otherwise. */
