@@ -1,0 +1,91 @@
+// Pane frames built without React (buildFrame is pure): the states each pane can be in.
+import { describe, expect, it } from 'vitest';
+import { buildFrame } from '../../src/ui/frame.js';
+import { rowText, rowWidth } from '../../src/ui/rows.js';
+import { fixtureStore, GPUS_A800, conn, type Fixture } from './fixture-store.js';
+
+function frame(f: Fixture, color = false): string[] {
+  const s = f.store.getState();
+  const rows = buildFrame({ s, log: (id) => f.store.peekLog(id), keymap: f.store.keymap, color });
+  for (const r of rows) expect(rowWidth(r)).toBe(Math.max(20, s.size.cols));
+  expect(rows).toHaveLength(s.size.rows - 1);
+  return rows.map(rowText);
+}
+
+describe('GPUs pane', () => {
+  it('says when a host has no GPUs, or nvidia-smi failed', () => {
+    const f = fixtureStore();
+    f.store.dispatch({ type: 'gpus', report: { name: 'a800', status: 'no-gpu', error: null, driver: null, gpus: [] } });
+    expect(frame(f).join('\n')).toContain('no GPUs on a800 (no nvidia-smi)');
+    f.store.dispatch({ type: 'gpus', report: { name: 'a800', status: 'error', error: 'boom', driver: null, gpus: [] } });
+    expect(frame(f).join('\n')).toContain('nvidia-smi failed: boom');
+  });
+
+  it('shows the selected run\'s host, the selected GPU\'s processes and its sparkline', () => {
+    const f = fixtureStore();
+    for (const u of [0, 25, 50, 75, 100]) {
+      f.store.dispatch({ type: 'gpus', report: { ...GPUS_A800, gpus: GPUS_A800.gpus.map((g) => ({ ...g, utilizationPercent: g.index === 0 ? u : 0 })) } });
+    }
+    const out = frame(f).join('\n');
+    expect(out).toContain('GPU 0 util █ ▂▄▆█');
+    expect(out).toMatch(/4242 python +68G a800:training/);
+    f.store.command('gpus.down');
+    const second = frame(f).join('\n');
+    expect(second).toMatch(/│›1 A800 +0%/);
+    expect(second).toContain('no processes');
+    f.store.command('runs.last'); // gpu1: no report yet
+    expect(frame(f).join('\n')).toContain('waiting for nvidia-smi on gpu1…');
+  });
+
+  it('keeps the last GPU values of a host that dropped, marked stale', () => {
+    const f = fixtureStore();
+    f.store.dispatch({ type: 'host', state: conn('a800', { phase: 'reconnecting', lastOkAt: f.clock.now - 90_000 }) });
+    const out = frame(f).join('\n');
+    expect(out).toContain('GPUs · a800 · stale 90s');
+    expect(out).toMatch(/A800 +98%/);
+  });
+});
+
+describe('checkpoints pane', () => {
+  it('newest first with a count, total size and free disk; empty states as text', () => {
+    const f = fixtureStore();
+    const out = frame(f);
+    const i = out.findIndex((l) => l.includes('checkpoint-3000'));
+    expect(out[i + 1]).toContain('checkpoint-2000');
+    f.store.command('runs.down');
+    expect(frame(f).join('\n')).toContain('no checkpoint directory known for this run');
+    f.store.dispatch({ type: 'checkpoints', listing: { run: 'a800:sweep-3', dir: '/d', diskFreeBytes: null, checkpoints: [] } });
+    const empty = frame(f).join('\n');
+    expect(empty).toContain('Checkpoints · 0 · 0 B ─');
+    expect(empty).toContain('none yet in /d');
+  });
+});
+
+describe('log pane', () => {
+  it('shows markers and a wrapped long line', () => {
+    const f = fixtureStore();
+    f.store.dispatch({ type: 'log', runId: 'a800:training', chunk: { kind: 'marker', text: 'log truncated: following from the start' } });
+    f.store.dispatch({ type: 'log', runId: 'a800:training', chunk: { kind: 'partial', text: '' } });
+    expect(frame(f).join('\n')).toContain('── log truncated: following from the start ──');
+  });
+
+  it('says what it waits for', () => {
+    const f = fixtureStore();
+    f.store.command('runs.last');
+    expect(frame(f).join('\n')).toContain('waiting for /home/u/train_v1.log…');
+  });
+
+  it('fits every row at odd sizes', () => {
+    for (const [cols, rows] of [[80, 24], [20, 8], [33, 11], [200, 60], [81, 25]] as const) {
+      const f = fixtureStore({ cols, rows });
+      frame(f);
+      f.store.command('pane.zoom');
+      frame(f);
+      f.store.command('app.help');
+      frame(f);
+      f.store.command('help.close');
+      f.store.command('run.kill');
+      frame(f);
+    }
+  });
+});
