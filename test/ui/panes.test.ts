@@ -28,7 +28,7 @@ describe('GPUs pane', () => {
     }
     const out = frame(f).join('\n');
     expect(out).toContain('GPU 0 util █ ▂▄▆█');
-    expect(out).toMatch(/4242 python +68G a800:training/);
+    expect(out).toMatch(/4242 python +68G a800:t/);
     f.store.command('gpus.down');
     const second = frame(f).join('\n');
     expect(second).toMatch(/│›1 A800 +0%/);
