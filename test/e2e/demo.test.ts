@@ -1,7 +1,9 @@
 // `rtk-tui demo` as a new user meets it: the built binary in a real 120x40 terminal (a tmux pane),
 // CI=false so Ink draws live. Every wait polls the screen with a deadline; nothing sleeps.
 import { execFileSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { startTui, tmuxSocketsUnder } from '../helpers/tui.js';
 
@@ -98,6 +100,41 @@ describe('rtk-tui demo', () => {
       expect(tmuxSocketsUnder(t.dir).filter(serverAlive)).toHaveLength(1);
     } finally {
       await t.stop(); // also kills the kept demo server (it lives under t.dir)
+    }
+  });
+
+  test('SIGTERM quits the normal way: terminal restored, demo server and files gone', async () => {
+    const t = await startTui({ args: ['demo'] });
+    try {
+      await t.waitFor(/› local:llama-7b-sft +RUNNING/, 30_000);
+      const sockets = tmuxSocketsUnder(t.dir);
+      expect(sockets.filter(serverAlive)).toHaveLength(1);
+      const shPid = (await t.tmux('display-message', '-p', '-t', 'tui', '#{pane_pid}')).trim();
+      const node = execFileSync('ps', ['-o', 'pid=', '--ppid', shPid], { encoding: 'utf8' }).trim().split(/\s+/)[0];
+      expect(Number(node)).toBeGreaterThan(0);
+      process.kill(Number(node), 'SIGTERM');
+      expect(await t.waitExit()).toBe(0);
+      expect(await t.alternateOn()).toBe(false);
+      expect(sockets.filter(serverAlive)).toHaveLength(0);
+      expect(readdirSync(t.dir).filter((n) => n.startsWith('rtk-demo-'))).toHaveLength(0);
+    } finally {
+      await t.stop();
+    }
+  });
+
+  test('says what to install when tmux is missing', async () => {
+    // a PATH with sh and node but no tmux
+    const bin = mkdtempSync(join(tmpdir(), 'rtk-notmux-'));
+    symlinkSync('/bin/sh', join(bin, 'sh'));
+    symlinkSync(process.execPath, join(bin, 'node'));
+    const t = await startTui({ args: ['demo'], env: { PATH: bin } });
+    try {
+      expect(await t.waitExit()).toBe(1);
+      expect(await t.scrollback()).toMatch(/rtk-tui: rtk-tui demo needs tmux, which is not installed here \(apt install tmux/);
+      expect(readdirSync(t.dir).filter((n) => n.startsWith('rtk-demo-'))).toHaveLength(0);
+    } finally {
+      await t.stop();
+      rmSync(bin, { recursive: true, force: true });
     }
   });
 

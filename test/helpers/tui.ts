@@ -3,7 +3,7 @@
 // waiting for a pattern with a deadline (never a fixed sleep). Ink draws nothing live when CI=true,
 // so CI=false is always set in the program's environment.
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, realpathSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -36,6 +36,8 @@ export interface Tui {
   type(text: string): Promise<void>;
   /** The visible screen as text (capture-pane -p), one line per row. */
   capture(): Promise<string>;
+  /** The screen with up to `lines` rows of history above it (output that scrolled away). */
+  scrollback(lines?: number): Promise<string>;
   /** Poll the screen until it matches; returns the matching screen or throws with the last one. */
   waitFor(pattern: RegExp | string, deadlineMs?: number): Promise<string>;
   /** Poll until fn(screen) is true. */
@@ -113,16 +115,20 @@ export async function startTui(opts: TuiOptions = {}): Promise<Tui> {
     .map(([k, v]) => q(`${k}=${v}`));
   const cd = opts.cwd ? `cd ${q(opts.cwd)} && ` : '';
   // env -i: the program sees exactly `env` (no TMUX of the harness, no CI=true of the test runner)
-  const inner = `${cd}${argv.map(q).join(' ')}; s=$?; echo; echo "${EXIT_MARK} $s"; exec sleep 86400`;
-  const command = `exec env -i ${envWords.join(' ')} sh -c ${q(inner)}`;
+  // the shell stays (sleep by path: the program's PATH may lack it) so the last screen stays as it was
+  const inner = `${cd}${argv.map(q).join(' ')}; s=$?; echo; echo "${EXIT_MARK} $s"; for z in /bin/sleep /usr/bin/sleep; do [ -x "$z" ] && exec "$z" 86400; done`;
+  // /bin/sh by path: the program's PATH may be anything (a test may leave tmux out of it)
+  const command = `exec env -i ${envWords.join(' ')} /bin/sh -c ${q(inner)}`;
   const tmuxEnv = { ...process.env, TMUX: undefined, TMUX_TMPDIR: dir };
   const tmux = async (...args: string[]): Promise<string> => {
     const r = await run('tmux', ['-S', socket, ...args], tmuxEnv);
     if (r.code !== 0) throw new Error(`tmux ${args.join(' ')} failed: ${r.stderr.trim()}`);
     return r.stdout;
   };
-  await tmux('-f', '/dev/null', 'new-session', '-d', '-s', 'tui', '-x', String(cols), '-y', String(rows), command);
-  await tmux('set-option', '-g', 'status', 'off').catch(() => undefined);
+  // remain-on-exit: should the shell end anyway, the pane and its screen stay for capture()
+  const conf = join(dir, 'tmux.conf');
+  writeFileSync(conf, 'set -g remain-on-exit on\nset -g status off\n');
+  await tmux('-f', conf, 'new-session', '-d', '-s', 'tui', '-x', String(cols), '-y', String(rows), command);
   await tmux('resize-window', '-t', 'tui', '-x', String(cols), '-y', String(rows)).catch(() => undefined);
 
   const capture = async (): Promise<string> => (await tmux('capture-pane', '-p', '-t', 'tui')).replace(/\n$/, '');
@@ -157,6 +163,7 @@ export async function startTui(opts: TuiOptions = {}): Promise<Tui> {
         String(pattern),
         deadlineMs,
       ),
+    scrollback: async (lines = 500) => (await tmux('capture-pane', '-p', '-S', `-${lines}`, '-t', 'tui')).replace(/\n$/, ''),
     sendKeys: async (...keys) => {
       await tmux('send-keys', '-t', 'tui', ...keys);
     },
