@@ -28,7 +28,7 @@ describe('GPUs pane', () => {
     }
     const out = frame(f).join('\n');
     expect(out).toContain('GPU 0 util █ ▂▄▆█');
-    expect(out).toMatch(/4242 python +68G a800:t/);
+    expect(out).toMatch(/ 4242 a800:training 68G python/);
     f.store.command('gpus.down');
     const second = frame(f).join('\n');
     expect(second).toMatch(/│›1 A800 +0%/);

@@ -37,10 +37,12 @@ export function gpusPane(c: PaneCtx): PaneOut {
   for (const p of g.processes) {
     if (rows.length >= c.h) break;
     const mem = p.usedMemoryMiB === null ? '' : `${gib(p.usedMemoryMiB)}G`;
+    // the owning run first: it is what the row is for; the process name goes last, cut first
     rows.push(
       new RowBuilder(c.w)
-        .add(` ${String(p.pid).padStart(7)} ${(p.name ?? '?').padEnd(10)} ${mem.padStart(6)} `)
+        .add(`  ${p.pid} `)
         .add(p.run ?? '(no run)', p.run === null ? 'dim' : 'accent')
+        .add(` ${mem} ${p.name ?? '?'}`)
         .row(),
     );
   }
