@@ -51,7 +51,7 @@ export interface ControllerOptions {
   sources?: Partial<ControllerSources>;
   /** Debug log file (RTK_TUI_LOG). */
   logFile?: string | null;
-  /** Period of the store's clock tick (stale ages). Default 1000 ms. */
+  /** Period of the store's clock tick (stale ages). Default 1000 ms; 0: none (renderMonitor ticks). */
   tickMs?: number;
 }
 
@@ -119,10 +119,12 @@ export class Controller {
       void this.poll(slot);
     }
     const tickMs = this.o.tickMs ?? 1000;
-    this.tickTimer = setInterval(() => {
-      if (!this.paused && !this.stopped) store.dispatch({ type: 'tick' });
-    }, tickMs);
-    this.tickTimer.unref?.();
+    if (tickMs > 0) {
+      this.tickTimer = setInterval(() => {
+        if (!this.paused && !this.stopped) store.dispatch({ type: 'tick' });
+      }, tickMs);
+      this.tickTimer.unref?.();
+    }
   }
 
   /** A child process owns the terminal: stop polling (streams keep their data in the store). */
