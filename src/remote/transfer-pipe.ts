@@ -35,6 +35,19 @@ export class RateLimiter {
   }
 }
 
+// chunk buffers are recycled: a fresh 255 KiB allocation per request kept the GC busy
+class Buffers {
+  private readonly free: Buffer[] = [];
+  constructor(private readonly size: number) {}
+  take(len: number): Buffer {
+    const b = len === this.size ? this.free.pop() : undefined;
+    return b ?? Buffer.allocUnsafe(len);
+  }
+  give(b: Buffer): void {
+    if (b.length === this.size && this.free.length < 256) this.free.push(b);
+  }
+}
+
 /** Upload local [start, size) to the open remote handle; `hasher` sees [start, size) in order. */
 export function uploadRange(
   sftp: SFTPWrapper,
@@ -50,6 +63,7 @@ export function uploadRange(
     let inflight = 0;
     let failed = false;
     let pumping = false;
+    const pool = new Buffers(o.chunk);
     const fail = (e: unknown): void => {
       if (failed) return;
       failed = true;
@@ -68,12 +82,13 @@ export function uploadRange(
           inflight++;
           if (o.limiter) await o.limiter.take(len);
           if (failed) break;
-          const buf = Buffer.allocUnsafe(len);
+          const buf = pool.take(len);
           const { bytesRead } = await fh.read(buf, 0, len, pos);
           if (bytesRead !== len) throw new Error('the local file got shorter during the transfer');
           hasher.update(buf);
           sftp.write(handle, buf, 0, len, pos, (e?: Error | null) => {
             inflight--;
+            pool.give(buf);
             if (e) return fail(e);
             o.onBytes(len);
             if (finished()) resolve();
@@ -111,6 +126,7 @@ export function downloadRange(
     let buffered = 0;
     let failed = false;
     let issuing = false;
+    const pool = new Buffers(o.chunk);
     let writing: Promise<void> = Promise.resolve();
     const fail = (e: unknown): void => {
       if (failed) return;
@@ -130,6 +146,7 @@ export function downloadRange(
           async () => {
             if (failed) return;
             await fh.write(buf, 0, buf.length, at);
+            pool.give(buf);
             buffered -= buf.length;
             written += buf.length;
             o.onBytes(buf.length);
@@ -159,7 +176,7 @@ export function downloadRange(
           inflight++;
           if (o.limiter) await o.limiter.take(len);
           if (failed) break;
-          const buf = Buffer.allocUnsafe(len);
+          const buf = pool.take(len);
           sftp.read(handle, buf, 0, len, pos, (e: Error | undefined, nb: number) => {
             inflight--;
             if (e) return fail(e);
