@@ -47,20 +47,54 @@ function dispatchKey(store: Store, k: string): void {
   store.dispatch(r.text === undefined ? { type: 'command', id: r.command } : { type: 'command', id: r.command, text: r.text });
 }
 
+export interface Frame {
+  width: number;
+  height: number;
+  rows: string[];
+}
+
+/**
+ * The frame as an external store over the state store: it rebuilds the rows (cheap, pure) on every
+ * publish but tells React only when the text on screen changed. A clock tick or a GPU report of a
+ * host not on screen then costs no React render and no Ink layout (idle CPU, DESIGN section 8).
+ */
+export function frameSource(store: Store, theme: Theme): { subscribe: (cb: () => void) => () => void; get: () => Frame } {
+  let seen: unknown = null;
+  let frame: Frame = { width: 0, height: 0, rows: [] };
+  let key = '';
+  const get = (): Frame => {
+    const s = store.getSnapshot();
+    if (s === seen) return frame;
+    seen = s;
+    const rows = buildFrame({ s, log: (id) => store.peekLog(id), keymap: store.keymap, color: theme.color }).map((r) => rowString(r, theme));
+    const L = computeLayout(s.size, s.zoom, s.focus);
+    const k = `${L.width}x${L.height}\n${rows.join('\n')}`;
+    if (k !== key) {
+      key = k;
+      frame = { width: L.width, height: L.height, rows };
+    }
+    return frame;
+  };
+  return {
+    get,
+    subscribe(cb) {
+      return store.subscribe(() => {
+        const before = frame;
+        if (get() !== before) cb();
+      });
+    },
+  };
+}
+
 export function App({ store, theme = colorTheme }: AppProps): React.ReactElement {
-  const s = useSyncExternalStore(store.subscribe, store.getSnapshot, store.getSnapshot);
+  const src = useMemo(() => frameSource(store, theme), [store, theme]);
+  const frame = useSyncExternalStore(src.subscribe, src.get, src.get);
   const onInput = useCallback((input: string, key: Key) => handleKey(store, input, key), [store]);
   useInput(onInput);
-  const rows = useMemo(
-    () => buildFrame({ s, log: (id) => store.peekLog(id), keymap: store.keymap, color: theme.color }),
-    // the log buffers change in place; s.logVersion moves with them
-    [s, store, theme],
-  );
-  const L = computeLayout(s.size, s.zoom, s.focus);
   return (
-    <Box flexDirection="column" width={L.width} height={L.height}>
-      {rows.map((r, i) => (
-        <RowView key={i} text={rowString(r, theme)} />
+    <Box flexDirection="column" width={frame.width} height={frame.height}>
+      {frame.rows.map((text, i) => (
+        <RowView key={i} text={text} />
       ))}
     </Box>
   );

@@ -58,6 +58,23 @@ describe('the four panes and the status bar', () => {
   });
 });
 
+describe('idle', () => {
+  it('a clock tick or an unchanged poll redraws nothing; a visible change does', async () => {
+    const f = fixtureStore();
+    const r = await app(f);
+    const n = r.frames.length;
+    f.clock.now += 1000;
+    f.store.dispatch({ type: 'tick' });
+    f.store.dispatch({ type: 'runs', host: 'a800', runs: RUNS_A800.map((x) => ({ ...x })) });
+    await r.settle();
+    expect(r.frames.length).toBe(n);
+    f.store.dispatch({ type: 'host', state: conn('a800', { latencyMs: 13 }) });
+    await r.settle();
+    expect(r.frames.length).toBe(n + 1);
+    expect(r.row(28)).toContain('a800 ● 13ms');
+  });
+});
+
 describe('hosts that drop', () => {
   it('keeps the last runs and GPUs on screen, marked stale with the age', async () => {
     const f = fixtureStore();
