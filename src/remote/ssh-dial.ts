@@ -1,0 +1,136 @@
+// Opening one hop of a connection: the auth plan, the host key check against known_hosts (unknown,
+// changed and revoked keys refused with fingerprints; StrictHostKeyChecking no/accept-new
+// honoured), host key algorithms ordered by the types known for the host, and ssh2's login errors
+// turned into RtkError kinds.
+import { appendFileSync, readFileSync } from 'node:fs';
+import ssh2 from 'ssh2';
+import type { ClientChannel, ConnectConfig } from 'ssh2';
+import { err, ok, type Result, type RtkError } from '../domain/types.js';
+import { authHandlerOf, planAuth } from './auth.js';
+import { checkHostKey, hostToken, knownHostsLine, knownKeyTypes, orderHostKeyAlgorithms, parseKnownHosts, type KnownHostEntry } from './known-hosts.js';
+import type { ResolvedHop } from './ssh-config.js';
+
+const { Client } = ssh2;
+export type SshClient = InstanceType<typeof Client>;
+
+export interface DialContext {
+  env: NodeJS.ProcessEnv;
+  readyTimeoutMs: number;
+  keepaliveIntervalMs: number;
+  keepaliveCountMax: number;
+  /** Clients still logging in (the host destroys them on close()). */
+  pending: Set<SshClient>;
+}
+
+function addr(hop: ResolvedHop): string {
+  return `${hop.user}@${hop.hostname}:${hop.port}`;
+}
+
+/** `host gpu (rtk-gpu, root@10.0.0.2:22)`, `jump host bastion (me@10.0.0.1:22)`: who, by which name, where. */
+export function describeHop(hostName: string, hop: ResolvedHop, isTarget: boolean): string {
+  if (!isTarget) return `jump host ${hop.label} (${addr(hop)})`;
+  const aliasShown = hop.label !== hostName && !hop.label.includes(hop.hostname);
+  return aliasShown ? `host ${hostName} (${hop.label}, ${addr(hop)})` : `host ${hostName} (${addr(hop)})`;
+}
+
+/** Log in to one hop, directly or over `sock` (a forwarded channel of the previous hop). */
+export function dialHop(hop: ResolvedHop, role: string, sock: ClientChannel | undefined, ctx: DialContext): Promise<Result<SshClient>> {
+    const auth = planAuth(hop, ctx.env);
+    if (!auth.ok) return Promise.resolve(auth);
+    const token = hostToken(hop.hostKeyAlias ?? hop.hostname, hop.port);
+    const tokens = hop.hostKeyAlias ? [hop.hostKeyAlias, token] : [token];
+    const entries: KnownHostEntry[] = [];
+    for (const f of hop.knownHostsFiles) {
+      try {
+        entries.push(...parseKnownHosts(readFileSync(f, 'utf8')));
+      } catch {
+        /* a missing file knows no hosts */
+      }
+    }
+    let refusal: RtkError | null = null;
+    const name = `${hop.label} (${hop.hostname}${hop.port === 22 ? '' : `:${hop.port}`})`;
+    const strict = hop.strictHostKeyChecking;
+    const hostVerifier = (key: Buffer): boolean => {
+      const v = checkHostKey(entries, tokens, key);
+      if (v.kind === 'ok') return true;
+      if (v.kind === 'revoked') {
+        refusal = { kind: 'host-key-mismatch', message: `host key for ${name} (${v.fingerprint}) is marked @revoked in known_hosts; refusing to connect.` };
+        return false;
+      }
+      if (v.kind === 'mismatch') {
+        refusal = {
+          kind: 'host-key-mismatch',
+          message: `host key for ${name} has changed: known_hosts has ${v.known.join(', ')}, the server offers ${v.fingerprint}; if that is expected, remove the old entry with ssh-keygen -R '${token}'.`,
+        };
+        return false;
+      }
+      if (strict === 'no' || strict === 'off') return true;
+      if (strict === 'accept-new') {
+        const file = hop.knownHostsFiles[0];
+        try {
+          if (file) appendFileSync(file, `${knownHostsLine(token, key, hop.hashKnownHosts)}\n`, { mode: 0o600 });
+        } catch {
+          /* accepted for this session; OpenSSH also carries on when it cannot write */
+        }
+        return true;
+      }
+      refusal = {
+        kind: 'host-key-unknown',
+        message: `host key for ${name} is not known (${v.fingerprint}); add it with ssh-keyscan or connect once with ssh.`,
+      };
+      return false;
+    };
+    const cfg: ConnectConfig = {
+      host: hop.hostname,
+      port: hop.port,
+      username: hop.user,
+      readyTimeout: hop.connectTimeoutMs ?? ctx.readyTimeoutMs,
+      keepaliveInterval: ctx.keepaliveIntervalMs,
+      keepaliveCountMax: ctx.keepaliveCountMax,
+      hostVerifier,
+      authHandler: authHandlerOf(auth.value),
+      algorithms: { serverHostKey: orderHostKeyAlgorithms(knownKeyTypes(entries, tokens)) as never },
+      ...(sock ? { sock } : {}),
+    };
+    return new Promise((resolve) => {
+      const c = new Client();
+      ctx.pending.add(c);
+      let settled = false;
+      const settle = (r: Result<SshClient>): void => {
+        if (settled) return;
+        settled = true;
+        ctx.pending.delete(c);
+        c.removeAllListeners('ready');
+        if (!r.ok) {
+          c.removeAllListeners('error');
+          c.on('error', () => undefined);
+          c.end();
+        }
+        resolve(r);
+      };
+      c.once('ready', () => {
+        c.removeAllListeners('error');
+        c.removeAllListeners('close');
+        // an 'error' without a listener would throw: dial() adds the real handlers once all hops are up
+        c.on('error', () => undefined);
+        settle(ok(c));
+      });
+      c.on('error', (e: Error & { level?: string; code?: string }) => {
+        if (refusal) return settle({ ok: false, error: refusal });
+        if (e.level === 'client-authentication') {
+          const tried = auth.value.tried.join(', ') || 'nothing';
+          const enc = auth.value.encrypted.length > 0 ? `; ${auth.value.encrypted.join(', ')} needs a passphrase (load it with ssh-add)` : '';
+          return settle(err('auth', `authentication to ${role} failed (tried ${tried})${enc}.`, { cause: e }));
+        }
+        if (e.level === 'client-timeout') return settle(err('timeout', `${role} did not answer: ${e.message}.`, { cause: e }));
+        const why = e.code === 'ECONNREFUSED' ? 'connection refused' : e.message;
+        return settle(err('unreachable', `cannot reach ${role}: ${why}.`, { cause: e }));
+      });
+      c.on('close', () => settle(refusal ? { ok: false, error: refusal } : err('unreachable', `${role} closed the connection during login.`)));
+      try {
+        c.connect(cfg);
+      } catch (e) {
+        settle(err('config', `cannot connect to ${role}: ${(e as Error).message}.`, { cause: e }));
+      }
+    });
+  }
