@@ -15,11 +15,3 @@ export function shq(word: string): string {
 export function shjoin(words: readonly string[]): string {
   return words.map(shq).join(' ');
 }
-
-/**
- * A tmux target that matches exactly this session name: `=NAME` turns off tmux's prefix and
- * pattern matching, and cannot be mistaken for a flag even when NAME starts with `-`.
- */
-export function tmuxTarget(session: string): string {
-  return `=${session}`;
-}

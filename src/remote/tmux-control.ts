@@ -2,7 +2,8 @@
 // Every word reaching the remote shell goes through shq; every word reaching tmux's own argument
 // parser goes through tmuxWord as well, because tmux (3.x) reads an argument ending in `;` as a
 // command separator, and format-expands `-s`/`-c` of new-session (`#(cmd)` would run a command).
-// Targets are exact (`=NAME`), so a session named `-k` or `a;b` is that session and nothing else.
+// Existing sessions are targeted by id, found by exact name (findSessionScript), so a session named
+// `-k`, `a;b` or `$0` is that session and nothing else.
 import type { Host } from './host.js';
 import { sshArgv, type HostEnv } from './index.js';
 import { shjoin, shq } from './quote.js';
@@ -54,13 +55,30 @@ export function tmuxCommand(spec: Pick<HostSpec, 'tmuxSocket'>): string {
   return ['tmux', ...tmuxFlags(spec).map(shq)].join(' ');
 }
 
-/** Exact session target, for session commands (has-session, kill-session). */
-export function sessionTarget(session: string): string {
+/**
+ * Shell lines that set $sid to the id (`$N`) of the session named exactly SESSION, or run
+ * `onMissing`. Targets are ids, never names: tmux reads `=NAME` as an id when NAME starts with `$`,
+ * so `-t '=$0'` would reach another session. The name travels in the environment, never as code.
+ */
+export function findSessionScript(spec: Pick<HostSpec, 'tmuxSocket'>, session: string, onMissing: string): string {
+  return [
+    `sid=$(${tmuxCommand(spec)} list-sessions -F '#{session_id}:#{session_name}' 2>/dev/null |`,
+    `  RTK_SESSION=${shq(session)} awk 'BEGIN { n = ENVIRON["RTK_SESSION"] } { i = index($0, ":"); if (substr($0, i + 1) == n) { print substr($0, 1, i - 1); exit } }')`,
+    `[ -n "$sid" ] || ${onMissing}`,
+  ].join('\n');
+}
+
+/** The session found by findSessionScript, for session commands (kill-session, attach-session). */
+export const SESSION_BY_ID = '"$sid"';
+/** Its current window and active pane (set-option, capture-pane, display-message). */
+export const PANE_BY_ID = '"$sid:"';
+
+/** Exact target by name, only for names checkRunName accepted (no leading `$`, `@` or `%`). */
+function newSessionTarget(session: string): string {
   return tmuxWord(`=${session}`);
 }
 
-/** Exact target of the session's current window and active pane (set-option, capture-pane). */
-export function paneTarget(session: string): string {
+function newPaneTarget(session: string): string {
   return tmuxWord(`=${session}:`);
 }
 
@@ -71,6 +89,8 @@ export function paneTarget(session: string): string {
 export function checkRunName(name: string): Result<string> {
   if (name === '') return err('usage', 'the run name is empty; give NAME, e.g. rtk-tui new train1 --host H -- CMD');
   // eslint-disable-next-line no-control-regex
+  if (/^[$@%]/.test(name))
+    return err('usage', `the run name ${JSON.stringify(name)} starts with "${name[0]}", which tmux reads as an id; pick another name`);
   const bad = /[:.\\\x00-\x1f\x7f]/.exec(name);
   if (bad) {
     const ch = bad[0] < ' ' || bad[0] === '\x7f' ? 'a control character' : `"${bad[0]}"`;
@@ -114,14 +134,14 @@ export function runWrapper(cmd: readonly string[]): string {
 /** The script that creates the run (run through Host.exec). */
 export function buildNewRun(spec: Pick<HostSpec, 'tmuxSocket'>, o: NewRunOptions): string {
   const tmux = tmuxCommand(spec);
-  const pane = paneTarget(o.name);
+  const pane = newPaneTarget(o.name);
   // `-s` is format-expanded by tmux: `##` is a literal `#`
   const nameArg = tmuxWord(o.name.replaceAll('#', '##'));
   const setOpt = (opt: string, valueExpr: string) => `\\; set-option -t ${pane} ${opt} ${valueExpr}`;
   return [
     // tq: escape a trailing `;` of a runtime value for tmux's parser, as tmuxArg does
     `tq() { case $1 in *\\;) printf '%s\\\\;' "\${1%?}";; *) printf '%s' "$1";; esac; }`,
-    `if ${tmux} has-session -t ${sessionTarget(o.name)} 2>/dev/null; then exit ${EXISTS}; fi`,
+    `if ${tmux} has-session -t ${newSessionTarget(o.name)} 2>/dev/null; then exit ${EXISTS}; fi`,
     `cd -- ${o.cwd !== undefined ? pathExpr(o.cwd) : '"$HOME"'} 2>/dev/null || exit ${NO_DIR}`,
     'cwd=$(pwd)',
     `log=${o.log !== undefined ? pathExpr(o.log) : `"$HOME"/rtk-runs/${shq(`${o.name}.log`)}`}`,
@@ -154,29 +174,32 @@ export function buildNewRun(spec: Pick<HostSpec, 'tmuxSocket'>, o: NewRunOptions
  * its size, so the user's session is not resized).
  */
 export function attachArgv(spec: HostSpec, session: string, henv: HostEnv, readOnly = false): string[] {
-  const ro = readOnly ? ['-r'] : [];
-  if (spec.local || !spec.ssh) return ['tmux', ...tmuxFlags(spec), 'attach-session', ...ro, '-t', tmuxArg(`=${session}`)];
+  const ro = readOnly ? ' -r' : '';
+  const script = [
+    findSessionScript(spec, session, `{ echo ${shq(`rtk-tui: no session named ${JSON.stringify(session)}`)} >&2; exit 1; }`),
+    `exec ${tmuxCommand(spec)} attach-session${ro} -t ${SESSION_BY_ID}`,
+  ].join('\n');
+  if (spec.local || !spec.ssh) return ['sh', '-c', script];
   // ssh joins its arguments into one command line for the remote shell: give it one, quoted
-  const remote = `exec ${tmuxCommand(spec)} attach-session ${ro.join(' ')} -t ${sessionTarget(session)}`.replace(/ {2,}/g, ' ');
+  const remote = `sh -c ${shq(script)}`;
   return ['ssh', '-t', ...sshArgv(spec, henv), remote];
 }
 
 /** Kill exactly that session; exits NO_SESSION when there is none by that exact name. */
 export function buildKillSession(spec: Pick<HostSpec, 'tmuxSocket'>, session: string): string {
   const tmux = tmuxCommand(spec);
-  const t = sessionTarget(session);
-  return `${tmux} has-session -t ${t} 2>/dev/null || exit ${NO_SESSION}\n${tmux} kill-session -t ${t}\n`;
+  return `${findSessionScript(spec, session, `exit ${NO_SESSION}`)}\n${tmux} kill-session -t ${SESSION_BY_ID}\n`;
 }
 
 /** The visible pane (with colours, wrapped lines joined); `history` adds that many lines above it. */
 export function buildCapturePane(spec: Pick<HostSpec, 'tmuxSocket'>, session: string, history = 0): string {
   const start = history > 0 ? ` -S -${Math.floor(history)}` : '';
-  return `${tmuxCommand(spec)} capture-pane -p -e -J${start} -t ${paneTarget(session)}\n`;
+  return `${findSessionScript(spec, session, `{ echo "can't find session" >&2; exit 1; }`)}\n${tmuxCommand(spec)} capture-pane -p -e -J${start} -t ${PANE_BY_ID}\n`;
 }
 
 /** `CREATED DEAD` of the session (epoch seconds, 0/1) for the kill confirmation. */
 export function buildSessionInfo(spec: Pick<HostSpec, 'tmuxSocket'>, session: string): string {
-  return `${tmuxCommand(spec)} display-message -p -t ${paneTarget(session)} '#{session_created} #{pane_dead}'\n`;
+  return `${findSessionScript(spec, session, 'exit 1')}\n${tmuxCommand(spec)} display-message -p -t ${PANE_BY_ID} '#{session_created} #{pane_dead}'\n`;
 }
 
 function stderrOf(r: { stderr: Buffer }): string {

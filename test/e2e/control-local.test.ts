@@ -163,6 +163,20 @@ describe('rtk-tui kill (local)', () => {
     expect(again.code).toBe(1);
   });
 
+  it('kills the session named like another session\'s id ($N), not that other session', async () => {
+    // tmux reads `-t =$N` as the id $N: targets must be ids found by exact name
+    tmux('new-session', '-d', '-s', 'victim', 'sleep 600');
+    const victimId = tmux('display-message', '-p', '-t', 'victim', '#{session_id}').trim();
+    expect(victimId).toMatch(/^\$\d+$/);
+    tmux('new-session', '-d', '-s', victimId, 'sleep 600');
+    const before = sessions();
+    const r = await cli(['kill', `local:${victimId}`, '--yes']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(sessions()).toEqual(before.filter((s) => s !== victimId));
+    expect(sessions()).toContain('victim');
+  });
+
   it('asks on a terminal and kills on y', async () => {
     tmux('new-session', '-d', '-s', 'k-ask', 'sleep 600');
     const t = await startTui({ args: ['kill', 'k-ask'], env, cols: 100, rows: 10 });

@@ -43,7 +43,7 @@ describe('installPeekEffect', () => {
     store.command('run.peek');
     await settle();
     expect(seen).toHaveLength(1);
-    expect(seen[0]).toMatch(/-t =a:\n$/);
+    expect(seen[0]).toMatch(/RTK_SESSION=a awk .*\n.*capture-pane .* -t "\$sid:"\n$/s);
     expect(lines(store, 'gpu:a')).toEqual(['pane line 1', 'pane line 2']);
 
     // the log follower keeps writing: the pane stays on show, the lines are kept for later

@@ -26,11 +26,15 @@ let bin: string;
 let rec: string;
 let home: string;
 
-// Records each invocation's argv (NUL-separated) in its own file; has-session says "no such session".
+// Records each invocation's argv (NUL-separated) in its own file; has-session says "no such session";
+// list-sessions prints $FAKE_SESSIONS (lines `ID:NAME`).
 const FAKE_TMUX = `#!/bin/sh
 n=$(ls "$REC" | wc -l)
 printf '%s\\0' "$@" > "$REC/$n"
-for a in "$@"; do [ "$a" = has-session ] && exit 1; done
+for a in "$@"; do
+  [ "$a" = has-session ] && exit 1
+  [ "$a" = list-sessions ] && { printf '%s' "$FAKE_SESSIONS"; exit 0; }
+done
 exit 0
 `;
 
@@ -86,7 +90,7 @@ describe('checkRunName', () => {
       expect(checkRunName(n).ok).toBe(true);
   });
   it('refuses names tmux would store differently', () => {
-    for (const n of ['', 'a:b', 'a.b', 'a\\b', 'a\nb', 'a\tb', 'a\x1bb']) {
+    for (const n of ['', 'a:b', 'a.b', 'a\\b', 'a\nb', 'a\tb', 'a\x1bb', '$0', '@1', '%2']) {
       const r = checkRunName(n);
       expect(r.ok).toBe(false);
       if (!r.ok) expect(r.error.kind).toBe('usage');
@@ -96,31 +100,42 @@ describe('checkRunName', () => {
 
 const NAMES = ['a;touch pwned', 'b$(touch pwned)', 'c`touch pwned`', '-k', 'x;', "d'e\"f", 'g h  i', '#(touch pwned)'];
 
+const LIST = ['-u', 'list-sessions', '-F', '#{session_id}:#{session_name}'];
+
 describe('buildKillSession', () => {
   for (const name of NAMES) {
-    it(`targets exactly ${JSON.stringify(name)}`, () => {
-      const r = runScript(buildKillSession({ tmuxSocket: null }, name));
-      // the fake has-session says "none": the script stops with its not-found status
-      expect(r.code).toBe(93);
-      expect(r.calls).toHaveLength(1);
-      expect(r.calls[0]!.slice(0, 3)).toEqual(['-u', 'has-session', '-t']);
-      expect(tmuxParsed(r.calls[0]![3]!)).toBe(`=${name}`);
+    it(`targets exactly ${JSON.stringify(name)}, by its id`, () => {
+      const sessions = `$0:victim\n$1:${name}x\n$2:${name}\n`;
+      const r = runScript(buildKillSession({ tmuxSocket: null }, name), { FAKE_SESSIONS: sessions });
+      expect(r.code).toBe(0);
+      expect(r.calls).toEqual([LIST, ['-u', 'kill-session', '-t', '$2']]);
       expect(existsSync(join(home, 'pwned'))).toBe(false);
     });
   }
+  it('never reads a name starting with $ as an id', () => {
+    // tmux resolves `-t =$0` to the session whose id is $0: the builder must not name targets
+    const r = runScript(buildKillSession({ tmuxSocket: null }, '$0'), { FAKE_SESSIONS: '$0:victim\n$1:$0\n' });
+    expect(r.calls).toEqual([LIST, ['-u', 'kill-session', '-t', '$1']]);
+  });
+  it('stops with its not-found status when no session has that exact name', () => {
+    const r = runScript(buildKillSession({ tmuxSocket: null }, 'train'), { FAKE_SESSIONS: '$0:train2\n$1:trai\n' });
+    expect(r.code).toBe(93);
+    expect(r.calls).toEqual([LIST]);
+  });
   it('honours the socket name', () => {
-    const r = runScript(buildKillSession({ tmuxSocket: 'my sock;' }, 's'));
+    const r = runScript(buildKillSession({ tmuxSocket: 'my sock;' }, 's'), { FAKE_SESSIONS: '$4:s\n' });
     // -L is read by tmux's getopt, not its command parser: no escaping
-    expect(r.calls[0]!.slice(0, 4)).toEqual(['-u', '-L', 'my sock;', 'has-session']);
+    expect(r.calls[0]!.slice(0, 4)).toEqual(['-u', '-L', 'my sock;', 'list-sessions']);
+    expect(r.calls[1]).toEqual(['-u', '-L', 'my sock;', 'kill-session', '-t', '$4']);
   });
 });
 
 describe('buildCapturePane', () => {
-  it('reads the pane without attaching: capture-pane -p -e -J with an exact target', () => {
+  it('reads the pane without attaching: capture-pane -p -e -J of the session found by exact name', () => {
     for (const name of NAMES) {
-      const r = runScript(buildCapturePane({ tmuxSocket: null }, name, 50));
+      const r = runScript(buildCapturePane({ tmuxSocket: null }, name, 50), { FAKE_SESSIONS: `$0:x\n$7:${name}\n` });
       expect(r.code).toBe(0);
-      expect(r.calls).toEqual([['-u', 'capture-pane', '-p', '-e', '-J', '-S', '-50', '-t', `=${name}:`]]);
+      expect(r.calls).toEqual([LIST, ['-u', 'capture-pane', '-p', '-e', '-J', '-S', '-50', '-t', '$7:']]);
     }
     expect(existsSync(join(home, 'pwned'))).toBe(false);
   });

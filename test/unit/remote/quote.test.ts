@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { shjoin, shq, tmuxTarget } from '../../../src/remote/quote.js';
+import { shjoin, shq } from '../../../src/remote/quote.js';
 
 // A hostile corpus: each word must reach the program exactly as given and never run as code.
 export const HOSTILE = [
@@ -47,9 +47,5 @@ describe('shq', () => {
   it('joins an argv that sh splits back into the same words', () => {
     const out = execFileSync('sh', ['-c', `printf '%s\\0' ${shjoin(HOSTILE)}`], { cwd: '/tmp' });
     expect(out.toString('utf8').split('\0').slice(0, -1)).toEqual(HOSTILE);
-  });
-
-  it('makes exact tmux targets', () => {
-    expect(tmuxTarget('-k')).toBe('=-k');
   });
 });
