@@ -53,6 +53,9 @@ export async function runMonitor(ctx: CommandContext, cfg: Config, o: MonitorOpt
   const hosts = new Map<string, Host>();
   for (const s of specs) hosts.set(s.name, openHost(s, o.henv));
 
+  // React's development build is several times slower (and is what loads when NODE_ENV is unset);
+  // it picks its build when first loaded, which is the import below
+  if (process.env.NODE_ENV === undefined) process.env.NODE_ENV = 'production';
   // Ink and React take a while to load: let the hosts connect and the first polls run meanwhile
   const uiModule = import('../ui/render-monitor.js');
   uiModule.catch(() => undefined);
