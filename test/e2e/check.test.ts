@@ -147,4 +147,15 @@ describe.skipIf(labUnavailable())('rtk-tui check through the jump host', () => {
     expect(none.code).toBe(2);
     expect(none.stderr).toMatch(/nothing to check/);
   });
+
+  it('reports a host it cannot reach as one failed line, and exits 1', async () => {
+    // nothing listens on port 1 of the target's address
+    const r = await cli(lab, ['check', '--host', 'root@127.0.0.2:1', '--disk', '/:0.001', '--json']);
+    expect(r.code).toBe(1);
+    const out = JSON.parse(r.stdout) as { ok: boolean; hosts: { status: string; error: string; checks: unknown[] }[] };
+    expect(out.ok).toBe(false);
+    expect(out.hosts[0]!.status).toBe('unreachable');
+    expect(out.hosts[0]!.error).toMatch(/127\.0\.0\.2/);
+    expect(out.hosts[0]!.checks).toEqual([]);
+  });
 });
