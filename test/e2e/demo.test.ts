@@ -36,7 +36,7 @@ describe('rtk-tui demo', () => {
           /Steps: +\d+%\|/.test(s) && // the live tqdm line, \r rewrites collapsed
           /GPUs · local/.test(s) &&
           /0 A100 +\d+%/.test(s) && // a GPU row
-          /python +\d+G local:llama-7/.test(s) && // its process, mapped to the run
+          /^│ +\d+ (?=.*\bpython\b)(?=.*\b\d+G\b).*local:llama-7/m.test(s) && // its process (pid, memory), mapped to the run
           /› checkpoint-\d+ +[\d.]+ KiB +\S+ ago +safetensors/.test(s), // a checkpoint row
         'all four panes filled',
         30_000,

@@ -58,7 +58,7 @@ describe.skipIf(why !== null)(`monitor over ssh (lab)${why ? `: ${why}` : ''}`, 
         /Steps: +\d+%\|/.test(s) &&
         /GPUs · gpu/.test(s) &&
         /0 A100 +\d+%/.test(s) &&
-        /python +\d+G gpu:train/.test(s) &&
+        /^│ +\d+ (?=.*\bpython\b)(?=.*\b\d+G\b).*gpu:train/m.test(s) &&
         /checkpoint-\d+ +[\d.]+ KiB/.test(s) &&
         /gpu ● \d+ms/.test(s),
       'the run with its log, GPU and checkpoints',
