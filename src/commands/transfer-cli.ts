@@ -16,6 +16,8 @@ export interface TransferArgs {
   verify: boolean;
   json: boolean;
   limitBytesPerSec: number | null;
+  /** Times a transfer cut off by a lost connection is resumed within this run. */
+  retries: number;
 }
 
 /** "10M", "500k", "1.5G", "1048576" (bytes per second) -> number; null when not a rate. */
@@ -39,7 +41,7 @@ export function splitRemote(text: string): { host: string; path: string } | null
 export function parseTransferArgs(cmd: 'push' | 'pull', argv: string[]): Result<TransferArgs> {
   const usage = cmd === 'push' ? 'push LOCAL HOST:REMOTE' : 'pull HOST:REMOTE LOCAL';
   const pos: string[] = [];
-  const a: Omit<TransferArgs, 'local' | 'host' | 'remote'> = { force: false, hash: 'sha256', verify: true, json: false, limitBytesPerSec: null };
+  const a: Omit<TransferArgs, 'local' | 'host' | 'remote'> = { force: false, hash: 'sha256', verify: true, json: false, limitBytesPerSec: null, retries: 3 };
   for (let i = 0; i < argv.length; i++) {
     const x = argv[i]!;
     const eq = x.startsWith('--') ? x.indexOf('=') : -1;
@@ -73,8 +75,16 @@ export function parseTransferArgs(cmd: 'push' | 'pull', argv: string[]): Result<
         a.limitBytesPerSec = r;
         break;
       }
+      case '--retries': {
+        const v = value();
+        const n = Number(v);
+        if (v === undefined || !Number.isInteger(n) || n < 0) return err('usage', `--retries needs a whole number (0 or more), got "${v ?? ''}"`);
+        a.retries = n;
+        break;
+      }
       default:
-        if (x.startsWith('-') && x !== '-') return err('usage', `${cmd}: unknown flag ${x} (usage: rtk-tui ${usage} [--force] [--hash md5|sha256] [--limit RATE] [--no-verify] [--json])`);
+        if (x.startsWith('-') && x !== '-')
+          return err('usage', `${cmd}: unknown flag ${x} (usage: rtk-tui ${usage} [--force] [--hash md5|sha256] [--limit RATE] [--retries N] [--no-verify] [--json])`);
         pos.push(x);
     }
   }
@@ -175,9 +185,6 @@ export async function runTransfer(cmd: 'push' | 'pull', argv: string[], ctx: Com
   const host: Host = openHost(spec.value, processHostEnv(ctx.env));
   const rep = progressReporter(ctx);
   try {
-    const s = await hostSftp(host);
-    if (!s.ok) return s;
-    const sftp = s.value;
     const opts: TransferOptions = {
       force: a.force,
       hash: a.hash,
@@ -186,10 +193,24 @@ export async function runTransfer(cmd: 'push' | 'pull', argv: string[], ctx: Com
       onProgress: rep.onProgress,
       onNote: rep.onNote,
     };
-    const local = a.local;
-    const res = cmd === 'push' ? await pushPath(host, sftp, local, a.remote, opts) : await pullPath(host, sftp, a.remote, local, opts);
+    let res: Result<TransferSummary>;
+    let started = false;
+    // a connection lost mid-transfer is resumed from the partial files once the host is dialled
+    // again; a host that cannot be reached at all is an error at once
+    for (let attempt = 0; ; attempt++) {
+      if (attempt > 0) await host.connect();
+      const s = await hostSftp(host);
+      if (s.ok) {
+        started = true;
+        res = cmd === 'push' ? await pushPath(host, s.value, a.local, a.remote, opts) : await pullPath(host, s.value, a.remote, a.local, opts);
+        s.value.end();
+      } else res = s;
+      if (res.ok || res.error.kind !== 'unreachable' || !started || attempt >= a.retries) break;
+      const wait = Math.min(8, 2 ** attempt);
+      rep.onNote(`${res.error.message.replace(/: run the same command again to resume$/, '')}; resuming in ${wait} s (retry ${attempt + 1} of ${a.retries})`);
+      await new Promise((r) => setTimeout(r, wait * 1000));
+    }
     rep.end();
-    sftp.end();
     if (!res.ok) return res;
     const where = cmd === 'push' ? `${host.name}:${res.value.dest}` : res.value.dest;
     if (a.json) ctx.stdout.write(`${JSON.stringify({ ...res.value, dest: where, hash: a.verify ? a.hash : null })}\n`);

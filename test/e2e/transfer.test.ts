@@ -99,7 +99,7 @@ describe.skipIf(labUnavailable())('push and pull through the jump host', () => {
     const data = writeRandom(src, 8 * MiB);
     const dst = join(R, 'big-up.bin');
     const part = `${dst}.rtk-part`;
-    const p = startCli(lab, ['push', '--limit', '2M', src, `gpu:${dst}`]);
+    const p = startCli(lab, ['push', '--retries', '0', '--limit', '2M', src, `gpu:${dst}`]);
     await until(() => size(part) >= MiB, 'the partial upload to reach 1 MiB');
     await lab.killTargetSessions();
     const cut = await p.done;
@@ -123,7 +123,7 @@ describe.skipIf(labUnavailable())('push and pull through the jump host', () => {
     const data = writeRandom(src, 8 * MiB);
     const dst = join(L, 'big-down.bin');
     const part = `${dst}.rtk-part`;
-    const p = startCli(lab, ['pull', '--limit', '2M', `gpu:${src}`, dst]);
+    const p = startCli(lab, ['pull', '--retries=0', '--limit', '2M', `gpu:${src}`, dst]);
     await until(() => size(part) >= MiB, 'the partial download to reach 1 MiB');
     await lab.killTargetSessions();
     const cut = await p.done;
@@ -200,5 +200,21 @@ describe.skipIf(labUnavailable())('push and pull through the jump host', () => {
     } finally {
       await host.close();
     }
+  });
+
+  it('resumes by itself when the connection drops mid-transfer (default retries)', async () => {
+    const src = join(L, 'big-retry.bin');
+    const data = writeRandom(src, 6 * MiB);
+    const dst = join(R, 'big-retry.bin');
+    const part = `${dst}.rtk-part`;
+    const p = startCli(lab, ['push', '--limit', '3M', src, `gpu:${dst}`]);
+    await until(() => size(part) >= MiB, 'the partial upload to reach 1 MiB');
+    await lab.killTargetSessions();
+    const r = await p.done;
+    expect(r.stderr).toMatch(/connection to gpu lost during the transfer; resuming in 1 s \(retry 1 of 3\)/);
+    expect(r.stderr).toMatch(/resuming gpu:.*big-retry\.bin at/);
+    expect(r.code).toBe(0);
+    expect(readFileSync(dst).equals(data)).toBe(true);
+    expect(existsSync(part)).toBe(false);
   });
 });

@@ -7,7 +7,7 @@ describe('push/pull arguments', () => {
   it('reads LOCAL HOST:REMOTE and HOST:REMOTE LOCAL with flags anywhere', () => {
     expect(parseTransferArgs('push', ['./ckpt', 'a800:/data/ckpt', '--force', '--hash=md5', '--limit', '10M'])).toEqual({
       ok: true,
-      value: { local: './ckpt', host: 'a800', remote: '/data/ckpt', force: true, hash: 'md5', verify: true, json: false, limitBytesPerSec: 10 * 1024 ** 2 },
+      value: { local: './ckpt', host: 'a800', remote: '/data/ckpt', force: true, hash: 'md5', verify: true, json: false, limitBytesPerSec: 10 * 1024 ** 2, retries: 3 },
     });
     const pull = parseTransferArgs('pull', ['--no-verify', 'gpu:ckpt/step-1', '.', '--json']);
     expect(pull).toMatchObject({ ok: true, value: { local: '.', host: 'gpu', remote: 'ckpt/step-1', verify: false, json: true } });
@@ -19,6 +19,7 @@ describe('push/pull arguments', () => {
     [['a', 'h:b', '--hash', 'crc'], '--hash is md5 or sha256'],
     [['a', 'h:b', '--limit', 'fast'], '--limit needs bytes per second'],
     [['a', 'h:b', '--wat'], 'push: unknown flag --wat'],
+    [['a', 'h:b', '--retries', '-1'], '--retries needs a whole number'],
     [['h2:a', 'h:b'], 'looks like HOST:PATH too'],
   ])('push %j is a usage error (%s)', (argv, msg) => {
     const r = parseTransferArgs('push', argv);
