@@ -34,6 +34,8 @@ describe.skipIf(why !== null)(`monitor over ssh (lab)${why ? `: ${why}` : ''}`, 
         `tmux new-session -d -s train -x 160 -y 48 ${shq(trainer)}`,
         `tmux set-option -t train: @rtk_log ${shq(`${dir}/train.log`)}`,
         `tmux set-option -t train: @rtk_checkpoints ${shq(`${dir}/ck`)}`,
+        // a run without a log file: the monitor shows its pane
+        `tmux new-session -d -s zz-pane -x 100 -y 20 ${shq("printf 'hello from the pane\\n'; exec sleep 600")}`,
       ].join(' && '),
     );
     if (r.code !== 0) throw new Error(`could not start the run on the target: ${r.stderr}`);
@@ -100,6 +102,9 @@ describe.skipIf(why !== null)(`monitor over ssh (lab)${why ? `: ${why}` : ''}`, 
     );
     expect(s).not.toMatch(/127\.0\.0\.1 ●/);
     expect(await t.exitCode()).toBeNull();
+    // a run without @rtk_log shows what its pane shows
+    await t.sendKeys('j');
+    await t.waitUntil((x) => /› gpu:zz-pane/.test(x) && /Log · gpu:zz-pane/.test(x) && /│hello from the pane/.test(x), 'the pane of a run without a log file');
     await t.sendKeys('q');
     expect(await t.waitExit()).toBe(0);
   });
