@@ -101,7 +101,8 @@ export function absRemote(p: string, home: string): string {
   return norm.length > 1 && norm.endsWith('/') ? norm.slice(0, -1) : norm;
 }
 
-const endsWithSep = (p: string): boolean => p.endsWith('/') || p.endsWith(sep);
+/** DEST names a folder to put things in: `dir/`, `.`, `..`, `~`, `/`. */
+const intoDir = (p: string): boolean => p.endsWith('/') || p.endsWith(sep) || /(^|[\\/])\.\.?$/.test(p) || p === '~';
 
 function describe(e: unknown, host: string, what: string): RtkError {
   const m = e instanceof Error ? e.message : String(e);
@@ -260,8 +261,11 @@ export async function pushPath(host: Host, sftp: SFTPWrapper, local: string, rem
     const target = absRemote(remote, home);
     const tst = await rstat(sftp, target);
     let dest = target;
-    if (tst?.isDirectory() || endsWithSep(remote)) {
-      if (!tst) return err('not-found', `${label(target)} is not an existing directory`);
+    // DEST/ means inside DEST; a file goes inside an existing directory; a directory without the
+    // slash IS the destination (created, or completed when it exists): a re-run after a cut lands
+    // in the same place instead of one level deeper
+    if (intoDir(remote) || (tst?.isDirectory() && st.isFile())) {
+      if (!tst?.isDirectory()) return err('not-found', `${label(target)} is not an existing directory`);
       dest = posix.join(target, basename(local.replace(/[\\/]+$/, '')) || 'root');
     }
     const parent = await rstat(sftp, posix.dirname(dest));
@@ -412,8 +416,8 @@ export async function pullPath(host: Host, sftp: SFTPWrapper, remote: string, lo
     if (!sst.isFile() && !sst.isDirectory()) return err('usage', `${label(source)} is not a file or a directory`);
     const lst = await fsp.stat(local).catch(() => null);
     let dest = local;
-    if (lst?.isDirectory() || endsWithSep(local)) {
-      if (!lst) return err('not-found', `local directory ${local} does not exist`);
+    if (intoDir(local) || (lst?.isDirectory() && sst.isFile())) {
+      if (!lst?.isDirectory()) return err('not-found', `local directory ${local} does not exist`);
       dest = join(local, posix.basename(source) || 'root');
     }
     const parent = await fsp.stat(dirname(dest)).catch(() => null);

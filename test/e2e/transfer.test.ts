@@ -64,6 +64,15 @@ describe.skipIf(labUnavailable())('push and pull through the jump host', () => {
     expect(down.stdout).toMatch(/pulled 4 files/);
     for (const [rel, data] of Object.entries(files)) expect(readFileSync(join(L, 'back', rel)).equals(data)).toBe(true);
     expect(await listAll(join(L, 'back'))).toHaveLength(4);
+    // the same pull again lands in the same place (not back/ckpt), and finds it complete
+    const rerun = await cli(lab, ['pull', `gpu:${R}/ckpt`, join(L, 'back')]);
+    expect(rerun.code).toBe(0);
+    expect(rerun.stdout).toMatch(/^nothing to pull: 4 files are already there/);
+    expect(existsSync(join(L, 'back', 'ckpt'))).toBe(false);
+    // `.` is a folder to pull into
+    mkdirSync(join(L, 'here'));
+    expect((await cli(lab, ['pull', `gpu:${R}/ckpt`, '.'], { cwd: join(L, 'here') })).code).toBe(0);
+    expect(readFileSync(join(L, 'here', 'ckpt', 'a.bin')).equals(files['a.bin']!)).toBe(true);
 
     // the same push again: every file is already there, identical, and nothing is rewritten
     const again = await cli(lab, ['push', src, `gpu:${R}/`]);
