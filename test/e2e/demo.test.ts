@@ -76,6 +76,12 @@ describe('rtk-tui demo', () => {
       await t.sendKeys('Enter');
       await t.waitFor(/Log · local:llama-7b-sft.*\/eval_loss/);
 
+      // a attaches to the run's session on the demo's own tmux server; Ctrl-\ comes back
+      await t.sendKeys('1', 'a');
+      await t.waitUntil(all(/attached to local:llama-7b-sft · Ctrl-\\ detach/, /Steps: +\d+%\|/), 'the attached session');
+      await t.sendKeys('C-\\');
+      await t.waitUntil(all(/Runs · 3/, /detached from local:llama-7b-sft/), 'back in the monitor');
+
       await t.sendKeys('q');
       expect(await t.waitExit()).toBe(0);
       expect(await t.alternateOn()).toBe(false);
