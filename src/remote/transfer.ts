@@ -2,7 +2,7 @@
 // resume from NAME.rtk-part, checksum verification, and nothing half-done under a final name.
 import { createHash, type Hash } from 'node:crypto';
 import * as fsp from 'node:fs/promises';
-import { basename, dirname, join, sep } from 'node:path';
+import { basename, dirname, join, resolve, sep } from 'node:path';
 import { posix } from 'node:path';
 import type { SFTPWrapper } from 'ssh2';
 import type { HashAlgo } from '../config/check-file.js';
@@ -191,15 +191,17 @@ async function settleExisting(side: Side, jobs: Job[], remoteIsDst: boolean, dst
   const same = jobs.filter((j) => j.existingSameSize);
   if (!side.o.force && same.length) {
     const remotePaths = same.map((j) => (remoteIsDst ? j.dst : j.src));
+    let skipped = 0;
     const rh = await remoteHashes(side.host, remotePaths, side.algo, same.reduce((a, j) => a + j.size, 0));
     if (!rh.ok) return rh;
     for (const [k, j] of same.entries()) {
       const lh = await hashLocalFile(remoteIsDst ? j.src : j.dst, side.algo);
       if (rh.value[k] !== null && rh.value[k] === lh) {
         j.skip = true;
-        side.o.onNote?.(`${dstLabel(j)} is already there, identical: skipped`);
+        if (++skipped <= 5) side.o.onNote?.(`${dstLabel(j)} is already there, identical: skipped`);
       }
     }
+    if (skipped > 5) side.o.onNote?.(`... and ${skipped - 5} more identical files skipped`);
   }
   return ok(undefined);
 }
@@ -266,7 +268,7 @@ export async function pushPath(host: Host, sftp: SFTPWrapper, local: string, rem
     // in the same place instead of one level deeper
     if (intoDir(remote) || (tst?.isDirectory() && st.isFile())) {
       if (!tst?.isDirectory()) return err('not-found', `${label(target)} is not an existing directory`);
-      dest = posix.join(target, basename(local.replace(/[\\/]+$/, '')) || 'root');
+      dest = posix.join(target, basename(resolve(local)) || 'root');
     }
     const parent = await rstat(sftp, posix.dirname(dest));
     if (!parent?.isDirectory()) return err('not-found', `${label(posix.dirname(dest))} does not exist: create it first`);
