@@ -151,9 +151,8 @@ async function attach(
   try {
     const { detachKeyOf } = await import('./attach.js');
     const { attachInteractive } = await import('../tty/attach.js');
-    const env = { ...henv.env };
-    // attaching to a local tmux from inside tmux: tmux refuses nesting unless TMUX is unset
-    if (spec.local) delete env.TMUX;
+    // attachInteractive unsets TMUX for the child itself (nesting on purpose) and says so in its banner
+    const env = henv.env;
     const out = await attachInteractive({
       argv: attachArgv(spec, e.session, henv, ctx.global.readonly),
       title: e.runId + (ctx.global.readonly ? ' (read-only)' : ''),
