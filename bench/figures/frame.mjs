@@ -1,36 +1,13 @@
 // Frame time with 1k and with 1M lines of scrollback: one new log line arrives, the store publishes,
 // React + Ink lay out and write the frame (120x40, four panes). Only the visible window is sliced from
 // the ring buffer, so the second figure should stay within 1.2x of the first (DESIGN section 8).
-import { EventEmitter } from 'node:events';
 import React from 'react';
 import { render } from 'ink';
 import { createStore } from '../../dist/store/index.js';
 import { App } from '../../dist/ui/App.js';
 import { noColorTheme } from '../../dist/ui/theme.js';
+import { FakeIn as In, FakeOut as Out } from '../lib/ink-fakes.mjs';
 import { logLine, median, round, row } from '../lib/util.mjs';
-
-class Out extends EventEmitter {
-  isTTY = false;
-  columns = 120;
-  rows = 40;
-  onWrite = null;
-  write(s) {
-    this.onWrite?.(s);
-    return true;
-  }
-}
-class In extends EventEmitter {
-  isTTY = true;
-  setRawMode() {}
-  setEncoding() {}
-  resume() {}
-  pause() {}
-  ref() {}
-  unref() {}
-  read() {
-    return null;
-  }
-}
 
 const run0 = (host, session) => ({
   id: `${host}:${session}`, host, session, state: 'running', reason: null, alerts: [],

@@ -39,6 +39,14 @@ export function createStore(opts: StoreOptions & { keymap?: Keymap } = {}): Stor
     clearTimeout: (h: unknown) => clearTimeout(h as NodeJS.Timeout),
   };
   const interval = 1000 / Math.max(1, opts.maxHz ?? 20);
+  // While a log floods in (more lines per frame than anyone reads), frames come at burstHz: each
+  // costs the same whatever the rate, so this halves the CPU of a fast stream. Keys and a trickle of
+  // lines keep the full rate (and their latency).
+  const burstInterval = Math.max(interval, 1000 / Math.max(1, opts.burstHz ?? 10));
+  const burstLines = opts.burstLines ?? 100;
+  let linesSincePublish = 0;
+  let urgent = false;
+  let timerAt = 0;
   const scrollback = opts.scrollback ?? DEFAULT_SCROLLBACK;
   const keymap = opts.keymap ?? getDefaultKeymap();
   const logs = new Map<string, LogBuffer>();
@@ -73,23 +81,37 @@ export function createStore(opts: StoreOptions & { keymap?: Keymap } = {}): Stor
   function publish(): void {
     timer = null;
     lastPublishAt = now();
+    linesSincePublish = 0;
+    urgent = false;
     if (published === state) return;
     published = state;
     for (const l of [...listeners]) l();
   }
 
   function schedule(): void {
-    if (timer !== null || published === state) return;
-    const wait = Math.max(0, lastPublishAt + interval - now());
-    timer = timers.setTimeout(publish, wait);
+    if (published === state) return;
+    const gap = urgent || linesSincePublish < burstLines ? interval : burstInterval;
+    const at = Math.max(now(), lastPublishAt + gap);
+    if (timer !== null) {
+      if (at >= timerAt) return;
+      timers.clearTimeout(timer); // a key press while a flood waits: publish sooner
+    }
+    timerAt = at;
+    timer = timers.setTimeout(publish, at - now());
   }
 
   function dispatch(ev: StoreEvent): void {
     // log ingest happens here, outside the pure reducer: O(lines), no state copy per line
-    if (ev.type === 'log') getLog(ev.runId).ingest(ev.chunk);
-    else if (ev.type === 'log.text') getLog(ev.runId).ingestText(ev.text);
+    if (ev.type === 'log') {
+      const n = getLog(ev.runId).ingest(ev.chunk);
+      if (ev.runId === state.selectedRunId) linesSincePublish += n;
+    } else if (ev.type === 'log.text') {
+      const n = getLog(ev.runId).ingestText(ev.text);
+      if (ev.runId === state.selectedRunId) linesSincePublish += n;
+    }
     else if (ev.type === 'log.reset') logs.get(ev.runId)?.clear();
     if ((ev.type === 'log' || ev.type === 'log.text' || ev.type === 'log.reset') && ev.runId !== state.selectedRunId) return;
+    if (ev.type === 'command' || ev.type === 'resize') urgent = true;
     ctx.now = now();
     const r = reduce(state, ev, ctx);
     state = r.state;

@@ -115,6 +115,10 @@ export interface StoreOptions {
   hosts?: string[];
   /** Publish rate limit to React (default 20 Hz). */
   maxHz?: number;
+  /** Publish rate while the log on screen floods in (over burstLines lines per frame). Default 10 Hz. */
+  burstHz?: number;
+  /** Lines per frame above which the log counts as a flood. Default 100 (2000 lines/s at 20 Hz). */
+  burstLines?: number;
   /** Injected clock and timers, so tests can fake them. */
   now?: () => number;
   timers?: {

@@ -8,6 +8,7 @@ import { keyFromInk, resolveKey } from '../keys/keymap.js';
 import type { Store } from '../store/create-store.js';
 import { computeLayout } from '../store/layout.js';
 import { activeScopes } from '../store/reduce.js';
+import { toBlocks } from './blocks.js';
 import { buildFrame } from './frame.js';
 import type { Row } from './rows.js';
 import { colorTheme, sgr, type Theme } from './theme.js';
@@ -47,10 +48,13 @@ function dispatchKey(store: Store, k: string): void {
   store.dispatch(r.text === undefined ? { type: 'command', id: r.command } : { type: 'command', id: r.command, text: r.text });
 }
 
+/** One piece of the screen: a full-width row, or a band of pane rows cut into vertical strips. */
+export type FrameBlock = { text: string } | { cols: { w: number; text: string }[]; h: number };
+
 export interface Frame {
   width: number;
   height: number;
-  rows: string[];
+  blocks: FrameBlock[];
 }
 
 /**
@@ -60,18 +64,23 @@ export interface Frame {
  */
 export function frameSource(store: Store, theme: Theme): { subscribe: (cb: () => void) => () => void; get: () => Frame } {
   let seen: unknown = null;
-  let frame: Frame = { width: 0, height: 0, rows: [] };
+  let frame: Frame = { width: 0, height: 0, blocks: [] };
   let key = '';
   const get = (): Frame => {
     const s = store.getSnapshot();
     if (s === seen) return frame;
     seen = s;
-    const rows = buildFrame({ s, log: (id) => store.peekLog(id), keymap: store.keymap, color: theme.color }).map((r) => rowString(r, theme));
     const L = computeLayout(s.size, s.zoom, s.focus);
-    const k = `${L.width}x${L.height}\n${rows.join('\n')}`;
+    const rows = buildFrame({ s, log: (id) => store.peekLog(id), keymap: store.keymap, color: theme.color });
+    const blocks: FrameBlock[] = toBlocks(rows, s, L).map((b) =>
+      'row' in b
+        ? { text: rowString(b.row, theme) }
+        : { h: b.cols[0]?.rows.length ?? 0, cols: b.cols.map((c) => ({ w: c.w, text: c.rows.map((r) => rowString(r, theme)).join('\n') })) },
+    );
+    const k = `${L.width}x${L.height}${blocks.map((b) => ('text' in b ? `\n${b.text}` : b.cols.map((c) => `\u0001${c.text}`).join(''))).join('')}`;
     if (k !== key) {
       key = k;
-      frame = { width: L.width, height: L.height, rows };
+      frame = { width: L.width, height: L.height, blocks };
     }
     return frame;
   };
@@ -93,9 +102,19 @@ export function App({ store, theme = colorTheme }: AppProps): React.ReactElement
   useInput(onInput);
   return (
     <Box flexDirection="column" width={frame.width} height={frame.height}>
-      {frame.rows.map((text, i) => (
-        <RowView key={i} text={text} />
-      ))}
+      {frame.blocks.map((b, i) =>
+        'text' in b ? (
+          <RowView key={i} text={b.text} />
+        ) : (
+          <Box key={i} flexDirection="row" height={b.h}>
+            {b.cols.map((c, j) => (
+              <Box key={j} width={c.w} height={b.h}>
+                <RowView text={c.text} />
+              </Box>
+            ))}
+          </Box>
+        ),
+      )}
     </Box>
   );
 }

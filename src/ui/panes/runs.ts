@@ -38,7 +38,9 @@ export function runsPane(c: PaneCtx): PaneOut {
   };
   const words = runs.map((r) => `${stateWord(r)}${isStale(r.host) ? '?' : ''}`);
   const stateW = Math.max(...words.map((x) => x.length)) + 1;
-  const nameW = Math.max(4, c.w - 2 - stateW - (extraW > 0 ? extraW + 1 : 0));
+  const room = Math.max(4, c.w - 2 - stateW - (extraW > 0 ? extraW + 1 : 0));
+  // as wide as the longest name (a zoomed pane keeps the state next to the name), at most the room
+  const nameW = Math.min(room, Math.max(4, ...runs.map((r) => r.id.length)) + 1);
   const sel = runs.findIndex((r) => r.id === s.selectedRunId);
   const start = windowStart(sel, runs.length, c.h);
   const rows: Row[] = [];

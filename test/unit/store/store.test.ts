@@ -245,6 +245,36 @@ describe('publishing', () => {
     expect(published).toBe(2);
   });
 
+  it('publishes a flooding log at 10 Hz, and a key press at once', () => {
+    let now = 1000;
+    const pending: { fn: () => void; at: number; cleared?: boolean }[] = [];
+    const store = createStore({
+      now: () => now,
+      timers: {
+        setTimeout: (fn, ms) => {
+          const t = { fn, at: now + ms };
+          pending.push(t);
+          return t;
+        },
+        clearTimeout: (t) => ((t as { cleared?: boolean }).cleared = true),
+      },
+    });
+    const live = () => pending.filter((t) => !t.cleared);
+    store.dispatch({ type: 'runs', host: 'h', runs: [mkRun('h', 's')] });
+    live()[0]!.fn();
+    pending.length = 0;
+    const lines = Array.from({ length: 500 }, (_, i) => `l${i}`);
+    store.dispatch({ type: 'log', runId: 'h:s', chunk: { kind: 'lines', lines, offset: 1 } });
+    expect(live().map((t) => t.at)).toEqual([1100]);
+    store.command('pane.next');
+    expect(live().map((t) => t.at)).toEqual([1050]);
+    live()[0]!.fn();
+    pending.length = 0;
+    now += 60;
+    store.dispatch({ type: 'log', runId: 'h:s', chunk: { kind: 'lines', lines: ['one more'], offset: 2 } });
+    expect(live().map((t) => t.at)).toEqual([1060]); // a trickle goes out at once
+  });
+
   it('does not wake React for a log that is not on screen', () => {
     const f = fixtureStore();
     const before = f.store.getState();
