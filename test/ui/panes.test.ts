@@ -89,3 +89,25 @@ describe('log pane', () => {
     }
   });
 });
+
+describe('vertical strips', () => {
+  it('cut the rows at the pane borders without losing a cell', async () => {
+    const { toBlocks } = await import('../../src/ui/blocks.js');
+    const { computeLayout } = await import('../../src/store/layout.js');
+    for (const zoom of [false, true]) {
+      const f = fixtureStore({ cols: 90, rows: 26 });
+      if (zoom) f.store.command('pane.zoom');
+      f.store.command('run.kill'); // an overlay crossing the strips
+      const s = f.store.getState();
+      const rows = buildFrame({ s, log: (id) => f.store.peekLog(id), keymap: f.store.keymap, color: false });
+      const blocks = toBlocks(rows, s, computeLayout(s.size, s.zoom, s.focus));
+      const back: string[] = [];
+      for (const b of blocks) {
+        if ('row' in b) back.push(rowText(b.row));
+        else for (let k = 0; k < (b.cols[0]?.rows.length ?? 0); k++) back.push(b.cols.map((c) => rowText(c.rows[k]!)).join(''));
+      }
+      expect(back).toEqual(rows.map(rowText));
+      expect(blocks.some((b) => 'cols' in b)).toBe(true);
+    }
+  });
+});
