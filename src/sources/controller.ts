@@ -4,16 +4,16 @@
 // its sources retry on their own. Pollers pause while a child process owns the terminal (attach).
 import { appendFileSync } from 'node:fs';
 import type { Config } from '../config/schema.js';
-import type { CheckpointListing, GpuHostReport, HostConnState, HostSpec, LogChunk, Result } from '../domain/types.js';
+import type { CheckpointListing, GpuHostReport, HostConnState, HostSpec, Result } from '../domain/types.js';
 import type { Host } from '../remote/host.js';
 import type { Effect, Store } from '../store/index.js';
 import { listCheckpoints as realListCheckpoints } from './checkpoints.js';
 import { GpuStream } from './gpus.js';
-import { LogFollower, parseProbe, probeCommand } from './log-follow.js';
+import { LogFollower } from './log-follow.js';
 import { pollRuns as realPollRuns, type RunsSnapshot } from './runs.js';
+import { SelectedLog, type LogFollowerFactory } from './selected-log.js';
 
-/** Bytes of an existing log shown when a run is selected (then it streams). */
-export const LOG_BACKLOG_BYTES = 64 * 1024;
+export { LOG_BACKLOG_BYTES, type LogSource } from './selected-log.js';
 
 export interface GpuSource {
   setPanes(p: readonly { runId: string; panePid: number }[]): void;
@@ -22,18 +22,12 @@ export interface GpuSource {
   refresh(): void;
 }
 
-export interface LogSource {
-  readonly offset: number;
-  run(): Promise<void>;
-  stop(): void;
-}
-
 /** What the controller calls; real implementations by default, fakes in tests. */
 export interface ControllerSources {
   pollRuns(host: Host, spec: HostSpec, cfg: Config): Promise<Result<RunsSnapshot>>;
   listCheckpoints(host: Host, runId: string, dir: string): Promise<Result<CheckpointListing>>;
   gpuStream(host: Host, spec: HostSpec, intervalMs: number, onReport: (r: GpuHostReport) => void): GpuSource;
-  logFollower(o: { host: Host; path: string; offset: number; inode: number | null; onChunk: (c: LogChunk) => void }): LogSource;
+  logFollower: LogFollowerFactory;
 }
 
 export const REAL_SOURCES: ControllerSources = {
@@ -83,19 +77,16 @@ export class Controller {
   private started = false;
   private tickTimer: NodeJS.Timeout | null = null;
   private selected: Selected | null = null;
-  private follower: { runId: string; path: string; src: LogSource | null } | null = null;
-  private followGen = 0;
-  /** Where each run's log was left, so coming back to a run neither repeats nor loses lines. */
-  private readonly resumeAt = new Map<string, { path: string; offset: number }>();
+  private readonly log: SelectedLog;
   private ckptTimer: NodeJS.Timeout | null = null;
-  private peeking: string | null = null;
-  private held: LogChunk[] = [];
-  private heldPartial: LogChunk | null = null;
   private ckptBusy = false;
+  /** The selection changed while a listing was in flight: list again right after. */
+  private ckptAgain = false;
   private unsubscribeEffects: () => void = () => {};
 
   constructor(private readonly o: ControllerOptions) {
     this.src = { ...REAL_SOURCES, ...o.sources };
+    this.log = new SelectedLog(o.store, this.src.logFollower, o.cfg.scrollback, (m) => this.debug(m));
   }
 
   start(): void {
@@ -157,8 +148,7 @@ export class Controller {
     this.unsubscribeEffects();
     if (this.tickTimer) clearInterval(this.tickTimer);
     if (this.ckptTimer) clearTimeout(this.ckptTimer);
-    this.follower?.src?.stop();
-    this.follower = null;
+    this.log.stop();
     for (const slot of this.slots.values()) {
       if (slot.timer) clearTimeout(slot.timer);
       slot.unsubscribe();
@@ -218,7 +208,7 @@ export class Controller {
         slot.tails = r.value.logTails;
         this.o.store.dispatch({ type: 'runs', host: slot.spec.name, runs: r.value.runs });
         slot.gpu?.setPanes(r.value.panes);
-        this.showPaneTail();
+        if (this.selected?.host === slot.spec.name) this.log.showPaneTail(slot.tails);
       } else {
         // the host's state (stale, reconnecting) reaches the store through onState; this is for the log
         this.debug(`poll ${slot.spec.name}: ${r.error.kind}: ${r.error.message}`);
@@ -234,52 +224,18 @@ export class Controller {
     } else this.schedule(slot);
   }
 
-  /**
-   * While the run's pane is peeked (shown in the log pane in place of its log), new log lines wait
-   * here and follow once the peek ends, so the two never interleave and none is lost.
-   */
-  private deliver(runId: string, c: LogChunk): void {
-    if (this.peeking === runId) {
-      if (c.kind === 'partial') this.heldPartial = c;
-      else {
-        this.held.push(c);
-        // a peek left open for hours must not grow memory past what the log pane keeps anyway
-        if (this.held.length > this.o.cfg.scrollback) this.held.splice(0, this.held.length - this.o.cfg.scrollback);
-      }
-      return;
-    }
-    this.o.store.dispatch({ type: 'log', runId, chunk: c });
-  }
-
-  private endPeek(): void {
-    const runId = this.peeking;
-    if (runId === null) return;
-    this.peeking = null;
-    const held = this.held;
-    const partial = this.heldPartial;
-    this.held = [];
-    this.heldPartial = null;
-    for (const c of held) this.o.store.dispatch({ type: 'log', runId, chunk: c });
-    if (partial) this.o.store.dispatch({ type: 'log', runId, chunk: partial });
-  }
-
   private onEffect(e: Effect): void {
     if (this.stopped) return;
     switch (e.type) {
       case 'run.peek':
-        // the same toggles the peek off (installPeekEffect, src/tty/attach-effect.ts)
-        if (this.peeking === e.runId) this.endPeek();
-        else {
-          this.endPeek();
-          this.peeking = e.runId;
-        }
+        // the same toggles the peek off, as installPeekEffect does (src/tty/attach-effect.ts)
+        this.log.peek(e.runId);
         break;
       case 'run.attach':
       case 'run.kill':
-        this.endPeek();
+        this.log.endPeek();
         break;
       case 'log.select':
-        if (this.peeking !== null && this.peeking !== e.runId) this.endPeek();
         this.select(e.runId && e.host ? { runId: e.runId, host: e.host, log: e.log } : null);
         break;
       case 'app.refresh':
@@ -296,85 +252,22 @@ export class Controller {
   private select(sel: Selected | null): void {
     const prev = this.selected;
     this.selected = sel;
-    const samePath = this.follower && sel && this.follower.runId === sel.runId && this.follower.path === sel.log;
-    if (!samePath) this.follow(sel);
+    const slot = sel ? this.slots.get(sel.host) : undefined;
+    this.log.select(sel && slot ? { runId: sel.runId, host: slot.host, log: sel.log } : null);
     if (!prev || !sel || prev.runId !== sel.runId) {
       if (this.ckptTimer) clearTimeout(this.ckptTimer);
       this.ckptTimer = null;
       void this.pollCheckpoints();
     }
-    this.showPaneTail();
+    this.log.showPaneTail(slot?.tails);
   }
-
-  private follow(sel: Selected | null): void {
-    const gen = ++this.followGen;
-    const old = this.follower;
-    this.follower = null;
-    if (old?.src) {
-      old.src.stop();
-      this.resumeAt.set(old.runId, { path: old.path, offset: old.src.offset });
-    }
-    if (!sel || !sel.log) return;
-    const slot = this.slots.get(sel.host);
-    if (!slot) return;
-    const { runId, log: path } = sel;
-    const f: { runId: string; path: string; src: LogSource | null } = { runId, path, src: null };
-    this.follower = f;
-    const start = async (): Promise<void> => {
-      const back = this.resumeAt.get(runId);
-      let offset = 0;
-      let inode: number | null = null;
-      let skipFirst = false;
-      if (back && back.path === path && this.o.store.peekLog(runId)) {
-        offset = back.offset;
-      } else {
-        this.o.store.dispatch({ type: 'log.reset', runId });
-        // show the last few KB of a long log, from a line start, then stream
-        const p = await slot.host.exec(probeCommand(path), { timeoutMs: 15_000 });
-        const probe = p.ok ? parseProbe(p.value.stdout.toString('utf8')) : null;
-        if (probe && probe.size > LOG_BACKLOG_BYTES) {
-          offset = probe.size - LOG_BACKLOG_BYTES;
-          inode = probe.inode;
-          skipFirst = true;
-        }
-      }
-      if (this.stopped || gen !== this.followGen) return;
-      const src = this.src.logFollower({
-        host: slot.host,
-        path,
-        offset,
-        inode,
-        onChunk: (c) => {
-          if (skipFirst && c.kind === 'lines') {
-            skipFirst = false;
-            c = { ...c, lines: c.lines.slice(1) };
-          }
-          this.deliver(runId, c);
-        },
-      });
-      f.src = src;
-      await src.run();
-    };
-    start().catch((e: unknown) => this.debug(`log ${runId}: ${e instanceof Error ? e.message : String(e)}`));
-  }
-
-  /** A run without a log file shows the last lines of its pane, as the runs poll captured them. */
-  private showPaneTail(): void {
-    const sel = this.selected;
-    if (!sel || sel.log) return;
-    const tail = this.slots.get(sel.host)?.tails[sel.runId];
-    if (tail === undefined) return;
-    const buf = this.o.store.peekLog(sel.runId);
-    if (buf && this.lastPaneTail.get(sel.runId) === tail) return;
-    this.lastPaneTail.set(sel.runId, tail);
-    this.o.store.dispatch({ type: 'log.reset', runId: sel.runId });
-    this.o.store.dispatch({ type: 'log.text', runId: sel.runId, text: tail.endsWith('\n') ? tail : `${tail}\n` });
-  }
-
-  private readonly lastPaneTail = new Map<string, string>();
 
   private async pollCheckpoints(): Promise<void> {
-    if (this.stopped || this.ckptBusy) return;
+    if (this.stopped) return;
+    if (this.ckptBusy) {
+      this.ckptAgain = true;
+      return;
+    }
     const sel = this.selected;
     const run = sel ? this.findRun(sel.runId) : null;
     const slot = sel ? this.slots.get(sel.host) : undefined;
@@ -390,7 +283,10 @@ export class Controller {
     } finally {
       this.ckptBusy = false;
     }
-    this.scheduleCheckpoints();
+    if (this.ckptAgain) {
+      this.ckptAgain = false;
+      void this.pollCheckpoints();
+    } else this.scheduleCheckpoints();
   }
 
   private scheduleCheckpoints(): void {
