@@ -104,6 +104,19 @@ describe('rtk-tui demo', () => {
       expect(s).toMatch(/look at a run: +tmux -L rtk-demo-\d+ attach -t llama-7b-sft/);
       expect(s).toMatch(/clean up: +tmux -L rtk-demo-\d+ kill-server; rm -rf \S+/);
       expect(tmuxSocketsUnder(t.dir).filter(serverAlive)).toHaveLength(1);
+      // the printed way back into the monitor works
+      const joined = await t.tmux('capture-pane', '-p', '-J', '-t', 'tui'); // long paths wrap at 120 columns
+      const m = /monitor again: +PATH=(\S+):"\$PATH" rtk-tui --config (\S+)/.exec(joined);
+      expect(m).not.toBeNull();
+      const again = await startTui({ args: ['--config', m![2]!], env: { PATH: `${m![1]}:${process.env.PATH}`, TMUX_TMPDIR: t.dir } });
+      try {
+        await again.waitUntil(all(/› local:llama-7b-sft +RUNNING/, /0 A100 +\d+%/), 'the kept demo in a new monitor', 30_000);
+        await again.sendKeys('q');
+        expect(await again.waitExit()).toBe(0);
+      } finally {
+        await again.stop();
+      }
+      expect(tmuxSocketsUnder(t.dir).filter(serverAlive)).toHaveLength(1);
     } finally {
       await t.stop(); // also kills the kept demo server (it lives under t.dir)
     }
