@@ -68,6 +68,10 @@ export function buildPollScript(spec: HostSpec, cfg: Pick<Config, 'runs'>, nonce
     `rc=$?`,
     `printf '\\n@@%s tmux %s\\n' "$N" "$rc"`,
     `[ "$rc" = 0 ] || exit 0`,
+    // parents of every process: a pane whose shell has no child is back at its prompt (see isIdleShell)
+    `printf '@@%s ppids\\n' "$N"`,
+    `ps -A -o ppid= 2>/dev/null | tr -s ' \\n' '  '`,
+    `printf '\\n'`,
     `${t} list-sessions -F ${shq('#{session_id}\t#{session_name}\t#{@rtk_log}')} 2>/dev/null |`,
     `while IFS='\t' read -r id name log; do`,
     `  case "$id" in '$'*) ;; *) continue ;; esac`,
@@ -92,6 +96,8 @@ export interface PollSections {
   remoteHome: string | null;
   tmuxRc: number | null;
   tmuxOut: Buffer;
+  /** Every process's parent pid on the host; null when ps could not say. */
+  parentPids: Set<number> | null;
   /** By tmux session id: the log tail with its stat, or the pane capture. */
   tails: Map<string, { kind: 'log' | 'pane'; inode: number | null; size: number | null; mtime: number | null; text: string }>;
 }
@@ -100,7 +106,7 @@ const decoder = new TextDecoder('utf-8', { fatal: false });
 
 /** Split the script's output into its sections. Pure; never throws. */
 export function splitPollOutput(out: Buffer, nonce: string): PollSections {
-  const res: PollSections = { remoteNow: null, remoteHome: null, tmuxRc: null, tmuxOut: Buffer.alloc(0), tails: new Map() };
+  const res: PollSections = { remoteNow: null, remoteHome: null, tmuxRc: null, tmuxOut: Buffer.alloc(0), parentPids: null, tails: new Map() };
   const mark = Buffer.from(`@@${nonce} `, 'latin1');
   // every marker sits at a line start; the newline before it (printed by the script) is not content
   const starts: number[] = [];
@@ -121,6 +127,9 @@ export function splitPollOutput(out: Buffer, nonce: string): PollSections {
       res.tmuxOut = body;
     } else if (word === 'tmux') {
       res.tmuxRc = num(rest[0]);
+    } else if (word === 'ppids') {
+      const pids = body.toString('latin1').split(/\s+/).filter((w) => /^\d+$/.test(w)).map(Number);
+      res.parentPids = pids.length > 0 ? new Set(pids) : null;
     } else if (word === 'log' || word === 'pane') {
       const id = rest[0] ?? '';
       if (word === 'log') {
@@ -163,22 +172,39 @@ export function parsePollOutput(out: Buffer, spec: HostSpec, cfg: Pick<Config, '
   return ok(snap);
 }
 
+const SHELLS = new Set(['sh', 'bash', 'zsh', 'dash', 'ash', 'ksh', 'mksh', 'fish', 'tcsh', 'csh', 'nu', 'xonsh']);
+
+/**
+ * True when the pane's program is a shell with no child process: a run typed at a prompt
+ * (`python train.py` in `tmux new -s x`) has ended, even though the pane lives on. Sessions started
+ * by rtk-tui new (@rtk_cmd) are judged by @rtk_exit instead; without ps output nothing is assumed.
+ */
+export function isIdleShell(row: Pick<TmuxSessionRow, 'paneDead' | 'panePid' | 'paneCurrentCommand' | 'options'>, parentPids: Set<number> | null): boolean {
+  if (row.paneDead || row.options.cmd !== null || parentPids === null || row.panePid === null) return false;
+  const cmd = (row.paneCurrentCommand ?? '').replace(/^-/, '').split('/').pop() ?? '';
+  return SHELLS.has(cmd) && !parentPids.has(row.panePid);
+}
+
 function buildRun(row: TmuxSessionRow, spec: HostSpec, cfg: Pick<Config, 'runs' | 'stallAfterMs'>, s: PollSections, nowSec: number): Run {
   const meta = configMeta(cfg, spec.name, row.name);
   const tail = s.tails.get(row.id);
   const text = tail?.text ?? '';
   const lastAt = tail?.kind === 'log' && tail.mtime !== null ? tail.mtime : row.activityAt;
   const ago = lastAt !== null ? Math.max(0, nowSec - lastAt) : null;
-  const alive = !row.paneDead;
+  const idle = isIdleShell(row, s.parentPids);
+  const alive = !row.paneDead && !idle;
   const exitStatus = row.options.exit ?? (row.paneDead ? row.paneDeadStatus : null);
   const { progress, metrics } = analyzeLog(text);
-  const decision = decideState({
+  let decision = decideState({
     alive,
     exitStatus,
     alerts: detectAlerts(text),
     lastOutputSecondsAgo: ago,
     stallAfterSeconds: cfg.stallAfterMs / 1000,
   });
+  // a shell at its prompt that never showed training output is not a finished run: say we don't know
+  if (idle && decision.state === 'finished' && progress === null && Object.keys(metrics).length === 0)
+    decision = { ...decision, state: 'unknown' };
   return {
     id: `${spec.name}:${row.name}`,
     host: spec.name,

@@ -6,13 +6,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../../src/config/load.js';
 import { ok } from '../../../src/domain/types.js';
 import type { Host } from '../../../src/remote/host.js';
-import { buildPollScript, configMeta, parsePollOutput, pollRuns, splitPollOutput } from '../../../src/sources/runs.js';
+import { buildPollScript, configMeta, isIdleShell, parsePollOutput, pollRuns, splitPollOutput } from '../../../src/sources/runs.js';
 import { localTestHost } from '../../helpers/c-local-host.js';
 
 const spec = { name: 'h', local: false, ssh: 'h' };
 const N = 'n0nce';
-const rec = (id: string, name: string, opts: string[] = ['', '', '', '', ''], dead = '0', status = '') => {
-  const text = [name, '/w', 'python', ...opts];
+const rec = (id: string, name: string, opts: string[] = ['', '', '', '', ''], dead = '0', status = '', command = 'python') => {
+  const text = [name, '/w', command, ...opts];
   return `RTKP ${id} 0 0 42 ${dead} ${status} 1700000000 0 1700000050 1700000090 1${text.map((s) => ` ${Buffer.byteLength(s)}:${s}`).join('')}\n`;
 };
 const output = (panes: string, sections: string[] = [], rc = 0, now = 1700000100) =>
@@ -67,6 +67,35 @@ describe('parsePollOutput', () => {
     const out = output(rec('$1', 'a', ['/l', '', '', '', '']), [`@@${N} log $1 1 5 1700000000 \nx\n\n@@${N} end\n`], 0, 1700000000 + 601);
     const r = parsePollOutput(out, spec, defaultConfig(null), N, 0);
     expect(r.ok && r.value.runs[0]).toMatchObject({ state: 'stalled', reason: 'stalled', lastOutputSecondsAgo: 601 });
+  });
+
+  it('reads a shell back at its prompt as an ended run: failed with the log\'s alert, or unknown', () => {
+    // `tmux new -s x`, then `python train.py` typed at the prompt: after the crash the pane lives on
+    // with bash (pid 42) and no child; pid 7 is some other process's parent
+    const oomTail = `@@${N} pane $1\nTraceback (most recent call last):\ntorch.OutOfMemoryError: CUDA out of memory.\n@@${N} end\n`;
+    const emptyTail = `@@${N} pane $2\n$ ls\n@@${N} end\n`;
+    const panes = rec('$1', 'crashed', undefined, '0', '', 'bash') + rec('$2', 'shell', undefined, '0', '', '-zsh');
+    const idle = parsePollOutput(output(panes, [`@@${N} ppids\n 1 1 7 \n`, oomTail, emptyTail]), spec, defaultConfig(null), N, 0);
+    if (!idle.ok) throw new Error(idle.error.message);
+    expect(idle.value.runs.map((r) => [r.session, r.state, r.reason])).toEqual([
+      ['crashed', 'failed', 'oom'],
+      ['shell', 'unknown', null],
+    ]);
+    // the same panes with a child under pid 42 (the training process still running in the foreground)
+    const busy = parsePollOutput(output(panes, [`@@${N} ppids\n 1 42 7\n`, oomTail, emptyTail]), spec, defaultConfig(null), N, 0);
+    expect(busy.ok && busy.value.runs.map((r) => r.state)).toEqual(['running', 'running']);
+    // no ps output: nothing is assumed
+    const blind = parsePollOutput(output(panes, [oomTail, emptyTail]), spec, defaultConfig(null), N, 0);
+    expect(blind.ok && blind.value.runs.map((r) => r.state)).toEqual(['running', 'running']);
+  });
+
+  it('isIdleShell: only shells, only without children, never for sessions rtk-tui started', () => {
+    const row = { paneDead: false, panePid: 42, paneCurrentCommand: 'bash', options: { log: null, checkpoints: null, cmd: null, cwd: null, exit: null } };
+    expect(isIdleShell(row, new Set([1]))).toBe(true);
+    expect(isIdleShell({ ...row, paneCurrentCommand: 'python3' }, new Set([1]))).toBe(false);
+    expect(isIdleShell(row, new Set([42]))).toBe(false);
+    expect(isIdleShell({ ...row, options: { ...row.options, cmd: 'python train.py' } }, new Set([1]))).toBe(false);
+    expect(isIdleShell(row, null)).toBe(false);
   });
 
   it('treats "no server running" as no runs, and names a missing tmux', () => {
