@@ -41,6 +41,7 @@ export async function run(argv: string[], ctx: CommandContext): Promise<CommandR
     throw e;
   }
   if (keep) {
+    w.keep();
     const conf = join(w.dir, 'config.yaml');
     writeFileSync(conf, `hosts:\n  - name: local\n    local: true\n    tmuxSocket: ${w.socket}\nrefresh: {runs: 2s, gpus: 1s, checkpoints: 5s}\n`);
     ctx.stdout.write(

@@ -2,7 +2,7 @@
 // training, one finished, one dead of a CUDA OOM), their logs and checkpoint dirs, and the environment
 // (PATH with a fake nvidia-smi first) under which the local host must be opened. Nothing else on the
 // machine is touched; teardown() kills that tmux server and removes the dir.
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -37,6 +37,8 @@ export interface DemoWorld {
   runs: { session: string; log: string; checkpoints: string }[];
   /** Kill the demo's tmux server and remove the dir; safe to call twice. */
   teardown(): Promise<void>;
+  /** Keep everything after this process exits (--keep): no teardown on exit. */
+  keep(): void;
 }
 
 export interface DemoOptions {
@@ -92,7 +94,20 @@ export async function setupDemo(o: DemoOptions): Promise<Result<DemoWorld>> {
   const tmuxArgs = ['-L', socket, '-f', conf];
 
   let torn = false;
+  // a crash ends the process without the async teardown: take the server and the files with us anyway
+  const onExit = (): void => {
+    if (torn) return;
+    torn = true;
+    try {
+      execFileSync('tmux', [...tmuxArgs, 'kill-server'], { env, stdio: 'ignore', timeout: 5000 });
+    } catch {
+      // already gone
+    }
+    rmSync(dir, { recursive: true, force: true });
+  };
+  process.on('exit', onExit);
   const teardown = async (): Promise<void> => {
+    process.off('exit', onExit);
     if (torn) return;
     torn = true;
     await tmuxRun([...tmuxArgs, 'kill-server'], env);
@@ -139,5 +154,8 @@ export async function setupDemo(o: DemoOptions): Promise<Result<DemoWorld>> {
     }
     runs.push({ session: r.session, log, checkpoints });
   }
-  return ok({ dir, socket, spec: { name: 'local', local: true, tmuxSocket: socket }, env, pidDir, runs, teardown });
+  const keep = (): void => {
+    process.off('exit', onExit);
+  };
+  return ok({ dir, socket, spec: { name: 'local', local: true, tmuxSocket: socket }, env, pidDir, runs, teardown, keep });
 }
