@@ -2,7 +2,7 @@
 // rewritten with \r, `{'loss': ...}` dicts, eval dicts, a CUDA OOM traceback when asked) and writes
 // small checkpoint-N/ directories, keeping only the last few so disk use stays bounded.
 // Run as `node dist/demo/trainer.js [--steps N] [--start N] ...`; cheap: one timer, a few writes a second.
-import { appendFileSync, mkdirSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
@@ -314,14 +314,15 @@ export class Trainer {
     }
   }
 
+  /** Keep the last few written (by time, then step: a --loop run starts its steps again at 0). */
   private prune(root: string): void {
-    const steps = readdirSync(root)
+    const all = readdirSync(root)
       .map((n) => /^checkpoint-(\d+)$/.exec(n))
       .filter((m): m is RegExpExecArray => m !== null)
-      .map((m) => Number(m[1]))
-      .sort((a, b) => a - b);
-    for (const s of steps.slice(0, Math.max(0, steps.length - this.o.keepCkpts))) {
-      rmSync(join(root, `checkpoint-${s}`), { recursive: true, force: true });
+      .map((m) => ({ name: m[0], step: Number(m[1]), mtime: statSync(join(root, m[0])).mtimeMs }))
+      .sort((a, b) => a.mtime - b.mtime || a.step - b.step);
+    for (const c of all.slice(0, Math.max(0, all.length - this.o.keepCkpts))) {
+      rmSync(join(root, c.name), { recursive: true, force: true });
     }
   }
 

@@ -1,5 +1,5 @@
 // The simulated trainer behind `rtk-tui demo`, run as the built program (dist/demo/trainer.js).
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -59,6 +59,31 @@ describe('demo trainer', () => {
     expect(readdirSync(ck).sort()).toEqual(['checkpoint-500', 'checkpoint-600']);
     expect(readdirSync(join(ck, 'checkpoint-600')).sort()).toEqual(['config.json', 'model.safetensors', 'trainer_state.json']);
     expect(statSync(join(ck, 'checkpoint-600', 'model.safetensors')).size).toBeLessThan(64 * 1024);
+  });
+
+  test('--loop starts again at step 0 and its new checkpoints are the ones kept', async () => {
+    const d = mkdtempSync(join(tmpdir(), 'rtk-trainer-'));
+    dirs.push(d);
+    const ck = join(d, 'ck');
+    const p = spawn(process.execPath, [TRAINER, '--steps', '300', '--start', '150', '--rate', '600', '--tick-ms', '20',
+      '--ckpt-every', '100', '--keep-ckpts', '2', '--ckpt-dir', ck, '--loop']);
+    let out = '';
+    try {
+      await new Promise<void>((resolve, reject) => {
+        p.once('exit', () => reject(new Error(`trainer ended: ${out.slice(-300)}`)));
+        p.stdout.on('data', (b: Buffer) => {
+          out += b.toString();
+          // second lap's first checkpoint written
+          if (/Training completed[\s\S]*Saving model checkpoint to \S+checkpoint-100/.test(out)) resolve();
+        });
+      });
+    } finally {
+      p.kill();
+    }
+    // pruned by age, not by step number: the new lap's checkpoint-100 stays
+    const left = readdirSync(ck);
+    expect(left).toContain('checkpoint-100');
+    expect(left).toHaveLength(2);
   });
 
   test('a resumed run starts with backdated checkpoints; --oom-at dies with a CUDA OOM and status 1', async () => {
