@@ -15,11 +15,13 @@ export interface DemoRun {
   session: string;
   /** Arguments of trainer.js (--log, --ckpt-dir, --pid-file are added). */
   trainer: string[];
+  /** Shown as a process on the simulated GPU. */
+  gpu?: boolean;
 }
 
 /** Three runs, so the first screen shows every state a user will meet. */
 export const DEMO_RUNS: DemoRun[] = [
-  { session: 'llama-7b-sft', trainer: ['--steps', '30000', '--start', '3400', '--rate', '12', '--ckpt-every', '250', '--seed', '7', '--loop'] },
+  { session: 'llama-7b-sft', gpu: true, trainer: ['--steps', '30000', '--start', '3400', '--rate', '12', '--ckpt-every', '250', '--seed', '7', '--loop'] },
   { session: 'qlora-smoke', trainer: ['--steps', '400', '--rate', '800', '--tick-ms', '50', '--ckpt-every', '200', '--log-every', '20', '--eval-every', '200', '--seed', '3'] },
   { session: 'sweep-lr3e-4', trainer: ['--steps', '8000', '--start', '1100', '--rate', '150', '--tick-ms', '100', '--oom-at', '1312', '--ckpt-every', '500', '--seed', '11'] },
 ];
@@ -134,7 +136,8 @@ export async function setupDemo(o: DemoOptions): Promise<Result<DemoWorld>> {
     const checkpoints = join(runDir, 'checkpoints');
     mkdirSync(checkpoints, { recursive: true });
     const argv = [process.execPath, trainer, ...r.trainer, '--log', log, '--ckpt-dir', checkpoints, '--pid-file', join(pidDir, r.session)];
-    if (procs) argv.push('--gpu-procs', procs);
+    // only the long run holds the GPU: the others end within seconds, before the GPU pane's first look
+    if (procs && r.gpu) argv.push('--gpu-procs', procs);
     // the exit status goes to @rtk_exit when the trainer ends, as `rtk-tui new` records it
     const cmd = `${shjoin(argv)}; s=$?; tmux set-option -t "$TMUX_PANE" @rtk_exit "$s"; exit "$s"`;
     const res = await tmuxRun(
