@@ -93,7 +93,7 @@ function loadSpec(argv: string[], ctx: CommandContext): Result<{ spec: CheckSpec
       const code = (e as NodeJS.ErrnoException).code;
       return err('config', code === 'ENOENT' ? `check file ${path} does not exist` : `cannot read check file ${path}: ${(e as Error).message}`);
     }
-    const fileSpec = parseCheckFile(text, path);
+    const fileSpec = parseCheckFile(text, path, ctx.env.HOME ?? null);
     if (!fileSpec.ok) return fileSpec;
     spec = mergeSpecs(fileSpec.value, flags.value);
   }

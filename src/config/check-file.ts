@@ -144,8 +144,8 @@ function deepest(issue: Issue): Issue {
   return best ?? issue;
 }
 
-/** Parse and validate a check file's text. Local paths are resolved against the file's folder. */
-export function parseCheckFile(text: string, file: string): Result<CheckSpec> {
+/** Parse and validate a check file's text. Local paths are resolved against the file's folder (`~/` against `home`). */
+export function parseCheckFile(text: string, file: string, home: string | null = null): Result<CheckSpec> {
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
   const where = (offset: number | undefined): string => {
@@ -187,7 +187,10 @@ export function parseCheckFile(text: string, file: string): Result<CheckSpec> {
     host: v.host ?? null,
     gpus: v.gpus ?? null,
     disk: v.disk ?? [],
-    files: (v.files ?? []).map((f) => ({ local: resolve(base, f.local), remote: f.remote })),
+    files: (v.files ?? []).map((f) => ({
+      local: home !== null && (f.local === '~' || f.local.startsWith('~/')) ? resolve(home, f.local.slice(2)) : resolve(base, f.local),
+      remote: f.remote,
+    })),
     hash: v.hash ?? 'sha256',
     models: v.models ?? [],
     run: v.run ?? [],

@@ -75,6 +75,7 @@ describe('parseCheckFile', () => {
       env: ['HF_TOKEN', 'CUDA_HOME'],
     });
     expect(parseCheckFile('gpus: 4\n', 'c.yaml')).toMatchObject({ ok: true, value: { gpus: { count: 4, freeGiB: 0 } } });
+    expect(parseCheckFile('files: ["~/w.bin:/w.bin"]\n', '/p/c.yaml', '/home/me')).toMatchObject({ ok: true, value: { files: [{ local: '/home/me/w.bin' }] } });
   });
 
   it.each([
