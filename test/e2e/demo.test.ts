@@ -98,7 +98,7 @@ describe('rtk-tui demo', () => {
     const t = await startTui({ args: ['demo', '--keep'] });
     try {
       await t.waitFor(/› local:llama-7b-sft +RUNNING/, 30_000);
-      await t.sendKeys('q');
+      await t.sendKeys('C-c'); // Ctrl-C quits like q
       expect(await t.waitExit()).toBe(0);
       const s = await t.capture();
       expect(s).toMatch(/look at a run: +tmux -L rtk-demo-\d+ attach -t llama-7b-sft/);
