@@ -1,7 +1,7 @@
 // `rtk-tui demo` as a new user meets it: the built binary in a real 120x40 terminal (a tmux pane),
 // CI=false so Ink draws live. Every wait polls the screen with a deadline; nothing sleeps.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
@@ -13,6 +13,20 @@ const all =
   (...res: RegExp[]) =>
   (s: string): boolean =>
     res.every((r) => r.test(s));
+
+/** Child pids, from /proc (no ps needed). */
+function childrenOf(pid: number): number[] {
+  const out: number[] = [];
+  for (const d of readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) out.push(Number(d));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
 
 function serverAlive(sock: string): boolean {
   try {
@@ -129,9 +143,9 @@ describe('rtk-tui demo', () => {
       const sockets = tmuxSocketsUnder(t.dir);
       expect(sockets.filter(serverAlive)).toHaveLength(1);
       const shPid = (await t.tmux('display-message', '-p', '-t', 'tui', '#{pane_pid}')).trim();
-      const node = execFileSync('ps', ['-o', 'pid=', '--ppid', shPid], { encoding: 'utf8' }).trim().split(/\s+/)[0];
-      expect(Number(node)).toBeGreaterThan(0);
-      process.kill(Number(node), 'SIGTERM');
+      const node = childrenOf(Number(shPid))[0];
+      expect(node).toBeGreaterThan(0);
+      process.kill(node!, 'SIGTERM');
       expect(await t.waitExit()).toBe(0);
       expect(await t.alternateOn()).toBe(false);
       expect(sockets.filter(serverAlive)).toHaveLength(0);
