@@ -82,6 +82,8 @@ interface Job {
   existingSameSize: boolean;
   localHash?: string;
   skip?: boolean;
+  /** The other side's checksum when it differs from ours. */
+  bad?: string;
 }
 
 const OVERLAP = 256 * 1024;
@@ -216,10 +218,11 @@ function noHash(label: string, algo: HashAlgo): Result<never> {
   return err('exit', `cannot compute the ${algo} of ${label} (no ${algo}sum, shasum or openssl there?): install one, or pass --no-verify`);
 }
 
-function mismatch(label: string, algo: HashAlgo, local: string | undefined, remote: string | null): RtkError {
+function mismatch(label: string, algo: HashAlgo, local: string | undefined, remote: string | null, others = 0): RtkError {
+  const more = others ? ` (and ${others} more file${others === 1 ? '' : 's'})` : '';
   return {
     kind: 'io',
-    message: `${algo} mismatch for ${label} (local ${local?.slice(0, 12) ?? '?'}…, remote ${remote?.slice(0, 12) ?? 'unreadable'}…): nothing was kept under that name; run the command again to transfer it afresh`,
+    message: `${algo} mismatch for ${label}${more} (local ${local?.slice(0, 12) ?? '?'}…, remote ${remote?.slice(0, 12) ?? 'unreadable'}…): nothing was kept under that name; run the command again to transfer it afresh`,
   };
 }
 
@@ -354,19 +357,21 @@ export async function pushPath(host: Host, sftp: SFTPWrapper, local: string, rem
     if (o.verify !== false && todo.length) {
       const rh = await remoteHashes(host, todo.map((j) => j.dst + PART_SUFFIX), algo, meter.total);
       if (!rh.ok) return rh;
-      for (const [k, j] of todo.entries()) {
-        if (rh.value[k] === null) return noHash(label(j.dst + PART_SUFFIX), algo);
-        if (rh.value[k] !== j.localHash) {
-          await runlink(sftp, j.dst + PART_SUFFIX).catch(() => undefined);
-          return { ok: false, error: mismatch(label(j.dst), algo, j.localHash, rh.value[k] ?? null) };
-        }
-      }
+      const missing = todo.findIndex((_, k) => rh.value[k] === null);
+      if (missing >= 0) return noHash(label(todo[missing]!.dst + PART_SUFFIX), algo);
+      for (const [k, j] of todo.entries()) j.bad = rh.value[k] !== j.localHash ? rh.value[k]! : undefined;
     }
     stage = 'the final rename';
+    // the good files get their names, the bad ones are deleted: nothing half-done stays
     for (const j of todo) {
-      await rrename(sftp, j.dst + PART_SUFFIX, j.dst);
-      await rchmod(sftp, j.dst, j.mode).catch(() => undefined);
+      if (j.bad !== undefined) await runlink(sftp, j.dst + PART_SUFFIX).catch(() => undefined);
+      else {
+        await rrename(sftp, j.dst + PART_SUFFIX, j.dst);
+        await rchmod(sftp, j.dst, j.mode).catch(() => undefined);
+      }
     }
+    const bad = todo.filter((j) => j.bad !== undefined);
+    if (bad.length) return { ok: false, error: mismatch(label(bad[0]!.dst), algo, bad[0]!.localHash, bad[0]!.bad ?? null, bad.length - 1) };
     meter.emit(true, 'done');
     return ok({ dest, files: todo.length, bytes: meter.moved, resumedBytes, skipped: jobs.length - todo.length, seconds: (Date.now() - t0) / 1000 });
   } catch (e) {
@@ -509,19 +514,20 @@ export async function pullPath(host: Host, sftp: SFTPWrapper, remote: string, lo
     const rh = await theirs;
     if (!rh.ok) return rh;
     if (o.verify !== false) {
-      for (const [k, j] of todo.entries()) {
-        if (rh.value[k] === null) return noHash(label(j.src), algo);
-        if (rh.value[k] !== j.localHash) {
-          await fsp.rm(j.dst + PART_SUFFIX, { force: true });
-          return { ok: false, error: mismatch(`local ${j.dst} (from ${label(j.src)})`, algo, j.localHash, rh.value[k] ?? null) };
-        }
-      }
+      const missing = todo.findIndex((_, k) => rh.value[k] === null);
+      if (missing >= 0) return noHash(label(todo[missing]!.src), algo);
+      for (const [k, j] of todo.entries()) j.bad = rh.value[k] !== j.localHash ? rh.value[k]! : undefined;
     }
     stage = 'the final rename';
     for (const j of todo) {
-      await fsp.rename(j.dst + PART_SUFFIX, j.dst);
-      await fsp.chmod(j.dst, j.mode).catch(() => undefined);
+      if (j.bad !== undefined) await fsp.rm(j.dst + PART_SUFFIX, { force: true });
+      else {
+        await fsp.rename(j.dst + PART_SUFFIX, j.dst);
+        await fsp.chmod(j.dst, j.mode).catch(() => undefined);
+      }
     }
+    const bad = todo.filter((j) => j.bad !== undefined);
+    if (bad.length) return { ok: false, error: mismatch(`local ${bad[0]!.dst} (from ${label(bad[0]!.src)})`, algo, bad[0]!.localHash, bad[0]!.bad ?? null, bad.length - 1) };
     meter.emit(true, 'done');
     return ok({ dest, files: todo.length, bytes: meter.moved, resumedBytes, skipped: jobs.length - todo.length, seconds: (Date.now() - t0) / 1000 });
   } catch (e) {
