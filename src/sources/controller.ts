@@ -171,8 +171,9 @@ export class Controller {
     const was = slot.lastPhase;
     slot.lastPhase = s.phase;
     this.debug(`host ${slot.spec.name} ${was ?? '-'} -> ${s.phase}${s.error ? ` (${s.error})` : ''}`);
-    // back from a drop: refresh at once instead of waiting for the next interval
-    if (s.phase === 'connected' && was !== null && was !== 'connected') {
+    // back from a drop: refresh at once instead of waiting for the next interval (the first connect
+    // needs nothing: the first poll is already waiting for it)
+    if (s.phase === 'connected' && (was === 'reconnecting' || was === 'failed')) {
       void this.poll(slot);
       if (this.selected?.host === slot.spec.name) void this.pollCheckpoints();
     }
@@ -202,8 +203,10 @@ export class Controller {
     if (slot.timer) clearTimeout(slot.timer);
     slot.timer = null;
     try {
+      const t0 = Date.now();
       const r = await this.src.pollRuns(slot.host, slot.spec, this.o.cfg);
       if (this.stopped) return;
+      if (this.o.logFile) this.debug(`poll ${slot.spec.name}: ${r.ok ? `${r.value.runs.length} runs` : r.error.kind} in ${Date.now() - t0} ms`);
       if (r.ok) {
         slot.tails = r.value.logTails;
         this.o.store.dispatch({ type: 'runs', host: slot.spec.name, runs: r.value.runs });
