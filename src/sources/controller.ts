@@ -59,6 +59,7 @@ interface HostSlot {
   gpu: GpuSource | null;
   unsubscribe: () => void;
   lastPhase: HostConnState['phase'] | null;
+  everConnected: boolean;
   /** The last poll's pane/log tails (runs without a log file show their pane). */
   tails: Record<string, string>;
 }
@@ -98,10 +99,11 @@ export class Controller {
     for (const spec of this.o.specs) {
       const host = this.o.hosts.get(spec.name);
       if (!host) continue;
-      const slot: HostSlot = { spec, host, timer: null, polling: false, again: false, gpu: null, unsubscribe: () => {}, lastPhase: null, tails: {} };
+      const slot: HostSlot = { spec, host, timer: null, polling: false, again: false, gpu: null, unsubscribe: () => {}, lastPhase: null, everConnected: false, tails: {} };
       this.slots.set(spec.name, slot);
       store.dispatch({ type: 'host', state: host.state() });
       slot.lastPhase = host.state().phase;
+      slot.everConnected = slot.lastPhase === 'connected';
       slot.unsubscribe = host.onState((s) => this.onHostState(slot, s));
       slot.gpu = this.src.gpuStream(host, spec, this.o.cfg.refresh.gpusMs, (r) => {
         if (!this.stopped) store.dispatch({ type: 'gpus', report: r });
@@ -173,7 +175,9 @@ export class Controller {
     this.debug(`host ${slot.spec.name} ${was ?? '-'} -> ${s.phase}${s.error ? ` (${s.error})` : ''}`);
     // back from a drop: refresh at once instead of waiting for the next interval (the first connect
     // needs nothing: the first poll is already waiting for it)
-    if (s.phase === 'connected' && (was === 'reconnecting' || was === 'failed')) {
+    const back = s.phase === 'connected' && was !== 'connected' && slot.everConnected;
+    if (s.phase === 'connected') slot.everConnected = true;
+    if (back) {
       void this.poll(slot);
       if (this.selected?.host === slot.spec.name) void this.pollCheckpoints();
     }
