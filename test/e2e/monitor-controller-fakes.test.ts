@@ -129,6 +129,17 @@ describe('monitor controller (fakes)', () => {
     await ctl.stop();
   });
 
+  test('the first connect adds no poll: the first one is already waiting for it', async () => {
+    const { ctl, h, answer, stats } = setup();
+    h.set('connecting');
+    ctl.start();
+    h.set('connected');
+    expect(stats().polls).toBe(1);
+    await answer([]);
+    expect(stats().polls).toBe(1);
+    await ctl.stop();
+  });
+
   test('stop ends the GPU stream and no poll starts after it', async () => {
     const { ctl, gpu, answer, stats } = setup();
     ctl.start();
