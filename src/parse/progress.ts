@@ -144,7 +144,7 @@ function scanSegment(
     }
     PAIR.lastIndex = 0;
     for (let m = PAIR.exec(field); m; m = PAIR.exec(field)) {
-      found.push([m[1]!, num(m[2]!)]);
+      if (!isPhraseOrCount(field, m)) found.push([m[1]!, num(m[2]!)]);
       if (PAIR.lastIndex === m.index) PAIR.lastIndex++;
     }
   }
@@ -173,6 +173,19 @@ function scanSegment(
     lossLines.push({ line, key: valLoss[0], value: valLoss[1], text: seg });
     push(val, step, valLoss[1]);
   }
+}
+
+/**
+ * Banner lines are not metrics: `  Num examples = 9,600` (a key that ends a phrase of words, before a
+ * spaced `=`) or a value with a thousands separator (`= 25,460,736`) would read as `examples: 9`.
+ */
+function isPhraseOrCount(field: string, m: RegExpExecArray): boolean {
+  const end = m.index + m[0].length;
+  if (/^,\d{3}(?!\d)/.test(field.slice(end))) return true;
+  const keyAt = field.indexOf(m[1]!, m.index);
+  const before = field.slice(0, keyAt);
+  const spacedEq = /^\s+[=:]\s/.test(field.slice(keyAt + m[1]!.length));
+  return spacedEq && /[A-Za-z]\s$/.test(before);
 }
 
 function rankLoss(k: string): number {

@@ -207,6 +207,7 @@ export function sanitizeLine(input: string, opts: SanitizeOptions = {}): string 
     const c = line.charCodeAt(i);
     if (c < 0x20 || c === 0x7f || (c >= 0x80 && c < 0xa0)) {
       flush(i);
+      runStart = i; // flushed: a cut right here must not flush the same run again
       if (c === 0x1b) {
         const at = i;
         i = escape(line, i, (kind, _count, seq) => {

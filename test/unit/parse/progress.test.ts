@@ -22,6 +22,20 @@ describe('analyzeLog over real logs (test/fixtures/logs, provenance in README.md
     expect(a.lossHistory.slice(-3)).toEqual([0.5157, 0.5047, 0.4738]);
   });
 
+  it('takes no metrics from the HF Trainer banner (synthetic, in its wording)', () => {
+    const banner = [
+      '***** Running training *****',
+      '  Num examples = 9,600',
+      '  Num Epochs = 3',
+      '  Instantaneous batch size per device = 8',
+      '  Total optimization steps = 30,000',
+      '  Number of trainable parameters = 25,460,736',
+      "{'loss': 2.25, 'learning_rate': 0.0001, 'epoch': 0.01}",
+      'step 10 loss=2.2 lr=1e-4',
+    ].join('\n');
+    expect(analyzeLog(banner).metrics).toEqual({ loss: 2.2, learning_rate: 0.0001, epoch: 0.01, lr: 1e-4 });
+  });
+
   it('modded-nanogpt step lines (8xH100)', () => {
     const a = analyzeLog(fixture('modded-nanogpt_8xh100_step-log_post-code-section.txt'));
     expect(a.progress).toEqual({ step: 1390, total: 1390, percent: 100, etaSeconds: 0 });

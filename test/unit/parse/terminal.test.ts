@@ -106,6 +106,12 @@ describe('sanitizeLine', () => {
     expect(sanitizeLine(input, opts)).toBe(expected);
   });
 
+  it('cuts before a tab that does not fit without repeating the text before it', () => {
+    // found by the property below (seed -2008657172): the run before the tab was flushed twice
+    expect(sanitizeLine(' \t', { maxLen: 1 })).toBe('…');
+    expect(sanitizeLine('ab\tc', { maxLen: 4 })).toBe('ab…');
+  });
+
   it('never exceeds maxLen columns and never leaves controls (random input)', () => {
     fc.assert(
       fc.property(fc.string({ unit: 'binary', maxLength: 200 }), fc.integer({ min: 0, max: 80 }), fc.boolean(), (s, max, keep) => {
