@@ -10,6 +10,8 @@ import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { openHost, hostSftp } from '../../dist/remote/index.js';
+import { pullPath, pushPath } from '../../dist/remote/transfer.js';
 import { median, row } from '../lib/util.mjs';
 
 const BIN = fileURLToPath(new URL('../../bin/rtk-tui', import.meta.url));
@@ -140,12 +142,42 @@ export async function run() {
       t.pushDir.push(d);
       t.scpPushDir.push(e);
     }
+    // the monitor's `D` runs on the connection the monitor already holds: no process start, no handshake
+    const held = { push: [], pull: [] };
+    const host = openHost({ name: 'gpu', local: false, ssh: 'rtk-gpu', jump: 'rtk-jump' }, { home: join(lab.dir, 'home'), env: lab.env });
+    try {
+      const c = await host.connect();
+      if (!c.ok) throw new Error(c.error.message);
+      const sftp = await hostSftp(host);
+      if (!sftp.ok) throw new Error(sftp.error.message);
+      for (let i = 0; i < RUNS; i++) {
+        let t0 = performance.now();
+        const up = await pushPath(host, sftp.value, join(L, 'big.bin'), `${R}/big-held.bin`, { force: true });
+        if (!up.ok) throw new Error(up.error.message);
+        held.push.push((performance.now() - t0) / 1000);
+        t0 = performance.now();
+        const down = await pullPath(host, sftp.value, `${R}/big-held.bin`, join(L, 'back-held.bin'), { force: true });
+        if (!down.ok) throw new Error(down.error.message);
+        held.pull.push((performance.now() - t0) / 1000);
+      }
+      sftp.value.end();
+    } finally {
+      await host.close();
+    }
     const mibs = (bytes, secs) => bytes / MiB / median(secs);
     const dirBytes = SMALL.count * SMALL.size;
     const note = 'whole command, sha256-verified; baseline scp -J (no verification), same files, same run';
     return [
       row('push throughput through a jump (192 MiB file)', mibs(BIG, t.push), 'MiB/s', mibs(BIG, t.scpPush), { note, runs: RUNS }),
       row('pull throughput through a jump (192 MiB file)', mibs(BIG, t.pull), 'MiB/s', mibs(BIG, t.scpPull), { note, runs: RUNS }),
+      row('push throughput through a jump, connection already open (192 MiB file)', mibs(BIG, held.push), 'MiB/s', mibs(BIG, t.scpPush), {
+        note: 'the transfer engine on the connection the monitor holds (its D key), sha256-verified; baseline the whole scp -J command',
+        runs: RUNS,
+      }),
+      row('pull throughput through a jump, connection already open (192 MiB file)', mibs(BIG, held.pull), 'MiB/s', mibs(BIG, t.scpPull), {
+        note: 'the transfer engine on the connection the monitor holds (its D key), sha256-verified; baseline the whole scp -J command',
+        runs: RUNS,
+      }),
       row(`push throughput through a jump (${SMALL.count} x 1 MiB files)`, mibs(dirBytes, t.pushDir), 'MiB/s', mibs(dirBytes, t.scpPushDir), { note: `${note}; scp -r`, runs: RUNS }),
     ];
   } finally {

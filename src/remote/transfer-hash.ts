@@ -62,3 +62,40 @@ export async function remoteHashes(host: Host, paths: string[], algo: HashAlgo, 
   }
   return ok(out);
 }
+
+/**
+ * The far side hashes a file WHILE it is being uploaded: it reads each new stretch as the file grows
+ * (an SFTP server applies one handle's writes in order, so the file is always a complete prefix) and
+ * prints the hash once `size` bytes went through. Verification then costs no second pass. Needs GNU
+ * dd (byte offsets); gives up after 60 s without growth. Resolves null when it could not do it: the
+ * caller falls back to hashing afterwards.
+ */
+export function followHashScript(path: string, size: number, algo: HashAlgo, idleTicks = 600): string {
+  return [
+    `f=${shq(path)}; n=${size}`,
+    hashFunction(algo),
+    `dd if=/dev/null of=/dev/null iflag=skip_bytes,count_bytes count=0 2>/dev/null || exit 0`,
+    't=$(mktemp 2>/dev/null) || exit 0',
+    `rtk_follow() { pos=0; idle=0; while [ "$pos" -lt "$n" ]; do s=$(wc -c <"$f" 2>/dev/null) || s=0; [ "$s" -gt "$n" ] && s=$n; ` +
+      `if [ "$s" -gt "$pos" ]; then dd if="$f" bs=256K iflag=skip_bytes,count_bytes skip="$pos" count=$((s - pos)) 2>/dev/null || return 1; pos=$s; idle=0; ` +
+      `else idle=$((idle + 1)); [ "$idle" -gt ${idleTicks} ] && return 1; sleep 0.1; fi; done; }`,
+    `h=$( { rtk_follow; echo "$?" >"$t"; } | rtk_hash 2>/dev/null ); rc=$(cat "$t"); rm -f "$t"`,
+    `[ "$rc" = 0 ] && printf '\\036fh\\t%s\\n' "\${h%% *}"`,
+    'exit 0',
+  ].join('\n');
+}
+
+export async function followHash(host: Host, path: string, size: number, algo: HashAlgo): Promise<string | null> {
+  try {
+    const r = await host.exec(followHashScript(path, size, algo), { timeoutMs: 120_000 + Math.ceil(size / (1024 * 1024)) * 1000 });
+    if (!r.ok) return null;
+    const line = r.value.stdout
+      .toString('utf8')
+      .split('\n')
+      .find((l) => l.startsWith('\x1efh\t'));
+    const v = line?.slice(4).trim().toLowerCase();
+    return v && /^[0-9a-f]{16,}$/.test(v) ? v : null;
+  } catch {
+    return null;
+  }
+}

@@ -9,7 +9,7 @@ import type { HashAlgo } from '../config/check-file.js';
 import { err, ok, type Result, type RtkError } from '../domain/types.js';
 import type { Host } from './host.js';
 import { hostSftp } from './index.js';
-import { hashLocalFile, remoteHashes } from './transfer-hash.js';
+import { followHash, hashLocalFile, remoteHashes } from './transfer-hash.js';
 import { RateLimiter, downloadRange, uploadRange, type PipeOptions } from './transfer-pipe.js';
 import {
   NO_SUCH_FILE,
@@ -84,12 +84,16 @@ interface Job {
   skip?: boolean;
   /** The other side's checksum when it differs from ours. */
   bad?: string;
+  /** Hash computed on the far side while uploading (null: not available). */
+  follow?: Promise<string | null>;
 }
 
 const OVERLAP = 256 * 1024;
 // OpenSSH's sftp-server limit for a read or write (limits@openssh.com: 256 KiB minus 1 KiB)
 const CHUNK = 255 * 1024;
 const WINDOW = 32;
+// from this size on, the far side hashes an upload while it lands instead of re-reading it after
+const FOLLOW_MIN = 32 * 1024 * 1024;
 
 // ---------------------------------------------------------------- paths
 
@@ -340,6 +344,8 @@ export async function pushPath(host: Host, sftp: SFTPWrapper, local: string, rem
         const hasher = createHash(algo);
         if (start > 0) await hashPrefix(fh, start, hasher);
         const handle = await ropen(sftp, part, start > 0 ? 'r+' : 'w', 0o600);
+        // started after the open: a truncated part file is what it reads from
+        if (o.verify !== false && j.size >= FOLLOW_MIN) j.follow = followHash(host, part, j.size, algo);
         try {
           await uploadRange(sftp, handle, fh, start, j.size, hasher, pipe(o, limiter, watch.signal, (n) => meter.add(n, true)));
         } finally {
@@ -355,11 +361,14 @@ export async function pushPath(host: Host, sftp: SFTPWrapper, local: string, rem
 
     stage = 'verification';
     if (o.verify !== false && todo.length) {
-      const rh = await remoteHashes(host, todo.map((j) => j.dst + PART_SUFFIX), algo, meter.total);
+      const followed = await Promise.all(todo.map((j) => j.follow ?? Promise.resolve(null)));
+      // what was not hashed on the way (or does not match: look again before calling it bad)
+      const again = todo.filter((j, k) => followed[k] !== j.localHash);
+      const rh = await remoteHashes(host, again.map((j) => j.dst + PART_SUFFIX), algo, again.reduce((a, j) => a + j.size, 0));
       if (!rh.ok) return rh;
-      const missing = todo.findIndex((_, k) => rh.value[k] === null);
-      if (missing >= 0) return noHash(label(todo[missing]!.dst + PART_SUFFIX), algo);
-      for (const [k, j] of todo.entries()) j.bad = rh.value[k] !== j.localHash ? rh.value[k]! : undefined;
+      const missing = again.findIndex((_, k) => rh.value[k] === null);
+      if (missing >= 0) return noHash(label(again[missing]!.dst + PART_SUFFIX), algo);
+      for (const [k, j] of again.entries()) j.bad = rh.value[k] !== j.localHash ? rh.value[k]! : undefined;
     }
     stage = 'the final rename';
     // the good files get their names, the bad ones are deleted: nothing half-done stays
