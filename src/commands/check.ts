@@ -5,7 +5,7 @@ import { resolve } from 'node:path';
 import type { CommandContext, CommandResult } from './context.js';
 import { useColor } from './context.js';
 import { mergeSpecs, parseCheckFile, parseCheckFlags, specIsEmpty, type CheckSpec } from '../config/check-file.js';
-import { err, ok, type GpuHostReport, type HostStatus, type Result, type RtkError } from '../domain/types.js';
+import { err, ok, type GpuHostReport, type HostSpec, type HostStatus, type Result, type RtkError } from '../domain/types.js';
 import type { Host } from '../remote/host.js';
 import { openHost, processHostEnv, statusOf } from '../remote/index.js';
 import { hashLocalFile } from '../remote/transfer.js';
@@ -34,7 +34,8 @@ function localFile(path: string): LocalFile {
 }
 
 /** Every check of `spec` against one host. Never rejects: a host that cannot be reached is a result. */
-export async function runHostChecks(host: Host, spec: CheckSpec, hostLabel: string): Promise<HostChecks> {
+export async function runHostChecks(host: Host, hostSpec: HostSpec, spec: CheckSpec): Promise<HostChecks> {
+  const hostLabel = hostSpec.name;
   const locals = spec.files.map((f) => localFile(f.local));
   const abort = new AbortController();
   // local hashes start now, alongside the remote probe, and stop when the sizes already differ
@@ -54,7 +55,7 @@ export async function runHostChecks(host: Host, spec: CheckSpec, hostLabel: stri
   const needProbe = spec.disk.length + spec.files.length + spec.models.length + spec.env.length + spec.run.length > 0;
   const [probeRes, gpuRep] = await Promise.all([
     needProbe ? host.exec(buildProbe(req), { timeoutMs }) : Promise.resolve(null),
-    spec.gpus ? collectGpus(host, { name: host.name, local: host.local }, []) : Promise.resolve(null as GpuHostReport | null),
+    spec.gpus ? collectGpus(host, hostSpec, []) : Promise.resolve(null as GpuHostReport | null),
   ]);
   const fail = (e: RtkError | null, message: string): HostChecks => {
     abort.abort();
@@ -115,7 +116,7 @@ export async function run(argv: string[], ctx: CommandContext): Promise<CommandR
     if (!hs.ok) return hs;
     const host = openHost(hs.value, processHostEnv(ctx.env));
     try {
-      const r = await runHostChecks(host, spec, hs.value.name);
+      const r = await runHostChecks(host, hs.value, spec);
       results.push(r);
       if (json) continue;
       if (names.length > 1) ctx.stdout.write(`${r.name}\n`);
