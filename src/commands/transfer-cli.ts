@@ -202,7 +202,13 @@ export async function runTransfer(cmd: 'push' | 'pull', argv: string[], ctx: Com
       const s = await hostSftp(host);
       if (s.ok) {
         started = true;
-        res = cmd === 'push' ? await pushPath(host, s.value, a.local, a.remote, opts) : await pullPath(host, s.value, a.remote, a.local, opts);
+        if (cmd === 'push') res = await pushPath(host, s.value, a.local, a.remote, opts);
+        else {
+          // pulls read big files through two SFTP sessions (see transfer.ts); the second is optional
+          const s2 = await hostSftp(host);
+          res = await pullPath(host, s.value, a.remote, a.local, { ...opts, extraChannels: s2.ok ? [s2.value] : [] });
+          if (s2.ok) s2.value.end();
+        }
         s.value.end();
       } else res = s;
       if (res.ok || res.error.kind !== 'unreachable' || !started || attempt >= a.retries) break;

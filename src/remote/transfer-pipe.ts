@@ -16,6 +16,8 @@ export interface PipeOptions {
   onBytes: (n: number) => void;
   /** Aborted when the SFTP channel goes away: requests sent after that would wait forever. */
   signal: AbortSignal;
+  /** Downloads: more SFTP sessions with the same file open; requests are spread over all of them. */
+  extra?: { sftp: SFTPWrapper; handle: Buffer }[];
 }
 
 function onAbort(signal: AbortSignal, fail: (e: unknown) => void): void {
@@ -122,6 +124,8 @@ export function downloadRange(
     const ready = new Map<number, Buffer>();
     let writePos = start;
     let written = start;
+    // every channel gets its own window; a request goes to the least busy one
+    const chans = [{ sftp, handle, inflight: 0 }, ...(o.extra ?? []).map((c) => ({ ...c, inflight: 0 }))];
     let inflight = 0;
     let buffered = 0;
     let failed = false;
@@ -163,7 +167,9 @@ export function downloadRange(
       issuing = true;
       try {
         // bytes received but not yet on disk count against the window too: a slow disk slows the reads
-        while (!failed && inflight + Math.floor(buffered / o.chunk) < o.window && (again.length || next < size)) {
+        while (!failed && inflight + Math.floor(buffered / o.chunk) < o.window * chans.length && (again.length || next < size)) {
+          const ch = chans.reduce((a, b) => (b.inflight < a.inflight ? b : a));
+          if (ch.inflight >= o.window) break;
           let pos: number;
           let len: number;
           const r = again.shift();
@@ -174,11 +180,13 @@ export function downloadRange(
             next += len;
           }
           inflight++;
+          ch.inflight++;
           if (o.limiter) await o.limiter.take(len);
           if (failed) break;
           const buf = pool.take(len);
-          sftp.read(handle, buf, 0, len, pos, (e: Error | undefined, nb: number) => {
+          ch.sftp.read(ch.handle, buf, 0, len, pos, (e: Error | undefined, nb: number) => {
             inflight--;
+            ch.inflight--;
             if (e) return fail(e);
             if (!nb) return fail(new Error('the remote file got shorter during the transfer'));
             // a short read: ask again for the rest

@@ -59,6 +59,8 @@ export interface TransferOptions {
   chunk?: number;
   /** Files moved at the same time. */
   parallelFiles?: number;
+  /** More SFTP sessions on the same connection: pulls of big files spread their reads over them. */
+  extraChannels?: SFTPWrapper[];
 }
 
 export interface TransferSummary {
@@ -94,6 +96,9 @@ const CHUNK = 255 * 1024;
 const WINDOW = 32;
 // from this size on, the far side hashes an upload while it lands instead of re-reading it after
 const FOLLOW_MIN = 32 * 1024 * 1024;
+// from this size on, a pull reads through every SFTP session it was given (one ssh2 channel's 2 MiB
+// window caps what one session has in flight)
+const MULTI_MIN = 8 * 1024 * 1024;
 
 // ---------------------------------------------------------------- paths
 
@@ -423,7 +428,9 @@ export async function pullPath(host: Host, sftp: SFTPWrapper, remote: string, lo
   const H = host.name;
   const label = (p: string): string => `${H}:${p}`;
   let stage = 'reading the remote side';
-  const watch = channelGone(sftp);
+  const extras = o.extraChannels ?? [];
+  const watches = [channelGone(sftp), ...extras.map(channelGone)];
+  const watch = { signal: watches.length > 1 ? AbortSignal.any(watches.map((w) => w.signal)) : watches[0]!.signal, dispose: () => watches.forEach((w) => w.dispose()) };
   try {
     const home = await call<string>(sftp, (cb) => sftp.realpath('.', cb));
     const source = absRemote(remote, home);
@@ -503,7 +510,12 @@ export async function pullPath(host: Host, sftp: SFTPWrapper, remote: string, lo
             if (start > 0) await fh.truncate(start);
             const hasher = createHash(algo);
             if (start > 0) await hashPrefix(fh, start, hasher);
-            await downloadRange(sftp, handle, fh, start, j.size, hasher, pipe(o, limiter, watch.signal, (n) => meter.add(n, true)));
+            const more = j.size - start >= MULTI_MIN ? await Promise.all(extras.map(async (c) => ({ sftp: c, handle: await ropen(c, j.src, 'r') }))) : [];
+            try {
+              await downloadRange(sftp, handle, fh, start, j.size, hasher, { ...pipe(o, limiter, watch.signal, (n) => meter.add(n, true)), extra: more });
+            } finally {
+              for (const m of more) await rclose(m.sftp, m.handle).catch(() => undefined);
+            }
             j.localHash = hasher.digest('hex');
           } finally {
             await fh.close();
@@ -599,9 +611,12 @@ export async function pullCheckpoint(
   }
   const s = await hostSftp(host);
   if (!s.ok) return s;
+  // a second session when the channel budget allows it: faster for big checkpoints
+  const s2 = await hostSftp(host);
   try {
-    return await pullPath(host, s.value, remotePath, localDir + sep, { ...opts, onProgress });
+    return await pullPath(host, s.value, remotePath, localDir + sep, { ...opts, onProgress, extraChannels: s2.ok ? [s2.value] : [] });
   } finally {
     s.value.end();
+    if (s2.ok) s2.value.end();
   }
 }

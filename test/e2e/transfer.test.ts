@@ -146,6 +146,11 @@ describe.skipIf(labUnavailable())('push and pull through the jump host', () => {
     expect(resumed.stderr).toMatch(/resuming .*big-down\.bin at/);
     expect(readFileSync(dst).equals(data)).toBe(true);
     expect(existsSync(part)).toBe(false);
+
+    // a whole pull of the same 8 MiB: big enough to read through two SFTP sessions at once
+    const whole = await cli(lab, ['pull', `gpu:${src}`, join(L, 'big-down-2.bin')]);
+    expect(whole.code).toBe(0);
+    expect(readFileSync(join(L, 'big-down-2.bin')).equals(data)).toBe(true);
   });
 
   it('catches a corrupted partial file with the checksum and keeps nothing under the final name', async () => {

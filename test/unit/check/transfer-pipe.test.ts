@@ -86,6 +86,24 @@ describe('downloadRange', () => {
     expect(counted).toBe(data.length - start);
   });
 
+  it('spreads the reads over several sessions and still writes in order', async () => {
+    const data = randomBytes(60_000);
+    const seenA = { n: 0 };
+    const seenB = { n: 0 };
+    const a = fakeSftp(data, 11, { maxInflightSeen: seenA });
+    const b = fakeSftp(data, 12, { maxInflightSeen: seenB });
+    const path = join(dir, 'down-multi');
+    const fh = await open(path, 'w');
+    const h = createHash('sha256');
+    await downloadRange(a.sftp, Buffer.alloc(4), fh, 0, data.length, h, { ...opts(new AbortController().signal, 1000, 4), extra: [{ sftp: b.sftp, handle: Buffer.alloc(4) }] });
+    await fh.close();
+    expect(readFileSync(path).equals(data)).toBe(true);
+    expect(h.digest('hex')).toBe(createHash('sha256').update(data).digest('hex'));
+    expect(seenA.n).toBeGreaterThan(0);
+    expect(seenB.n).toBeGreaterThan(0);
+    expect(Math.max(seenA.n, seenB.n)).toBeLessThanOrEqual(4);
+  });
+
   it('keeps at most `window` requests in flight', async () => {
     const data = randomBytes(40_000);
     const seen = { n: 0 };
