@@ -609,14 +609,13 @@ export async function pullCheckpoint(
     }
     return ok({ dest, files: 1, bytes: 0, resumedBytes: 0, skipped: 0, seconds: (Date.now() - t0) / 1000 });
   }
+  // one session only: the monitor's connection already carries the log and GPU streams, and a
+  // channel waiting for a free slot behind them would wait for good
   const s = await hostSftp(host);
   if (!s.ok) return s;
-  // a second session when the channel budget allows it: faster for big checkpoints
-  const s2 = await hostSftp(host);
   try {
-    return await pullPath(host, s.value, remotePath, localDir + sep, { ...opts, onProgress, extraChannels: s2.ok ? [s2.value] : [] });
+    return await pullPath(host, s.value, remotePath, localDir + sep, { ...opts, onProgress });
   } finally {
     s.value.end();
-    if (s2.ok) s2.value.end();
   }
 }
