@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labUnavailable, type Lab } from '../helpers/lab.js';
 import { openHost } from '../../src/remote/index.js';
 import { pullCheckpoint, type TransferProgress } from '../../src/remote/transfer.js';
+import { startTui } from '../helpers/tui.js';
 import { cli, startCli, startTransferLab, until } from './transfer-lab.js';
 
 const MiB = 1024 * 1024;
@@ -230,5 +231,28 @@ describe.skipIf(labUnavailable())('push and pull through the jump host', () => {
     expect(r.code).toBe(0);
     expect(readFileSync(dst).equals(data)).toBe(true);
     expect(existsSync(part)).toBe(false);
+  });
+
+  it('draws a progress bar with bytes, rate and ETA on a terminal, then the summary', async () => {
+    const src = join(L, 'tty.bin');
+    const data = writeRandom(src, 5 * MiB);
+    const dst = join(R, 'tty.bin');
+    const tui = await startTui({
+      args: ['--config', lab.rtkConfig, 'push', '--limit', '2M', src, `gpu:${dst}`],
+      env: { HOME: lab.home, PATH: lab.env().PATH },
+      cols: 100,
+      rows: 10,
+    });
+    try {
+      await tui.waitFor(/\[#*-+\] +\d+% [\d.]+ MiB\/5\.0 MiB [\d.]+ MiB\/s ETA \d+:\d\d/, 20_000);
+      expect(await tui.waitExit(30_000)).toBe(0);
+      const screen = await tui.capture();
+      expect(screen).toMatch(/pushed 1 file \(5\.0 MiB in [\d.]+ s/);
+      // the bar was cleared: no half-drawn line left above the summary
+      expect(screen).not.toMatch(/\[#+/);
+      expect(readFileSync(dst).equals(data)).toBe(true);
+    } finally {
+      await tui.stop();
+    }
   });
 });
