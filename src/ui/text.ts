@@ -1,35 +1,19 @@
 // Terminal cell widths and fitting text into a fixed number of columns, SGR-aware. Every row the UI
 // draws is exactly as wide as its pane, so a long or odd line can never break the layout.
 
+import { charWidth as parserCharWidth } from '../parse/terminal.js';
+
 // eslint-disable-next-line no-control-regex
 const SGR_AT = /\x1b\[[0-9;:]*m/y;
 // eslint-disable-next-line no-control-regex
 const ANY_SGR = /\x1b\[[0-9;:]*m/g;
 const PLAIN = /^[\x20-\x7e]*$/;
 
-/** Columns a code point takes: 0 (combining, zero-width), 2 (East Asian wide, emoji) or 1. */
+/** Columns a code point takes: the parser's table (one table, so sanitised lines fit exactly), with
+ * control characters taking none. */
 export function charWidth(cp: number): number {
-  if (cp < 0x300) return cp < 0x20 || (cp >= 0x7f && cp < 0xa0) ? 0 : 1;
-  if ((cp >= 0x300 && cp <= 0x36f) || (cp >= 0x200b && cp <= 0x200f) || (cp >= 0xfe00 && cp <= 0xfe0f) || cp === 0xfeff) return 0;
-  if (
-    (cp >= 0x1100 && cp <= 0x115f) ||
-    (cp >= 0x2e80 && cp <= 0x303e) ||
-    (cp >= 0x3041 && cp <= 0x33ff) ||
-    (cp >= 0x3400 && cp <= 0x4dbf) ||
-    (cp >= 0x4e00 && cp <= 0x9fff) ||
-    (cp >= 0xa000 && cp <= 0xa4cf) ||
-    (cp >= 0xac00 && cp <= 0xd7a3) ||
-    (cp >= 0xf900 && cp <= 0xfaff) ||
-    (cp >= 0xfe30 && cp <= 0xfe4f) ||
-    (cp >= 0xff00 && cp <= 0xff60) ||
-    (cp >= 0xffe0 && cp <= 0xffe6) ||
-    (cp >= 0x1f300 && cp <= 0x1f64f) ||
-    (cp >= 0x1f900 && cp <= 0x1f9ff) ||
-    (cp >= 0x20000 && cp <= 0x3fffd)
-  ) {
-    return 2;
-  }
-  return 1;
+  if (cp < 0x20 || (cp >= 0x7f && cp < 0xa0)) return 0;
+  return parserCharWidth(cp);
 }
 
 export function stripSgr(s: string): string {
