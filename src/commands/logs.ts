@@ -215,20 +215,26 @@ function follow(ctx: CommandContext, pipe: Pipe, host: Host, path: string, offse
         } else if (s.phase === 'streaming') lost = false;
       },
     });
-    const stop = () => f.stop();
-    pipe.onClose = stop;
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-    f.run().then(
-      () => {
-        process.off('SIGINT', stop);
-        process.off('SIGTERM', stop);
-        pipe.onClose = null;
-        resolve(ok(0));
-      },
-      (e: unknown) => resolve(err('io', `following ${path} on ${host.name} failed: ${String(e)}`, { cause: e })),
-    );
+    runUntilStopped(f, pipe, `following ${path} on ${host.name} failed`).then(resolve);
   });
+}
+
+/** Run a follower until Ctrl-C, SIGTERM or a closed stdout stops it: ok(0), or an io error. */
+async function runUntilStopped(f: { run(): Promise<void>; stop(): void }, pipe: Pipe, failure: string): Promise<CommandResult> {
+  const stop = () => f.stop();
+  pipe.onClose = stop;
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  try {
+    await f.run();
+    return ok(0);
+  } catch (e) {
+    return err('io', `${failure}: ${String(e)}`, { cause: e });
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+    pipe.onClose = null;
+  }
 }
 
 /** -f for a run without a log file: poll its pane (best effort; the last, still-changing line is held back). */
@@ -250,18 +256,6 @@ function followPane(ctx: CommandContext, pipe: Pipe, r: ResolvedRun, printed: st
         failing = m !== null;
       },
     });
-    const stop = () => f.stop();
-    pipe.onClose = stop;
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-    f.run().then(
-      () => {
-        process.off('SIGINT', stop);
-        process.off('SIGTERM', stop);
-        pipe.onClose = null;
-        resolve(ok(0));
-      },
-      (e: unknown) => resolve(err('io', `following the pane of ${r.runId} failed: ${String(e)}`, { cause: e })),
-    );
+    runUntilStopped(f, pipe, `following the pane of ${r.runId} failed`).then(resolve);
   });
 }
