@@ -8,7 +8,7 @@ import { err, ok, type HostSpec, type Result } from '../domain/types.js';
 import { buildKeymap } from '../keys/keymap.js';
 import type { Host } from '../remote/host.js';
 import { openHost, processHostEnv, type HostEnv } from '../remote/index.js';
-import { attachArgv, killSession } from '../remote/tmux-control.js';
+import { attachArgv, killSession, newRun } from '../remote/tmux-control.js';
 import { installPeekEffect } from '../tty/attach-effect.js';
 import { Controller } from '../sources/controller.js';
 import { createStore, type Store } from '../store/index.js';
@@ -92,9 +92,34 @@ export async function runMonitor(ctx: CommandContext, cfg: Config, o: MonitorOpt
         });
         return;
       }
-      case 'run.new':
-        say('new run: rtk-tui new NAME --host H -- CMD (from a shell)');
+      case 'run.new': {
+        // 'form': the form just opened; the run starts on submit
+        if (e.stage !== 'submit') return;
+        const spec = specOf(e.host);
+        const host = hosts.get(e.host);
+        if (!spec || !host) {
+          say(`no host named ${e.host} is configured`, 'error');
+          return;
+        }
+        const id = `${e.host}:${e.name}`;
+        void newRun(host, spec, {
+          name: e.name,
+          cmd: e.cmd,
+          ...(e.cwd !== null ? { cwd: e.cwd } : {}),
+          ...(e.log !== null ? { log: e.log } : {}),
+          ...(e.checkpoints !== null ? { checkpoints: e.checkpoints } : {}),
+        }).then((r) => {
+          if (!r.ok) {
+            say(r.error.message, 'error');
+            return;
+          }
+          say(`started ${id}`);
+          // selected as soon as the refresh brings it
+          store.dispatch({ type: 'select', runId: id });
+          controller.refresh();
+        }, (x: unknown) => say(`could not start ${id}: ${x instanceof Error ? x.message : String(x)}`, 'error'));
         return;
+      }
       case 'ckpt.pull': {
         const host = hosts.get(e.host);
         if (!host) return;

@@ -4,7 +4,7 @@
 /** Pane scopes are active when their pane has the focus; `global` backs every pane scope. */
 export type PaneScope = 'runs' | 'log' | 'gpus' | 'checkpoints';
 /** Modal scopes take every key while open (Ctrl-C, hard-wired to app.quit, still applies). */
-export type ModalScope = 'help' | 'input' | 'confirm' | 'confirm-typed';
+export type ModalScope = 'help' | 'input' | 'confirm' | 'confirm-typed' | 'new-run';
 export type Scope = 'global' | PaneScope | ModalScope | 'attached';
 
 /** Ctrl-C always quits, in every scope; it is not configurable (the terminal's own convention). */
@@ -21,6 +21,7 @@ export const SCOPES: readonly Scope[] = [
   'input',
   'confirm',
   'confirm-typed',
+  'new-run',
   'attached',
 ];
 
@@ -102,8 +103,21 @@ export const DEFAULT_BINDINGS: readonly Binding[] = [
   b('confirm-typed', 'confirm.no', ['esc'], 'cancel', true),
   b('confirm-typed', 'input.backspace', ['backspace'], 'delete a character'),
 
+  // the new-run form (`n` in the runs pane): typed text goes into the focused field
+  b('new-run', 'form.next', ['tab', 'down'], 'next field', true),
+  b('new-run', 'form.prev', ['shift+tab', 'up'], 'previous field'),
+  b('new-run', 'form.enter', ['enter'], 'next field; start the run on the last'),
+  b('new-run', 'form.submit', ['ctrl+s'], 'start the run', true),
+  b('new-run', 'form.left', ['left'], 'cursor left; previous host'),
+  b('new-run', 'form.right', ['right'], 'cursor right; next host'),
+  b('new-run', 'form.home', ['home', 'ctrl+a'], 'start of the field'),
+  b('new-run', 'form.end', ['end', 'ctrl+e'], 'end of the field'),
+  b('new-run', 'form.backspace', ['backspace'], 'delete a character'),
+  b('new-run', 'form.clear', ['ctrl+u'], 'clear the field'),
+  b('new-run', 'form.cancel', ['esc'], 'cancel', true),
+
   b('attached', 'attach.detach', ['ctrl+\\'], 'detach back to the monitor', true),
 ];
 
 /** Commands that take free text: unbound printable keys in these scopes become `input.char`. */
-export const TEXT_SCOPES: ReadonlySet<Scope> = new Set<Scope>(['input', 'confirm-typed']);
+export const TEXT_SCOPES: ReadonlySet<Scope> = new Set<Scope>(['input', 'confirm-typed', 'new-run']);

@@ -4,6 +4,7 @@ import type { Run } from '../domain/types.js';
 import type { Scope } from '../keys/bindings.js';
 import type { LogBuffer } from './log-buffer.js';
 import { helpMaxTop } from './layout.js';
+import { newRunCommand, openNewRunForm } from './new-run-form.js';
 import { findMatch, scroll } from './reduce-log.js';
 import { findRun, gpuHostOf, selectedRun, sortedCheckpoints, checkpointsOf, visibleRuns } from './selectors.js';
 import { PANES, type Effect, type PaneId, type State, type StoreEvent } from './state.js';
@@ -27,6 +28,7 @@ const MESSAGE_MS = 6000;
 /** The key scopes in force, highest priority first. */
 export function activeScopes(s: State): Scope[] {
   if (s.confirm !== null) return [s.confirm.typedRequired ? 'confirm-typed' : 'confirm'];
+  if (s.newRun !== null) return ['new-run'];
   if (s.input !== null) return ['input'];
   if (s.help) return ['help'];
   return [s.focus, 'global'];
@@ -49,8 +51,14 @@ export function reduce(state: State, ev: StoreEvent, ctx: ReduceContext): Reduce
       s = { ...s, runsByHost: { ...s.runsByHost, [ev.host]: ev.runs }, runsAt: { ...s.runsAt, [ev.host]: ctx.now } };
       if (!s.hostOrder.includes(ev.host)) s = { ...s, hostOrder: [...s.hostOrder, ev.host] };
       s = fixSelection(state, s, effects);
+      if (s.pendingSelect !== null && visibleRuns(s).some((r) => r.id === s.pendingSelect)) {
+        s = { ...select(s, s.pendingSelect, effects), pendingSelect: null };
+      }
       break;
     }
+    case 'select':
+      s = visibleRuns(s).some((r) => r.id === ev.runId) ? { ...select(s, ev.runId, effects), pendingSelect: null } : { ...s, pendingSelect: ev.runId };
+      break;
     case 'gpus': {
       const r = ev.report;
       const hist = { ...s.gpuHistory };
@@ -124,6 +132,10 @@ function say(s: State, text: string, ctx: ReduceContext, level: 'info' | 'warn' 
 
 function command(s: State, id: string, text: string | undefined, ctx: ReduceContext, effects: Effect[]): State {
   const run = selectedRun(s);
+  if (s.newRun !== null) {
+    const r = newRunCommand(s, id, text, effects, (t, m) => say(t, m, ctx));
+    if (r !== null) return r;
+  }
   switch (id) {
     case 'app.quit':
       effects.push({ type: 'app.quit' });
@@ -159,6 +171,8 @@ function command(s: State, id: string, text: string | undefined, ctx: ReduceCont
     case 'runs.last': {
       const list = visibleRuns(s);
       if (list.length === 0) return s;
+      // the user picked a run: one started from the form no longer takes the selection
+      if (s.pendingSelect !== null) s = { ...s, pendingSelect: null };
       const i = list.findIndex((r) => r.id === s.selectedRunId);
       const j =
         id === 'runs.first' ? 0 : id === 'runs.last' ? list.length - 1 : id === 'runs.down' ? Math.min(list.length - 1, i + 1) : Math.max(0, i - 1);
@@ -183,8 +197,7 @@ function command(s: State, id: string, text: string | undefined, ctx: ReduceCont
     }
     case 'run.new':
       if (s.readonly) return say(s, 'read-only mode: new is disabled', ctx, 'warn');
-      effects.push({ type: 'run.new', host: run?.host ?? null });
-      return s;
+      return openNewRunForm(s, effects);
     case 'runs.filter':
       return { ...s, input: { kind: 'runs-filter', draft: s.runsFilter } };
 

@@ -37,6 +37,34 @@ export interface ConfirmKill {
   typed: string;
 }
 
+/** The fields of the new-run form, in order. */
+export type NewRunField = 'name' | 'host' | 'cmd' | 'cwd' | 'log' | 'checkpoints';
+export const NEW_RUN_FIELDS: readonly NewRunField[] = ['name', 'host', 'cmd', 'cwd', 'log', 'checkpoints'];
+/** The fields typed as text (the host is chosen among the configured ones). */
+export type NewRunTextField = Exclude<NewRunField, 'host'>;
+
+/** `n` in the runs pane: a modal form whose submit asks for the 'run.new' effect. */
+export interface NewRunForm {
+  field: NewRunField;
+  host: string;
+  text: Record<NewRunTextField, string>;
+  /** Cursor in the focused text field, in code points. */
+  cursor: number;
+  /** Submit was tried: validation errors are shown, and kept up to date while typing. */
+  tried: boolean;
+}
+
+/** What the form asks to start (null: the default of `rtk-tui new`). */
+export interface NewRunRequest {
+  host: string;
+  name: string;
+  /** The command line split into argv (src/parse/argv.ts). */
+  cmd: string[];
+  cwd: string | null;
+  log: string | null;
+  checkpoints: string | null;
+}
+
 export interface Message {
   text: string;
   level: 'info' | 'warn' | 'error';
@@ -74,6 +102,9 @@ export interface State {
   helpTop: number;
   input: InputMode;
   confirm: ConfirmKill | null;
+  newRun: NewRunForm | null;
+  /** Select this run as soon as a runs snapshot has it (a run just started from the form). */
+  pendingSelect: string | null;
   message: Message | null;
   quitting: boolean;
 }
@@ -92,12 +123,16 @@ export type StoreEvent =
   | { type: 'tick' }
   | { type: 'resize'; cols: number; rows: number }
   | { type: 'message'; text: string; level?: Message['level'] }
+  /** Select this run now, or as soon as a runs snapshot has it. */
+  | { type: 'select'; runId: string }
   | { type: 'command'; id: string; text?: string };
 
 /** What the store asks code outside React to do. */
 export type Effect =
   | { type: 'run.attach' | 'run.peek' | 'run.kill'; runId: string; host: string; session: string }
-  | { type: 'run.new'; host: string | null }
+  /** 'form': the new-run form opened on this host (nothing to do yet); 'submit': start this run. */
+  | { type: 'run.new'; stage: 'form'; host: string | null }
+  | ({ type: 'run.new'; stage: 'submit' } & NewRunRequest)
   | { type: 'ckpt.pull'; runId: string; host: string; dir: string; checkpoint: Checkpoint }
   /** The selected run changed: follow this run's log (null: none selected). */
   | { type: 'log.select'; runId: string | null; host: string | null; session: string | null; log: string | null }
@@ -157,6 +192,8 @@ export function initialState(o: StoreOptions, now: number): State {
     helpTop: 0,
     input: null,
     confirm: null,
+    newRun: null,
+    pendingSelect: null,
     message: null,
     quitting: false,
   };

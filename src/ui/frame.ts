@@ -11,6 +11,7 @@ import { gpusPane } from './panes/gpus.js';
 import { logPane } from './panes/log.js';
 import type { PaneCtx, PaneOut } from './panes/pane.js';
 import { runsPane } from './panes/runs.js';
+import { NEW_RUN_TITLE, newRunRows } from './new-run-form.js';
 import { overlayRow, RowBuilder, textRow, type Row } from './rows.js';
 import { fit, width } from './text.js';
 
@@ -80,6 +81,10 @@ export function buildFrame(f: FrameInput): Row[] {
     }
   }
   if (s.confirm !== null) rows = confirmOverlay(rows, s, W, H);
+  if (s.newRun !== null) {
+    const w = Math.min(W - 2, 100);
+    rows = boxOverlay(rows, NEW_RUN_TITLE, newRunRows(s, s.newRun, w - 2, f.keymap), w, W, H);
+  }
   rows.push(statusBar(f, W));
   return rows;
 }
@@ -192,7 +197,12 @@ function confirmOverlay(base: Row[], s: State, W: number, H: number): Row[] {
   } else {
     lines.push(textRow(' y kill · n cancel', inner, 'dim'));
   }
-  const box: Row[] = [border('┌', '┐', 'Confirm kill', w, true), ...lines.map(side), border('└', '┘', '', w, false)];
+  return boxOverlay(base, 'Confirm kill', lines, w, W, H);
+}
+
+/** A box of `lines` (each w-2 wide) drawn over the middle of the screen. */
+function boxOverlay(base: Row[], title: string, lines: Row[], w: number, W: number, H: number): Row[] {
+  const box: Row[] = [border('┌', '┐', title, w, true), ...lines.map(side), border('└', '┘', '', w, false)];
   const x = Math.max(0, Math.floor((W - w) / 2));
   const y0 = Math.max(0, Math.floor((H - box.length) / 2));
   const out = [...base];

@@ -1,0 +1,125 @@
+// The new-run form's rows (inside its box): one line per field, the focused one marked `›` with its
+// cursor, defaults shown dim, then the command note and the errors or the focused field's hint.
+// Pure: the form state in, rows out; frame.ts draws the box over the panes.
+import { displayKey, type Keymap } from '../keys/keymap.js';
+import { newRunErrors } from '../store/new-run-form.js';
+import { hostsInOrder } from '../store/selectors.js';
+import { NEW_RUN_FIELDS, type NewRunField, type NewRunForm, type State } from '../store/state.js';
+import { RowBuilder, textRow, type Row } from './rows.js';
+
+const LABELS: Record<NewRunField, string> = {
+  name: 'Name',
+  host: 'Host',
+  cmd: 'Command',
+  cwd: 'Directory',
+  log: 'Log',
+  checkpoints: 'Checkpoints',
+};
+
+const HINTS: Record<NewRunField, string> = {
+  name: "the tmux session's name on the host (no '.', ':' or '\\')",
+  host: '←/→ choose among the configured hosts',
+  cmd: 'the program and its arguments, e.g. python train.py --lr 1e-4',
+  cwd: 'where the command starts; empty: the home directory',
+  log: 'its output is also written here; empty: ~/rtk-runs/NAME.log',
+  checkpoints: 'a directory the checkpoints pane lists (optional)',
+};
+
+/** How the command line is run: split into words like sh would, run without a shell. */
+export const COMMAND_NOTE = "Command is split like sh (quotes, \\), not expanded; for pipes or $VARS: bash -lc '...'";
+
+const LABEL_W = 13;
+
+export const NEW_RUN_TITLE = 'New run';
+
+/** The rows inside the form's box, `inner` cells wide; its keys come from the key map. */
+export function newRunRows(s: State, f: NewRunForm, inner: number, keymap: Keymap): Row[] {
+  const errors = newRunErrors(f);
+  const valueW = Math.max(4, inner - 3 - LABEL_W);
+  const rows: Row[] = [textRow('', inner)];
+  for (const field of NEW_RUN_FIELDS) {
+    const on = f.field === field;
+    const bad = errors[field] !== undefined;
+    const b = new RowBuilder(inner)
+      .add(on ? ' › ' : bad ? ' ✗ ' : '   ', on ? 'focus' : bad ? 'err' : undefined)
+      .add(LABELS[field].padEnd(LABEL_W), on ? 'focus' : 'title');
+    if (field === 'host') hostValue(b, s, f, on);
+    else textValue(b, f.text[field], on ? f.cursor : null, placeholder(field, f), valueW);
+    rows.push(b.row());
+  }
+  rows.push(textRow('', inner));
+  rows.push(textRow(` ${COMMAND_NOTE}`, inner, 'dim'));
+  const shown = NEW_RUN_FIELDS.filter((x) => errors[x] !== undefined);
+  if (shown.length === 0) rows.push(textRow(` ${LABELS[f.field]}: ${HINTS[f.field]}`, inner, 'dim'));
+  for (const x of shown) rows.push(textRow(` ✗ ${LABELS[x]}: ${errors[x] as string}`, inner, 'err'));
+  rows.push(textRow('', inner));
+  rows.push(...keyRows(keymap, inner));
+  return rows;
+}
+
+/** The form's bindings ("Tab ↓ next field · ..."), wrapped to the box: `?` is text inside the form. */
+function keyRows(keymap: Keymap, inner: number): Row[] {
+  const items = keymap.bindings
+    .filter((x) => x.scope === 'new-run' && x.keys.length > 0)
+    .map((x) => ({ keys: x.keys.map(displayKey).join(' '), what: x.description }));
+  const rows: Row[] = [];
+  let b = new RowBuilder(inner).add(' ');
+  for (const it of items) {
+    const w = it.keys.length + 1 + it.what.length + 3;
+    if (b.left < w && b.left < inner - 1) {
+      rows.push(b.row());
+      b = new RowBuilder(inner).add(' ');
+    } else if (b.left < inner - 1) b.add(' · ', 'dim');
+    b.add(it.keys, 'key').add(` ${it.what}`, 'dim');
+  }
+  rows.push(b.row());
+  return rows;
+}
+
+function placeholder(field: NewRunField, f: NewRunForm): string {
+  if (field === 'cwd') return '~';
+  if (field === 'log') return `~/rtk-runs/${f.text.name.trim() === '' ? 'NAME' : f.text.name.trim()}.log`;
+  if (field === 'checkpoints') return 'none';
+  return '';
+}
+
+function hostValue(b: RowBuilder, s: State, f: NewRunForm, on: boolean): void {
+  const hosts = hostsInOrder(s);
+  if (f.host === '') {
+    b.add('no host configured', 'err');
+    return;
+  }
+  if (hosts.length <= 1) {
+    b.add(f.host, on ? 'key' : undefined);
+    return;
+  }
+  b.add(on ? '‹ ' : '  ', 'accent').add(f.host, on ? 'key' : undefined).add(on ? ' ›' : '  ', 'accent');
+  b.add(`  ${hosts.indexOf(f.host) + 1}/${hosts.length}`, 'dim');
+}
+
+/** The value, scrolled so the cursor stays in view; the cursor is a block at the end, else inverse. */
+function textValue(b: RowBuilder, value: string, cursor: number | null, hint: string, w: number): void {
+  const cs = Array.from(value);
+  if (cs.length === 0) {
+    if (cursor !== null) b.add('█', 'accent');
+    if (hint !== '') b.add(hint, 'dim');
+    return;
+  }
+  if (cursor === null) {
+    b.add(cs.length > w ? `${cs.slice(0, w - 1).join('')}…` : value);
+    return;
+  }
+  const at = Math.min(cursor, cs.length);
+  // scrolled so the cursor is in view; a leading … (one cell) says text is cut on the left
+  const from = cs.length + 1 <= w ? 0 : Math.max(0, at + 2 - w);
+  const room = from > 0 ? w - 1 : w;
+  const to = Math.min(cs.length, from + room - (at === cs.length ? 1 : 0));
+  if (from > 0) b.add('…', 'dim');
+  b.add(cs.slice(from, Math.min(at, to)).join(''));
+  if (at < cs.length) {
+    b.add(cs[at] as string, 'banner');
+    if (at + 1 < to) b.add(cs.slice(at + 1, to).join(''));
+  } else {
+    b.add('█', 'accent');
+  }
+}
