@@ -16,13 +16,16 @@
 //   store.dispatch({ type: 'tick' })                               the clock moved (stale ages, messages)
 //   store.dispatch({ type: 'resize', cols, rows })                 renderMonitor does this itself
 //   store.dispatch({ type: 'message', text, level })               one line in the status bar
+//   store.dispatch({ type: 'select', runId })                      select it now, or once a snapshot has it
 //   store.command('run.attach')                                    what a key does (ids: src/keys)
 //
 // Effects run outside React; subscribe once:
 //   store.onEffect((e) => { switch (e.type) {
 //     case 'log.select': follow e.runId's log (e.log: the @rtk_log path or null), stop the previous one
 //     case 'run.attach' | 'run.peek' | 'run.kill': e.runId, e.host, e.session (kill: already confirmed)
-//     case 'run.new': e.host (the selected run's host or null)
+//     case 'run.new': e.stage 'form': the new-run form opened (e.host: its first host; nothing to do);
+//                     e.stage 'submit': start e.name on e.host running e.cmd (argv), with e.cwd, e.log,
+//                     e.checkpoints (null: newRun's default); then dispatch 'select' and refresh
 //     case 'ckpt.pull': e.runId, e.host, e.dir, e.checkpoint
 //     case 'app.refresh': poll everything now
 //     case 'app.quit': stop the sources; renderMonitor unmounts the UI by itself
@@ -37,4 +40,5 @@ export { reduce, activeScopes, type ReduceContext, type Reduced } from './reduce
 export { computeLayout, layoutOf, paneRect, type Layout, type Rect } from './layout.js';
 export * from './selectors.js';
 export * from './state.js';
+export { checkNewRunForm, newRunErrors, type NewRunErrors } from './new-run-form.js';
 export { sanitizeLogLine, stripAnsi, collapseCarriage, expandTabs } from './sanitize.js';

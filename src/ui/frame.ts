@@ -83,7 +83,7 @@ export function buildFrame(f: FrameInput): Row[] {
   if (s.confirm !== null) rows = confirmOverlay(rows, s, W, H);
   if (s.newRun !== null) {
     const w = Math.min(W - 2, 100);
-    rows = boxOverlay(rows, NEW_RUN_TITLE, newRunRows(s, s.newRun, w - 2, f.keymap), w, W, H);
+    rows = boxOverlay(rows, NEW_RUN_TITLE, newRunRows(s, s.newRun, w - 2, f.keymap, H - 2), w, W, H);
   }
   rows.push(statusBar(f, W));
   return rows;

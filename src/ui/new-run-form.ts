@@ -6,6 +6,7 @@ import { newRunErrors } from '../store/new-run-form.js';
 import { hostsInOrder } from '../store/selectors.js';
 import { NEW_RUN_FIELDS, type NewRunField, type NewRunForm, type State } from '../store/state.js';
 import { RowBuilder, textRow, type Row } from './rows.js';
+import { width } from './text.js';
 
 const LABELS: Record<NewRunField, string> = {
   name: 'Name',
@@ -26,17 +27,20 @@ const HINTS: Record<NewRunField, string> = {
 };
 
 /** How the command line is run: split into words like sh would, run without a shell. */
-export const COMMAND_NOTE = "Command is split like sh (quotes, \\), not expanded; for pipes or $VARS: bash -lc '...'";
+export const COMMAND_NOTE = "Command: split into words like sh (quotes and \\ work), nothing expanded; for pipes or $VARS: bash -lc '...'";
 
 const LABEL_W = 13;
 
 export const NEW_RUN_TITLE = 'New run';
 
-/** The rows inside the form's box, `inner` cells wide; its keys come from the key map. */
-export function newRunRows(s: State, f: NewRunForm, inner: number, keymap: Keymap): Row[] {
+/**
+ * The rows inside the form's box, `inner` cells wide, at most `maxRows` (the key list goes first,
+ * then the blank rows, when the terminal is short); its keys come from the key map.
+ */
+export function newRunRows(s: State, f: NewRunForm, inner: number, keymap: Keymap, maxRows = Infinity): Row[] {
   const errors = newRunErrors(f);
   const valueW = Math.max(4, inner - 3 - LABEL_W);
-  const rows: Row[] = [textRow('', inner)];
+  const rows: Row[] = [];
   for (const field of NEW_RUN_FIELDS) {
     const on = f.field === field;
     const bad = errors[field] !== undefined;
@@ -48,13 +52,14 @@ export function newRunRows(s: State, f: NewRunForm, inner: number, keymap: Keyma
     rows.push(b.row());
   }
   rows.push(textRow('', inner));
-  rows.push(textRow(` ${COMMAND_NOTE}`, inner, 'dim'));
+  for (const line of wrap(COMMAND_NOTE, inner - 2)) rows.push(textRow(` ${line}`, inner, 'dim'));
   const shown = NEW_RUN_FIELDS.filter((x) => errors[x] !== undefined);
   if (shown.length === 0) rows.push(textRow(` ${LABELS[f.field]}: ${HINTS[f.field]}`, inner, 'dim'));
   for (const x of shown) rows.push(textRow(` ✗ ${LABELS[x]}: ${errors[x] as string}`, inner, 'err'));
-  rows.push(textRow('', inner));
-  rows.push(...keyRows(keymap, inner));
-  return rows;
+  const keys = keyRows(keymap, inner);
+  const blank = textRow('', inner);
+  if (rows.length + keys.length + 2 <= maxRows) return [blank, ...rows, blank, ...keys];
+  return rows.length + 1 <= maxRows ? [blank, ...rows] : rows;
 }
 
 /** The form's bindings ("Tab ↓ next field · ..."), wrapped to the box: `?` is text inside the form. */
@@ -122,4 +127,18 @@ function textValue(b: RowBuilder, value: string, cursor: number | null, hint: st
   } else {
     b.add('█', 'accent');
   }
+}
+
+/** Word-wraps plain text to `w` cells (a word longer than a line is cut by the row). */
+function wrap(text: string, w: number): string[] {
+  const out: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line !== '' && width(line) + 1 + width(word) > w) {
+      out.push(line);
+      line = word;
+    } else line = line === '' ? word : `${line} ${word}`;
+  }
+  if (line !== '') out.push(line);
+  return out;
 }

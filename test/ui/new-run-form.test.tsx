@@ -37,8 +37,9 @@ describe('new-run form', () => {
     expect(box[5]).toMatch(/^│ {3}Directory {4}~ +│$/);
     expect(box[6]).toMatch(/^│ {3}Log {10}~\/rtk-runs\/NAME\.log +│$/);
     expect(box[7]).toMatch(/^│ {3}Checkpoints {2}none +│$/);
-    expect(box[9]).toContain("Command is split like sh (quotes, \\), not expanded; for pipes or $VARS: bash -lc '...'");
-    expect(box[10]).toContain("Name: the tmux session's name on the host");
+    expect(box[9]).toMatch(/^│ Command: split into words like sh \(quotes and \\ work\), nothing expanded; for pipes or \$VARS: +│$/);
+    expect(box[10]).toMatch(/^│ bash -lc '\.\.\.' +│$/);
+    expect(box[11]).toContain("Name: the tmux session's name on the host");
     expect(r.frame()).toContain('Tab ↓ next field · Shift-Tab ↑ previous field');
     expect(r.frame()).toContain('Ctrl-u clear the field · Esc cancel');
     // the footer hints are the form's, from the same data
@@ -97,6 +98,40 @@ describe('new-run form', () => {
     expect(submitted(fx)).toEqual([
       { type: 'run.new', stage: 'submit', host: 'a800', name: 'x1', cmd: ['python', '-u', 't.py'], cwd: null, log: null, checkpoints: 'ck' },
     ]);
+  });
+
+  it('scrolls a long value so the cursor stays in view', async () => {
+    const { f, r } = await open({ cols: 80, rows: 24 });
+    const long = `python train.py ${Array.from({ length: 20 }, (_, i) => `--opt${i} ${i}`).join(' ')} --last`;
+    await r.press('n', KEY.tab, KEY.tab);
+    f.store.command('input.char', long);
+    await r.settle();
+    const row = () => r.frame().split('\n').find((l) => l.includes('› Command')) ?? '';
+    expect(row()).toMatch(/› Command {6}…[^│]*--last█ *│/);
+    expect(row()).not.toContain('python');
+    await r.press('\u0001'); // Ctrl-a: the start
+    expect(row()).toMatch(/› Command {6}python train\.py --opt0 0/);
+    expect(row()).not.toContain('--last');
+    // every row keeps the terminal's width
+    for (const l of r.frame().split('\n')) expect(l.length).toBeLessThanOrEqual(80);
+  });
+
+  it('fits a short terminal: the key list gives way first, the footer keeps the keys', async () => {
+    const { r } = await open({ cols: 80, rows: 16 });
+    await r.press('n');
+    const lines = r.frame().split('\n');
+    expect(lines).toHaveLength(15);
+    expect(r.frame()).toContain('┌[New run]');
+    expect(r.frame()).toMatch(/Checkpoints {2}none/);
+    // the note wraps rather than losing its end
+    expect(r.frame()).toMatch(/│ Command: split into words like sh \(quotes and \\ work\), nothing expanded; +│/);
+    expect(r.frame()).toMatch(/│ for pipes or \$VARS: bash -lc '\.\.\.' +│/);
+    expect(r.frame()).not.toContain('Ctrl-u clear the field');
+    // the whole box is on screen, its bottom above the panes' own
+    const bottom = lines.findIndex((l) => /^│└─{76}┘│$/.test(l));
+    expect(bottom).toBeGreaterThan(10);
+    expect(lines.findIndex((l) => l.includes('┌[New run]'))).toBeGreaterThanOrEqual(0);
+    expect(lines.at(-1)).toContain('Esc cancel');
   });
 
   it('is refused under --readonly', async () => {
