@@ -13,6 +13,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
+import { logLine } from './util.mjs';
 
 export const SSHD = '/usr/sbin/sshd';
 
@@ -86,13 +87,17 @@ function descendants(procs, roots) {
   return [...found];
 }
 
-/** CPU ms (user + system) a process has used so far, from /proc/PID/stat; null when it is gone. */
-export function procCpuMs(pid) {
+/**
+ * CPU ms (user + system) a process has used so far, from /proc/PID/stat; with children, plus that of
+ * the children it has waited for. null when it is gone.
+ */
+export function procCpuMs(pid, children = false) {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     // fields 14 and 15 (utime, stime) are at 11 and 12 after the ')'; clock ticks of 1/100 s
-    return ((Number(f[11]) + Number(f[12])) * 1000) / CLK_TCK;
+    const t = Number(f[11]) + Number(f[12]) + (children ? Number(f[13]) + Number(f[14]) : 0);
+    return (t * 1000) / CLK_TCK;
   } catch {
     return null;
   }
@@ -287,6 +292,22 @@ export async function startLab(opts = {}) {
     /** `sh -c cmd` on target `alias` through the system ssh (-F lab.sshConfig). */
     remote: (cmd, alias = 'rtk-gpu', o = {}) =>
       sh('ssh', ['-F', sshConfig, alias, `sh -c '${cmd.replaceAll("'", `'\\''`)}'`], { env: lab.env(), timeoutMs: o.timeoutMs ?? 30_000 }),
+    /**
+     * CPU ms used so far on the target's side: every process under target i's sshd (their own CPU
+     * plus that of the children they waited for: exec'd commands that exited) and the target's tmux
+     * server. Differences between two calls are the target's CPU in between (a process alive at the
+     * first call that exits before the second is counted whole).
+     */
+    targetCpuMs(i = 0) {
+      const pidFile = sshdInfo[i].pidFile;
+      const root = existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8').trim()) : 0;
+      const procs = listProcs();
+      const mine = new Set([root, ...descendants(procs, [root])]);
+      for (const p of procs) if (/^tmux/.test(p.cmd) && p.environ.includes(`TMUX_TMPDIR=${tmuxTmpDir}\0`) ) mine.add(p.pid);
+      let ms = 0;
+      for (const pid of mine) ms += procCpuMs(pid, true) ?? 0;
+      return ms;
+    },
     /** tmux on the target's server (same machine: loopback), for setting up runs fast. */
     tmux: (args) => sh('tmux', args, { env: { ...baseEnv(), TMUX_TMPDIR: tmuxTmpDir, PATH: targetPath } }),
     async stop() {
@@ -304,4 +325,16 @@ export async function startLab(opts = {}) {
     }
   }
   return lab;
+}
+
+/** N tmux sessions (train-0..) on the target, each with a log of 500 training lines, nothing written after. */
+export async function setUpRuns(lab, n) {
+  for (let r = 0; r < n; r++) {
+    const log = join(lab.runsDir, `run${r}.log`);
+    writeFileSync(log, Array.from({ length: 500 }, (_, i) => `${logLine(i)}\n`).join(''));
+    const s = `train-${r}`;
+    const a = await lab.tmux(['-f', '/dev/null', 'new-session', '-d', '-s', s, '-x', '120', '-y', '40', 'sleep 3600']);
+    if (a.code !== 0) throw new Error(`tmux new-session: ${a.stderr}`);
+    await lab.tmux(['set-option', '-t', s, '@rtk_log', log]);
+  }
 }
