@@ -57,7 +57,9 @@ export function reduce(state: State, ev: StoreEvent, ctx: ReduceContext): Reduce
       break;
     }
     case 'select':
-      s = visibleRuns(s).some((r) => r.id === ev.runId) ? { ...select(s, ev.runId, effects), pendingSelect: null } : { ...s, pendingSelect: ev.runId };
+      // a run just started is not in the runs yet: it is selected when a poll brings it
+      if (visibleRuns(s).some((r) => r.id === ev.runId)) s = { ...select(s, ev.runId, effects), pendingSelect: null };
+      else s = { ...s, pendingSelect: ev.runId };
       break;
     case 'gpus': {
       const r = ev.report;
