@@ -93,8 +93,6 @@ export async function runMonitor(ctx: CommandContext, cfg: Config, o: MonitorOpt
         return;
       }
       case 'run.new': {
-        // 'form': the form just opened; the run starts on submit
-        if (e.stage !== 'submit') return;
         const spec = specOf(e.host);
         const host = hosts.get(e.host);
         if (!spec || !host) {

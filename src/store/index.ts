@@ -23,9 +23,8 @@
 //   store.onEffect((e) => { switch (e.type) {
 //     case 'log.select': follow e.runId's log (e.log: the @rtk_log path or null), stop the previous one
 //     case 'run.attach' | 'run.peek' | 'run.kill': e.runId, e.host, e.session (kill: already confirmed)
-//     case 'run.new': e.stage 'form': the new-run form opened (e.host: its first host; nothing to do);
-//                     e.stage 'submit': start e.name on e.host running e.cmd (argv), with e.cwd, e.log,
-//                     e.checkpoints (null: newRun's default); then dispatch 'select' and refresh
+//     case 'run.new': the new-run form was submitted: start e.name on e.host running e.cmd (argv), with
+//                     e.cwd, e.log, e.checkpoints (null: newRun's default); then dispatch 'select' and refresh
 //     case 'ckpt.pull': e.runId, e.host, e.dir, e.checkpoint
 //     case 'app.refresh': poll everything now
 //     case 'app.quit': stop the sources; renderMonitor unmounts the UI by itself

@@ -46,7 +46,6 @@ export function newRunErrors(f: NewRunForm): NewRunErrors {
 export function openNewRunForm(s: State, effects: Effect[]): State {
   const hosts = hostsInOrder(s);
   const host = selectedRun(s)?.host ?? hosts[0] ?? '';
-  effects.push({ type: 'run.new', stage: 'form', host: host === '' ? null : host });
   return {
     ...s,
     newRun: { field: 'name', host, text: { name: '', cmd: '', cwd: '', log: '', checkpoints: '' }, cursor: 0, tried: false },
@@ -132,6 +131,6 @@ function submit(s: State, f: NewRunForm, effects: Effect[], say: (s: State, text
     const first = NEW_RUN_FIELDS.find((x) => r.errors[x] !== undefined) ?? f.field;
     return { ...s, newRun: focus({ ...f, tried: true }, first) };
   }
-  effects.push({ type: 'run.new', stage: 'submit', ...r.value });
+  effects.push({ type: 'run.new', ...r.value });
   return say({ ...s, newRun: null }, `starting ${r.value.host}:${r.value.name}…`);
 }

@@ -131,8 +131,7 @@ export type StoreEvent =
 export type Effect =
   | { type: 'run.attach' | 'run.peek' | 'run.kill'; runId: string; host: string; session: string }
   /** 'form': the new-run form opened on this host (nothing to do yet); 'submit': start this run. */
-  | { type: 'run.new'; stage: 'form'; host: string | null }
-  | ({ type: 'run.new'; stage: 'submit' } & NewRunRequest)
+  | ({ type: 'run.new' } & NewRunRequest)
   | { type: 'ckpt.pull'; runId: string; host: string; dir: string; checkpoint: Checkpoint }
   /** The selected run changed: follow this run's log (null: none selected). */
   | { type: 'log.select'; runId: string | null; host: string | null; session: string | null; log: string | null }

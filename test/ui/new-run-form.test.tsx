@@ -20,7 +20,7 @@ async function open(opts: Parameters<typeof fixtureStore>[0] = {}) {
   cleanup.push(r.unmount);
   return { f, r, fx };
 }
-const submitted = (fx: Effect[]) => fx.filter((e) => e.type === 'run.new' && e.stage === 'submit');
+const submitted = (fx: Effect[]) => fx.filter((e) => e.type === 'run.new');
 
 describe('new-run form', () => {
   it('draws the fields over the panes, the focused one marked, defaults dim, keys from the key map', async () => {
@@ -64,7 +64,7 @@ describe('new-run form', () => {
     expect(r.frame()).toMatch(/› Host {9}‹ gpu1 › {2}2\/2/);
     await r.press(KEY.down, "sh -c 'echo hi; sleep 5'", KEY.down, '/tmp/w', KEY.down, 'logs/x.log', '\u0013');
     expect(submitted(fx)).toEqual([
-      { type: 'run.new', stage: 'submit', host: 'gpu1', name: 'train2', cmd: ['sh', '-c', 'echo hi; sleep 5'], cwd: '/tmp/w', log: 'logs/x.log', checkpoints: null },
+      { type: 'run.new', host: 'gpu1', name: 'train2', cmd: ['sh', '-c', 'echo hi; sleep 5'], cwd: '/tmp/w', log: 'logs/x.log', checkpoints: null },
     ]);
     expect(r.frame()).not.toContain('New run');
     expect(r.frame()).toContain('starting gpu1:train2…');
@@ -96,7 +96,7 @@ describe('new-run form', () => {
     expect(submitted(fx)).toEqual([]);
     await r.press('ck', KEY.enter);
     expect(submitted(fx)).toEqual([
-      { type: 'run.new', stage: 'submit', host: 'a800', name: 'x1', cmd: ['python', '-u', 't.py'], cwd: null, log: null, checkpoints: 'ck' },
+      { type: 'run.new', host: 'a800', name: 'x1', cmd: ['python', '-u', 't.py'], cwd: null, log: null, checkpoints: 'ck' },
     ]);
   });
 
@@ -151,6 +151,6 @@ describe('new-run form', () => {
     await r.press('y1', KEY.tab, KEY.tab, 'true', '\u0013');
     expect(submitted(fx)).toEqual([]);
     await r.press('\u0007');
-    expect(submitted(fx).map((e) => e.type === 'run.new' && e.stage === 'submit' && e.name)).toEqual(['y1']);
+    expect(submitted(fx).map((e) => e.type === 'run.new' && e.name)).toEqual(['y1']);
   });
 });

@@ -32,7 +32,8 @@ describe('opening', () => {
     keys(f.store, 'n');
     expect(form(f.store)).toMatchObject({ field: 'name', host: 'gpu1', cursor: 0, tried: false });
     expect(activeScopes(f.store.getState())).toEqual(['new-run']);
-    expect(fx.filter((e) => e.type === 'run.new')).toEqual([{ type: 'run.new', stage: 'form', host: 'gpu1' }]);
+    // nothing starts until the form is submitted
+    expect(fx.filter((e) => e.type === 'run.new')).toEqual([]);
     // keys of other scopes are text now: q does not quit, j does not move
     keys(f.store, 'q', 'j', '?', 'K');
     expect(form(f.store).text.name).toBe('qj?K');
@@ -122,10 +123,9 @@ describe('submitting', () => {
     keys(f.store, 'n', ' train2 ', 'tab', 'right', 'tab');
     f.store.command('input.char', `CUDA_VISIBLE_DEVICES=1 python train.py --name "my run"`);
     keys(f.store, 'tab', 'tab', 'tab', '~/ckpt', 'ctrl+s');
-    expect(fx.filter((e) => e.type === 'run.new' && e.stage === 'submit')).toEqual([
+    expect(fx.filter((e) => e.type === 'run.new')).toEqual([
       {
         type: 'run.new',
-        stage: 'submit',
         host: 'gpu1',
         name: 'train2',
         cmd: ['env', 'CUDA_VISIBLE_DEVICES=1', 'python', 'train.py', '--name', 'my run'],
@@ -143,10 +143,10 @@ describe('submitting', () => {
     const f = fixtureStore();
     const fx = effects(f.store);
     keys(f.store, 'n', 'r1', 'enter', 'enter', 'true', 'enter', '/w', 'enter', 'l.log', 'enter');
-    expect(fx.some((e) => e.type === 'run.new' && e.stage === 'submit')).toBe(false);
+    expect(fx.some((e) => e.type === 'run.new')).toBe(false);
     expect(form(f.store).field).toBe('checkpoints');
     keys(f.store, 'enter');
-    expect(fx.at(-1)).toEqual({ type: 'run.new', stage: 'submit', host: 'a800', name: 'r1', cmd: ['true'], cwd: '/w', log: 'l.log', checkpoints: null });
+    expect(fx.at(-1)).toEqual({ type: 'run.new', host: 'a800', name: 'r1', cmd: ['true'], cwd: '/w', log: 'l.log', checkpoints: null });
   });
 
   it('refuses an empty name, a name tmux would change, an empty or shell-only command; errors follow the typing', () => {
@@ -166,9 +166,9 @@ describe('submitting', () => {
     expect(form(f.store).field).toBe('cmd');
     const s4 = checkNewRunForm(form(f.store));
     expect(s4).toEqual({ ok: false, errors: { cmd: 'the command has an unterminated " quote' } });
-    expect(fx.some((e) => e.type === 'run.new' && e.stage === 'submit')).toBe(false);
+    expect(fx.some((e) => e.type === 'run.new')).toBe(false);
     keys(f.store, '"', 'ctrl+s');
-    expect(fx.at(-1)).toMatchObject({ type: 'run.new', stage: 'submit', name: 'ok', cmd: ['echo', 'unterminated'] });
+    expect(fx.at(-1)).toMatchObject({ type: 'run.new', name: 'ok', cmd: ['echo', 'unterminated'] });
   });
 
   it('Esc cancels without an effect and keeps the selection', () => {
@@ -178,7 +178,7 @@ describe('submitting', () => {
     expect(f.store.getState().newRun).toBeNull();
     expect(f.store.getState().message?.text).toBe('new run cancelled');
     expect(f.store.getState().selectedRunId).toBe('a800:sweep-3');
-    expect(fx.filter((e) => e.type === 'run.new' && e.stage === 'submit')).toEqual([]);
+    expect(fx.filter((e) => e.type === 'run.new')).toEqual([]);
   });
 });
 

@@ -203,11 +203,11 @@ describe('kill confirmation and effects', () => {
     expect(fx).toEqual([{ type: 'run.kill', runId: 'gpu1:train_v1', host: 'gpu1', session: 'train_v1' }]);
   });
 
-  it('attach, peek, new, refresh and quit are effects; --readonly refuses the dangerous ones', () => {
+  it('attach, peek, refresh and quit are effects (new opens a form first); --readonly refuses the dangerous ones', () => {
     const f = fixtureStore();
     const fx = effects(f.store);
-    for (const c of ['run.attach', 'run.peek', 'run.new', 'app.refresh', 'app.quit']) f.store.command(c);
-    expect(fx.map((e) => e.type)).toEqual(['run.attach', 'run.peek', 'run.new', 'app.refresh', 'app.quit']);
+    for (const c of ['run.attach', 'run.peek', 'app.refresh', 'app.quit']) f.store.command(c);
+    expect(fx.map((e) => e.type)).toEqual(['run.attach', 'run.peek', 'app.refresh', 'app.quit']);
     const r = fixtureStore({ readonly: true });
     const rfx = effects(r.store);
     r.store.command('run.attach');
