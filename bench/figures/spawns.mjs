@@ -20,7 +20,7 @@ import { installFakeNvidiaSmi } from '../../dist/demo/fake-nvidia-smi.js';
 import { openHost } from '../../dist/remote/index.js';
 import { createStore } from '../../dist/store/index.js';
 import { Controller } from '../../dist/sources/controller.js';
-import { countExecs, labUnavailable, setUpRuns, sleep, startLab } from '../lib/lab.mjs';
+import { countExecs, hasProgram, labUnavailable, setUpRuns, sleep, startLab } from '../lib/lab.mjs';
 import { row } from '../lib/util.mjs';
 
 const WINDOW_S = 60;
@@ -63,6 +63,7 @@ export async function run() {
   const FIGURE = 'remote process spawns per host per minute, sources idle, 1 host x 4 runs';
   const why = labUnavailable();
   if (why) return [{ figure: FIGURE, error: why }];
+  if (!hasProgram('strace')) return [{ figure: FIGURE, error: 'strace is missing (it counts the processes the target starts)' }];
   const lab = await startLab({ targets: 2, strace: true });
   let base = null;
   const calls = [];

@@ -22,6 +22,11 @@ export function labUnavailable() {
   return null;
 }
 
+/** Whether a program is on PATH. */
+export function hasProgram(name) {
+  return (process.env.PATH ?? '').split(':').some((d) => d && existsSync(join(d, name)));
+}
+
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 const live = new Set();
