@@ -4,7 +4,7 @@
 // a log or a session name contains can be mistaken for a delimiter.
 import { randomBytes } from 'node:crypto';
 import type { Config, RunMeta } from '../config/schema.js';
-import { err, ok, type HostSpec, type Result, type Run } from '../domain/types.js';
+import { err, ok, type Alert, type HostSpec, type Metrics, type Progress, type Result, type Run } from '../domain/types.js';
 import { analyzeLog } from '../parse/progress.js';
 import { decideState, detectAlerts } from '../parse/health.js';
 import { TMUX_PANE_FORMAT, isNoServerMessage, parseTmuxPanes, type TmuxSessionRow } from '../parse/tmux.js';
@@ -172,6 +172,26 @@ export function parsePollOutput(out: Buffer, spec: HostSpec, cfg: Pick<Config, '
   return ok(snap);
 }
 
+/** The last tail read per run and what it said: an idle run's tail is the same 16 KB every poll. */
+interface TailReading {
+  progress: Progress | null;
+  metrics: Metrics;
+  alerts: Alert[];
+}
+const tailCache = new Map<string, { text: string; read: TailReading }>();
+const TAIL_CACHE_MAX = 512;
+
+/** analyzeLog + detectAlerts of a run's tail, reusing the last answer while the tail is unchanged. */
+function readTail(key: string, text: string): TailReading {
+  const hit = tailCache.get(key);
+  if (hit && hit.text === text) return hit.read;
+  const { progress, metrics } = analyzeLog(text);
+  const read = { progress, metrics, alerts: detectAlerts(text) };
+  if (tailCache.size >= TAIL_CACHE_MAX) tailCache.delete(tailCache.keys().next().value!);
+  tailCache.set(key, { text, read });
+  return read;
+}
+
 const SHELLS = new Set(['sh', 'bash', 'zsh', 'dash', 'ash', 'ksh', 'mksh', 'fish', 'tcsh', 'csh', 'nu', 'xonsh']);
 
 /**
@@ -194,11 +214,11 @@ function buildRun(row: TmuxSessionRow, spec: HostSpec, cfg: Pick<Config, 'runs' 
   const idle = isIdleShell(row, s.parentPids);
   const alive = !row.paneDead && !idle;
   const exitStatus = row.options.exit ?? (row.paneDead ? row.paneDeadStatus : null);
-  const { progress, metrics } = analyzeLog(text);
+  const { progress, metrics, alerts } = readTail(`${spec.name}\0${row.id}`, text);
   let decision = decideState({
     alive,
     exitStatus,
-    alerts: detectAlerts(text),
+    alerts,
     lastOutputSecondsAgo: ago,
     stallAfterSeconds: cfg.stallAfterMs / 1000,
   });
