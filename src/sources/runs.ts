@@ -51,7 +51,11 @@ export function expandHome(path: string | null, home: string | null): string | n
   return path.startsWith('~/') ? `${home.replace(/\/$/, '')}/${path.slice(2)}` : path;
 }
 
-export function buildPollScript(spec: HostSpec, cfg: Pick<Config, 'runs'>, nonce: string): string {
+/**
+ * The poll script. `known` holds the log stat (inode size mtime) of each session's tail from the last
+ * poll: a log whose stat is unchanged is reported as `same` instead of sending its 16 KB again.
+ */
+export function buildPollScript(spec: HostSpec, cfg: Pick<Config, 'runs'>, nonce: string, known?: ReadonlyMap<string, TailEntry>): string {
   const N = shq(nonce);
   const metas = cfg.runs.filter((r) => r.log !== undefined && (r.run.startsWith(`${spec.name}:`) || !r.run.includes(':')));
   // host-qualified entries come first so that they win over a bare SESSION entry in `case`
@@ -61,6 +65,9 @@ export function buildPollScript(spec: HostSpec, cfg: Pick<Config, 'runs'>, nonce
     return `      ${shq(session)}) log=${remotePath(r.log!)} ;;`;
   });
   const t = tmuxCommand(spec);
+  const same = [...(known ?? [])]
+    .filter(([, e]) => e.kind === 'log' && e.inode !== null && e.size !== null && e.mtime !== null)
+    .map(([id, e]) => `      ${shq(`${id} ${e.inode} ${e.size} ${e.mtime}`)}) printf '@@%s same %s\\n' "$N" "$id"; continue ;;`);
   return [
     `N=${N}`,
     `printf '@@%s now %s %s\\n' "$N" "$(date +%s)" "$HOME"`,
@@ -78,8 +85,9 @@ export function buildPollScript(spec: HostSpec, cfg: Pick<Config, 'runs'>, nonce
     ...(cases.length ? [`  if [ -z "$log" ]; then`, `    case "$name" in`, ...cases, `    esac`, `  fi`] : []),
     `  case "$log" in '~/'*) log="$HOME/\${log#??}" ;; esac`,
     `  if [ -n "$log" ] && [ -f "$log" ] && [ -r "$log" ]; then`,
-    `    printf '@@%s log %s ' "$N" "$id"`,
-    `    stat -L -c '%i %s %Y' -- "$log" 2>/dev/null || stat -L -f '%i %z %m' -- "$log" 2>/dev/null || echo '- - -'`,
+    `    st=$(stat -L -c '%i %s %Y' -- "$log" 2>/dev/null || stat -L -f '%i %z %m' -- "$log" 2>/dev/null || echo '- - -')`,
+    ...(same.length ? [`    case "$id $st" in`, ...same, `    esac`] : []),
+    `    printf '@@%s log %s %s\\n' "$N" "$id" "$st"`,
     `    tail -c ${TAIL_BYTES} -- "$log" 2>/dev/null`,
     `  else`,
     `    printf '@@%s pane %s\\n' "$N" "$id"`,
@@ -99,13 +107,21 @@ export interface PollSections {
   /** Every process's parent pid on the host; null when ps could not say. */
   parentPids: Set<number> | null;
   /** By tmux session id: the log tail with its stat, or the pane capture. */
-  tails: Map<string, { kind: 'log' | 'pane'; inode: number | null; size: number | null; mtime: number | null; text: string }>;
+  tails: Map<string, TailEntry>;
+}
+
+export interface TailEntry {
+  kind: 'log' | 'pane';
+  inode: number | null;
+  size: number | null;
+  mtime: number | null;
+  text: string;
 }
 
 const decoder = new TextDecoder('utf-8', { fatal: false });
 
 /** Split the script's output into its sections. Pure; never throws. */
-export function splitPollOutput(out: Buffer, nonce: string): PollSections {
+export function splitPollOutput(out: Buffer, nonce: string, previous?: ReadonlyMap<string, TailEntry>): PollSections {
   const res: PollSections = { remoteNow: null, remoteHome: null, tmuxRc: null, tmuxOut: Buffer.alloc(0), parentPids: null, tails: new Map() };
   const mark = Buffer.from(`@@${nonce} `, 'latin1');
   // every marker sits at a line start; the newline before it (printed by the script) is not content
@@ -130,6 +146,10 @@ export function splitPollOutput(out: Buffer, nonce: string): PollSections {
     } else if (word === 'ppids') {
       const pids = body.toString('latin1').split(/\s+/).filter((w) => /^\d+$/.test(w)).map(Number);
       res.parentPids = pids.length > 0 ? new Set(pids) : null;
+    } else if (word === 'same') {
+      // the log did not change since the last poll: its tail is the one read then
+      const prev = previous?.get(rest[0] ?? '');
+      if (prev) res.tails.set(rest[0]!, prev);
     } else if (word === 'log' || word === 'pane') {
       const id = rest[0] ?? '';
       if (word === 'log') {
@@ -145,8 +165,11 @@ export function splitPollOutput(out: Buffer, nonce: string): PollSections {
 }
 
 /** Build the snapshot from the script's output. */
-export function parsePollOutput(out: Buffer, spec: HostSpec, cfg: Pick<Config, 'runs' | 'stallAfterMs'>, nonce: string, now: number): Result<RunsSnapshot> {
-  const s = splitPollOutput(out, nonce);
+export function parsePollOutput(out: Buffer, spec: HostSpec, cfg: Pick<Config, 'runs' | 'stallAfterMs'>, nonce: string, now: number, previous?: ReadonlyMap<string, TailEntry>): Result<RunsSnapshot> {
+  return snapshotOf(splitPollOutput(out, nonce, previous), spec, cfg, now);
+}
+
+function snapshotOf(s: PollSections, spec: HostSpec, cfg: Pick<Config, 'runs' | 'stallAfterMs'>, now: number): Result<RunsSnapshot> {
   if (s.tmuxRc === null) return err('parse', `the runs poll on ${spec.name} returned no tmux section (the remote shell cut it short)`);
   if (s.tmuxRc !== 0) {
     const text = s.tmuxOut.toString('utf8').trim();
@@ -245,7 +268,13 @@ function buildRun(row: TmuxSessionRow, spec: HostSpec, cfg: Pick<Config, 'runs' 
 /** Poll a host's runs: one exec. */
 export async function pollRuns(host: Host, spec: HostSpec, cfg: Config, now: number = Date.now()): Promise<Result<RunsSnapshot>> {
   const nonce = randomBytes(8).toString('hex');
-  const res = await host.exec(buildPollScript(spec, cfg, nonce), { timeoutMs: 20_000, maxBytes: 16 * 1024 * 1024 });
+  const previous = lastTails.get(host);
+  const res = await host.exec(buildPollScript(spec, cfg, nonce, previous), { timeoutMs: 20_000, maxBytes: 16 * 1024 * 1024 });
   if (!res.ok) return res;
-  return parsePollOutput(res.value.stdout, spec, cfg, nonce, now);
+  const sections = splitPollOutput(res.value.stdout, nonce, previous);
+  lastTails.set(host, sections.tails);
+  return snapshotOf(sections, spec, cfg, now);
 }
+
+/** Each host's tails of its last poll (by session id), so that unchanged logs are not sent again. */
+const lastTails = new WeakMap<Host, Map<string, TailEntry>>();

@@ -174,6 +174,31 @@ describe.skipIf(!existsSync('/usr/bin/tmux'))('pollRuns against a real tmux', ()
     expect(existsSync(join(dir, 'pwned'))).toBe(false);
   });
 
+  it('does not send an unchanged log again: the next poll says "same" and keeps its reading', async () => {
+    const host = localTestHost('box', env);
+    const outputs: string[] = [];
+    const exec = host.exec.bind(host);
+    host.exec = async (cmd, o) => {
+      const r = await exec(cmd, o);
+      if (r.ok) outputs.push(r.value.stdout.toString('utf8'));
+      return r;
+    };
+    const cfg = defaultConfig(null);
+    const first = await pollRuns(host, { name: 'box', local: true }, cfg);
+    const second = await pollRuns(host, { name: 'box', local: true }, cfg);
+    if (!first.ok || !second.ok) throw new Error('poll failed');
+    expect(outputs[0]).toContain('step 5/10 loss=1.5');
+    const out = outputs[1]!;
+    expect(out).toMatch(/@@\w+ same \$\d+\n/);
+    expect(out).not.toContain('step 5/10 loss=1.5');
+    expect(second.value.logTails).toEqual(first.value.logTails);
+    expect(second.value.runs.find((x) => x.session === 'g h  i')).toMatchObject({ metrics: { loss: 1.5 }, progress: { step: 5, total: 10 } });
+    // the log grows: its new tail is sent
+    writeFileSync(join(dir, 'train.log'), 'step 5/10 loss=1.5\nstep 6/10 loss=1.25\n');
+    const third = await pollRuns(host, { name: 'box', local: true }, cfg);
+    expect(third.ok && third.value.runs.find((x) => x.session === 'g h  i')).toMatchObject({ metrics: { loss: 1.25 }, progress: { step: 6 } });
+  });
+
   it('reports no runs when no server is running', async () => {
     const host = localTestHost('box', { ...env, TMUX_TMPDIR: join(dir, 'nothing-here') });
     expect(await pollRuns(host, { name: 'box', local: true }, defaultConfig(null))).toEqual({ ok: true, value: { runs: [], panes: [], logTails: {} } });
