@@ -4,14 +4,13 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import ssh2 from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HostSpec } from '../../src/domain/types.js';
 import type { Host, StreamHandle } from '../../src/remote/host.js';
 import { hostSftp, openHost, sshArgv, statusOf, type HostEnv } from '../../src/remote/index.js';
 import { fingerprint } from '../../src/remote/known-hosts.js';
 import type { SshHost } from '../../src/remote/ssh.js';
-import { labUnavailable, startLab, type Lab } from '../helpers/lab.js';
+import { labUnavailable, makeKey, startLab, type Lab } from '../helpers/lab.js';
 
 const pexec = promisify(execFile);
 const why = labUnavailable();
@@ -88,7 +87,7 @@ describe.skipIf(why !== null)(why ? `transport (skipped: ${why})` : 'transport',
   });
 
   it('refuses a changed host key, showing both fingerprints, and runs nothing', async () => {
-    const other = ssh2.utils.generateKeyPairSync('ed25519').public.split(' ').slice(0, 2).join(' ');
+    const other = makeKey('ed25519').public.split(' ').slice(0, 2).join(' ');
     const home = variantHome(lab, 'changed', (kh) =>
       kh
         .split('\n')
@@ -109,7 +108,7 @@ describe.skipIf(why !== null)(why ? `transport (skipped: ${why})` : 'transport',
 
   it('reports a wrong client key as an auth failure and does not retry', async () => {
     const home = variantHome(lab, 'wrongkey', (kh) => kh);
-    const k = ssh2.utils.generateKeyPairSync('ed25519');
+    const k = makeKey('ed25519');
     writeFileSync(join(home, '.ssh', 'id_ed25519'), k.private, { mode: 0o600 });
     const h = open(GPU, { home, env: lab.env({ HOME: home }) });
     const r = await h.exec('true');
@@ -141,7 +140,7 @@ describe.skipIf(why !== null)(why ? `transport (skipped: ${why})` : 'transport',
       expect(await waitFor(async () => existsSync(sock))).toBe(true);
       // a decoy first: under IdentitiesOnly it must not be offered
       const decoy = join(lab.dir, 'decoy');
-      writeFileSync(decoy, ssh2.utils.generateKeyPairSync('ed25519').private, { mode: 0o600 });
+      writeFileSync(decoy, makeKey('ed25519').private, { mode: 0o600 });
       await pexec('ssh-add', ['-q', decoy, lab.clientKey], { env: { ...process.env, SSH_AUTH_SOCK: sock } });
       const h = open(GPU, { home, env: lab.env({ HOME: home, SSH_AUTH_SOCK: sock }) });
       const before = sshdLog(lab, 'jump').split('Failed publickey').length;

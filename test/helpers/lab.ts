@@ -9,13 +9,12 @@
 // `[127.0.0.1]:PORT` form and the target's hashed (`|1|salt|hmac`): both occur in real files.
 // Remote side: every login gets TMUX_TMPDIR=lab.tmuxTmpDir (an isolated tmux server) and
 // PATH=lab.binDir:... (drop a fake nvidia-smi there), through sshd's SetEnv.
-import { spawn, execFile } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { createHmac, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
-import ssh2 from 'ssh2';
 
 export const SSHD = '/usr/sbin/sshd';
 
@@ -177,6 +176,22 @@ interface Sshd {
   port: number;
 }
 
+/**
+ * A throwaway key pair made by OpenSSH's ssh-keygen. Not ssh2's generator: about one ed25519 key in
+ * 250 that it makes is refused by OpenSSH ("Load key: error in libcrypto"), which failed the lab's
+ * sshd start now and then.
+ */
+export function makeKey(type: 'ed25519' | 'ecdsa' = 'ed25519', comment = ''): { private: string; public: string } {
+  const d = mkdtempSync(join(tmpdir(), 'rtk-key-'));
+  try {
+    const f = join(d, 'key');
+    execFileSync('ssh-keygen', ['-q', '-t', type, ...(type === 'ecdsa' ? ['-b', '256'] : []), '-N', '', '-C', comment, '-f', f]);
+    return { private: readFileSync(f, 'utf8'), public: readFileSync(`${f}.pub`, 'utf8').trim() };
+  } finally {
+    rmSync(d, { recursive: true, force: true });
+  }
+}
+
 /** Start one sshd in the foreground (-D) on addr; retried on a port race. */
 async function startSshd(dir: string, name: string, addr: string, extra: string[]): Promise<Sshd> {
   let lastLog = '';
@@ -271,13 +286,13 @@ export async function startLab(opts: LabOptions = {}): Promise<Lab> {
   const user = userInfo().username;
 
   const keys = {
-    jump: ssh2.utils.generateKeyPairSync('ed25519'),
-    gpu: ssh2.utils.generateKeyPairSync('ed25519'),
-    client: ssh2.utils.generateKeyPairSync('ed25519', { comment: 'rtk-lab' }),
+    jump: makeKey('ed25519'),
+    gpu: makeKey('ed25519'),
+    client: makeKey('ed25519', 'rtk-lab'),
   };
   writeFileSync(join(dir, 'jump_hostkey'), keys.jump.private, { mode: 0o600 });
   writeFileSync(join(dir, 'gpu_hostkey'), keys.gpu.private, { mode: 0o600 });
-  const ecdsa = opts.targetEcdsaKey ? ssh2.utils.generateKeyPairSync('ecdsa', { bits: 256 }) : null;
+  const ecdsa = opts.targetEcdsaKey ? makeKey('ecdsa') : null;
   if (ecdsa) writeFileSync(join(dir, 'gpu_hostkey_ecdsa'), ecdsa.private, { mode: 0o600 });
   const clientKey = join(sshDir, 'id_ed25519');
   writeFileSync(clientKey, keys.client.private, { mode: 0o600 });
