@@ -134,3 +134,130 @@ export function dialHop(hop: ResolvedHop, role: string, sock: ClientChannel | un
       }
     });
   }
+
+/** What the jump pool needs of a client: ssh2's Client, or a fake in unit tests. */
+export interface PoolClient {
+  end(): void;
+  destroy(): void;
+  on(event: 'error' | 'end' | 'close', cb: (e?: Error) => void): unknown;
+}
+
+/** One shared jump chain held by a target: its last client (forwardOut from it), release, death. */
+export interface JumpLease<T extends PoolClient> {
+  last: T;
+  /** Drop this target's reference; the chain closes when the last one goes. Idempotent. */
+  release(): void;
+  /** Called once if the shared chain dies while this lease holds it. */
+  onDeath(cb: (e: RtkError) => void): void;
+}
+
+interface JumpEntry<T extends PoolClient> {
+  ready: Promise<Result<T[]>>;
+  clients: T[] | null;
+  refs: number;
+  waiting: number;
+  dead: RtkError | null;
+  subs: Set<(e: RtkError) => void>;
+  pending: Set<T>;
+}
+
+/**
+ * One connection per jump chain (same resolved hops, keys, known_hosts and agent), shared by every
+ * target behind it: reference-counted, its forwardOut (direct-tcpip) channels multiplexed over it.
+ * Targets dialing at once wait for the same login, so a refused jump key is refused once and reported
+ * to each of them. When the chain dies every target holding it is told (they reconnect as a unit);
+ * when the last target lets go, the chain is closed.
+ */
+export class JumpPool<T extends PoolClient> {
+  private readonly entries = new Map<string, JumpEntry<T>>();
+
+  /** Chains alive or being dialed, with their reference counts (tests, diagnostics). */
+  stats(): { key: string; refs: number; dialing: boolean }[] {
+    return [...this.entries].map(([key, e]) => ({ key, refs: e.refs, dialing: e.clients === null }));
+  }
+
+  /**
+   * The chain for `key`, dialing it with `dial` (clients registered in `pending` while logging in)
+   * unless one is alive or on its way. `abandoned` resolves when the caller no longer wants it.
+   */
+  async acquire(
+    key: string,
+    labels: string[],
+    dial: (pending: Set<T>) => Promise<Result<T[]>>,
+    abandoned: Promise<void>,
+  ): Promise<Result<JumpLease<T>>> {
+    let e = this.entries.get(key);
+    if (!e || e.dead) {
+      const entry: JumpEntry<T> = { ready: Promise.resolve(err('unreachable', 'not dialed')), clients: null, refs: 0, waiting: 0, dead: null, subs: new Set(), pending: new Set() };
+      this.entries.set(key, entry);
+      entry.ready = dial(entry.pending).then((r) => {
+        if (!r.ok) {
+          this.kill(key, entry, r.error);
+          return r;
+        }
+        entry.clients = r.value;
+        for (const [i, c] of r.value.entries()) {
+          const label = `jump host ${labels[i] ?? '?'}`;
+          c.on('error', (x?: Error) => this.kill(key, entry, { kind: (x as { level?: string } | undefined)?.level === 'client-timeout' ? 'timeout' : 'unreachable', message: `connection to ${label} was lost${x ? `: ${x.message}` : ''}.`, cause: x }));
+          c.on('end', () => this.kill(key, entry, { kind: 'unreachable', message: `connection to ${label} was lost.` }));
+          c.on('close', () => this.kill(key, entry, { kind: 'unreachable', message: `connection to ${label} was lost.` }));
+        }
+        // everyone who asked went away while it was dialing
+        if (entry.waiting === 0 && entry.refs === 0) this.kill(key, entry, { kind: 'unreachable', message: 'no host needs this jump connection.' });
+        return r;
+      });
+      e = entry;
+    }
+    const entry = e;
+    entry.waiting++;
+    const r = await Promise.race([entry.ready, abandoned.then(() => null)]);
+    entry.waiting--;
+    if (r === null) {
+      if (entry.waiting === 0 && entry.refs === 0) {
+        if (entry.clients) this.kill(key, entry, { kind: 'unreachable', message: 'no host needs this jump connection.' });
+        else for (const c of [...entry.pending]) c.destroy();
+      }
+      return err('unreachable', 'the host was closed while its jump host was being dialed.');
+    }
+    if (!r.ok) return r;
+    if (entry.dead) return { ok: false, error: entry.dead };
+    const last = r.value[r.value.length - 1];
+    if (!last) return err('config', 'empty jump chain.');
+    entry.refs++;
+    let released = false;
+    let sub: ((x: RtkError) => void) | null = null;
+    return ok({
+      last,
+      release: () => {
+        if (released) return;
+        released = true;
+        if (sub) entry.subs.delete(sub);
+        if (--entry.refs === 0) this.kill(key, entry, { kind: 'unreachable', message: 'no host needs this jump connection.' });
+      },
+      onDeath: (cb) => {
+        if (released) return;
+        sub = (x) => {
+          if (!released) cb(x);
+        };
+        if (entry.dead) return sub(entry.dead);
+        entry.subs.add(sub);
+      },
+    });
+  }
+
+  private kill(key: string, entry: JumpEntry<T>, e: RtkError): void {
+    if (entry.dead) return;
+    entry.dead = e;
+    if (this.entries.get(key) === entry) this.entries.delete(key);
+    for (const c of entry.clients ?? []) {
+      try {
+        c.end();
+      } catch {
+        /* already gone */
+      }
+    }
+    const subs = [...entry.subs];
+    entry.subs.clear();
+    for (const s of subs) s(e);
+  }
+}

@@ -8,7 +8,7 @@ import type { ExecOptions, ExecResult, Host, StreamHandle, StreamOptions } from 
 import { DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT_MS, fmtMs, short } from './local.js';
 import { afterBegin, BeginStripper, newNonce, unwrapOutput, wrapExec, wrapStream } from './markers.js';
 import { Semaphore, type Release } from './semaphore.js';
-import { describeHop, dialHop, type SshClient } from './ssh-dial.js';
+import { describeHop, dialHop, JumpPool, type DialContext, type JumpLease, type SshClient } from './ssh-dial.js';
 import { resolveChain, type HostEnvLike, type ResolvedHop } from './ssh-config.js';
 import { isFatal, statusOf } from './status.js';
 
@@ -38,8 +38,10 @@ export const DEFAULT_SSH_OPTIONS: SshHostOptions = {
 };
 
 interface Conn {
+  /** The target's own client; the jump chain before it is shared (lease). */
   clients: SshClient[];
   target: SshClient;
+  lease: JumpLease<SshClient> | null;
   sem: Semaphore;
   dead: RtkError | null;
   /** Fail-callbacks of open channels, run when the connection dies. */
@@ -51,6 +53,47 @@ interface Conn {
 export function backoffDelay(attempt: number, baseMs: number, maxMs: number, rnd: () => number = Math.random): number {
   const cap = Math.min(maxMs, baseMs * 2 ** Math.min(attempt, 30));
   return Math.round(cap * (0.5 + rnd() * 0.5));
+}
+
+/** The jump connections of this process, shared by the targets behind them. */
+const JUMPS = new JumpPool<SshClient>();
+
+/** Jump chains alive (or being dialed) and how many targets hold each: tests and diagnostics. */
+export function jumpStats(): { key: string; refs: number; dialing: boolean }[] {
+  return JUMPS.stats();
+}
+
+/** Same resolved hops (address, user, keys, known_hosts, policy), agent and timeouts: one shared chain. */
+function jumpKey(jumps: ResolvedHop[], ctx: Omit<DialContext, 'pending'>): string {
+  const hops = jumps.map(({ label: _label, ...rest }) => rest);
+  return JSON.stringify({ hops, agent: ctx.env.SSH_AUTH_SOCK ?? null, r: ctx.readyTimeoutMs, k: [ctx.keepaliveIntervalMs, ctx.keepaliveCountMax] });
+}
+
+/** Log in to each jump hop in turn, each through a forwarded channel of the one before. */
+async function dialJumpChain(hostName: string, jumps: ResolvedHop[], ctx: DialContext): Promise<Result<SshClient[]>> {
+  const clients: SshClient[] = [];
+  const abort = (e: RtkError): Result<SshClient[]> => {
+    for (const c of clients) c.end();
+    return { ok: false, error: e };
+  };
+  for (const [i, hop] of jumps.entries()) {
+    let sock: ClientChannel | undefined;
+    const prev = clients[i - 1];
+    if (prev) {
+      const ch = await new Promise<Result<ClientChannel>>((resolve) => {
+        prev.forwardOut('127.0.0.1', 0, hop.hostname, hop.port, (e, stream) => {
+          if (e) resolve(err('unreachable', `jump host ${jumps[i - 1]?.label ?? '?'} could not reach ${hop.label} (${hop.hostname}:${hop.port}): ${e.message}.`, { cause: e }));
+          else resolve(ok(stream));
+        });
+      });
+      if (!ch.ok) return abort(ch.error);
+      sock = ch.value;
+    }
+    const c = await dialHop(hop, describeHop(hostName, hop, false), sock, ctx);
+    if (!c.ok) return abort(c.error);
+    clients.push(c.value);
+  }
+  return ok(clients);
 }
 
 function isOpenFailure(e: unknown): boolean {
@@ -80,6 +123,11 @@ export class SshHost implements Host {
   private closed = false;
   /** Clients still logging in, destroyed by close() so a dial in progress cannot hold the process. */
   private readonly pending = new Set<SshClient>();
+  private markClosed: () => void = () => undefined;
+  /** Resolves on close(): a dial waiting for a shared jump connection stops waiting. */
+  private readonly closedSignal = new Promise<void>((res) => {
+    this.markClosed = res;
+  });
 
   constructor(
     readonly spec: HostSpec,
@@ -131,6 +179,7 @@ export class SshHost implements Host {
       if (r.ok) {
         if (this.closed) {
           for (const c of r.value.clients) c.end();
+          r.value.lease?.release();
           return err<Conn>('unreachable', `host ${this.name} was closed.`);
         }
         this.conn = r.value;
@@ -168,6 +217,7 @@ export class SshHost implements Host {
     for (const f of [...conn.live]) f(e);
     conn.live.clear();
     for (const c of conn.clients) c.end();
+    conn.lease?.release();
     if (this.conn !== conn) return;
     this.conn = null;
     if (this.pingTimer) clearInterval(this.pingTimer);
@@ -195,52 +245,67 @@ export class SshHost implements Host {
   private async dial(): Promise<Result<Conn>> {
     const hops = await this.opts.resolve(this.spec, this.henv);
     if (!hops.ok) return hops;
-    const clients: SshClient[] = [];
-    const abort = (e: RtkError): Result<Conn> => {
-      for (const c of clients) c.end();
-      return { ok: false, error: e };
-    };
     for (const [i, hop] of hops.value.entries()) {
-      const isTarget = i === hops.value.length - 1;
-      const role = describeHop(this.name, hop, isTarget);
-      if (hop.proxyCommand) return abort({ kind: 'config', message: `${role} uses ProxyCommand, which rtk-tui cannot follow; use ProxyJump instead.` });
-      let sock: ClientChannel | undefined;
-      const prev = clients[i - 1];
-      if (prev) {
-        const ch = await new Promise<Result<ClientChannel>>((resolve) => {
-          prev.forwardOut('127.0.0.1', 0, hop.hostname, hop.port, (e, stream) => {
-            if (e) resolve(err('unreachable', `jump host ${hops.value[i - 1]?.label ?? '?'} could not reach ${hop.label} (${hop.hostname}:${hop.port}): ${e.message}.`, { cause: e }));
+      if (hop.proxyCommand) return err('config', `${describeHop(this.name, hop, i === hops.value.length - 1)} uses ProxyCommand, which rtk-tui cannot follow; use ProxyJump instead.`);
+    }
+    const targetHop = hops.value[hops.value.length - 1];
+    if (!targetHop) return err('config', `host ${this.name} has no hops.`);
+    const jumps = hops.value.slice(0, -1);
+    const ctx = {
+      env: this.henv.env,
+      readyTimeoutMs: this.opts.readyTimeoutMs,
+      keepaliveIntervalMs: this.opts.keepaliveIntervalMs,
+      keepaliveCountMax: this.opts.keepaliveCountMax,
+    };
+    let lease: JumpLease<SshClient> | null = null;
+    let sock: ClientChannel | undefined;
+    if (jumps.length > 0) {
+      const key = jumpKey(jumps, ctx);
+      const got = await JUMPS.acquire(
+        key,
+        jumps.map((h) => h.label),
+        (pending) => dialJumpChain(this.name, jumps, { ...ctx, pending }),
+        this.closedSignal,
+      );
+      if (!got.ok) return got;
+      lease = got.value;
+      const prevLabel = jumps[jumps.length - 1]?.label ?? '?';
+      const last = lease.last;
+      const ch = await new Promise<Result<ClientChannel>>((resolve) => {
+        try {
+          last.forwardOut('127.0.0.1', 0, targetHop.hostname, targetHop.port, (e, stream) => {
+            if (e) resolve(err('unreachable', `jump host ${prevLabel} could not reach ${targetHop.label} (${targetHop.hostname}:${targetHop.port}): ${e.message}.`, { cause: e }));
             else resolve(ok(stream));
           });
-        });
-        if (!ch.ok) return abort(ch.error);
-        sock = ch.value;
+        } catch (e) {
+          resolve(err('unreachable', `jump host ${prevLabel} could not reach ${targetHop.label}: ${(e as Error).message}.`, { cause: e }));
+        }
+      });
+      if (!ch.ok) {
+        lease.release();
+        return ch;
       }
-      const c = await dialHop(hop, role, sock, {
-        env: this.henv.env,
-        readyTimeoutMs: this.opts.readyTimeoutMs,
-        keepaliveIntervalMs: this.opts.keepaliveIntervalMs,
-        keepaliveCountMax: this.opts.keepaliveCountMax,
-        pending: this.pending,
-      });
-      if (!c.ok) return abort(c.error);
-      clients.push(c.value);
+      sock = ch.value;
     }
-    const target = clients[clients.length - 1];
-    if (!target) return err('config', `host ${this.name} has no hops.`);
-    const conn: Conn = { clients, target, sem: new Semaphore(this.opts.maxChannels), dead: null, live: new Set(), since: Date.now() };
-    for (const [i, c] of clients.entries()) {
-      const label = i === clients.length - 1 ? `host ${this.name}` : `jump host ${hops.value[i]?.label ?? '?'}`;
-      c.on('error', (e: Error & { level?: string }) => {
-        const kind = e.level === 'client-timeout' ? 'timeout' : 'unreachable';
-        this.lost(conn, { kind, message: `connection to ${label} was lost: ${e.message}.`, cause: e });
-      });
-      // 'end' matters behind a jump: when the target's TCP connection dies, the jump host sends EOF on
-      // the forwarded channel but keeps it half-open, so the inner client sees 'end' and never 'close'
-      const gone = (): void => this.lost(conn, { kind: 'unreachable', message: `connection to ${label} was lost.` });
-      c.on('end', gone);
-      c.on('close', gone);
+    const c = await dialHop(targetHop, describeHop(this.name, targetHop, true), sock, { ...ctx, pending: this.pending });
+    if (!c.ok) {
+      lease?.release();
+      return c;
     }
+    const target = c.value;
+    const conn: Conn = { clients: [target], target, lease, sem: new Semaphore(this.opts.maxChannels), dead: null, live: new Set(), since: Date.now() };
+    const label = `host ${this.name}`;
+    target.on('error', (e: Error & { level?: string }) => {
+      const kind = e.level === 'client-timeout' ? 'timeout' : 'unreachable';
+      this.lost(conn, { kind, message: `connection to ${label} was lost: ${e.message}.`, cause: e });
+    });
+    // 'end' matters behind a jump: when the target's TCP connection dies, the jump host sends EOF on
+    // the forwarded channel but keeps it half-open, so the inner client sees 'end' and never 'close'
+    const gone = (): void => this.lost(conn, { kind: 'unreachable', message: `connection to ${label} was lost.` });
+    target.on('end', gone);
+    target.on('close', gone);
+    // the shared jump connection died: every target behind it goes down and reconnects
+    lease?.onDeath((e) => this.lost(conn, e));
     return ok(conn);
   }
 
@@ -434,6 +499,7 @@ export class SshHost implements Host {
 
   async close(): Promise<void> {
     this.closed = true;
+    this.markClosed();
     if (this.retryTimer) clearTimeout(this.retryTimer);
     if (this.pingTimer) clearInterval(this.pingTimer);
     this.retryTimer = null;
