@@ -511,6 +511,14 @@ export class SshHost implements Host {
     if (this.dialing) await this.dialing;
   }
 
+  /**
+   * Whether the live connection runs through a jump host: all its channels then ride one forwarded
+   * (direct-tcpip) channel of the jump connection, whose 2 MiB ssh2 window they share.
+   */
+  get viaJump(): boolean {
+    return this.conn?.lease != null;
+  }
+
   /** For tests and the status bar: channels in use and waiting. */
   channelStats(): { inUse: number; queued: number } {
     return { inUse: this.conn?.sem.inUse ?? 0, queued: this.conn?.sem.queued ?? 0 };

@@ -62,7 +62,11 @@ export async function pullPath(host: Host, sftp: SFTPWrapper, remote: string, lo
   const H = host.name;
   const label = (p: string): string => `${H}:${p}`;
   let stage = 'reading the remote side';
-  const extras = o.extraChannels ?? [];
+  // behind a jump every SFTP session rides the same forwarded channel (one 2 MiB ssh2 window): a
+  // second session adds no window, only a second sftp-server and reordering (measured slower, 0.6x
+  // scp -J against 1.0x with one); on a direct connection each session has its own window
+  const viaJump = (host as { viaJump?: boolean }).viaJump === true;
+  const extras = viaJump ? [] : (o.extraChannels ?? []);
   const watches = [channelGone(sftp), ...extras.map(channelGone)];
   const watch = { signal: watches.length > 1 ? AbortSignal.any(watches.map((w) => w.signal)) : watches[0]!.signal, dispose: () => watches.forEach((w) => w.dispose()) };
   try {
