@@ -63,8 +63,8 @@ export async function pullPath(host: Host, sftp: SFTPWrapper, remote: string, lo
   const label = (p: string): string => `${H}:${p}`;
   let stage = 'reading the remote side';
   // behind a jump every SFTP session rides the same forwarded channel (one 2 MiB ssh2 window): a
-  // second session adds no window, only a second sftp-server and reordering (measured slower, 0.6x
-  // scp -J against 1.0x with one); on a direct connection each session has its own window
+  // second session adds no window, only a second sftp-server and reordering (measured on the lab,
+  // 192 MiB: median 2.24 s with two sessions, 1.66 s with one); direct connections keep both
   const viaJump = (host as { viaJump?: boolean }).viaJump === true;
   const extras = viaJump ? [] : (o.extraChannels ?? []);
   const watches = [channelGone(sftp), ...extras.map(channelGone)];
