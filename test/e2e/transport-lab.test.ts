@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labUnavailable, startLab, type Lab } from '../helpers/lab.js';
+import { pgrep, waitFor } from '../helpers/wait.js';
 
 const pexec = promisify(execFile);
 
@@ -60,17 +61,3 @@ describe.skipIf(why !== null)(why ? `test lab (skipped: ${why})` : 'test lab', (
     expect(await pgrep(tag)).toBe('');
   });
 });
-
-async function pgrep(pattern: string): Promise<string> {
-  const r = await pexec('pgrep', ['-f', '--', pattern]).catch(() => ({ stdout: '' }));
-  return r.stdout.trim();
-}
-
-async function waitFor(cond: () => Promise<boolean>, timeoutMs = 10_000): Promise<boolean> {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    if (await cond()) return true;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return cond();
-}

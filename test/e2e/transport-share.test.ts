@@ -11,6 +11,7 @@ import type { Host } from '../../src/remote/host.js';
 import { openHost, type HostEnv } from '../../src/remote/index.js';
 import { jumpStats } from '../../src/remote/ssh.js';
 import { labUnavailable, startLab, type Lab } from '../helpers/lab.js';
+import { waitFor } from '../helpers/wait.js';
 
 const pexec = promisify(execFile);
 const why = labUnavailable();
@@ -50,9 +51,9 @@ describe.skipIf(why !== null)(why ? `transport share (skipped: ${why})` : 'trans
     const phases: Record<string, string[]> = { a: [], b: [], c: [] };
     for (const h of hosts) h.onState((s) => phases[h.name]?.push(s.phase));
     for (const pid of await jumpSessions(lab)) process.kill(pid, 'SIGKILL');
-    expect(await until(() => hosts.every((h) => phases[h.name]?.includes('reconnecting')))).toBe(true);
+    expect(await waitFor(() => hosts.every((h) => phases[h.name]?.includes('reconnecting')))).toBe(true);
     // each reconnects by itself with its backoff; they land on one new jump connection
-    expect(await until(() => hosts.every((h) => h.state().phase === 'connected'))).toBe(true);
+    expect(await waitFor(() => hosts.every((h) => h.state().phase === 'connected'))).toBe(true);
     const again = await Promise.all(hosts.map((h) => h.exec(`echo ${h.name} again`)));
     expect(again.map((r) => (r.ok ? r.value.stdout.toString() : r.error.message))).toEqual(['a again\n', 'b again\n', 'c again\n']);
     expect(accepted(lab, 'jump')).toBe(jumpBefore + 2);
@@ -65,7 +66,7 @@ describe.skipIf(why !== null)(why ? `transport share (skipped: ${why})` : 'trans
     expect((await hosts[2]?.exec('echo still'))?.ok).toBe(true);
     await hosts[2]?.close();
     expect(jumpStats()).toEqual([]);
-    expect(await untilAsync(async () => (await jumpSessions(lab)).length === 0)).toBe(true);
+    expect(await waitFor(async () => (await jumpSessions(lab)).length === 0)).toBe(true);
   });
 });
 
@@ -85,17 +86,4 @@ async function jumpSessions(lab: Lab): Promise<number[]> {
     pids.push(...kids.stdout.trim().split('\n').filter(Boolean).map(Number));
   }
   return pids;
-}
-
-async function until(cond: () => boolean, timeoutMs = 10_000): Promise<boolean> {
-  return untilAsync(async () => cond(), timeoutMs);
-}
-
-async function untilAsync(cond: () => Promise<boolean>, timeoutMs = 10_000): Promise<boolean> {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    if (await cond()) return true;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return cond();
 }

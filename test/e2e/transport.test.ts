@@ -11,6 +11,7 @@ import { hostSftp, openHost, sshArgv, statusOf, type HostEnv } from '../../src/r
 import { fingerprint } from '../../src/remote/known-hosts.js';
 import type { SshHost } from '../../src/remote/ssh.js';
 import { labUnavailable, makeKey, startLab, type Lab } from '../helpers/lab.js';
+import { pgrep, waitFor } from '../helpers/wait.js';
 
 const pexec = promisify(execFile);
 const why = labUnavailable();
@@ -355,20 +356,6 @@ let seq = 0;
 /** A sleep duration no other process has on its command line: a marker for pgrep -f. */
 function uniqueSleep(): string {
   return `300.${process.pid}${++seq}${Date.now() % 10_000}`;
-}
-
-async function pgrep(pattern: string): Promise<string> {
-  const r = await pexec('pgrep', ['-f', '--', pattern.replaceAll('.', '\\.')]).catch(() => ({ stdout: '' }));
-  return r.stdout.trim();
-}
-
-async function waitFor(cond: () => Promise<boolean>, timeoutMs = 10_000): Promise<boolean> {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    if (await cond()) return true;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return cond();
 }
 
 function collect(s: StreamHandle): Promise<{ out: string; err: string; code: number | null }> {

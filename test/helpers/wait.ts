@@ -1,0 +1,21 @@
+// Polling helpers for e2e tests: a condition with a deadline (never a fixed sleep), and pgrep.
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+
+const pexec = promisify(execFile);
+
+/** True as soon as `cond` holds, polled every 50 ms; after `timeoutMs`, its last answer. */
+export async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<boolean> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    if (await cond()) return true;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return cond();
+}
+
+/** Pids (one per line) of processes whose command line contains `literal` (dots matched as dots). */
+export async function pgrep(literal: string): Promise<string> {
+  const r = await pexec('pgrep', ['-f', '--', literal.replaceAll('.', '\\.')]).catch(() => ({ stdout: '' }));
+  return r.stdout.trim();
+}
