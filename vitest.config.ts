@@ -9,6 +9,8 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     fileParallelism: true,
+    // a test that asserts nothing fails: it cannot pass by returning early
+    expect: { requireAssertions: true },
     maxWorkers: 2,
     minWorkers: 1,
   },

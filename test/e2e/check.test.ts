@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { installFakeNvidiaSmi } from '../../src/demo/fake-nvidia-smi.js';
 import { labUnavailable, startLab, type Lab } from '../helpers/lab.js';
+import { suite } from '../helpers/require.js';
 import { cli } from './transfer-lab.js';
 
 interface JsonLine {
@@ -16,7 +17,7 @@ interface JsonLine {
   fix: string | null;
 }
 
-describe.skipIf(labUnavailable())('rtk-tui check through the jump host', () => {
+suite(labUnavailable(), 'rtk-tui check through the jump host', () => {
   let lab: Lab;
   let L: string;
   let R: string;

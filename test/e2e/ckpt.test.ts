@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labUnavailable, startLab, type Lab } from '../helpers/lab.js';
+import { suite } from '../helpers/require.js';
 
 const BIN = fileURLToPath(new URL('../../bin/rtk-tui', import.meta.url));
 const BUILT = fileURLToPath(new URL('../../dist/commands/ckpt.js', import.meta.url));
@@ -19,7 +20,7 @@ function cli(lab: Lab, args: string[]): Promise<{ code: number; stdout: string; 
 }
 
 const why = labUnavailable() ?? (existsSync(BUILT) ? null : 'dist/ is not built (npm test builds it first)');
-describe.skipIf(why !== null)(why ? `ckpt e2e (skipped: ${why})` : 'ckpt e2e', () => {
+suite(why, 'ckpt e2e', () => {
   let lab: Lab;
   beforeAll(async () => {
     lab = await startLab();

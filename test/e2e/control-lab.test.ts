@@ -3,13 +3,14 @@
 import { execFile } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labUnavailable, startLab, type Lab } from '../helpers/lab.js';
+import { suite } from '../helpers/require.js';
 import { BIN, startTui } from '../helpers/tui.js';
 import { shq } from '../../src/remote/quote.js';
 import { openHost } from '../../src/remote/index.js';
 import { capturePane } from '../../src/remote/tmux-control.js';
 
 const why = labUnavailable();
-describe.skipIf(why !== null)(why ? `control over ssh (skipped: ${why})` : 'control over ssh', () => {
+suite(why, 'control over ssh', () => {
   let lab: Lab;
   let env: NodeJS.ProcessEnv;
 

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DRIVER_ERROR, installFakeNvidiaSmi, setFakeGpuProcesses } from '../../src/demo/fake-nvidia-smi.js';
 import { labUnavailable, startLab, type Lab } from '../helpers/lab.js';
+import { suite } from '../helpers/require.js';
 
 const BIN = new URL('../../bin/rtk-tui', import.meta.url).pathname;
 const FX = new URL('../fixtures/gpu/', import.meta.url).pathname;
@@ -29,7 +30,7 @@ async function until<T>(fn: () => Promise<T | null> | T | null, ms = 20_000): Pr
   }
 }
 
-describe.skipIf(why !== null)(why ? `rtk-tui gpus e2e (skipped: ${why})` : 'rtk-tui gpus e2e', () => {
+suite(why, 'rtk-tui gpus e2e', () => {
   let lab: Lab;
   let gpuPid: number;
   beforeAll(async () => {

@@ -8,10 +8,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { shq } from '../../src/remote/quote.js';
 import { labUnavailable, startLab, type Lab } from '../helpers/lab.js';
+import { suite } from '../helpers/require.js';
 import { BIN } from '../helpers/tui.js';
 
 const why = labUnavailable();
-describe.skipIf(why !== null)(why ? `logs over ssh (skipped: ${why})` : 'logs over ssh', () => {
+suite(why, 'logs over ssh', () => {
   let lab: Lab;
   let cwd: string;
   const until = async (fn: () => boolean | Promise<boolean>, what: string, ms = 30_000) => {

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { shq } from '../../src/remote/quote.js';
 import { labUnavailable, startLab, type Lab } from '../helpers/lab.js';
+import { suite } from '../helpers/require.js';
 import { BIN } from '../helpers/tui.js';
 
 const HOSTILE = ['a;touch pwned', 'b$(touch pwned)', 'c`touch pwned`', `d'e"f`, 'g h  i', '-k', 'l|touch pwned', 'm&&touch pwned', 'ü 训练'];
@@ -21,7 +22,7 @@ async function closedPort(): Promise<number> {
 }
 
 const why = labUnavailable();
-describe.skipIf(why !== null)(why ? `ls over ssh (skipped: ${why})` : 'ls over ssh', () => {
+suite(why, 'ls over ssh', () => {
   let lab: Lab;
   let cwd: string;
   const cli = (args: string[], env: NodeJS.ProcessEnv = lab.env()): Promise<{ code: number; stdout: string; stderr: string }> =>

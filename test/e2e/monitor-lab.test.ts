@@ -8,13 +8,14 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { fakeProcsFile, installFakeNvidiaSmi } from '../../src/demo/fake-nvidia-smi.js';
 import { shq } from '../../src/remote/quote.js';
 import { labUnavailable, startLab, type Lab } from '../helpers/lab.js';
+import { suite } from '../helpers/require.js';
 import { REPO_ROOT, startTui, type Tui } from '../helpers/tui.js';
 
 const why = labUnavailable();
 const step = (screen: string): number => Number(/Steps: +\d+%\|[^|]*\| (\d+)\/30000/.exec(screen)?.[1] ?? Number.NaN);
 
 // skipped (with the reason) only where the machine has no sshd; CI installs it
-describe.skipIf(why !== null)(`monitor over ssh (lab)${why ? `: ${why}` : ''}`, () => {
+suite(why, 'monitor over ssh (lab)', () => {
   let lab: Lab;
   let tui: Tui | null = null;
 

@@ -7,6 +7,7 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labUnavailable, type Lab } from '../helpers/lab.js';
+import { suite } from '../helpers/require.js';
 import { openHost } from '../../src/remote/index.js';
 import { pullCheckpoint, type TransferProgress } from '../../src/remote/transfer.js';
 import { startTui } from '../helpers/tui.js';
@@ -28,7 +29,7 @@ async function listAll(dir: string): Promise<string[]> {
 
 const size = (p: string): number => (existsSync(p) ? statSync(p).size : -1);
 
-describe.skipIf(labUnavailable())('push and pull through the jump host', () => {
+suite(labUnavailable(), 'push and pull through the jump host', () => {
   let lab: Lab;
   let L: string;
   let R: string;

@@ -3,13 +3,14 @@ import { existsSync, readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labUnavailable, startLab, type Lab } from '../helpers/lab.js';
+import { suite } from '../helpers/require.js';
 import { pgrep, waitFor } from '../helpers/wait.js';
 
 const pexec = promisify(execFile);
 
 // The lab itself: two real sshd, the target behind the jump, both host keys checked by system ssh.
 const why = labUnavailable();
-describe.skipIf(why !== null)(why ? `test lab (skipped: ${why})` : 'test lab', () => {
+suite(why, 'test lab', () => {
   let lab: Lab;
   beforeAll(async () => {
     lab = await startLab();

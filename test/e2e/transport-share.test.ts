@@ -11,12 +11,13 @@ import type { Host } from '../../src/remote/host.js';
 import { openHost, type HostEnv } from '../../src/remote/index.js';
 import { jumpStats } from '../../src/remote/ssh.js';
 import { labUnavailable, startLab, type Lab } from '../helpers/lab.js';
+import { suite } from '../helpers/require.js';
 import { waitFor } from '../helpers/wait.js';
 
 const pexec = promisify(execFile);
 const why = labUnavailable();
 
-describe.skipIf(why !== null)(why ? `transport share (skipped: ${why})` : 'transport: one shared jump connection', () => {
+suite(why, 'transport: one shared jump connection', () => {
   let lab: Lab;
   let henv: HostEnv;
   let hosts: Host[] = [];

@@ -11,13 +11,14 @@ import { hostSftp, openHost, sshArgv, statusOf, type HostEnv } from '../../src/r
 import { fingerprint } from '../../src/remote/known-hosts.js';
 import type { SshHost } from '../../src/remote/ssh.js';
 import { labUnavailable, makeKey, startLab, type Lab } from '../helpers/lab.js';
+import { suite } from '../helpers/require.js';
 import { pgrep, waitFor } from '../helpers/wait.js';
 
 const pexec = promisify(execFile);
 const why = labUnavailable();
 const GPU: HostSpec = { name: 'gpu', local: false, ssh: 'rtk-gpu' };
 
-describe.skipIf(why !== null)(why ? `transport (skipped: ${why})` : 'transport', () => {
+suite(why, 'transport', () => {
   let lab: Lab;
   let henv: HostEnv;
   const hosts: Host[] = [];

@@ -15,13 +15,15 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
+import { onPath, tmuxMissing } from './require.js';
 
 export const SSHD = '/usr/sbin/sshd';
 
-/** Why the lab cannot run here, or null. Use as `describe.skipIf(labUnavailable())`. */
+/** Why the lab cannot run here, or null. Use as `suite(labUnavailable(), name, fn)` (helpers/require.ts). */
 export function labUnavailable(): string | null {
   if (!existsSync(SSHD)) return `${SSHD} is missing (apt-get install -y openssh-server)`;
-  return null;
+  if (!onPath('ssh') || !onPath('ssh-keygen')) return 'the OpenSSH client is missing (apt-get install -y openssh-client)';
+  return tmuxMissing();
 }
 
 export interface RemoteResult {

@@ -19,7 +19,6 @@ function runSh(script: string): Promise<string> {
 
 describe('followHashScript', () => {
   it('hashes a file that grows while it reads, stopping at the announced size', async () => {
-    if (!(await gnuDd())) return; // the script says nothing without GNU dd, and the caller hashes afterwards
     const data = randomBytes(3 * 1024 * 1024 + 7);
     const f = join(dir, 'growing "name" $(x)');
     writeFileSync(f, data.subarray(0, 1000));
@@ -31,11 +30,11 @@ describe('followHashScript', () => {
     }
     appendFileSync(f, Buffer.from('bytes past the size are not hashed'));
     const out = await done;
-    expect(out).toBe(`\x1efh\t${createHash('sha256').update(data).digest('hex')}\n`);
+    // without GNU dd the script says nothing and the caller hashes afterwards: that is its contract too
+    expect(out).toBe((await gnuDd()) ? `\x1efh\t${createHash('sha256').update(data).digest('hex')}\n` : '');
   });
 
   it('prints nothing when the file stops growing before the size', async () => {
-    if (!(await gnuDd())) return;
     const f = join(dir, 'stalled');
     writeFileSync(f, randomBytes(5000));
     expect(await runSh(followHashScript(f, 10_000, 'md5', 3))).toBe('');

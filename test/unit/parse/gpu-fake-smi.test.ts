@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DRIVER_ERROR, installFakeNvidiaSmi, setFakeGpuProcesses } from '../../../src/demo/fake-nvidia-smi.js';
 import { parseCsv, parseHelpQueryGpu } from '../../../src/parse/nvidia-smi.js';
+import { suite } from '../../helpers/require.js';
 
 const FX = new URL('../../fixtures/gpu/', import.meta.url).pathname;
 const WIN = join(FX, 'nge_windows-rtx-2080-super_591.86_query-gpu-all-fields_load.txt');
@@ -23,7 +24,7 @@ async function smi(bin: string, args: string[], env: NodeJS.ProcessEnv = {}): Pr
   }
 }
 
-describe.skipIf(!built)('fake nvidia-smi', () => {
+suite(built ? null : 'dist/ is not built (npm test builds it first)', 'fake nvidia-smi', () => {
   let dir: string;
   let bin: string;
   beforeAll(() => {

@@ -1,7 +1,7 @@
 // sources/gpus against the project's fake nvidia-smi on the local host (real processes, real sh),
 // and GpuStream against a strict fake transport with fake timers.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -10,13 +10,14 @@ import { err, ok, type GpuHostReport, type HostSpec, type Result, type RtkError 
 import type { ExecResult, Host, StreamHandle } from '../../../src/remote/host.js';
 import { LocalHost } from '../../../src/remote/local.js';
 import { collectGpus, GpuStream, probeGpus } from '../../../src/sources/gpus.js';
+import { suite } from '../../helpers/require.js';
 
 const FX = new URL('../../fixtures/gpu/', import.meta.url).pathname;
 const built = existsSync(new URL('../../../dist/demo/fake-nvidia-smi.js', import.meta.url));
 const spec: HostSpec = { name: 'local', local: true };
 
 // the fake runs dist/ (the built copy): `npm test` builds first
-describe.skipIf(!built)('collectGpus with the fake nvidia-smi on the local host', () => {
+suite(built ? null : 'dist/ is not built (npm test builds it first)', 'collectGpus with the fake nvidia-smi on the local host', () => {
   let dir: string;
   let kids: ChildProcess[] = [];
   const host = () => new LocalHost('local', { ...process.env, PATH: `${dir}:${process.env.PATH}` });
@@ -88,12 +89,15 @@ describe.skipIf(!built)('collectGpus with the fake nvidia-smi on the local host'
     rmSync(join(dir, 'ps'));
   });
 
-  // the PATH below keeps /usr/bin for sh: a machine with a real nvidia-smi there cannot play "missing"
-  it.skipIf(existsSync('/usr/bin/nvidia-smi') || existsSync('/bin/nvidia-smi'))('missing nvidia-smi → no-gpu; failing driver → error with its message', async () => {
+  it('missing nvidia-smi → no-gpu; failing driver → error with its message', async () => {
     installFakeNvidiaSmi(dir, { mode: 'missing' });
     expect(existsSync(join(dir, 'nvidia-smi'))).toBe(false);
-    // PATH without the fake (sh and coreutils only); this machine has no nvidia-smi of its own
-    const noPath = new LocalHost('local', { ...process.env, PATH: `${dir}:/usr/bin:/bin` });
+    // a PATH holding sh alone (the probe needs nothing else): a real nvidia-smi on this machine
+    // cannot answer for the missing one
+    const bare = join(dir, 'bare-bin');
+    mkdirSync(bare, { recursive: true });
+    if (!existsSync(join(bare, 'sh'))) symlinkSync('/bin/sh', join(bare, 'sh'));
+    const noPath = new LocalHost('local', { ...process.env, PATH: bare });
     expect(await collectGpus(noPath, spec)).toEqual({ name: 'local', status: 'no-gpu', error: null, driver: null, gpus: [] });
     installFakeNvidiaSmi(dir, { mode: 'failing' });
     expect(await collectGpus(host(), spec)).toEqual({ name: 'local', status: 'error', error: DRIVER_ERROR, driver: null, gpus: [] });

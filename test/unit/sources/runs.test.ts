@@ -8,6 +8,7 @@ import { ok } from '../../../src/domain/types.js';
 import type { Host } from '../../../src/remote/host.js';
 import { buildPollScript, configMeta, isIdleShell, parsePollOutput, pollRuns, splitPollOutput } from '../../../src/sources/runs.js';
 import { localTestHost } from '../../helpers/c-local-host.js';
+import { suite, tmuxMissing } from '../../helpers/require.js';
 
 const spec = { name: 'h', local: false, ssh: 'h' };
 const N = 'n0nce';
@@ -142,7 +143,7 @@ describe('buildPollScript', () => {
 });
 
 // The script against this machine's real tmux: hostile names are listed and never executed.
-describe.skipIf(!existsSync('/usr/bin/tmux'))('pollRuns against a real tmux', () => {
+suite(tmuxMissing(), 'pollRuns against a real tmux', () => {
   const dir = mkdtempSync(join(tmpdir(), 'rtk-runs-'));
   const env = { ...process.env, TMUX_TMPDIR: dir, TMUX: '', HOME: dir };
   const tmux = (...args: string[]) => execFileSync('tmux', ['-u', ...args], { env, cwd: dir });
