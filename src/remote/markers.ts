@@ -64,6 +64,43 @@ export function wrapStream(command: string, nonce: string, opts: { watchdogS: nu
   return `${begin}if command -v bash >/dev/null 2>&1; then exec bash --norc -c ${shq(watchdogScript(opts.watchdogS))} rtk-watchdog ${shq(command)}; else ${plain}; fi`;
 }
 
+/**
+ * How a command line reaches `sh` through the user's login shell, which sshd runs as `SHELL -c LINE`:
+ * - 'posix': the login shell is sh, bash, dash, zsh or ksh: LINE is the POSIX script itself.
+ * - 'any': any login shell (fish, tcsh, csh, nushell...): LINE is `exec sh -c 'DECODE' B64`, where
+ *   B64 is the script in base64 (letters, digits, + / =) and DECODE is single-quoted text without
+ *   a quote, backslash or newline. fish, tcsh and every POSIX shell read that line the same way, and
+ *   none of them ever parses the script itself.
+ */
+export type ShellMode = 'posix' | 'any';
+
+/** Login shells that parse our POSIX command lines as sh does. */
+const POSIX_SHELLS = new Set(['sh', 'bash', 'dash', 'zsh', 'ksh', 'ksh93', 'mksh', 'pdksh', 'ash', 'yash', 'posh', 'busybox']);
+
+/** The login shell named by $SHELL (a path) speaks POSIX sh. */
+export function isPosixShell(shellPath: string): boolean {
+  const base = shellPath.trim().replace(/^-/, '').split('/').pop() ?? '';
+  return POSIX_SHELLS.has(base);
+}
+
+// `$0` of sh is the base64 text; openssl is the fallback where base64(1) is missing (old BSDs)
+const DECODE = `eval "$(printf %s "$0" | base64 -d 2>/dev/null || printf %s "$0" | openssl base64 -d -A)"`;
+
+/** The line sshd gives the login shell for a POSIX `script`, in the given mode. */
+export function forLoginShell(script: string, mode: ShellMode): string {
+  if (mode === 'posix') return script;
+  return `exec sh -c '${DECODE}' ${Buffer.from(script, 'utf8').toString('base64')}`;
+}
+
+/** Printed on stderr ahead of the begin marker in 'any' mode: which login shell answered. */
+export const SHELL_REPORT = `printf '\\036RTK-SHELL %s\\n' "$SHELL" >&2; `;
+
+/** The $SHELL reported by SHELL_REPORT in raw stderr, or null. */
+export function reportedShell(rawStderr: Buffer): string | null {
+  const m = /\x1eRTK-SHELL ([^\n]*)\n/.exec(rawStderr.subarray(0, 64 * 1024).toString('latin1'));
+  return m ? m[1]! : null;
+}
+
 export interface Unwrapped {
   body: Buffer;
   /** Exit status from the end marker, or null when it was not printed (killed, exit in a trap...). */

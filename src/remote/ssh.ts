@@ -6,7 +6,7 @@ import type { ClientChannel, SFTPWrapper } from 'ssh2';
 import { err, ok, type HostConnState, type HostSpec, type Result, type RtkError } from '../domain/types.js';
 import type { ExecOptions, ExecResult, Host, StreamHandle, StreamOptions } from './host.js';
 import { DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT_MS, fmtMs, short } from './local.js';
-import { afterBegin, BeginStripper, newNonce, unwrapOutput, wrapExec, wrapStream } from './markers.js';
+import { afterBegin, BeginStripper, forLoginShell, isPosixShell, newNonce, reportedShell, SHELL_REPORT, unwrapOutput, wrapExec, wrapStream, type ShellMode } from './markers.js';
 import { Semaphore, type Release } from './semaphore.js';
 import { describeHop, dialHop, JumpPool, type DialContext, type JumpLease, type SshClient } from './ssh-dial.js';
 import { resolveChain, type HostEnvLike, type ResolvedHop } from './ssh-config.js';
@@ -121,6 +121,11 @@ export class SshHost implements Host {
   private retryTimer: NodeJS.Timeout | null = null;
   private pingTimer: NodeJS.Timeout | null = null;
   private closed = false;
+  /** How command lines reach sh through this user's login shell (markers.ts ShellMode): unknown at
+   * first, so in the form every shell reads; plain once $SHELL names a POSIX shell. */
+  private shellMode: ShellMode = 'any';
+  /** A plain line failed once on this host: never try plain lines again. */
+  private shellLocked = false;
   /** Clients still logging in, destroyed by close() so a dial in progress cannot hold the process. */
   private readonly pending = new Set<SshClient>();
   private markClosed: () => void = () => undefined;
@@ -346,7 +351,37 @@ export class SshHost implements Host {
     }
   }
 
+  /**
+   * The line for sshd: our POSIX script as it is while the login shell is known to speak POSIX, else
+   * in the form every shell reads alike, asking the shell to name itself ($SHELL) on the way.
+   */
+  private loginLine(script: string): string {
+    return this.shellMode === 'posix' ? script : forLoginShell(SHELL_REPORT + script, 'any');
+  }
+
+  /** What the login shell said it is (in 'any' mode): a POSIX one gets plain command lines from now on. */
+  private learnShell(rawStderr: Buffer): void {
+    if (this.shellMode !== 'any') return;
+    const sh = reportedShell(rawStderr);
+    if (sh !== null && isPosixShell(sh) && !this.shellLocked) this.shellMode = 'posix';
+  }
+
   async exec(command: string, o: ExecOptions = {}): Promise<Result<ExecResult>> {
+    const mode = this.shellMode;
+    const first = await this.execOnce(command, o);
+    // $SHELL named a POSIX shell but the real login shell did not run our line (a config file that
+    // exports SHELL=/bin/bash under fish): nothing of it ran, so say it again in the form every
+    // shell reads, and keep to that form on this host
+    if (mode === 'posix' && first.notRun) {
+      this.shellMode = 'any';
+      this.shellLocked = true;
+      return (await this.execOnce(command, o)).r;
+    }
+    return first.r;
+  }
+
+  /** One exec; `notRun` when the login shell never got to our first line. */
+  private async execOnce(command: string, o: ExecOptions): Promise<{ r: Result<ExecResult>; notRun: boolean }> {
     const timeoutMs = o.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     const maxBytes = o.maxBytes ?? DEFAULT_MAX_BYTES;
     const what = `\`${short(command)}\` on ${this.name}`;
@@ -356,11 +391,14 @@ export class SshHost implements Host {
     // (timeout, cap) it dies instead of lingering on one of sshd's session slots. No heartbeats
     // here: the watchdog's limit lies past our own timeout.
     const watchdogS = o.stdin === undefined ? Math.ceil(timeoutMs / 1000) + 30 : null;
-    const opened = await this.openChannel((c, cb) => c.exec(wrapExec(command, nonce, { watchdogS }), cb), what);
-    if (!opened.ok) return opened;
+    const line = this.loginLine(wrapExec(command, nonce, { watchdogS }));
+    const opened = await this.openChannel((c, cb) => c.exec(line, cb), what);
+    if (!opened.ok) return { r: opened, notRun: false };
     const { conn, ch, release } = opened.value;
     const remaining = Math.max(1, timeoutMs - (Date.now() - started));
-    return new Promise((resolve) => {
+    return new Promise((resolveBoth) => {
+      let notRun = false;
+      const resolve = (r: Result<ExecResult>): void => resolveBoth({ r, notRun });
       const out: Buffer[] = [];
       const errs: Buffer[] = [];
       let outLen = 0;
@@ -395,14 +433,18 @@ export class SshHost implements Host {
       });
       ch.on('close', () => {
         const u = unwrapOutput(Buffer.concat(out), nonce);
+        const rawErr = Buffer.concat(errs);
         if (u.body.length > maxBytes) return finish(err('io', `${what} printed more than ${maxBytes} bytes.`));
-        if (!u.sawBegin && exitCode !== 0 && exitCode !== null) {
-          // the login shell itself failed (no sh? a broken .bashrc with `exit`?)
-          const stderr = Buffer.concat(errs).toString('utf8').trim().split('\n').slice(-1)[0] ?? '';
+        if (!u.sawBegin) {
+          // our line's first act is the begin marker: the login shell failed before it (no sh? a
+          // .bashrc that exits? a shell that cannot parse the line, as fish exits 0 on a syntax error)
+          notRun = true;
+          const stderr = rawErr.toString('utf8').trim().split('\n').slice(-1)[0] ?? '';
           return finish(err('exit', `the login shell on ${this.name} failed before running ${what}${stderr ? `: ${stderr}` : ''}.`, { code: exitCode }));
         }
+        this.learnShell(rawErr);
         this.st.lastOkAt = Date.now();
-        finish(ok({ code: u.sawEnd ? u.code : exitCode, stdout: Buffer.from(u.body), stderr: Buffer.from(afterBegin(Buffer.concat(errs), nonce)) }));
+        finish(ok({ code: u.sawEnd ? u.code : exitCode, stdout: Buffer.from(u.body), stderr: Buffer.from(afterBegin(rawErr, nonce)) }));
       });
       ch.on('error', () => undefined);
       if (o.stdin !== undefined) ch.end(o.stdin);
@@ -413,7 +455,7 @@ export class SshHost implements Host {
     const what = `\`${short(command)}\` on ${this.name}`;
     const nonce = newNonce();
     const watchdog = o.stdin === undefined;
-    const wrapped = wrapStream(command, nonce, { watchdogS: watchdog ? this.opts.watchdogS : null });
+    const wrapped = this.loginLine(wrapStream(command, nonce, { watchdogS: watchdog ? this.opts.watchdogS : null }));
     const opened = await this.openChannel((c, cb) => c.exec(wrapped, cb), what);
     if (!opened.ok) return opened;
     const { conn, ch, release } = opened.value;

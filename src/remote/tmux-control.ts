@@ -6,6 +6,7 @@
 // `-k`, `a;b` or `$0` is that session and nothing else.
 import type { Host } from './host.js';
 import { sshArgv, type HostEnv } from './index.js';
+import { forLoginShell } from './markers.js';
 import { shjoin, shq } from './quote.js';
 import { err, ok, type HostSpec, type Result } from '../domain/types.js';
 
@@ -180,9 +181,9 @@ export function attachArgv(spec: HostSpec, session: string, henv: HostEnv, readO
     `exec ${tmuxCommand(spec)} attach-session${ro} -t ${SESSION_BY_ID}`,
   ].join('\n');
   if (spec.local || !spec.ssh) return ['sh', '-c', script];
-  // ssh joins its arguments into one command line for the remote shell: give it one, quoted
-  const remote = `sh -c ${shq(script)}`;
-  return ['ssh', '-t', ...sshArgv(spec, henv), remote];
+  // ssh joins its arguments into one command line for the login shell (fish, tcsh, bash...): give
+  // it one that every shell reads the same way (markers.ts forLoginShell)
+  return ['ssh', '-t', ...sshArgv(spec, henv), forLoginShell(script, 'any')];
 }
 
 /** Kill exactly that session; exits NO_SESSION when there is none by that exact name. */

@@ -11,7 +11,7 @@
 // PATH=lab.binDir:... (drop a fake nvidia-smi there), through sshd's SetEnv.
 import { execFile, execFileSync, spawn } from 'node:child_process';
 import { createHmac, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -57,6 +57,10 @@ export interface Lab {
   gpuEcdsaHostKey: string | null;
   /** The target's HOME (sshd SetEnv HOME=...; also its cwd): isolated from the machine's real home. */
   remoteHome: string;
+  /** The throwaway users of startLab({ users }), in order. */
+  users: LabUser[];
+  /** Runs `cmd` (POSIX sh) on the target as that user, whatever their login shell. */
+  remoteAs(user: string, cmd: string, opts?: { timeoutMs?: number }): Promise<RemoteResult>;
   /** Runs `sh -c cmd` on the target through system ssh -F (straight to the target, for speed). */
   remote(cmd: string, opts?: { timeoutMs?: number }): Promise<RemoteResult>;
   /**
@@ -69,14 +73,31 @@ export interface Lab {
   stop(): Promise<void>;
 }
 
+/** A throwaway login on the target, with its own login shell (startLab({ users })). */
+export interface LabUser {
+  name: string;
+  /** Absolute path of the login shell (/usr/bin/fish, /usr/bin/tcsh...). */
+  shell: string;
+  home: string;
+  /** Its own TMUX_TMPDIR on the target (under its home). */
+  tmuxTmpDir: string;
+}
+
 export interface LabOptions {
   /** Extra lines for the target's ~/.bashrc (lab.remoteHome), e.g. `echo noise; echo more >&2` for login noise. */
   remoteBashrc?: string;
   /** Give the target an ECDSA host key besides its ed25519 one (known_hosts still lists only ed25519). */
   targetEcdsaKey?: boolean;
+  /**
+   * Throwaway users on this machine who may log in to the target with the lab's client key, each
+   * with the given login shell (needs root; removed by stop()). Reach one as `NAME@rtk-gpu`.
+   */
+  users?: { shell: string }[];
 }
 
 const live = new Set<number>();
+/** Throwaway users still on this machine: removed at exit even when a test file dies. */
+const liveUsers = new Set<string>();
 let exitHookInstalled = false;
 
 function killQuiet(pid: number, sig: NodeJS.Signals = 'SIGTERM'): void {
@@ -93,6 +114,7 @@ function installExitHook(): void {
   // a test file that dies without stop() must not leave sshd behind
   process.on('exit', () => {
     for (const pid of live) killQuiet(pid, 'SIGKILL');
+    for (const u of liveUsers) removeUser(u);
   });
 }
 
@@ -106,6 +128,46 @@ function freePort(host: string): Promise<number> {
       srv.close(() => resolve(port));
     });
   });
+}
+
+/** Why throwaway users cannot be made here, or null. */
+export function usersUnavailable(): string | null {
+  if (process.getuid?.() !== 0) return 'creating throwaway users needs root';
+  if (!onPath('useradd') || !onPath('userdel')) return 'useradd/userdel are missing (apt-get install -y passwd)';
+  return null;
+}
+
+function removeUser(name: string): void {
+  try {
+    execFileSync('pkill', ['-KILL', '-u', name], { stdio: 'ignore' });
+  } catch {
+    /* no process left */
+  }
+  try {
+    execFileSync('userdel', [name], { stdio: 'ignore' });
+  } catch {
+    /* already gone */
+  }
+  liveUsers.delete(name);
+}
+
+/**
+ * A user with this login shell and a home under `dir`. The password field is `*` (not `!`): sshd
+ * refuses a locked account even for key logins. sshd reads authorized_keys as that user, so the lab
+ * directory is made traversable and the keys file readable.
+ */
+function createUser(dir: string, shell: string): LabUser {
+  const base = (shell.split('/').pop() ?? 'sh').replace(/[^a-z]/g, '').slice(0, 8) || 'sh';
+  const name = `rtk${base}${randomBytes(3).toString('hex')}`;
+  const home = join(dir, 'users', name);
+  mkdirSync(join(dir, 'users'), { recursive: true, mode: 0o755 });
+  execFileSync('useradd', ['-m', '-d', home, '-s', shell, '-K', 'MAIL_DIR=/dev/null', name], { stdio: 'pipe' });
+  liveUsers.add(name);
+  execFileSync('usermod', ['-p', '*', name], { stdio: 'pipe' });
+  const tmuxTmpDir = join(home, 'tmux');
+  mkdirSync(tmuxTmpDir, { mode: 0o700 });
+  execFileSync('chown', ['-R', `${name}:`, home]);
+  return { name, shell, home, tmuxTmpDir };
 }
 
 /** `|1|salt|hmac` as `ssh-keygen -H` writes it. */
@@ -309,16 +371,33 @@ export async function startLab(opts: LabOptions = {}): Promise<Lab> {
   mkdirSync(remoteHome, { recursive: true, mode: 0o700 });
   writeFileSync(join(remoteHome, '.bashrc'), `cd "$HOME" 2>/dev/null\n${opts.remoteBashrc ?? ''}\n`);
   const setEnv = [`TMUX_TMPDIR=${tmuxTmpDir}`, `PATH=${targetPath}`, `HOME=${remoteHome}`];
+  let users: LabUser[] = [];
+  if (opts.users?.length) {
+    const why = usersUnavailable();
+    if (why) throw new Error(`lab: ${why}`);
+    // other users log in too: they traverse the lab dir to authorized_keys and run bin/ (fake nvidia-smi)
+    chmodSync(dir, 0o711);
+    chmodSync(binDir, 0o755);
+    chmodSync(join(dir, 'authorized_keys'), 0o644);
+    users = opts.users.map((u) => createUser(dir, u.shell));
+  }
+  // sshd keeps the first SetEnv that applies: each user's own block, then everyone else's
+  const gpuEnv = [
+    ...users.flatMap((u) => [`Match User ${u.name}`, `  SetEnv TMUX_TMPDIR=${u.tmuxTmpDir} PATH=${targetPath}`]),
+    ...(users.length ? ['Match all'] : []),
+    `SetEnv ${setEnv.join(' ')}`,
+  ];
   const pids: number[] = [];
   let jump: Sshd;
   let gpu: Sshd;
   try {
     [jump, gpu] = await Promise.all([
       startSshd(dir, 'jump', '127.0.0.1', [`SetEnv TMUX_TMPDIR=${tmuxTmpDir} PATH=${targetPath}`]),
-      startSshd(dir, 'gpu', '127.0.0.2', [`SetEnv ${setEnv.join(' ')}`, ...(ecdsa ? [`HostKey ${join(dir, 'gpu_hostkey_ecdsa')}`] : [])]),
+      startSshd(dir, 'gpu', '127.0.0.2', [...(ecdsa ? [`HostKey ${join(dir, 'gpu_hostkey_ecdsa')}`] : []), ...gpuEnv]),
     ]);
   } catch (e) {
     for (const pid of live) killQuiet(pid, 'SIGKILL');
+    for (const u of users) removeUser(u.name);
     rmSync(dir, { recursive: true, force: true });
     throw e;
   }
@@ -384,6 +463,12 @@ export async function startLab(opts: LabOptions = {}): Promise<Lab> {
     gpuHostKey: pub(keys.gpu),
     gpuEcdsaHostKey: ecdsa ? pub(ecdsa) : null,
     remoteHome,
+    users,
+    remoteAs(name, cmd, o = {}) {
+      // the line every login shell reads alike (src/remote/markers.ts forLoginShell)
+      const line = `exec sh -c 'eval "$(printf %s "$0" | base64 -d)"' ${Buffer.from(cmd).toString('base64')}`;
+      return run('ssh', ['-F', sshConfig, '-o', 'ProxyJump=none', '-l', name, 'rtk-gpu', line], { env: baseEnv(), timeoutMs: o.timeoutMs ?? 30_000 });
+    },
     remote(cmd, o = {}) {
       return run('ssh', ['-F', sshConfig, '-o', 'ProxyJump=none', 'rtk-gpu', `sh -c ${quote(cmd)}`], {
         env: baseEnv(),
@@ -413,6 +498,7 @@ export async function startLab(opts: LabOptions = {}): Promise<Lab> {
       for (const pid of victims) killQuiet(pid, 'SIGKILL');
       for (const pid of pids) live.delete(pid);
       await until(() => [...victims].every((p) => !alive(p)), 5_000);
+      for (const u of users) removeUser(u.name);
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -4,7 +4,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { ResolvedHop } from '../../../src/remote/ssh-config.js';
 import { planAuth } from '../../../src/remote/auth.js';
-import { afterBegin, BeginStripper, unwrapOutput, wrapExec } from '../../../src/remote/markers.js';
+import { afterBegin, BeginStripper, forLoginShell, isPosixShell, reportedShell, SHELL_REPORT, unwrapOutput, wrapExec } from '../../../src/remote/markers.js';
+import { onPath } from '../../helpers/require.js';
 import { Semaphore } from '../../../src/remote/semaphore.js';
 import { backoffDelay } from '../../../src/remote/ssh.js';
 import { statusOf } from '../../../src/remote/status.js';
@@ -61,6 +62,44 @@ describe('exec markers', () => {
     expect(parts.join('')).toBe('line1\nline2\n');
     const gaveUp = new BeginStripper(N, 8);
     expect(gaveUp.push(Buffer.from('0123456789'))?.toString()).toBe('0123456789');
+  });
+});
+
+describe('command lines for any login shell', () => {
+  const script = [`printf '%s|' "a'b" '$HOME' "\\n" 'tab\there' "$((6*7))"`, 'for x in 1 2; do printf "%s" "$x"; done', 'echo', 'exit 3', ''].join('\n');
+  const want = "a'b|$HOME|\\n|tab\there|42|12\n";
+  for (const sh of ['sh', 'bash', 'dash', 'zsh', 'fish', 'tcsh', 'csh']) {
+    it.runIf(onPath(sh))(`${sh} -c runs the script exactly, with its exit status`, () => {
+      let out: Buffer;
+      let code = 0;
+      try {
+        out = execFileSync(sh, ['-c', forLoginShell(script, 'any')], { env: { ...process.env, HOME: '/h' } });
+      } catch (e) {
+        out = (e as { stdout: Buffer }).stdout;
+        code = (e as { status: number }).status;
+      }
+      expect(out.toString()).toBe(want);
+      expect(code).toBe(3);
+    });
+  }
+  it('the line holds no quote, backslash or newline of the script', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary' }), (s) => {
+        const line = forLoginShell(s, 'any');
+        const tail = line.slice(line.lastIndexOf("' ") + 2);
+        expect(tail).toMatch(/^[A-Za-z0-9+/=]*$/);
+      }),
+    );
+  });
+  it('knows the POSIX login shells by $SHELL, and reads the report', () => {
+    for (const s of ['/bin/bash', '/usr/bin/zsh', '/bin/sh', '-bash', '/bin/dash', '/bin/ksh']) expect(isPosixShell(s)).toBe(true);
+    for (const s of ['/usr/bin/fish', '/bin/tcsh', '/bin/csh', '/usr/bin/nu', '/usr/bin/xonsh', '', 'elvish']) expect(isPosixShell(s)).toBe(false);
+    // on stderr, never on stdout
+    const quiet = execFileSync('sh', ['-c', SHELL_REPORT], { env: { ...process.env, SHELL: '/usr/bin/fish' }, stdio: ['ignore', 'pipe', 'ignore'] });
+    expect(quiet.toString()).toBe('');
+    const r = execFileSync('sh', ['-c', `{ ${SHELL_REPORT} } 2>&1`], { env: { ...process.env, SHELL: '/usr/bin/fish' } });
+    expect(reportedShell(r)).toBe('/usr/bin/fish');
+    expect(reportedShell(Buffer.from('noise only\n'))).toBeNull();
   });
 });
 
