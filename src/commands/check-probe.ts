@@ -1,6 +1,6 @@
 // One POSIX sh script that answers every non-GPU pre-flight question in one exec, and its parser.
 // Records are lines starting with \036 (login-shell noise around them is ignored), fields split by tabs.
-import { shq } from '../remote/quote.js';
+import { remoteOperand, shq } from '../remote/quote.js';
 import type { HashAlgo, RunCheck } from '../config/check-file.js';
 import { hashFunction } from '../remote/transfer.js';
 
@@ -55,12 +55,8 @@ export interface ProbeResult {
   hashTool: boolean;
 }
 
-/** A remote path as a shell word: `~` and `~/x` expand to the home directory, the rest is quoted. */
-export function rpath(p: string): string {
-  if (p === '~') return '"$HOME"';
-  if (p.startsWith('~/')) return `"$HOME"/${shq(p.slice(2) || '.')}`;
-  return shq(p.startsWith('-') ? `./${p}` : p);
-}
+/** A remote path as a shell word (remote/quote.ts remoteOperand: never read as an option). */
+export const rpath = remoteOperand;
 
 // eval is safe: names were checked against [A-Za-z_][A-Za-z0-9_]* before they got here
 const ENV_LOOP =

@@ -15,3 +15,16 @@ export function shq(word: string): string {
 export function shjoin(words: readonly string[]): string {
   return words.map(shq).join(' ');
 }
+
+/**
+ * A remote path as one shell word that no tool can read as an option or an expression: `~` and `~/x`
+ * are the remote home, an absolute path is quoted as it is, and any other path is relative to the
+ * login directory and gets `./` in front (`find` reads a first argument starting with `-`, `(` or `!`
+ * as its expression: a directory named `-delete` must stay a directory).
+ */
+export function remoteOperand(path: string): string {
+  if (path === '~') return '"$HOME"';
+  if (path.startsWith('~/')) return `"$HOME"/${shq(path.slice(2))}`;
+  if (path.startsWith('/')) return shq(path);
+  return shq(`./${path}`);
+}

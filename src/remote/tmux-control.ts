@@ -7,7 +7,7 @@
 import type { Host } from './host.js';
 import { sshArgv, type HostEnv } from './index.js';
 import { forLoginShell } from './markers.js';
-import { shjoin, shq } from './quote.js';
+import { remoteOperand, shjoin, shq } from './quote.js';
 import { err, ok, type HostSpec, type Result } from '../domain/types.js';
 
 export interface NewRunOptions {
@@ -100,12 +100,8 @@ export function checkRunName(name: string): Result<string> {
   return ok(name);
 }
 
-/** A path as a shell expression: `~` and `~/x` become "$HOME"/x, anything else is quoted. */
-function pathExpr(p: string): string {
-  if (p === '~') return '"$HOME"';
-  if (p.startsWith('~/')) return `"$HOME"/${shq(p.slice(2))}`;
-  return shq(p);
-}
+/** A path as a shell expression (remote/quote.ts remoteOperand). */
+const pathExpr = remoteOperand;
 
 /** The command as a user would type it (@rtk_cmd): still valid sh, without quotes around `--lr`. */
 export function displayCommand(cmd: readonly string[]): string {
@@ -146,10 +142,11 @@ export function buildNewRun(spec: Pick<HostSpec, 'tmuxSocket'>, o: NewRunOptions
     `cd -- ${o.cwd !== undefined ? pathExpr(o.cwd) : '"$HOME"'} 2>/dev/null || exit ${NO_DIR}`,
     'cwd=$(pwd)',
     `log=${o.log !== undefined ? pathExpr(o.log) : `"$HOME"/rtk-runs/${shq(`${o.name}.log`)}`}`,
-    'case $log in /*) ;; *) log=$cwd/$log;; esac',
+    // relative to the run's directory (remoteOperand put ./ in front, which the full path drops)
+    'case $log in /*) ;; *) log=$cwd/${log#./};; esac',
     `mkdir -p -- "$(dirname -- "$log")" 2>/dev/null && : >>"$log" 2>/dev/null || exit ${NO_LOG}`,
     o.checkpoints !== undefined
-      ? `ck=${pathExpr(o.checkpoints)}; case $ck in /*) ;; *) ck=$cwd/$ck;; esac`
+      ? `ck=${pathExpr(o.checkpoints)}; case $ck in /*) ;; *) ck=$cwd/\${ck#./};; esac`
       : 'ck=',
     // one tmux invocation: the options are set before the server can see the command end
     [

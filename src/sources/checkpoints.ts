@@ -3,7 +3,7 @@
 import type { CheckpointListing, Result } from '../domain/types.js';
 import { err } from '../domain/types.js';
 import type { Host } from '../remote/host.js';
-import { shq } from '../remote/quote.js';
+import { remoteOperand, shq } from '../remote/quote.js';
 import { MARK_DF, MARK_FIND, MARK_NODIR, MARK_NOTDIR, MARK_STAT, parseCheckpointOutput } from '../parse/checkpoints.js';
 
 /** Enough for any sane checkpoint directory; a home directory given by mistake is cut, not streamed. */
@@ -14,12 +14,10 @@ export const MAX_ENTRIES = 20000;
  * unsupported (BSD, busybox) a stat loop over globs prints the same facts.
  */
 export function checkpointScript(dir: string): string {
-  const d = shq(dir);
   const lim = String(MAX_ENTRIES);
   return [
-    `d=${d}`,
-    // a leading ~/ is the user's home: expand it here, where $HOME is the remote one
-    `case "$d" in '~') d="$HOME";; '~/'*) d="$HOME/\${d#'~/'}";; esac`,
+    // ~ is the remote home; a relative path gets ./ so that find never reads it as an expression
+    `d=${remoteOperand(dir)}`,
     `if [ ! -e "$d" ]; then echo ${shq(MARK_NODIR)}; exit 0; fi`,
     `if [ ! -d "$d" ]; then echo ${shq(MARK_NOTDIR)}; exit 0; fi`,
     `if find "$d" -maxdepth 0 -printf '' >/dev/null 2>&1; then`,

@@ -9,7 +9,7 @@ import { analyzeLog } from '../parse/progress.js';
 import { decideState, detectAlerts } from '../parse/health.js';
 import { TMUX_PANE_FORMAT, isNoServerMessage, parseTmuxPanes, type TmuxSessionRow } from '../parse/tmux.js';
 import type { Host } from '../remote/host.js';
-import { shq } from '../remote/quote.js';
+import { remoteOperand, shq } from '../remote/quote.js';
 
 export interface RunsSnapshot {
   runs: Run[];
@@ -37,12 +37,8 @@ export function configMeta(cfg: Pick<Config, 'runs'>, host: string, session: str
   );
 }
 
-/** A path for the remote sh: `~/x` becomes "$HOME"/'x', the rest is one quoted word. */
-export function remotePath(path: string): string {
-  if (path === '~') return '"$HOME"';
-  if (path.startsWith('~/')) return `"$HOME"/${shq(path.slice(2))}`;
-  return shq(path);
-}
+/** A path for the remote sh (remote/quote.ts remoteOperand: never read as an option). */
+export const remotePath = remoteOperand;
 
 /** Expand a leading ~/ with the remote HOME, for display. */
 export function expandHome(path: string | null, home: string | null): string | null {

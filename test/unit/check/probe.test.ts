@@ -105,7 +105,7 @@ describe('probe script', () => {
     expect(rpath('~/a b')).toBe(`"$HOME"/'a b'`);
     expect(rpath('/x/~y')).toBe("'/x/~y'");
     expect(rpath('-rf')).toBe('./-rf');
-    expect(rpath("a'b")).toBe(`'a'\\''b'`);
+    expect(rpath("a'b")).toBe(`'./a'\\''b'`);
   });
 });
 
