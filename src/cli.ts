@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { COMMANDS, MONITOR, findCommand } from './commands/index.js';
 import type { CommandContext, GlobalOptions } from './commands/context.js';
 import type { RtkError } from './domain/types.js';
+import { safeText } from './parse/terminal.js';
 
 const GLOBAL_HELP = `global: --config FILE  --host H (repeatable; an ssh alias or user@host[:port])  --readonly
         --no-color  --version  --help`;
@@ -113,7 +114,8 @@ export async function main(argv: string[], io: Partial<CommandContext> = {}): Pr
     cwd: io.cwd ?? process.cwd(),
     global: parsed.global,
   };
-  const say = (s: string) => ctx.stderr.write(`rtk-tui: ${s}\n`);
+  // an error may quote a host (its stderr, a path, a name): nothing in it may drive the terminal
+  const say = (s: string) => ctx.stderr.write(`rtk-tui: ${safeText(s)}\n`);
   if (parsed.error) {
     say(parsed.error);
     return 2;

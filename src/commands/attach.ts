@@ -2,6 +2,7 @@
 // (Ctrl-\ by default, config keys['attach.detach']) that returns to the shell; tmux's own prefix-d
 // works too. Local hosts run `tmux attach`, ssh hosts the SYSTEM ssh (same -F config, jump chain).
 import { err, ok } from '../domain/types.js';
+import { safeText } from '../parse/terminal.js';
 import { attachArgv } from '../remote/tmux-control.js';
 import { attachInteractive, parseDetachKey } from '../tty/attach.js';
 import type { CommandContext, CommandResult } from './context.js';
@@ -48,11 +49,11 @@ export async function run(argv: string[], ctx: CommandContext): Promise<CommandR
   });
   switch (res.reason) {
     case 'detached':
-      ctx.stderr.write(`${res.message ?? `detached from ${runId}`}\n`);
+      ctx.stderr.write(`${safeText(res.message ?? `detached from ${runId}`)}\n`);
       return ok(0);
     case 'exited':
       if (res.code === 0) {
-        ctx.stderr.write(`${res.message ?? `${runId} ended`}\n`);
+        ctx.stderr.write(`${safeText(res.message ?? `${runId} ended`)}\n`);
         return ok(0);
       }
       return err('exit', `attach ${runId}: ${res.message ?? 'tmux ended with an error'}`, { code: res.code ?? null });

@@ -2,6 +2,7 @@
 import type { CheckSpec, HashAlgo } from '../config/check-file.js';
 import type { GpuHostReport } from '../domain/types.js';
 import type { DiskProbe, EnvProbe, FileProbe, ModelProbe, RunProbe } from './check-probe.js';
+import { safeText } from '../parse/terminal.js';
 
 export type CheckStatus = 'pass' | 'warn' | 'fail';
 
@@ -223,7 +224,8 @@ export function summarize(lines: CheckLine[]): { passed: number; warnings: numbe
 }
 
 // remote text (command output, file names) must not drive the terminal
-const clean = (s: string): string => s.replace(/[\x00-\x1f\x7f\x9b]/g, ' ');
+/** Paths, file names and command output from the host: nothing in them may drive the terminal. */
+const clean = (s: string): string => safeText(s);
 
 const MARK: Record<CheckStatus, string> = { pass: '✓', warn: '⚠', fail: '✗' };
 const COLOR: Record<CheckStatus, string> = { pass: '\x1b[32m', warn: '\x1b[33m', fail: '\x1b[31m' };

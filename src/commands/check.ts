@@ -9,10 +9,12 @@ import { err, ok, type GpuHostReport, type HostSpec, type HostStatus, type Resul
 import type { Host } from '../remote/host.js';
 import { openHost, processHostEnv, statusOf } from '../remote/index.js';
 import { hashLocalFile } from '../remote/transfer.js';
+import { safeText } from '../parse/terminal.js';
 import { collectGpus } from '../sources/gpus.js';
 import { buildProbe, parseProbe, type ProbeRequest } from './check-probe.js';
 import { diskLine, envLine, fileLine, formatLine, gpuLine, modelLine, runLine, summarize, type CheckLine, type LocalFile } from './check-eval.js';
 import { resolveHostSpec } from './transfer-cli.js';
+import { toJson } from './json.js';
 
 export interface HostChecks {
   name: string;
@@ -120,7 +122,7 @@ export async function run(argv: string[], ctx: CommandContext): Promise<CommandR
       results.push(r);
       if (json) continue;
       if (names.length > 1) ctx.stdout.write(`${r.name}\n`);
-      if (r.error) ctx.stdout.write(`${color ? '\x1b[31m✗\x1b[0m' : '✗'} host ${r.name}: ${r.error}\n`);
+      if (r.error) ctx.stdout.write(`${color ? '\x1b[31m✗\x1b[0m' : '✗'} host ${r.name}: ${safeText(r.error)}\n`);
       for (const l of r.checks) ctx.stdout.write(`${formatLine(l, color)}\n`);
       if (!r.error) {
         const s = r.summary;
@@ -131,6 +133,6 @@ export async function run(argv: string[], ctx: CommandContext): Promise<CommandR
     }
   }
   const allOk = results.every((r) => r.ok);
-  if (json) ctx.stdout.write(`${JSON.stringify({ ok: allOk, hosts: results })}\n`);
+  if (json) ctx.stdout.write(`${toJson({ ok: allOk, hosts: results })}\n`);
   return ok(allOk ? 0 : 1);
 }

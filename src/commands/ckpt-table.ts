@@ -1,11 +1,11 @@
 // The human output of `rtk-tui ckpt`: a table and a summary line. Pure.
 import type { CheckpointListing } from '../domain/types.js';
-import { sanitizeLine } from '../parse/terminal.js';
+import { safeText } from '../parse/terminal.js';
 
 /** The human table: name, step, size, age, formats; then count, total and free space. */
 export function renderTable(l: CheckpointListing, now: number): string {
   const rows = l.checkpoints.map((c) => [
-    sanitizeLine(c.name, { maxLen: 60 }),
+    safeText(c.name, 60),
     c.step === null ? '-' : String(c.step),
     humanBytes(c.sizeBytes),
     c.modifiedAt === null ? '-' : age(now - Date.parse(c.modifiedAt)),
@@ -21,7 +21,7 @@ export function renderTable(l: CheckpointListing, now: number): string {
       .trimEnd();
   const total = l.checkpoints.reduce((a, c) => a + c.sizeBytes, 0);
   const n = l.checkpoints.length;
-  const dir = sanitizeLine(l.dir, { maxLen: 200 });
+  const dir = safeText(l.dir, 200);
   const summary = `${n} checkpoint${n === 1 ? '' : 's'}, ${humanBytes(total)} total, ${
     l.diskFreeBytes === null ? 'free space unknown' : `${humanBytes(l.diskFreeBytes)} free`
   } on ${dir}`;

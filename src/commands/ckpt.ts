@@ -7,6 +7,7 @@ import { configMeta, expandHome, pollRuns } from '../sources/runs.js';
 import type { CommandContext, CommandResult } from './context.js';
 import { renderTable } from './ckpt-table.js';
 import { closeHosts, openHosts, resolveRun } from './resolve.js';
+import { toJson } from './json.js';
 
 const USAGE = 'usage: rtk-tui ckpt RUN [--json]';
 
@@ -40,7 +41,7 @@ export async function run(argv: string[], ctx: CommandContext): Promise<CommandR
     }
     const listing = await listCheckpoints(host, runId, dir);
     if (!listing.ok) return listing;
-    ctx.stdout.write(json ? `${JSON.stringify(listing.value, null, 2)}\n` : renderTable(listing.value, Date.now()));
+    ctx.stdout.write(json ? `${toJson(listing.value, 2)}\n` : renderTable(listing.value, Date.now()));
     return ok(0);
   } finally {
     await closeHosts(hosts);

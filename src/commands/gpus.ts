@@ -7,7 +7,9 @@ import { err, ok, type Gpu, type GpuHostReport } from '../domain/types.js';
 import type { Host } from '../remote/host.js';
 import { openHost, processHostEnv } from '../remote/index.js';
 import { collectGpus, GpuStream } from '../sources/gpus.js';
+import { safeText } from '../parse/terminal.js';
 import { useColor, type CommandContext, type CommandResult } from './context.js';
+import { toJson } from './json.js';
 
 const USAGE = 'usage: rtk-tui gpus [--json] [--watch]';
 
@@ -26,7 +28,7 @@ export async function run(argv: string[], ctx: CommandContext): Promise<CommandR
   try {
     if (watch) return await watchGpus(cfg.value, hosts, ctx, json);
     const reports = await Promise.all(cfg.value.hosts.map((spec) => collectGpus(hosts.get(spec.name)!, spec)));
-    ctx.stdout.write(json ? `${JSON.stringify({ hosts: reports })}\n` : renderTable(reports, useColor(ctx)));
+    ctx.stdout.write(json ? `${toJson({ hosts: reports })}\n` : renderTable(reports, useColor(ctx)));
     // no GPU is an answer, not a failure; an unreachable host or a failing nvidia-smi is
     return ok(reports.some((r) => r.status === 'unreachable' || r.status === 'error') ? 1 : 0);
   } finally {
@@ -42,7 +44,7 @@ async function watchGpus(cfg: Config, hosts: Map<string, Host>, ctx: CommandCont
     const reports = cfg.hosts.map(
       (s) => latest.get(s.name) ?? { name: s.name, status: 'unreachable' as const, error: 'no answer yet', driver: null, gpus: [] },
     );
-    if (json) ctx.stdout.write(`${JSON.stringify({ hosts: reports })}\n`);
+    if (json) ctx.stdout.write(`${toJson({ hosts: reports })}\n`);
     else ctx.stdout.write(`${tty ? '\x1b[H\x1b[2J' : ''}${new Date().toTimeString().slice(0, 8)}  every ${cfg.refresh.gpusMs / 1000}s, Ctrl-C to stop\n${renderTable(reports, color)}${tty ? '' : '\n'}`);
   };
   const streams = cfg.hosts.map((spec) => {
@@ -75,9 +77,10 @@ async function watchGpus(cfg: Config, hosts: Map<string, Host>, ctx: CommandCont
 
 const fmt = (n: number | null, digits = 0): string => (n === null ? '-' : n.toFixed(digits).replace(/\.0+$/, ''));
 
+/** Process names and run ids come from the host: nothing in them may drive the terminal. */
 function processesCell(g: Gpu): string {
   return g.processes
-    .map((p) => `${p.name ? `${baseName(p.name)}/` : ''}${p.pid}(${fmt(p.usedMemoryMiB)}M)${p.run ? ` ${p.run}` : ''}`)
+    .map((p) => `${p.name ? `${safeText(baseName(p.name))}/` : ''}${p.pid}(${fmt(p.usedMemoryMiB)}M)${p.run ? ` ${safeText(p.run)}` : ''}`)
     .join(', ');
 }
 
@@ -94,17 +97,17 @@ export function renderTable(reports: readonly GpuHostReport[], color = false): s
   const notes: { at: number; text: string }[] = [];
   for (const r of reports) {
     if (r.status !== 'ok') {
-      const what = r.status === 'no-gpu' ? 'no GPU (nvidia-smi not found)' : `${r.status.toUpperCase()}: ${r.error ?? ''}`.trim();
+      const what = r.status === 'no-gpu' ? 'no GPU (nvidia-smi not found)' : `${r.status.toUpperCase()}: ${safeText(r.error ?? '')}`.trim();
       notes.push({ at: rows.length, text: `${r.name}  ${paint(r.status === 'no-gpu' ? '2' : '31', what)}` });
       continue;
     }
     if (r.gpus.length === 0) notes.push({ at: rows.length, text: `${r.name}  no GPU listed by nvidia-smi` });
-    if (r.error) notes.push({ at: rows.length, text: `${r.name}  ${paint('33', `WARNING: ${r.error}`)}` });
+    if (r.error) notes.push({ at: rows.length, text: `${r.name}  ${paint('33', `WARNING: ${safeText(r.error)}`)}` });
     for (const g of r.gpus) {
       rows.push([
         r.name,
         String(g.index),
-        g.name ?? '-',
+        safeText(g.name ?? '-'),
         g.utilizationPercent === null ? '-' : `${fmt(g.utilizationPercent)}%`,
         `${fmt(g.memoryUsedMiB)} / ${fmt(g.memoryTotalMiB)} MiB`,
         g.temperatureC === null ? '-' : `${fmt(g.temperatureC)}C`,

@@ -2,6 +2,7 @@
 // Without --yes it asks on the terminal (and, for a run alive for more than an hour, wants its
 // name typed); with no terminal to ask on it refuses rather than guess.
 import { err, ok } from '../domain/types.js';
+import { safeText } from '../parse/terminal.js';
 import { killSession, sessionInfo, type SessionInfo } from '../remote/tmux-control.js';
 import type { CommandContext, CommandResult } from './context.js';
 import { ago, ask, parseFlags, resolveTarget } from './control-common.js';
@@ -15,6 +16,8 @@ export const TYPE_NAME_AFTER_MS = 3600_000;
  */
 export async function confirmKill(ctx: CommandContext, runId: string, session: string, info: SessionInfo, now: number): Promise<boolean> {
   const age = info.createdAt === null ? null : now - info.createdAt;
+  runId = safeText(runId);
+  session = safeText(session);
   if (!info.dead && age !== null && age > TYPE_NAME_AFTER_MS) {
     const a = await ask(ctx, `${runId} has been running for ${ago(age)}. Type its name (${session}) to kill it: `);
     if (a === session) return true;
@@ -50,7 +53,7 @@ export async function run(argv: string[], ctx: CommandContext): Promise<CommandR
     }
     const r = await killSession(host, spec, session);
     if (!r.ok) return r;
-    ctx.stdout.write(`killed ${runId}\n`);
+    ctx.stdout.write(`killed ${safeText(runId)}\n`);
     return ok(0);
   } finally {
     await Promise.all(opened.map((h) => h.close()));

@@ -1,15 +1,19 @@
 // `rtk-tui logs RUN [-n N] [-f]`: the run's log file (@rtk_log, else the config's runs[].log), or
-// else its pane's history. -f follows the file through drops and reconnects: what is printed equals
-// the file byte for byte. Markers and connection notes go to stderr, so stdout stays the file.
+// else its pane's history. -f follows the file through drops and reconnects. To a pipe or a file,
+// what is printed equals the log byte for byte; to a terminal, each line is shown as the log pane
+// shows it (its last \r redraw, SGR colour kept unless NO_COLOR, every other escape and control
+// dropped: the log is the host's text, and must not drive this terminal). Markers and connection
+// notes go to stderr, so stdout stays the file.
 import { randomBytes } from 'node:crypto';
 import { loadConfig } from '../config/load.js';
 import { err, ok, type Result } from '../domain/types.js';
 import type { Host } from '../remote/host.js';
 import { shq } from '../remote/quote.js';
-import { LogFollower } from '../sources/log-follow.js';
+import { LineAssembler, LogFollower } from '../sources/log-follow.js';
+import { safeText, sanitizeLine } from '../parse/terminal.js';
 import { PaneFollower, settledLines } from '../sources/pane-follow.js';
 import { configMeta, remotePath, tmuxCommand } from '../sources/runs.js';
-import type { CommandContext, CommandResult } from './context.js';
+import { useColor, type CommandContext, type CommandResult } from './context.js';
 import { closeHosts, openHosts, resolveRun, type ResolvedRun } from './resolve.js';
 
 const USAGE = 'usage: rtk-tui logs RUN [-n N] [-f]';
@@ -115,9 +119,14 @@ export function splitForFollow(body: Buffer, size: number, lines: number): { sho
   return { show: lines === 0 ? Buffer.alloc(0) : complete.subarray(start), offset };
 }
 
-function lastLines(text: string, n: number): string {
+function lastLines(text: string, n: number): string[] {
   const lines = text.replace(/\n+$/, '').split('\n');
-  return n === 0 || text.trim() === '' ? '' : `${lines.slice(-n).join('\n')}\n`;
+  return n === 0 || text.trim() === '' ? [] : lines.slice(-n);
+}
+
+/** Pane lines: as they are to a pipe, sanitized to a terminal. */
+function writeLines(ctx: CommandContext, pipe: Pipe, lines: string[]): Promise<void> {
+  return write(ctx, pipe, Buffer.from(pipe.term ? pipe.term.lines(lines) : lines.map((l) => `${l}\n`).join('')));
 }
 
 export async function run(argv: string[], ctx: CommandContext): Promise<CommandResult> {
@@ -127,7 +136,11 @@ export async function run(argv: string[], ctx: CommandContext): Promise<CommandR
   if (!cfg.ok) return cfg;
   const hosts = openHosts(cfg.value, ctx.env);
   // a reader that goes away (`| head`) ends the command quietly, whenever it happens
-  const pipe: Pipe = { closed: false, onClose: null };
+  const pipe: Pipe = {
+    closed: false,
+    onClose: null,
+    term: ctx.stdout.isTTY === true ? new TermView(useColor(ctx), ctx.stdout.columns ?? 80) : null,
+  };
   const onPipeError = (e: NodeJS.ErrnoException) => {
     if (e.code === 'EPIPE' || e.code === 'ERR_STREAM_DESTROYED' || e.code === 'ERR_STREAM_WRITE_AFTER_END') {
       pipe.closed = true;
@@ -151,23 +164,23 @@ export async function run(argv: string[], ctx: CommandContext): Promise<CommandR
       if (res.value.code !== 0) return err('exit', `could not capture the pane of ${r.value.runId}: ${res.value.stderr.toString('utf8').trim()}`);
       const text = ans.body.toString('utf8');
       if (!args.value.follow) {
-        await write(ctx, pipe, Buffer.from(lastLines(text, args.value.lines)));
+        await writeLines(ctx, pipe, lastLines(text, args.value.lines));
         return ok(0);
       }
-      if (ans.path) ctx.stderr.write(`rtk-tui: ${r.value.runId}: its log ${ans.path} does not exist; following its pane\n`);
+      if (ans.path) ctx.stderr.write(`rtk-tui: ${safeText(r.value.runId)}: its log ${safeText(ans.path)} does not exist; following its pane\n`);
       const settled = settledLines(text);
       const show = args.value.lines === 0 ? [] : settled.slice(-args.value.lines);
-      await write(ctx, pipe, Buffer.from(show.map((l) => `${l}\n`).join('')));
+      await writeLines(ctx, pipe, show);
       if (pipe.closed) return ok(0);
       return await followPane(ctx, pipe, r.value, settled);
     }
     if (!args.value.follow) {
-      await write(ctx, pipe, ans.body);
+      await write(ctx, pipe, pipe.term ? Buffer.from(pipe.term.bytes(ans.body, true)) : ans.body);
       return ok(0);
     }
     const path = ans.path ?? meta?.log ?? '';
     const cut = splitForFollow(ans.body, ans.size ?? 0, args.value.lines);
-    await write(ctx, pipe, cut.show);
+    await write(ctx, pipe, pipe.term ? Buffer.from(pipe.term.bytes(cut.show)) : cut.show);
     if (pipe.closed) return ok(0);
     return await follow(ctx, pipe, r.value.host, path, cut.offset, ans.inode);
   } finally {
@@ -179,6 +192,53 @@ export async function run(argv: string[], ctx: CommandContext): Promise<CommandR
 interface Pipe {
   closed: boolean;
   onClose: (() => void) | null;
+  /** stdout is a terminal: lines are sanitized, the live line is redrawn in place. */
+  term: TermView | null;
+}
+
+/** What a terminal is shown of the log: sanitized lines, and the live (\r) line redrawn in place. */
+export class TermView {
+  private live = false;
+  private readonly assembler = new LineAssembler();
+  constructor(
+    private readonly color: boolean,
+    private readonly cols: number,
+  ) {}
+
+  private line(l: string): string {
+    return sanitizeLine(l, { keepColor: this.color });
+  }
+
+  /** Complete lines (and the live one) of raw log bytes, as text for the terminal. */
+  bytes(b: Buffer, flushLive = false): string {
+    const lines = this.assembler.push(b);
+    let out = this.lines(lines);
+    const p = this.assembler.partial;
+    if (flushLive && p !== null) {
+      out += `${this.line(p)}\n`;
+      this.assembler.reset();
+    }
+    return out;
+  }
+
+  lines(lines: string[]): string {
+    if (lines.length === 0) return '';
+    const clear = this.live ? '\r\x1b[K' : '';
+    this.live = false;
+    return clear + lines.map((l) => `${this.line(l)}\n`).join('');
+  }
+
+  partial(text: string): string {
+    this.live = true;
+    return `\r\x1b[K${sanitizeLine(text, { keepColor: this.color, maxLen: Math.max(1, this.cols - 1) })}`;
+  }
+
+  /** Before a note on stderr: the live line is taken off the screen. */
+  clearLive(): string {
+    const was = this.live;
+    this.live = false;
+    return was ? '\r\x1b[K' : '';
+  }
 }
 
 function write(ctx: CommandContext, pipe: Pipe, bytes: Buffer): Promise<void> {
@@ -202,16 +262,23 @@ function follow(ctx: CommandContext, pipe: Pipe, host: Host, path: string, offse
       path,
       offset,
       inode,
+      // to a pipe the bytes are all: no display lines to make
+      display: pipe.term !== null,
       onBytes: (b) => {
-        if (!pipe.closed) ctx.stdout.write(b);
+        if (!pipe.closed && !pipe.term) ctx.stdout.write(b);
       },
       onChunk: (c) => {
-        if (c.kind === 'marker') ctx.stderr.write(`${c.text}\n`);
+        const term = pipe.term;
+        if (c.kind === 'marker') {
+          if (term) ctx.stdout.write(term.clearLive());
+          ctx.stderr.write(`${c.text}\n`);
+        } else if (term && !pipe.closed) ctx.stdout.write(c.kind === 'lines' ? term.lines(c.lines) : term.partial(c.text));
       },
       onStatus: (s) => {
         if (s.phase === 'reconnecting' && s.error && !lost) {
           lost = true;
-          ctx.stderr.write(`rtk-tui: ${host.name}: ${s.error.message}; reconnecting…\n`);
+          if (pipe.term) ctx.stdout.write(pipe.term.clearLive());
+          ctx.stderr.write(`rtk-tui: ${host.name}: ${safeText(s.error.message)}; reconnecting…\n`);
         } else if (s.phase === 'streaming') lost = false;
       },
     });
@@ -248,11 +315,11 @@ function followPane(ctx: CommandContext, pipe: Pipe, r: ResolvedRun, printed: st
       sessionId: r.sessionId,
       printed,
       onLines: (lines) => {
-        if (!pipe.closed) ctx.stdout.write(lines.map((l) => `${l}\n`).join(''));
+        if (!pipe.closed) ctx.stdout.write(pipe.term ? pipe.term.lines(lines) : lines.map((l) => `${l}\n`).join(''));
       },
       onLost: () => ctx.stderr.write('--- rtk-tui: pane scrolled past or cleared, some lines may be missing ---\n'),
       onError: (m) => {
-        if (m !== null && !failing) ctx.stderr.write(`rtk-tui: ${m}; retrying…\n`);
+        if (m !== null && !failing) ctx.stderr.write(`rtk-tui: ${safeText(m)}; retrying…\n`);
         failing = m !== null;
       },
     });

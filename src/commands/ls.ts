@@ -4,10 +4,12 @@ import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { err, ok, type HostStatus, type Run } from '../domain/types.js';
 import { primaryLoss } from '../parse/progress.js';
+import { safeText } from '../parse/terminal.js';
 import { statusOf } from '../remote/index.js';
 import { pollRuns } from '../sources/runs.js';
 import { useColor, type CommandContext, type CommandResult } from './context.js';
 import { closeHosts, openHosts } from './resolve.js';
+import { toJson } from './json.js';
 
 const USAGE = 'usage: rtk-tui ls [--json]';
 
@@ -56,12 +58,12 @@ export async function run(argv: string[], ctx: CommandContext): Promise<CommandR
   if (!cfg.ok) return cfg;
   const report = await collectRuns(cfg.value, ctx.env);
   if (json) {
-    ctx.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    ctx.stdout.write(`${toJson(report, 2)}\n`);
   } else {
     ctx.stdout.write(renderRuns(report, { color: useColor(ctx), width: ctx.stdout.isTTY ? ctx.stdout.columns ?? 0 : 0 }));
     const warnColor = useColor(ctx, ctx.stderr);
     for (const h of report.hosts) {
-      if (h.status !== 'connected') ctx.stderr.write(`rtk-tui: ${paint(warnColor, 'yellow', `${h.name}: ${h.status}`)}: ${h.error ?? ''}\n`);
+      if (h.status !== 'connected') ctx.stderr.write(`rtk-tui: ${paint(warnColor, 'yellow', `${h.name}: ${h.status}`)}: ${safeText(h.error ?? '')}\n`);
     }
   }
   const allFailed = report.hosts.length > 0 && report.hosts.every((h) => h.status !== 'connected');
@@ -142,8 +144,5 @@ export function renderRuns(report: LsReport, opts: { color: boolean; width: numb
   return `${out.join('\n')}\n`;
 }
 
-/** Session names are shown as they are, minus anything that would drive the terminal. */
-function printable(s: string): string {
-  // eslint-disable-next-line no-control-regex
-  return s.replace(/[\x00-\x1f\x7f-\x9f]/g, '?');
-}
+/** Session names, metrics and alert texts come from the host: nothing in them may drive the terminal. */
+const printable = (s: string): string => safeText(s);

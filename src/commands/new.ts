@@ -4,6 +4,7 @@
 // on the server.
 import { isAbsolute, resolve } from 'node:path';
 import { err, ok } from '../domain/types.js';
+import { safeText } from '../parse/terminal.js';
 import { shq } from '../remote/quote.js';
 import { newRun } from '../remote/tmux-control.js';
 import type { CommandContext, CommandResult } from './context.js';
@@ -46,11 +47,12 @@ export async function run(argv: string[], ctx: CommandContext): Promise<CommandR
     });
     if (!r.ok) return r;
     const id = `${spec.value.name}:${name}`;
+    // the paths come back from the host
     ctx.stdout.write(
-      `started ${id}\n` +
-        `  log          ${r.value.log}\n` +
-        `  directory    ${r.value.cwd}\n` +
-        (r.value.checkpoints ? `  checkpoints  ${r.value.checkpoints}\n` : '') +
+      `started ${safeText(id)}\n` +
+        `  log          ${safeText(r.value.log)}\n` +
+        `  directory    ${safeText(r.value.cwd)}\n` +
+        (r.value.checkpoints ? `  checkpoints  ${safeText(r.value.checkpoints)}\n` : '') +
         `  attach with  rtk-tui attach ${shq(id)}\n`,
     );
     return ok(0);

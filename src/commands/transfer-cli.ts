@@ -5,7 +5,9 @@ import type { HashAlgo } from '../config/check-file.js';
 import { err, ok, type HostSpec, type Result } from '../domain/types.js';
 import type { Host } from '../remote/host.js';
 import { hostSftp, openHost, processHostEnv } from '../remote/index.js';
+import { safeText } from '../parse/terminal.js';
 import { mib, pullPath, pushPath, type TransferOptions, type TransferProgress, type TransferSummary } from '../remote/transfer.js';
+import { toJson } from './json.js';
 
 export interface TransferArgs {
   local: string;
@@ -159,7 +161,8 @@ export function progressReporter(ctx: CommandContext): { onProgress: (p: Transfe
     },
     onNote: (s) => {
       clear();
-      ctx.stderr.write(`${s}\n`);
+      // notes name remote files
+      ctx.stderr.write(`${safeText(s)}\n`);
     },
     end: clear,
   };
@@ -219,8 +222,8 @@ export async function runTransfer(cmd: 'push' | 'pull', argv: string[], ctx: Com
     rep.end();
     if (!res.ok) return res;
     const where = cmd === 'push' ? `${host.name}:${res.value.dest}` : res.value.dest;
-    if (a.json) ctx.stdout.write(`${JSON.stringify({ ...res.value, dest: where, hash: a.verify ? a.hash : null })}\n`);
-    else ctx.stdout.write(`${summaryLine(cmd, res.value, a, where)}\n`);
+    if (a.json) ctx.stdout.write(`${toJson({ ...res.value, dest: where, hash: a.verify ? a.hash : null })}\n`);
+    else ctx.stdout.write(`${safeText(summaryLine(cmd, res.value, a, where))}\n`);
     return ok(0);
   } finally {
     rep.end();

@@ -113,6 +113,8 @@ export function collapseTerminalDetailed(text: string, maxLine: number = MAX_LIN
 
 type EscKind = 'sgr' | 'up' | 'col1' | 'other';
 
+const SGR_PARAMS = /^[0-9;:]*$/;
+
 /** Consume one escape sequence starting at i (text[i] is ESC); returns the index after it. */
 function escape(text: string, i: number, on: (kind: EscKind, count: number, seq: string) => void): number {
   const n = text.length;
@@ -129,7 +131,8 @@ function escape(text: string, i: number, on: (kind: EscKind, count: number, seq:
     }
     if (j >= n) return n;
     const final = text.charCodeAt(j);
-    if (final === 0x6d) on('sgr', 0, text.slice(i, j + 1));
+    // SGR is `CSI digits;: m` only: `CSI > 4;2 m` (and the like) sets keyboard modes instead
+    if (final === 0x6d && SGR_PARAMS.test(text.slice(i + 2, j))) on('sgr', 0, text.slice(i, j + 1));
     else if (final === 0x41 || final === 0x46) {
       // ESC[nA (up), ESC[nF (up, column 0)
       const p = text.slice(i + 2, j);
@@ -281,7 +284,8 @@ export function sanitizeLine(input: string, opts: SanitizeOptions = {}): string 
   return colored && keep && out.length > 0 && !out.endsWith('\x1b[0m') && !out.endsWith('\x1b[m') ? `${out}\x1b[0m` : out;
 }
 
-function lastRedraw(line: string): string {
+/** What a line with `\r` rewrites shows at the end: the text after the last `\r` that is followed by any. */
+export function lastRedraw(line: string): string {
   let end = line.length;
   while (end > 0 && line.charCodeAt(end - 1) === 0x0d) end--;
   const cr = line.lastIndexOf('\r', end - 1);
@@ -345,4 +349,61 @@ export function charWidth(cp: number): number {
   )
     return 2;
   return 1;
+}
+
+// eslint-disable-next-line no-control-regex
+const NEEDS_CLEANING = /[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
+// bidi marks, embeddings, overrides and isolates reorder what follows them on screen ("Trojan Source")
+const BIDI = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * Text from a host shown as a label or a message (session and process names, paths, error texts):
+ * one line, every escape sequence and control character gone (line breaks and tabs become one
+ * space each run), no bidi override, at most maxLen columns. THE sanitizer for such text; log lines
+ * go through sanitizeLine / sanitizeLogLine, which keep SGR colour and collapse \r rewrites.
+ */
+export function safeText(input: string, maxLen?: number): string {
+  if (!NEEDS_CLEANING.test(input)) return maxLen === undefined || input.length <= maxLen ? input : sanitizeLine(input, { maxLen });
+  let out = '';
+  let i = 0;
+  let start = 0;
+  let space = false;
+  const n = input.length;
+  while (i < n) {
+    const c = input.charCodeAt(i);
+    const brk = c === 0x0a || c === 0x0d || c === 0x09 || c === 0x0b || c === 0x0c || c === 0x85 || c === 0x2028 || c === 0x2029;
+    if (brk || c < 0x20 || c === 0x7f || (c >= 0x80 && c < 0xa0)) {
+      out += input.slice(start, i);
+      if (brk && !space && out !== '') {
+        out += ' ';
+        space = true;
+      }
+      i = c === 0x1b ? Math.max(i + 1, escape(input, i, () => undefined)) : i + 1;
+      start = i;
+      continue;
+    }
+    space = false;
+    i++;
+  }
+  out += input.slice(start);
+  out = out.replace(BIDI, '');
+  return maxLen === undefined ? out : sanitizeLine(out, { maxLen });
+}
+
+/** True when text holds anything safeText would remove. */
+export function needsCleaning(text: string): boolean {
+  return NEEDS_CLEANING.test(text);
+}
+
+// eslint-disable-next-line no-control-regex
+const LOG_NEEDS_WORK = /[\x00-\x1f\x7f-\x9f]/;
+
+/**
+ * One log line for display: \r rewrites collapsed to what shows last, tabs expanded, SGR colour
+ * kept (the monitor strips it under NO_COLOR), every other escape or control character dropped,
+ * at most maxLen columns. Plain printable text, most of any training log, costs one regex test.
+ */
+export function sanitizeLogLine(line: string, maxLen: number): string {
+  if (!LOG_NEEDS_WORK.test(line)) return line.length > maxLen ? line.slice(0, maxLen) : line;
+  return sanitizeLine(line, { keepColor: true, maxLen });
 }

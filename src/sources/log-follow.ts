@@ -1,9 +1,12 @@
 // Following a remote log with `tail -c +OFF -F`, surviving any number of dropped streams/connections:
-// no line lost, none doubled. Bytes are counted raw (never decoded before splitting on 0x0A); only
-// complete lines are committed; after a drop we probe the file (inode + size) and resume from the byte
-// after the last committed line, or start again from 0 with a marker when the file was truncated or
-// replaced (tech.md section 6).
+// no byte lost, none doubled. Every byte is passed on (onBytes) as it arrives and counted; after a
+// drop we probe the file (inode + size) and resume from the next byte, or start again from 0 with a
+// marker when the file was truncated or replaced (tech.md section 6).
+// For display, the bytes are decoded once, as a stream, into lines: a `\r` rewrite (tqdm) keeps only
+// its last segment, and a line without end is cut at MAX_LINE characters with a visible note, so any
+// input costs linear time and bounded memory (a run that prints 4 MB of `\r` and no `\n` included).
 import type { LogChunk, Result, RtkError } from '../domain/types.js';
+import { MAX_LINE } from '../parse/terminal.js';
 import type { Host, StreamHandle } from '../remote/host.js';
 import { remotePath } from './runs.js';
 
@@ -19,13 +22,16 @@ export interface LogFollowerOptions {
   host: Host;
   /** The remote path; a leading ~/ is the remote HOME. */
   path: string;
-  /** Byte offset to start at: the byte after the last line already shown. Default 0. */
+  /** Byte offset to start at: the byte after the last one already shown. Default 0. */
   offset?: number;
   /** Inode of the file that `offset` belongs to, when known (else the first probe's is taken). */
   inode?: number | null;
+  /** Lines for display (no \r or \n in them), and the live line still being written. */
   onChunk: (chunk: LogChunk) => void;
-  /** The raw bytes of complete lines, exactly as in the file (what `logs -f` prints). */
+  /** The raw bytes, exactly as in the file, as they arrive (what `logs -f` prints to a pipe). */
   onBytes?: (bytes: Buffer) => void;
+  /** false: no display lines are made (onChunk gets markers only). Default true. */
+  display?: boolean;
   /** Called when the stream drops, reconnects or cannot be started. */
   onStatus?: (s: { phase: 'streaming' | 'reconnecting'; error: RtkError | null }) => void;
   minBackoffMs?: number;
@@ -56,13 +62,97 @@ export function tailCommand(path: string, offset: number): string {
 
 const TAIL_RESTART = /file truncated|has been replaced|has appeared/;
 
+/**
+ * Bytes in, display lines out: a streaming decode, then a small state machine over \r and \n. The
+ * current line is held as its last finished \r segment (`carry`) and the segment being written
+ * (`seg`), each at most MAX_LINE characters: nothing grows with the length of a line.
+ */
+export class LineAssembler {
+  private decoder = new TextDecoder('utf-8', { fatal: false });
+  private seg = '';
+  private carry = '';
+  /** Characters of the current line not kept (past MAX_LINE). */
+  private dropped = 0;
+
+  constructor(private readonly maxLine = MAX_LINE) {}
+
+  /** Forget the current line (the file started again). */
+  reset(): void {
+    this.decoder = new TextDecoder('utf-8', { fatal: false });
+    this.seg = '';
+    this.carry = '';
+    this.dropped = 0;
+  }
+
+  /** The live line as a terminal would show it now, or null when there is none. */
+  get partial(): string | null {
+    const t = this.seg !== '' ? this.seg : this.carry;
+    return t === '' ? null : this.withNote(t);
+  }
+
+  /** Feed bytes; returns the lines they completed. */
+  push(bytes: Buffer): string[] {
+    const text = this.decoder.decode(bytes, { stream: true });
+    const lines: string[] = [];
+    let at = 0;
+    const n = text.length;
+    while (at < n) {
+      const nl = text.indexOf('\n', at);
+      const end = nl < 0 ? n : nl;
+      this.addSegments(text, at, end);
+      if (nl < 0) break;
+      lines.push(this.finishLine());
+      at = nl + 1;
+    }
+    return lines;
+  }
+
+  /** text[from, to) holds no \n: its \r's end segments. */
+  private addSegments(text: string, from: number, to: number): void {
+    let at = from;
+    while (at < to) {
+      const cr = text.indexOf('\r', at);
+      const end = cr < 0 || cr >= to ? to : cr;
+      if (end > at) this.append(text, at, end);
+      if (end === to) break;
+      // \r: the segment is drawn; what follows overwrites it
+      if (this.seg !== '') this.carry = this.seg;
+      this.seg = '';
+      at = end + 1;
+    }
+  }
+
+  private append(text: string, from: number, to: number): void {
+    const room = this.maxLine - this.seg.length;
+    if (room <= 0) {
+      this.dropped += to - from;
+      return;
+    }
+    if (to - from > room) {
+      this.seg += text.slice(from, from + room);
+      this.dropped += to - from - room;
+    } else this.seg += text.slice(from, to);
+  }
+
+  private finishLine(): string {
+    const line = this.withNote(this.seg !== '' ? this.seg : this.carry);
+    this.seg = '';
+    this.carry = '';
+    this.dropped = 0;
+    return line;
+  }
+
+  private withNote(t: string): string {
+    return this.dropped > 0 ? `${t}… [rtk-tui: ${this.dropped} more characters of this line not shown]` : t;
+  }
+}
+
 export class LogFollower {
   private committed: number;
   private inode: number | null;
-  private pending: Buffer = Buffer.alloc(0);
+  private readonly lines = new LineAssembler();
   private stream: StreamHandle | null = null;
   private stopped = false;
-  private readonly decoder = new TextDecoder('utf-8', { fatal: false });
   private wake: (() => void) | null = null;
   private done: Promise<void> | null = null;
 
@@ -71,7 +161,7 @@ export class LogFollower {
     this.inode = o.inode ?? null;
   }
 
-  /** Byte offset just after the last complete line delivered. */
+  /** Byte offset just after the last byte delivered. */
   get offset(): number {
     return this.committed;
   }
@@ -137,7 +227,6 @@ export class LogFollower {
 
   /** Decide where to resume: same file and not shorter -> the committed offset; else from 0 with a marker. */
   private reconcile(p: FileProbe): void {
-    this.pending = Buffer.alloc(0);
     if (p.inode === null) {
       // missing right now: tail -F waits for it and reports "has appeared"
       if (this.committed > 0) this.restart();
@@ -150,9 +239,9 @@ export class LogFollower {
 
   private restart(): void {
     // a file that shows up for the first time is no restart: nothing of it was shown yet
-    const shown = this.committed > 0 || this.pending.length > 0;
+    const shown = this.committed > 0;
     this.committed = 0;
-    this.pending = Buffer.alloc(0);
+    this.lines.reset();
     if (shown) this.o.onChunk({ kind: 'marker', text: RESTART_MARKER });
   }
 
@@ -189,19 +278,12 @@ export class LogFollower {
   }
 
   private feed(chunk: Buffer): void {
-    const buf = this.pending.length ? Buffer.concat([this.pending, chunk]) : chunk;
-    const last = buf.lastIndexOf(0x0a);
-    if (last < 0) {
-      this.pending = Buffer.from(buf);
-      this.o.onChunk({ kind: 'partial', text: this.decoder.decode(this.pending) });
-      return;
-    }
-    const complete = buf.subarray(0, last + 1);
-    this.pending = Buffer.from(buf.subarray(last + 1));
-    this.committed += complete.length;
-    this.o.onBytes?.(complete);
-    const text = this.decoder.decode(complete.subarray(0, complete.length - 1));
-    this.o.onChunk({ kind: 'lines', lines: text.split('\n'), offset: this.committed });
-    if (this.pending.length) this.o.onChunk({ kind: 'partial', text: this.decoder.decode(this.pending) });
+    this.committed += chunk.length;
+    this.o.onBytes?.(chunk);
+    if (this.o.display === false) return;
+    const done = this.lines.push(chunk);
+    if (done.length > 0) this.o.onChunk({ kind: 'lines', lines: done, offset: this.committed });
+    const live = this.lines.partial;
+    if (live !== null) this.o.onChunk({ kind: 'partial', text: live });
   }
 }

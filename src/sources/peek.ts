@@ -4,6 +4,7 @@
 import type { HostSpec } from '../domain/types.js';
 import type { Host } from '../remote/host.js';
 import { capturePane } from '../remote/tmux-control.js';
+import { stripAnsi } from '../parse/terminal.js';
 import type { StoreEvent } from '../store/state.js';
 
 export interface PeekTarget {
@@ -27,8 +28,7 @@ export interface PeekOptions {
 /** Drop the blank rows under the last output (a pane is mostly empty below the prompt). */
 export function trimPane(lines: string[]): string[] {
   let end = lines.length;
-  // eslint-disable-next-line no-control-regex
-  while (end > 0 && lines[end - 1]!.replace(/\x1b\[[0-9;]*m/g, '').trim() === '') end--;
+  while (end > 0 && stripAnsi(lines[end - 1]!).trim() === '') end--;
   return lines.slice(0, end);
 }
 

@@ -40,4 +40,4 @@ export { computeLayout, layoutOf, paneRect, type Layout, type Rect } from './lay
 export * from './selectors.js';
 export * from './state.js';
 export { checkNewRunForm, newRunErrors, type NewRunErrors } from './new-run-form.js';
-export { sanitizeLogLine, stripAnsi, collapseCarriage, expandTabs } from './sanitize.js';
+export { sanitizeLogLine, stripAnsi } from '../parse/terminal.js';

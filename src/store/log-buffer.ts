@@ -3,8 +3,7 @@
 // the visible window (tech.md 1.5).
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import type { LogChunk } from '../domain/types.js';
-import { collapseTerminalDetailed } from '../parse/terminal.js';
-import { sanitizeLogLine, collapseCarriage } from './sanitize.js';
+import { collapseTerminalDetailed, lastRedraw, sanitizeLogLine } from '../parse/terminal.js';
 
 export const DEFAULT_SCROLLBACK = 100_000;
 export const DEFAULT_MAX_LINE = 16_384;
@@ -177,7 +176,7 @@ export class LogBuffer {
         return chunk.lines.length;
       }
       case 'partial': {
-        const p = sanitizeLogLine(collapseCarriage(chunk.text), this.maxLineLen);
+        const p = sanitizeLogLine(chunk.text, this.maxLineLen);
         this.partial = p === '' ? null : p;
         this.version++;
         return 0;
@@ -210,9 +209,9 @@ export class LogBuffer {
     }
     // only the state after the last \r matters for a bar; keep the raw tail short
     let rest = all.slice(nl + 1);
-    if (rest.length > this.maxLineLen) rest = collapseCarriage(rest).slice(-this.maxLineLen);
+    if (rest.length > this.maxLineLen) rest = lastRedraw(rest).slice(-this.maxLineLen);
     this.pendingRaw = rest;
-    const p = rest === '' ? '' : sanitizeLogLine(collapseCarriage(rest), this.maxLineLen);
+    const p = rest === '' ? '' : sanitizeLogLine(rest, this.maxLineLen);
     this.partial = p === '' ? null : p;
     this.version++;
     return added;

@@ -1,7 +1,7 @@
 // Derived views of the state: pure, cheap, used by the reducer and the panes.
 import type { Checkpoint, CheckpointListing, GpuHostReport, HostConnState, Run } from '../domain/types.js';
 import type { LogBuffer } from './log-buffer.js';
-import { stripAnsi } from './sanitize.js';
+import { stripAnsi } from '../parse/terminal.js';
 import type { State } from './state.js';
 
 /** Every run on every host, in host order, after the runs filter. */

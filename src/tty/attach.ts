@@ -4,6 +4,7 @@
 // alternate screen left. We own raw mode while attached and restore every mode we may have
 // changed (or the child may have left behind) on every way out.
 import type { Readable, Writable } from 'node:stream';
+import { safeText, stripAnsi } from '../parse/terminal.js';
 
 export type AttachReason = 'detached' | 'exited' | 'lost' | 'failed';
 
@@ -54,7 +55,7 @@ export function keyName(byte: number): string {
 
 /** The banner text, fitted to the width. */
 export function bannerText(title: string, detachByte: number, nestedTmux: boolean, cols: number): string {
-  const parts = [`attached to ${title}`, `${keyName(detachByte)} detach`];
+  const parts = [`attached to ${safeText(title)}`, `${keyName(detachByte)} detach`];
   if (nestedTmux) parts.push("Ctrl-b: this terminal's tmux", 'Ctrl-b Ctrl-b: the run’s tmux');
   else parts.push('Ctrl-b d detaches too');
   let s = ` ${parts.join(' · ')} `;
@@ -87,12 +88,9 @@ export const RESTORE_TERMINAL =
   '\x1b[r\x1b[0m\x1b[?25h\x1b[?1000l\x1b[?1002l\x1b[?1003l\x1b[?1005l\x1b[?1006l\x1b[?1015l' +
   '\x1b[?2004l\x1b[?1004l\x1b[?1l\x1b>\x1b[?7h\x1b[?1049l';
 
-// eslint-disable-next-line no-control-regex
-const ANSI = /\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[P_^X][\s\S]*?\x1b\\|[ -/]*[0-~])/g;
-
-/** The last line of text the child printed (for the message after it ends). */
+/** The last line of text the child printed (for the message after it ends), escapes dropped. */
 export function lastLine(output: string): string {
-  const text = output.replace(ANSI, '').replace(/\r/g, '\n');
+  const text = stripAnsi(output.replace(/\r/g, '\n'));
   const lines = text
     .split('\n')
     .map((l) => l.trim())

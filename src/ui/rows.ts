@@ -1,6 +1,7 @@
 // A frame is a list of rows; a row is a list of styled segments whose widths add up to the row's
 // width exactly. Panes build rows as plain data (testable without React); <Row> draws one.
 import type { Tok } from './theme.js';
+import { needsCleaning, safeText } from '../parse/terminal.js';
 import { fit, stripSgr, width } from './text.js';
 
 export interface Seg {
@@ -19,8 +20,10 @@ export class RowBuilder {
     return this.cols - this.used;
   }
 
-  add(text: string, s?: Tok, cut = true): this {
-    if (text === '' || this.used >= this.cols) return this;
+  /** Adds text as a label: whatever came from a host, nothing in it drives the terminal (safeText). */
+  add(raw: string, s?: Tok, cut = true): this {
+    if (raw === '' || this.used >= this.cols) return this;
+    const text = needsCleaning(raw) ? safeText(raw) : raw;
     const w = width(text);
     let t = text;
     let tw = w;

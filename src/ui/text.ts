@@ -1,13 +1,21 @@
 // Terminal cell widths and fitting text into a fixed number of columns, SGR-aware. Every row the UI
 // draws is exactly as wide as its pane, so a long or odd line can never break the layout.
 
-import { charWidth as parserCharWidth } from '../parse/terminal.js';
+import { charWidth as parserCharWidth, sanitizeLine } from '../parse/terminal.js';
 
 // eslint-disable-next-line no-control-regex
 const SGR_AT = /\x1b\[[0-9;:]*m/y;
 // eslint-disable-next-line no-control-regex
 const ANY_SGR = /\x1b\[[0-9;:]*m/g;
 const PLAIN = /^[\x20-\x7e]*$/;
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\x00-\x1f\x7f-\x9f]/;
+
+/** Only SGR colour may reach the terminal from a cell: any other escape or control is dropped here. */
+function cellSafe(s: string): string {
+  if (!CONTROL.test(s)) return s;
+  return CONTROL.test(s.indexOf('\x1b') < 0 ? s : s.replace(ANY_SGR, '')) ? sanitizeLine(s, { keepColor: true }) : s;
+}
 
 /** Columns a code point takes: the parser's table (one table, so sanitised lines fit exactly), with
  * control characters taking none. */
@@ -44,12 +52,13 @@ export function width(s: string): number {
  * Exactly `cols` cells: cut (ending in `…` when something was cut) and padded with spaces. SGR
  * sequences are kept and closed with a reset, so colour never leaks into the next cell.
  */
-export function fit(s: string, cols: number, ellipsis = true): string {
+export function fit(text: string, cols: number, ellipsis = true): string {
   if (cols <= 0) return '';
-  if (PLAIN.test(s)) {
-    if (s.length <= cols) return s.length === cols ? s : s + ' '.repeat(cols - s.length);
-    return ellipsis ? `${s.slice(0, cols - 1)}…` : s.slice(0, cols);
+  if (PLAIN.test(text)) {
+    if (text.length <= cols) return text.length === cols ? text : text + ' '.repeat(cols - text.length);
+    return ellipsis ? `${text.slice(0, cols - 1)}…` : text.slice(0, cols);
   }
+  const s = cellSafe(text);
   const total = width(s);
   const cut = total > cols;
   const room = cut && ellipsis ? cols - 1 : cols;

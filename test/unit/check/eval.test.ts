@@ -134,7 +134,7 @@ describe('run and env', () => {
 describe('output', () => {
   it('one line per check, marks as text, remote control characters neutralised', () => {
     const l = runLine({ command: 'x', timeoutSeconds: 1 }, { code: 1, tail: ['\x1b[2Jboom\x07'] }, 'h');
-    expect(formatLine(l, false)).toBe('✗ run x: exit 1:  [2Jboom ; fix: run it by hand on h to see the whole output');
+    expect(formatLine(l, false)).toBe('✗ run x: exit 1: boom; fix: run it by hand on h to see the whole output');
     expect(formatLine({ ...l, status: 'pass', fix: null }, true)).toMatch(/^\x1b\[32m✓\x1b\[0m run x: /);
     expect(summarize([l, { ...l, status: 'warn' }, { ...l, status: 'pass' }])).toEqual({ passed: 1, warnings: 1, failed: 1 });
     expect(gib(512)).toBe('512 B');

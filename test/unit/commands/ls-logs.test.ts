@@ -21,9 +21,9 @@ describe('ls table', () => {
   it('aligns columns and writes states as words, without colour', () => {
     expect(renderRuns(report, { color: false, width: 0 })).toBe(
       [
-        'RUN             STATE       PROGRESS        LOSS/METRIC  LAST OUTPUT  ALERT',
-        'a800:training   RUNNING     3600/30000 12%  loss 0.0123  4s ago',
-        'a800:sweep?[2J  FAILED OOM  -               -            2h ago       oom: CUDA out of memory',
+        'RUN            STATE       PROGRESS        LOSS/METRIC  LAST OUTPUT  ALERT',
+        'a800:training  RUNNING     3600/30000 12%  loss 0.0123  4s ago',
+        'a800:sweep     FAILED OOM  -               -            2h ago       oom: CUDA out of memory',
         '',
       ].join('\n'),
     );

@@ -6,7 +6,9 @@ import {
   collapseTerminal,
   collapseTerminalDetailed,
   displayWidth,
+  safeText,
   sanitizeLine,
+  sanitizeLogLine,
   stripAnsi,
 } from '../../../src/parse/terminal.js';
 
@@ -121,6 +123,53 @@ describe('sanitizeLine', () => {
         if (!keep) expect(out).not.toContain('\x1b');
       }),
       { numRuns: 300 },
+    );
+  });
+});
+
+// Hostile terminal text: pieces of escape sequences that set the title, clear the screen, write the
+// clipboard (OSC 52), change keyboard modes (CSI > 4;2 m), 8-bit CSI, bidi overrides, line breaks.
+const PIECES = ['\x1b', '\x1b[', '\x1b]', '\x1bP', '\x1b_', '\x1b\\', '[', ']', '0;', '52;c;', 'ZWNobyBoaQ==', '2J', 'm', '31', '>4;2', '?1049h', ';', '\x07', '\x9b', '\x9d', '\x85', '\r', '\n', '\t', '\x00', '\x7f', '\u202e', '\u2066', '\u2028', 'a', 'ü', '训', '😀', ' '];
+const hostile = fc.array(fc.constantFrom(...PIECES), { maxLength: 40 }).map((a) => a.join(''));
+const anyText = fc.oneof(hostile, fc.string({ unit: 'binary', maxLength: 120 }));
+/** Every ESC begins a complete SGR sequence, and nothing else is a control character. */
+const onlySgr = (s: string): boolean => !/[\x00-\x1f\x7f-\x9f]/.test(s.replace(/\x1b\[[0-9;:]*m/g, ''));
+
+describe('one sanitizer for everything a host sends (fuzzed)', () => {
+  it('the issue’s process name: title, clear screen and clipboard all gone', () => {
+    const name = 'py\x1b]0;PWNED\x07\x1b[2J\x1b]52;c;ZWNobyBoaQ==\x07';
+    expect(safeText(name)).toBe('py');
+    expect(sanitizeLine(name, { keepColor: true })).toBe('py');
+  });
+  it('safeText: one line, no control, no escape, no bidi override; plain text untouched', () => {
+    fc.assert(
+      fc.property(anyText, (s) => {
+        const out = safeText(s);
+        expect(out).not.toMatch(/[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]/);
+        if (/^[\x20-\x7e]*$/.test(s)) expect(out).toBe(s);
+      }),
+      { numRuns: 1000 },
+    );
+    expect(safeText('multi\nline\r\n\terror  text')).toBe('multi line error  text');
+    expect(safeText('evil\rgood')).toBe('evil good');
+    expect(safeText('\u202eexe.txt')).toBe('exe.txt');
+  });
+  it('sanitizeLine with colour: SGR is the only escape left, and never a keyboard-mode CSI … m', () => {
+    fc.assert(
+      fc.property(anyText, fc.integer({ min: 0, max: 60 }), (s, max) => {
+        expect(onlySgr(sanitizeLine(s, { keepColor: true }))).toBe(true);
+        expect(onlySgr(sanitizeLine(s, { keepColor: true, maxLen: max }))).toBe(true);
+      }),
+      { numRuns: 1000 },
+    );
+    expect(sanitizeLine('a\x1b[>4;2mb\x1b[?1049mc\x1b[1;31md', { keepColor: true })).toBe('abc\x1b[1;31md\x1b[0m');
+  });
+  it('sanitizeLogLine: the same rule, with the plain fast path', () => {
+    fc.assert(
+      fc.property(anyText, (s) => {
+        expect(onlySgr(sanitizeLogLine(s, 500))).toBe(true);
+      }),
+      { numRuns: 500 },
     );
   });
 });

@@ -2,7 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ok, type LogChunk, type RtkError } from '../../../src/domain/types.js';
 import type { Host, StreamHandle } from '../../../src/remote/host.js';
-import { LogFollower, RESTART_MARKER, parseProbe, probeCommand, tailCommand } from '../../../src/sources/log-follow.js';
+import { LineAssembler, LogFollower, RESTART_MARKER, parseProbe, probeCommand, tailCommand } from '../../../src/sources/log-follow.js';
+import { lastRedraw } from '../../../src/parse/terminal.js';
 
 const PATH = '~/runs/my log.txt';
 
@@ -138,17 +139,18 @@ describe('LogFollower', () => {
     );
   });
 
-  it('never commits a partial line and resumes from the last complete one', async () => {
+  it('delivers every byte once when a stream drops mid-line, resuming from the next byte', async () => {
     const remote = new FakeRemote();
     remote.file = Buffer.from('one\ntwo\nthr');
     remote.plan = [{ chunk: 3, dropAfter: 10 }];
-    const { chunks } = await follow(remote, (_o, c) => c.some((x) => x.kind === 'partial' && x.text === 'thr') && remote.log.includes('tail 9'));
+    const { out, chunks } = await follow(remote, (o, c) => o.length === 11 && c.some((x) => x.kind === 'partial' && x.text === 'thr'));
+    expect(out.toString()).toBe('one\ntwo\nthr');
     expect(chunks.filter((c) => c.kind === 'lines')).toEqual([
-      { kind: 'lines', lines: ['one'], offset: 4 },
-      { kind: 'lines', lines: ['two'], offset: 8 },
+      { kind: 'lines', lines: ['one'], offset: 6 },
+      { kind: 'lines', lines: ['two'], offset: 9 },
     ]);
-    // the first tail dropped after 10 bytes ('one\ntwo\nth'); the second starts at byte 9 (1-based), right after 'two\n'
-    expect(remote.log.filter((l) => l.startsWith('tail'))).toEqual(['tail 1', 'tail 9']);
+    // the first tail dropped after 10 bytes ('one\ntwo\nth'); the second starts at byte 11 (1-based)
+    expect(remote.log.filter((l) => l.startsWith('tail'))).toEqual(['tail 1', 'tail 11']);
   });
 
   it('keeps retrying while the host is down', async () => {
@@ -211,5 +213,64 @@ describe('LogFollower', () => {
     expect(parseProbe('motd\n123 456')).toEqual({ inode: 123, size: 456 });
     expect(parseProbe('- -\n')).toEqual({ inode: null, size: 0 });
     expect(parseProbe('stat: nope')).toBeNull();
+  });
+});
+
+describe('LineAssembler: display lines from raw bytes, linear and bounded', () => {
+  const feed = (parts: (string | Buffer)[], max?: number) => {
+    const a = new LineAssembler(max);
+    const lines: string[] = [];
+    for (const p of parts) lines.push(...a.push(Buffer.isBuffer(p) ? p : Buffer.from(p)));
+    return { lines, partial: a.partial };
+  };
+  it.each([
+    ['plain lines', ['a\nb\n'], ['a', 'b'], null],
+    ['a tqdm bar keeps its last redraw', ['\r 10%|#  |\r 20%|## |', '\r100%|###|\n'], ['100%|###|'], null],
+    ['a trailing \r keeps what was drawn', ['abc\r', '\n'], ['abc'], null],
+    ['CRLF split between chunks', ['x\r', '\ny\r\n'], ['x', 'y'], null],
+    ['\r-only output is one live line', ['\r1%', '\r2%', '\r3%'], [], '3%'],
+    ['an empty redraw shows what was drawn before', ['abc\r\r'], [], 'abc'],
+    ['UTF-8 split across chunks', [Buffer.from([0xe8, 0xae]), Buffer.concat([Buffer.from([0xad]), Buffer.from('\n')])], ['训'], null],
+  ])('%s', (_n, parts, lines, partial) => {
+    expect(feed(parts)).toEqual({ lines, partial });
+  });
+  it('cuts a line without end at MAX_LINE and says how much it left out', () => {
+    const r = feed(['x'.repeat(30), 'y'.repeat(30), '\nnext\n'], 40);
+    expect(r.lines).toEqual([`${'x'.repeat(30)}${'y'.repeat(10)}… [rtk-tui: 20 more characters of this line not shown]`, 'next']);
+  });
+  it('holds at most MAX_LINE characters of a live line however much arrives', () => {
+    const a = new LineAssembler(100);
+    for (let i = 0; i < 2000; i++) a.push(Buffer.from(`\r${i}% ${'#'.repeat(i % 300)}`));
+    expect(a.partial!.length).toBeLessThan(200);
+    expect(a.partial!.startsWith('1999% ')).toBe(true);
+  });
+  it('gives the lines a terminal would show, however the bytes are cut (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.oneof(fc.string({ maxLength: 8 }), fc.constantFrom('\r', '\n', '\r\n', 'ünï', '训练')), { maxLength: 30 }),
+        fc.array(fc.integer({ min: 1, max: 7 }), { minLength: 1, maxLength: 10 }),
+        (pieces, cuts) => {
+          const bytes = Buffer.from(pieces.join(''));
+          const parts: Buffer[] = [];
+          for (let at = 0, k = 0; at < bytes.length; k++) {
+            const n = cuts[k % cuts.length]!;
+            parts.push(bytes.subarray(at, at + n));
+            at += n;
+          }
+          const text = bytes.toString('utf8');
+          const all = text.split('\n');
+          const tail = all.pop()!;
+          // a line shows its last segment that has text; all of them empty: an empty line
+          const want = all.map((l) => l.split('\r').filter((x) => x !== '').pop() ?? '');
+          // the same rule the one-line sanitizer applies to a line that still holds its \r's
+          for (const [k, l] of all.entries()) if (want[k] !== '') expect(lastRedraw(l)).toBe(want[k]);
+          const r = feed(parts);
+          expect(r.lines).toEqual(want);
+          const live = tail.split('\r').filter((x) => x !== '').pop() ?? null;
+          expect(r.partial).toBe(live);
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });
