@@ -30,8 +30,12 @@ export function hashFunction(algo: HashAlgo): string {
   return HASH_FN[algo];
 }
 
-/** Hashes of remote files (absolute paths), in order, a few exec round trips for any number of files. */
-export async function remoteHashes(host: Host, paths: string[], algo: HashAlgo, totalBytes: number): Promise<Result<(string | null)[]>> {
+/**
+ * Hashes of remote files (absolute paths), in order, a few exec round trips for any number of files.
+ * With `regularOnly` (our own partial files), a path that is a symbolic link or not a regular file
+ * has no hash: a planted link must never pass for the file we wrote.
+ */
+export async function remoteHashes(host: Host, paths: string[], algo: HashAlgo, totalBytes: number, regularOnly = false): Promise<Result<(string | null)[]>> {
   const out: (string | null)[] = [];
   for (let i = 0; i < paths.length; ) {
     const batch: string[] = [];
@@ -44,7 +48,7 @@ export async function remoteHashes(host: Host, paths: string[], algo: HashAlgo, 
     const cmd = [
       `set -- ${batch.map(shq).join(' ')}`,
       hashFunction(algo),
-      `for f do if h=$(rtk_hash <"$f" 2>/dev/null); then printf '\\036h\\t%s\\n' "\${h%% *}"; else printf '\\036h\\t-\\n'; fi; done`,
+      `for f do if ${regularOnly ? '[ ! -L "$f" ] && [ -f "$f" ] && ' : ''}h=$(rtk_hash <"$f" 2>/dev/null); then printf '\\036h\\t%s\\n' "\${h%% *}"; else printf '\\036h\\t-\\n'; fi; done`,
     ].join('\n');
     // the whole content is read on the far side: allow for a slow disk
     const r = await host.exec(cmd, { timeoutMs: 60_000 + Math.ceil(totalBytes / (40 * 1024 * 1024)) * 1000 });
@@ -75,6 +79,8 @@ export function followHashScript(path: string, size: number, algo: HashAlgo, idl
     `f=${shq(path)}; n=${size}`,
     hashFunction(algo),
     `dd if=/dev/null of=/dev/null iflag=skip_bytes,count_bytes count=0 2>/dev/null || exit 0`,
+    // our partial file, never what a link planted in its place points to
+    `[ -L "$f" ] && exit 0`,
     't=$(mktemp 2>/dev/null) || exit 0',
     `rtk_follow() { pos=0; idle=0; while [ "$pos" -lt "$n" ]; do s=$(wc -c <"$f" 2>/dev/null) || s=0; [ "$s" -gt "$n" ] && s=$n; ` +
       `if [ "$s" -gt "$pos" ]; then dd if="$f" bs=256K iflag=skip_bytes,count_bytes skip="$pos" count=$((s - pos)) 2>/dev/null || return 1; pos=$s; idle=0; ` +

@@ -1,7 +1,9 @@
 // The byte pipelines under push/pull: several SFTP requests in flight, data hashed in file order, and
 // the partial file always a prefix of the source (so a later run can resume from its size):
 // uploads rely on the SFTP server applying writes of one handle in order (OpenSSH's sftp-server is one
-// loop over its input), downloads write locally in offset order.
+// loop over its input), downloads write locally in offset order, every byte of every write checked
+// (a full disk ends the pull; it never leaves a hole), and hash what they read back from the file:
+// the checksum verifies what is on disk, not what was received.
 import type { Hash } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
 import type { SFTPWrapper } from 'ssh2';
@@ -108,7 +110,29 @@ export function uploadRange(
   });
 }
 
-/** Download remote [start, size) from the open handle into the local file; `hasher` sees it in order. */
+/** Write all of buf at pos, however many calls it takes; an error (ENOSPC...) or a write of 0 bytes throws. */
+export async function writeAll(fh: FileHandle, buf: Buffer, pos: number): Promise<void> {
+  for (let off = 0; off < buf.length; ) {
+    const { bytesWritten } = await fh.write(buf, off, buf.length - off, pos + off);
+    if (bytesWritten <= 0) throw new Error(`writing the local file stopped at byte ${pos + off} (disk full?)`);
+    off += bytesWritten;
+  }
+}
+
+/** Read back [pos, pos + len) of the local file: what the disk holds there, for the hash. */
+async function readBack(fh: FileHandle, into: Buffer, pos: number): Promise<Buffer> {
+  for (let off = 0; off < into.length; ) {
+    const { bytesRead } = await fh.read(into, off, into.length - off, pos + off);
+    if (bytesRead <= 0) throw new Error(`the local file is shorter than what was written to it (byte ${pos + off})`);
+    off += bytesRead;
+  }
+  return into;
+}
+
+/**
+ * Download remote [start, size) from the open handle into the local file (opened for reading and
+ * writing); `hasher` sees the bytes as read back from the file, in order.
+ */
 export function downloadRange(
   sftp: SFTPWrapper,
   handle: Buffer,
@@ -139,17 +163,18 @@ export function downloadRange(
     };
     if (start >= size) return resolve();
     onAbort(o.signal, fail);
+    const back = Buffer.allocUnsafe(o.chunk);
     const flush = (): void => {
       for (let b = ready.get(writePos); b; b = ready.get(writePos)) {
         const buf = b;
         const at = writePos;
         ready.delete(at);
         writePos += buf.length;
-        hasher.update(buf);
         writing = writing.then(
           async () => {
             if (failed) return;
-            await fh.write(buf, 0, buf.length, at);
+            await writeAll(fh, buf, at);
+            hasher.update(await readBack(fh, buf.length <= back.length ? back.subarray(0, buf.length) : Buffer.allocUnsafe(buf.length), at));
             pool.give(buf);
             buffered -= buf.length;
             written += buf.length;

@@ -1,5 +1,6 @@
 // pull: files and directories from a host to here, over its SFTP session(s).
 import { createHash } from 'node:crypto';
+import { constants as FS } from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { posix } from 'node:path';
@@ -55,6 +56,34 @@ async function walkRemote(sftp: SFTPWrapper, root: string, dstRoot: string, jobs
   }
 }
 
+/**
+ * The local partial file, never through a link (O_NOFOLLOW): a fresh one is created exclusively
+ * (O_EXCL, after the stale regular one is removed), one resumed from `start` must be a regular file.
+ * Opened for reading too: the pull hashes what it reads back from it.
+ */
+async function openLocalPart(part: string, start: number): Promise<fsp.FileHandle> {
+  if (start === 0) {
+    await fsp.rm(part, { force: true });
+    return fsp.open(part, FS.O_RDWR | FS.O_CREAT | FS.O_EXCL | FS.O_NOFOLLOW, 0o600);
+  }
+  const fh = await fsp.open(part, FS.O_RDWR | FS.O_NOFOLLOW);
+  const st = await fh.stat();
+  if (!st.isFile() || st.size < start) {
+    await fh.close();
+    throw new Error(`local ${part} changed while it was being resumed: refusing to write to it`);
+  }
+  return fh;
+}
+
+async function syncDir(dir: string): Promise<void> {
+  try {
+    const d = await fsp.open(dir, FS.O_RDONLY);
+    await d.sync().finally(() => d.close());
+  } catch {
+    /* not every filesystem syncs a directory; the files themselves are synced */
+  }
+}
+
 export async function pullPath(host: Host, sftp: SFTPWrapper, remote: string, local: string, o: TransferOptions = {}): Promise<Result<TransferSummary>> {
   const t0 = Date.now();
   const algo = o.hash ?? 'sha256';
@@ -94,15 +123,22 @@ export async function pullPath(host: Host, sftp: SFTPWrapper, remote: string, lo
       return err('refused', `local ${dest} already exists as a ${dstStat.isDirectory() ? 'directory' : 'file'}`);
     }
     const conflicts: string[] = [];
+    const notRegular: string[] = [];
     for (const j of jobs) {
       const fin = await fsp.stat(j.dst).catch(() => null);
-      const part = await fsp.stat(j.dst + PART_SUFFIX).catch(() => null);
+      // the partial file as it is (lstat): a link planted there is never written through
+      const part = await fsp.lstat(j.dst + PART_SUFFIX).catch(() => null);
       if (fin?.isDirectory()) conflicts.push(`local ${j.dst} (a directory)`);
       else if (fin && !o.force) {
         if (fin.size === j.size) j.existingSameSize = true;
         else conflicts.push(`local ${j.dst}`);
       }
+      if (part && !part.isFile()) notRegular.push(`local ${j.dst + PART_SUFFIX}`);
       j.partSize = part?.isFile() ? part.size : null;
+    }
+    if (notRegular.length) {
+      const more = notRegular.length > 1 ? ` (and ${notRegular.length - 1} more)` : '';
+      return err('refused', `${notRegular[0]}${more} is a symbolic link or not a regular file: rtk-tui never writes its partial files through a link; remove it and run the command again`);
     }
     const settled = await settleExisting(side, jobs, false, (j) => `local ${j.dst}`);
     if (!settled.ok) return settled;
@@ -132,7 +168,7 @@ export async function pullPath(host: Host, sftp: SFTPWrapper, remote: string, lo
           if (j.partSize !== null && j.partSize <= j.size && j.partSize > 0) {
             const w = Math.min(OVERLAP, j.partSize);
             const theirsTail = await rread(sftp, handle, j.partSize - w, w);
-            const fhp = await fsp.open(part, 'r');
+            const fhp = await fsp.open(part, FS.O_RDONLY | FS.O_NOFOLLOW);
             const mine = Buffer.alloc(w);
             await fhp.read(mine, 0, w, j.partSize - w).finally(() => fhp.close());
             if (theirsTail.equals(mine)) start = j.partSize;
@@ -143,7 +179,7 @@ export async function pullPath(host: Host, sftp: SFTPWrapper, remote: string, lo
             resumedBytes += start;
             meter.add(start, false);
           }
-          const fh = await fsp.open(part, start > 0 ? 'r+' : 'w', 0o600);
+          const fh = await openLocalPart(part, start);
           try {
             if (start > 0) await fh.truncate(start);
             const hasher = createHash(algo);
@@ -155,6 +191,8 @@ export async function pullPath(host: Host, sftp: SFTPWrapper, remote: string, lo
               for (const m of more) await rclose(m.sftp, m.handle).catch(() => undefined);
             }
             j.localHash = hasher.digest('hex');
+            // on the disk before it can get its final name
+            await fh.sync();
           } finally {
             await fh.close();
           }
@@ -185,6 +223,8 @@ export async function pullPath(host: Host, sftp: SFTPWrapper, remote: string, lo
         await fsp.chmod(j.dst, j.mode).catch(() => undefined);
       }
     }
+    // the renames themselves, on the disk
+    for (const d of new Set(todo.map((j) => dirname(j.dst)))) await syncDir(d);
     const bad = todo.filter((j) => j.bad !== undefined);
     if (bad.length) return { ok: false, error: mismatch(`local ${bad[0]!.dst} (from ${label(bad[0]!.src)})`, algo, bad[0]!.localHash, bad[0]!.bad ?? null, bad.length - 1) };
     meter.emit(true, 'done');

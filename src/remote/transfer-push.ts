@@ -29,7 +29,7 @@ import {
 } from './transfer-core.js';
 import { followHash, remoteHashes } from './transfer-hash.js';
 import { RateLimiter, uploadRange } from './transfer-pipe.js';
-import { call, channelGone, rchmod, rclose, rmkdir, ropen, rread, rrename, rstat, runlink } from './transfer-sftp.js';
+import { call, channelGone, rchmod, rclose, rfstat, rlstat, rmkdir, ropen, rread, rrename, rstat, runlink } from './transfer-sftp.js';
 
 async function walkLocal(root: string, dstRoot: string, jobs: Job[], dirs: string[], note?: (s: string) => void): Promise<void> {
   dirs.push(dstRoot);
@@ -51,6 +51,30 @@ async function walkLocal(root: string, dstRoot: string, jobs: Job[], dirs: strin
     else if (st.isFile()) jobs.push({ src, dst, size: st.size, mode: st.mode & 0o777, partSize: null, existingSameSize: false });
     else note?.(`${src} is not a regular file: skipped`);
   }
+}
+
+function partNotRegular(parts: string[]): Result<never> {
+  const more = parts.length > 1 ? ` (and ${parts.length - 1} more)` : '';
+  return err('refused', `${parts[0]}${more} is a symbolic link or not a regular file: rtk-tui never writes its partial files through a link; remove it and run the command again`);
+}
+
+/**
+ * The remote partial file, never through a link: a fresh one is created with O_EXCL (after the stale
+ * regular one is removed), so a link planted meanwhile makes the open fail; one resumed from `start`
+ * must still be the regular file of that size seen by lstat.
+ */
+async function openRemotePart(sftp: SFTPWrapper, part: string, start: number, label: (p: string) => string): Promise<Buffer> {
+  if (start === 0) {
+    await runlink(sftp, part);
+    return ropen(sftp, part, 'wx', 0o600);
+  }
+  const h = await ropen(sftp, part, 'r+');
+  const [st, lst] = await Promise.all([rfstat(sftp, h), rlstat(sftp, part)]);
+  if (!st.isFile() || !lst?.isFile() || st.size !== lst.size || st.size < start) {
+    await rclose(sftp, h).catch(() => undefined);
+    throw new Error(`${label(part)} changed while it was being resumed (a link or another file in its place): refusing to write to it`);
+  }
+  return h;
 }
 
 export async function pushPath(host: Host, sftp: SFTPWrapper, local: string, remote: string, o: TransferOptions = {}): Promise<Result<TransferSummary>> {
@@ -90,15 +114,19 @@ export async function pushPath(host: Host, sftp: SFTPWrapper, local: string, rem
     if (dstStat && st.isDirectory() !== dstStat.isDirectory()) {
       return err('refused', `${label(dest)} already exists as a ${dstStat.isDirectory() ? 'directory' : 'file'}`);
     }
+    const notRegular: string[] = [];
     await pool(jobs, 32, async (j) => {
-      const [fin, part] = await Promise.all([rstat(sftp, j.dst), rstat(sftp, j.dst + PART_SUFFIX)]);
+      // the partial file as it is (lstat): a link planted there is never written through
+      const [fin, part] = await Promise.all([rstat(sftp, j.dst), rlstat(sftp, j.dst + PART_SUFFIX)]);
       if (fin?.isDirectory()) conflicts.push(`${label(j.dst)} (a directory)`);
       else if (fin && !o.force) {
         if (fin.size === j.size) j.existingSameSize = true;
         else conflicts.push(label(j.dst));
       }
+      if (part && !part.isFile()) notRegular.push(label(j.dst + PART_SUFFIX));
       j.partSize = part?.isFile() ? part.size : null;
     });
+    if (notRegular.length) return partNotRegular(notRegular);
     const settled = await settleExisting(side, jobs, true, (j) => label(j.dst));
     if (!settled.ok) return settled;
     for (const j of jobs) if (j.existingSameSize && !j.skip) conflicts.push(label(j.dst));
@@ -142,7 +170,7 @@ export async function pushPath(host: Host, sftp: SFTPWrapper, local: string, rem
         }
         const hasher = createHash(algo);
         if (start > 0) await hashPrefix(fh, start, hasher);
-        const handle = await ropen(sftp, part, start > 0 ? 'r+' : 'w', 0o600);
+        const handle = await openRemotePart(sftp, part, start, label);
         // started after the open: a truncated part file is what it reads from
         if (o.verify !== false && j.size >= FOLLOW_MIN) j.follow = followHash(host, part, j.size, algo);
         try {
@@ -163,10 +191,15 @@ export async function pushPath(host: Host, sftp: SFTPWrapper, local: string, rem
       const followed = await Promise.all(todo.map((j) => j.follow ?? Promise.resolve(null)));
       // what was not hashed on the way (or does not match: look again before calling it bad)
       const again = todo.filter((j, k) => followed[k] !== j.localHash);
-      const rh = await remoteHashes(host, again.map((j) => j.dst + PART_SUFFIX), algo, again.reduce((a, j) => a + j.size, 0));
+      const rh = await remoteHashes(host, again.map((j) => j.dst + PART_SUFFIX), algo, again.reduce((a, j) => a + j.size, 0), true);
       if (!rh.ok) return rh;
       const missing = again.findIndex((_, k) => rh.value[k] === null);
-      if (missing >= 0) return noHash(label(again[missing]!.dst + PART_SUFFIX), algo);
+      if (missing >= 0) {
+        const p = again[missing]!.dst + PART_SUFFIX;
+        const st = await rlstat(sftp, p);
+        if (!st?.isFile()) return err('refused', `${label(p)} was replaced while it was written (${st ? 'now a symbolic link or not a regular file' : 'it is gone'}): nothing was published under its name`);
+        return noHash(label(p), algo);
+      }
       for (const [k, j] of again.entries()) j.bad = rh.value[k] !== j.localHash ? rh.value[k]! : undefined;
     }
     stage = 'the final rename';

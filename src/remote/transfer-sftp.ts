@@ -32,6 +32,13 @@ export const rstat = (s: SFTPWrapper, p: string): Promise<Stats | null> =>
     if (e.code === NO_SUCH_FILE) return null;
     throw e;
   });
+/** The path itself, never what a link points to; null when there is nothing. */
+export const rlstat = (s: SFTPWrapper, p: string): Promise<Stats | null> =>
+  call<Stats>(s, (cb) => s.lstat(p, cb)).catch((e: SftpError) => {
+    if (e.code === NO_SUCH_FILE) return null;
+    throw e;
+  });
+export const rfstat = (s: SFTPWrapper, h: Buffer): Promise<Stats> => call<Stats>(s, (cb) => s.fstat(h, cb));
 export const ropen = (s: SFTPWrapper, p: string, flags: OpenMode, mode?: number): Promise<Buffer> =>
   call<Buffer>(s, (cb) => (mode === undefined ? s.open(p, flags, cb) : s.open(p, flags, { mode }, cb)));
 export const rclose = (s: SFTPWrapper, h: Buffer): Promise<void> => call<void>(s, (cb) => s.close(h, (e) => cb(e, undefined)));

@@ -3,7 +3,7 @@
 // that goes away must end the transfer instead of leaving it waiting.
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SFTPWrapper } from 'ssh2';
@@ -93,7 +93,7 @@ describe('downloadRange', () => {
     const a = fakeSftp(data, 11, { maxInflightSeen: seenA });
     const b = fakeSftp(data, 12, { maxInflightSeen: seenB });
     const path = join(dir, 'down-multi');
-    const fh = await open(path, 'w');
+    const fh = await open(path, 'w+');
     const h = createHash('sha256');
     await downloadRange(a.sftp, Buffer.alloc(4), fh, 0, data.length, h, { ...opts(new AbortController().signal, 1000, 4), extra: [{ sftp: b.sftp, handle: Buffer.alloc(4) }] });
     await fh.close();
@@ -108,7 +108,7 @@ describe('downloadRange', () => {
     const data = randomBytes(40_000);
     const seen = { n: 0 };
     const { sftp } = fakeSftp(data, 9, { maxInflightSeen: seen });
-    const fh = await open(join(dir, 'down-window'), 'w');
+    const fh = await open(join(dir, 'down-window'), 'w+');
     await downloadRange(sftp, Buffer.alloc(4), fh, 0, data.length, createHash('md5'), opts(new AbortController().signal, 1000, 5));
     await fh.close();
     expect(seen.n).toBeGreaterThan(1);
@@ -118,7 +118,7 @@ describe('downloadRange', () => {
   it('fails when the remote file is shorter than announced', async () => {
     const data = randomBytes(5000);
     const { sftp } = fakeSftp(data, 3);
-    const fh = await open(join(dir, 'down-short'), 'w');
+    const fh = await open(join(dir, 'down-short'), 'w+');
     await expect(downloadRange(sftp, Buffer.alloc(4), fh, 0, 8000, createHash('md5'), opts(new AbortController().signal))).rejects.toThrow(/got shorter/);
     await fh.close();
   });
@@ -126,11 +126,62 @@ describe('downloadRange', () => {
   it('ends with the channel instead of waiting forever', async () => {
     const never = { read: () => undefined, write: () => undefined } as unknown as SFTPWrapper;
     const ac = new AbortController();
-    const fh = await open(join(dir, 'down-dead'), 'w');
+    const fh = await open(join(dir, 'down-dead'), 'w+');
     const p = downloadRange(never, Buffer.alloc(4), fh, 0, 10_000, createHash('md5'), opts(ac.signal));
     ac.abort(new Error('the SFTP channel was closed'));
     await expect(p).rejects.toThrow(/channel was closed/);
     await fh.close();
+  });
+});
+
+describe('downloadRange writes every byte and hashes the disk', () => {
+  /** A FileHandle whose writes go through `write` (short, failing or lying ones), reads are real. */
+  function wrapped(fh: FileHandle, write: (buf: Buffer, off: number, len: number, pos: number) => Promise<{ bytesWritten: number }>): FileHandle {
+    return new Proxy(fh, { get: (t, k) => (k === 'write' ? write : (Reflect.get(t, k) as unknown as Function).bind(t)) });
+  }
+  it('short writes: the rest is written too', async () => {
+    const data = randomBytes(20_000);
+    const { sftp } = fakeSftp(data, 21);
+    const path = join(dir, 'down-shortwrites');
+    const real = await open(path, 'w+');
+    const fh = wrapped(real, (buf, off, len, pos) => real.write(buf, off, Math.min(len, 97), pos));
+    const h = createHash('sha256');
+    await downloadRange(sftp, Buffer.alloc(4), fh, 0, data.length, h, opts(new AbortController().signal));
+    await real.close();
+    expect(readFileSync(path).equals(data)).toBe(true);
+    expect(h.digest('hex')).toBe(createHash('sha256').update(data).digest('hex'));
+  });
+  it('a full disk ends the pull with its error, never a hole', async () => {
+    const data = randomBytes(20_000);
+    const { sftp } = fakeSftp(data, 22);
+    const real = await open(join(dir, 'down-enospc'), 'w+');
+    let total = 0;
+    const fh = wrapped(real, async (buf, off, len, pos) => {
+      if (total > 5000) throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+      total += len;
+      return real.write(buf, off, len, pos);
+    });
+    await expect(downloadRange(sftp, Buffer.alloc(4), fh, 0, data.length, createHash('md5'), opts(new AbortController().signal))).rejects.toThrow(/ENOSPC/);
+    await real.close();
+    const zero = wrapped(await open(join(dir, 'down-zero'), 'w+'), async () => ({ bytesWritten: 0 }));
+    await expect(downloadRange(sftp, Buffer.alloc(4), zero, 0, data.length, createHash('md5'), opts(new AbortController().signal))).rejects.toThrow(/disk full/);
+    await zero.close();
+  });
+  it('a write that reports success but leaves a hole is caught by the hash of what is on disk', async () => {
+    const data = randomBytes(20_000);
+    const { sftp } = fakeSftp(data, 23);
+    const lie = (real: FileHandle) => wrapped(real, async (buf, off, len, pos) => (pos >= 8000 && pos < 9000 ? { bytesWritten: len } : real.write(buf, off, len, pos)));
+    // the file ends where the bytes are missing: reading them back fails
+    const a = await open(join(dir, 'down-hole'), 'w+');
+    await expect(downloadRange(sftp, Buffer.alloc(4), lie(a), 0, data.length, createHash('sha256'), opts(new AbortController().signal))).rejects.toThrow(/shorter than what was written/);
+    await a.close();
+    // a sparse file of the full size: the hole reads back as zeros, and the hash says so
+    const b = await open(join(dir, 'down-hole2'), 'w+');
+    await b.truncate(data.length);
+    const h = createHash('sha256');
+    await downloadRange(fakeSftp(data, 24).sftp, Buffer.alloc(4), lie(b), 0, data.length, h, opts(new AbortController().signal));
+    await b.close();
+    expect(h.digest('hex')).not.toBe(createHash('sha256').update(data).digest('hex'));
   });
 });
 
