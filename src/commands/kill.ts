@@ -46,12 +46,11 @@ export async function run(argv: string[], ctx: CommandContext): Promise<CommandR
   if (!t.ok) return t;
   const { host, spec, session, runId, opened } = t.value;
   try {
-    if (!yes) {
-      const info = await sessionInfo(host, spec, session);
-      if (!info.ok) return info;
-      if (!(await confirmKill(ctx, runId, session, info.value, Date.now()))) return ok(1);
-    }
-    const r = await killSession(host, spec, session);
+    // what the user is shown is what gets killed: the same tmux id and creation time, or nothing
+    const info = await sessionInfo(host, spec, session);
+    if (!info.ok) return info;
+    if (!yes && !(await confirmKill(ctx, runId, session, info.value, Date.now()))) return ok(1);
+    const r = await killSession(host, spec, { name: session, id: info.value.id, createdAt: info.value.createdAt === null ? null : info.value.createdAt / 1000 });
     if (!r.ok) return r;
     ctx.stdout.write(`killed ${safeText(runId)}\n`);
     return ok(0);

@@ -86,7 +86,9 @@ export async function runMonitor(ctx: CommandContext, cfg: Config, o: MonitorOpt
         const host = hosts.get(e.host);
         if (!spec || !host) return;
         say(`killing ${e.runId}…`);
-        void killSession(host, spec, e.session).then((r) => {
+        const created = e.createdAt === null ? NaN : Date.parse(e.createdAt);
+        // the session shown, not one re-created under its name since
+        void killSession(host, spec, { name: e.session, createdAt: Number.isFinite(created) ? Math.round(created / 1000) : null }).then((r) => {
           say(r.ok ? `killed ${e.runId}` : r.error.message, r.ok ? 'info' : 'error');
           controller.refresh();
         });

@@ -33,6 +33,8 @@ const EXISTS = 90;
 const NO_DIR = 91;
 const NO_LOG = 92;
 const NO_SESSION = 93;
+const CHANGED = 94;
+const LOG_LINK = 95;
 
 /** One argument for tmux's parser: a trailing `;` is escaped so it is not a command separator. */
 export function tmuxArg(arg: string): string {
@@ -183,10 +185,33 @@ export function attachArgv(spec: HostSpec, session: string, henv: HostEnv, readO
   return ['ssh', '-t', ...sshArgv(spec, henv), forLoginShell(script, 'any')];
 }
 
-/** Kill exactly that session; exits NO_SESSION when there is none by that exact name. */
-export function buildKillSession(spec: Pick<HostSpec, 'tmuxSocket'>, session: string): string {
+/** The session a kill is meant for: its exact name, and what was seen of it (id, creation time). */
+export interface KillTarget {
+  name: string;
+  /** tmux's id (`$3`) when it was looked up: a session re-created under the name has another one. */
+  id?: string | null;
+  /** Epoch seconds of its creation, as shown: a session re-created under the name differs. */
+  createdAt?: number | null;
+}
+
+/**
+ * Kill exactly that session: found by exact name, and refused (CHANGED) when its id or creation time
+ * is not the one shown, as when it was re-created under that name while the user was asked. Exits
+ * NO_SESSION when there is no session by that exact name. Expected values travel in the environment.
+ */
+export function buildKillSession(spec: Pick<HostSpec, 'tmuxSocket'>, target: KillTarget): string {
   const tmux = tmuxCommand(spec);
-  return `${findSessionScript(spec, session, `exit ${NO_SESSION}`)}\n${tmux} kill-session -t ${SESSION_BY_ID}\n`;
+  const env = [`RTK_SESSION=${shq(target.name)}`, `RTK_SID=${shq(target.id ?? '')}`, `RTK_CREATED=${shq(target.createdAt == null ? '' : String(target.createdAt))}`];
+  return [
+    `hit=$(${tmux} list-sessions -F '#{session_id}	#{session_created}	#{session_name}' 2>/dev/null |`,
+    `  ${env.join(' ')} awk -F '\t' 'BEGIN { n = ENVIRON["RTK_SESSION"] } { i = index($0, "\t"); r = substr($0, i + 1); j = index(r, "\t"); if (substr(r, j + 1) == n) { print $1 "\t" $2; exit } }')`,
+    `[ -n "$hit" ] || exit ${NO_SESSION}`,
+    `sid=\${hit%%	*}; created=\${hit#*	}`,
+    `[ -z ${shq(target.id ?? '')} ] || [ "$sid" = ${shq(target.id ?? '')} ] || { printf '%s\\n' "$created" >&2; exit ${CHANGED}; }`,
+    `[ -z ${shq(target.createdAt == null ? '' : String(target.createdAt))} ] || [ "$created" = ${shq(target.createdAt == null ? '' : String(target.createdAt))} ] || { printf '%s\\n' "$created" >&2; exit ${CHANGED}; }`,
+    `${tmux} kill-session -t ${SESSION_BY_ID}`,
+    '',
+  ].join('\n');
 }
 
 /** The visible pane (with colours, wrapped lines joined); `history` adds that many lines above it. */
@@ -195,9 +220,9 @@ export function buildCapturePane(spec: Pick<HostSpec, 'tmuxSocket'>, session: st
   return `${findSessionScript(spec, session, `{ echo "can't find session" >&2; exit 1; }`)}\n${tmuxCommand(spec)} capture-pane -p -e -J${start} -t ${PANE_BY_ID}\n`;
 }
 
-/** `CREATED DEAD` of the session (epoch seconds, 0/1) for the kill confirmation. */
+/** `ID CREATED DEAD` of the session (epoch seconds, 0/1) for the kill confirmation. */
 export function buildSessionInfo(spec: Pick<HostSpec, 'tmuxSocket'>, session: string): string {
-  return `${findSessionScript(spec, session, 'exit 1')}\n${tmuxCommand(spec)} display-message -p -t ${PANE_BY_ID} '#{session_created} #{pane_dead}'\n`;
+  return `${findSessionScript(spec, session, 'exit 1')}\n${tmuxCommand(spec)} display-message -p -t ${PANE_BY_ID} '#{session_id} #{session_created} #{pane_dead}'\n`;
 }
 
 function stderrOf(r: { stderr: Buffer }): string {
@@ -231,12 +256,22 @@ export async function newRun(host: Host, spec: HostSpec, o: NewRunOptions): Prom
   return ok({ session: o.name, log, cwd, checkpoints: ck === '' ? null : ck });
 }
 
-/** Kill exactly this session (and nothing else); not-found when no session has exactly that name. */
-export async function killSession(host: Host, spec: HostSpec, session: string): Promise<Result<void>> {
-  const r = await host.exec(buildKillSession(spec, session));
+/**
+ * Kill exactly this session (and nothing else): not-found when no session has exactly that name,
+ * refused when the session under that name is not the one shown (re-created meanwhile).
+ */
+export async function killSession(host: Host, spec: HostSpec, target: KillTarget | string): Promise<Result<void>> {
+  const t: KillTarget = typeof target === 'string' ? { name: target } : target;
+  const session = t.name;
+  const r = await host.exec(buildKillSession(spec, t));
   if (!r.ok) return r;
   const { code } = r.value;
-  if (code === NO_SESSION) return err('not-found', `no session named ${JSON.stringify(session)} on ${spec.name}`);
+  if (code === NO_SESSION) return err('not-found', `no session named ${JSON.stringify(session)} on ${spec.name}: not killed`);
+  if (code === CHANGED) {
+    const now = Number(r.value.stderr.toString('utf8').trim());
+    const when = Number.isFinite(now) && now > 0 ? ` (it was created ${new Date(now * 1000).toISOString().replace(/\.000Z$/, 'Z')})` : '';
+    return err('refused', `${runId(spec, session)} is not the session you were shown: it was re-created under that name${when}; not killed. Look again (rtk-tui ls) and kill it if it is the one.`);
+  }
   if (code !== 0) {
     const why = stderrOf(r.value);
     return err('exit', `tmux could not kill ${runId(spec, session)}${why ? `: ${why}` : ` (exit status ${code})`}`, { code });
@@ -272,6 +307,8 @@ export async function capturePane(
 }
 
 export interface SessionInfo {
+  /** tmux's id of the session (`$3`). */
+  id: string | null;
   /** ms since epoch, or null when tmux did not say. */
   createdAt: number | null;
   /** The pane's command has ended (remain-on-exit keeps it on screen). */
@@ -282,7 +319,7 @@ export async function sessionInfo(host: Host, spec: HostSpec, session: string): 
   const r = await host.exec(buildSessionInfo(spec, session), { timeoutMs: 10_000 });
   if (!r.ok) return r;
   if (r.value.code !== 0) return err('not-found', `no session named ${JSON.stringify(session)} on ${spec.name}`);
-  const [created, dead] = r.value.stdout.toString('utf8').trim().split(' ');
+  const [id, created, dead] = r.value.stdout.toString('utf8').trim().split(' ');
   const c = Number(created);
-  return ok({ createdAt: Number.isFinite(c) && c > 0 ? c * 1000 : null, dead: dead === '1' });
+  return ok({ id: id && /^\$\d+$/.test(id) ? id : null, createdAt: Number.isFinite(c) && c > 0 ? c * 1000 : null, dead: dead === '1' });
 }

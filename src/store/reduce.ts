@@ -192,7 +192,7 @@ function command(s: State, id: string, text: string | undefined, ctx: ReduceCont
         const created = run.createdAt === null ? NaN : Date.parse(run.createdAt);
         const alive = run.state === 'running' || run.state === 'stalled';
         const typedRequired = alive && Number.isFinite(created) && ctx.now - created > ctx.typeNameAfterMs;
-        return { ...s, confirm: { kind: 'kill', runId: run.id, host: run.host, session: run.session, typedRequired, typed: '' } };
+        return { ...s, confirm: { kind: 'kill', runId: run.id, host: run.host, session: run.session, createdAt: run.createdAt, typedRequired, typed: '' } };
       }
       effects.push({ type: id as 'run.attach' | 'run.peek', runId: run.id, host: run.host, session: run.session });
       return s;
@@ -273,7 +273,7 @@ function command(s: State, id: string, text: string | undefined, ctx: ReduceCont
       if (c.typedRequired && c.typed !== c.session) {
         return say(s, `type the session name "${c.session}" exactly to kill it`, ctx, 'warn');
       }
-      effects.push({ type: 'run.kill', runId: c.runId, host: c.host, session: c.session });
+      effects.push({ type: 'run.kill', runId: c.runId, host: c.host, session: c.session, createdAt: c.createdAt });
       return say({ ...s, confirm: null }, `killing ${c.runId}…`, ctx);
     }
   }

@@ -32,6 +32,8 @@ export interface ConfirmKill {
   runId: string;
   host: string;
   session: string;
+  /** When the session shown was created (ISO): the kill ends that session, not one re-created under its name. */
+  createdAt: string | null;
   /** Long-running runs ask for the session name to be typed. */
   typedRequired: boolean;
   typed: string;
@@ -129,7 +131,9 @@ export type StoreEvent =
 
 /** What the store asks code outside React to do. */
 export type Effect =
-  | { type: 'run.attach' | 'run.peek' | 'run.kill'; runId: string; host: string; session: string }
+  | { type: 'run.attach' | 'run.peek'; runId: string; host: string; session: string }
+  /** Confirmed: kill exactly the session shown (its name and creation time), or refuse if it changed. */
+  | { type: 'run.kill'; runId: string; host: string; session: string; createdAt: string | null }
   /** 'form': the new-run form opened on this host (nothing to do yet); 'submit': start this run. */
   | ({ type: 'run.new' } & NewRunRequest)
   | { type: 'ckpt.pull'; runId: string; host: string; dir: string; checkpoint: Checkpoint }

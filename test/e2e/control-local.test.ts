@@ -9,6 +9,8 @@ import { BIN, startTui } from '../helpers/tui.js';
 import { PanePeek } from '../../src/sources/peek.js';
 import type { StoreEvent } from '../../src/store/state.js';
 import { shHost } from '../unit/control/sh-host.js';
+import { LocalHost } from '../../src/remote/local.js';
+import { killSession } from '../../src/remote/tmux-control.js';
 
 let dir: string;
 let home: string;
@@ -189,6 +191,39 @@ describe('rtk-tui kill (local)', () => {
     } finally {
       await t.stop();
     }
+  });
+});
+
+describe('rtk-tui kill kills the session it showed', () => {
+  it('a session re-created under the name while the prompt is open is left alone', async () => {
+    tmux('new-session', '-d', '-s', 'k-race', 'sleep 600');
+    const t = await startTui({ args: ['kill', 'k-race'], env, cols: 120, rows: 10 });
+    try {
+      await t.waitFor('kill local:k-race? [y/N]');
+      // meanwhile, someone ends it and starts another under the same name
+      tmux('kill-session', '-t', '=k-race');
+      tmux('new-session', '-d', '-s', 'k-race', 'sleep 601');
+      const newId = tmux('display-message', '-p', '-t', '=k-race:', '#{session_id}').trim();
+      await t.type('y');
+      await t.sendKeys('Enter');
+      expect(await t.waitExit()).toBe(1);
+      expect(await t.capture()).toMatch(/re-created under that name/);
+      expect(tmux('display-message', '-p', '-t', '=k-race:', '#{session_id}').trim()).toBe(newId);
+    } finally {
+      await t.stop();
+    }
+  });
+
+  it('the monitor’s confirmed kill refuses a session created after the one it showed', async () => {
+    tmux('new-session', '-d', '-s', 'k-mon', 'sleep 600');
+    const created = Number(tmux('display-message', '-p', '-t', '=k-mon:', '#{session_created}').trim());
+    const host = new LocalHost('local', env);
+    const spec = { name: 'local', local: true };
+    const stale = await killSession(host, spec, { name: 'k-mon', createdAt: created - 60 });
+    expect(stale).toMatchObject({ ok: false, error: { kind: 'refused' } });
+    expect(sessions()).toContain('k-mon');
+    expect(await killSession(host, spec, { name: 'k-mon', createdAt: created })).toEqual({ ok: true, value: undefined });
+    expect(sessions()).not.toContain('k-mon');
   });
 });
 

@@ -346,7 +346,7 @@ describe('confirm dialog', () => {
     await r.press('t', 'r', 'a', 'i', 'n', 'i', 'n', 'g');
     expect(r.frame()).toContain('Type training to confirm: training█');
     await r.press(KEY.enter);
-    expect(fx.filter((e) => e.type === 'run.kill')).toEqual([{ type: 'run.kill', runId: 'a800:training', host: 'a800', session: 'training' }]);
+    expect(fx.filter((e) => e.type === 'run.kill')).toEqual([{ type: 'run.kill', runId: 'a800:training', host: 'a800', session: 'training', createdAt: '2026-11-23T10:00:00Z' }]);
     expect(r.frame()).not.toContain('Confirm kill');
     expect(r.row(28)).toContain('killing a800:training…');
   });

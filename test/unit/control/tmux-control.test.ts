@@ -102,28 +102,42 @@ const NAMES = ['a;touch pwned', 'b$(touch pwned)', 'c`touch pwned`', '-k', 'x;',
 
 const LIST = ['-u', 'list-sessions', '-F', '#{session_id}:#{session_name}'];
 
+const KILL_LIST = ['-u', 'list-sessions', '-F', '#{session_id}\t#{session_created}\t#{session_name}'];
+const rows = (...r: [string, number, string][]) => r.map(([id, c, n]) => `${id}\t${c}\t${n}\n`).join('');
+
 describe('buildKillSession', () => {
   for (const name of NAMES) {
     it(`targets exactly ${JSON.stringify(name)}, by its id`, () => {
-      const sessions = `$0:victim\n$1:${name}x\n$2:${name}\n`;
-      const r = runScript(buildKillSession({ tmuxSocket: null }, name), { FAKE_SESSIONS: sessions });
+      const sessions = rows(['$0', 100, 'victim'], ['$1', 101, `${name}x`], ['$2', 102, name]);
+      const r = runScript(buildKillSession({ tmuxSocket: null }, { name }), { FAKE_SESSIONS: sessions });
       expect(r.code).toBe(0);
-      expect(r.calls).toEqual([LIST, ['-u', 'kill-session', '-t', '$2']]);
+      expect(r.calls).toEqual([KILL_LIST, ['-u', 'kill-session', '-t', '$2']]);
       expect(existsSync(join(home, 'pwned'))).toBe(false);
     });
   }
   it('never reads a name starting with $ as an id', () => {
     // tmux resolves `-t =$0` to the session whose id is $0: the builder must not name targets
-    const r = runScript(buildKillSession({ tmuxSocket: null }, '$0'), { FAKE_SESSIONS: '$0:victim\n$1:$0\n' });
-    expect(r.calls).toEqual([LIST, ['-u', 'kill-session', '-t', '$1']]);
+    const r = runScript(buildKillSession({ tmuxSocket: null }, { name: '$0' }), { FAKE_SESSIONS: rows(['$0', 1, 'victim'], ['$1', 2, '$0']) });
+    expect(r.calls).toEqual([KILL_LIST, ['-u', 'kill-session', '-t', '$1']]);
   });
   it('stops with its not-found status when no session has that exact name', () => {
-    const r = runScript(buildKillSession({ tmuxSocket: null }, 'train'), { FAKE_SESSIONS: '$0:train2\n$1:trai\n' });
+    const r = runScript(buildKillSession({ tmuxSocket: null }, { name: 'train' }), { FAKE_SESSIONS: rows(['$0', 1, 'train2'], ['$1', 2, 'trai']) });
     expect(r.code).toBe(93);
-    expect(r.calls).toEqual([LIST]);
+    expect(r.calls).toEqual([KILL_LIST]);
+  });
+  it('refuses (94) when the session under that name is not the one shown: another id or creation time', () => {
+    const s = rows(['$5', 200, 'train']);
+    const byId = runScript(buildKillSession({ tmuxSocket: null }, { name: 'train', id: '$3' }), { FAKE_SESSIONS: s });
+    expect(byId.code).toBe(94);
+    expect(byId.calls).toEqual([KILL_LIST]);
+    const byTime = runScript(buildKillSession({ tmuxSocket: null }, { name: 'train', id: '$5', createdAt: 199 }), { FAKE_SESSIONS: s });
+    expect(byTime.code).toBe(94);
+    expect(byTime.stderr).toBe('200\n');
+    const same = runScript(buildKillSession({ tmuxSocket: null }, { name: 'train', id: '$5', createdAt: 200 }), { FAKE_SESSIONS: s });
+    expect(same.calls).toEqual([KILL_LIST, ['-u', 'kill-session', '-t', '$5']]);
   });
   it('honours the socket name', () => {
-    const r = runScript(buildKillSession({ tmuxSocket: 'my sock;' }, 's'), { FAKE_SESSIONS: '$4:s\n' });
+    const r = runScript(buildKillSession({ tmuxSocket: 'my sock;' }, { name: 's' }), { FAKE_SESSIONS: rows(['$4', 1, 's']) });
     // -L is read by tmux's getopt, not its command parser: no escaping
     expect(r.calls[0]!.slice(0, 4)).toEqual(['-u', '-L', 'my sock;', 'list-sessions']);
     expect(r.calls[1]).toEqual(['-u', '-L', 'my sock;', 'kill-session', '-t', '$4']);

@@ -186,7 +186,7 @@ describe('kill confirmation and effects', () => {
     expect(fx).toEqual([]);
     f.store.command('input.char', 'ing');
     f.store.command('confirm.submit');
-    expect(fx).toEqual([{ type: 'run.kill', runId: 'a800:training', host: 'a800', session: 'training' }]);
+    expect(fx).toEqual([{ type: 'run.kill', runId: 'a800:training', host: 'a800', session: 'training', createdAt: '2026-11-23T10:00:00Z' }]);
     expect(f.store.getState().confirm).toBeNull();
   });
 
@@ -200,7 +200,7 @@ describe('kill confirmation and effects', () => {
     expect(fx).toEqual([]);
     f.store.command('run.kill');
     f.store.command('confirm.yes');
-    expect(fx).toEqual([{ type: 'run.kill', runId: 'gpu1:train_v1', host: 'gpu1', session: 'train_v1' }]);
+    expect(fx).toEqual([{ type: 'run.kill', runId: 'gpu1:train_v1', host: 'gpu1', session: 'train_v1', createdAt: '2026-11-23T10:00:00Z' }]);
   });
 
   it('attach, peek, refresh and quit are effects (new opens a form first); --readonly refuses the dangerous ones', () => {
