@@ -144,6 +144,11 @@ export async function main(argv: string[], io: Partial<CommandContext> = {}): Pr
     say(`${cmd.name} is not built yet in this version (see rtk-tui --help)`);
     return 2;
   }
+  // read-only: nothing is changed or run on a host (check --run is refused by check itself)
+  if (ctx.global.readonly && cmd.changes) {
+    say(`${cmd.name} is refused in --readonly mode: ${cmd.changes}`);
+    return 1;
+  }
   try {
     const mod = await cmd.load();
     const res = await mod.run(cmdArgs, ctx);

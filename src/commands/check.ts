@@ -109,6 +109,8 @@ export async function run(argv: string[], ctx: CommandContext): Promise<CommandR
   const loaded = loadSpec(argv, ctx);
   if (!loaded.ok) return loaded;
   const { spec, json } = loaded.value;
+  if (ctx.global.readonly && spec.run.length > 0)
+    return err('refused', `check --run is refused in --readonly mode: it runs ${spec.run.length === 1 ? 'a command' : 'commands'} on the host (the other checks only read)`);
   const names = ctx.global.hosts.length ? ctx.global.hosts : spec.host ? [spec.host] : [];
   if (!names.length) return err('usage', 'check needs --host H (or host: in the check file)');
   const results: HostChecks[] = [];

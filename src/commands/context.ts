@@ -35,6 +35,8 @@ export interface CommandInfo {
   summary: string;
   /** false: listed in --help, says so and exits 2 when called. */
   built: boolean;
+  /** What it changes on a host, when it always does: refused under --readonly (cli.ts). */
+  changes?: string;
   load: () => Promise<CommandModule>;
 }
 

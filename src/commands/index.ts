@@ -11,10 +11,10 @@ export const COMMANDS: CommandInfo[] = [
   { name: 'logs', usage: 'logs RUN [-n N] [-f]', summary: "print the run's log; -f follows, surviving reconnects", built: true, load: lazy('logs') },
   { name: 'ckpt', usage: 'ckpt RUN [--json]', summary: "the run's checkpoints", built: true, load: lazy('ckpt') },
   { name: 'attach', usage: 'attach RUN', summary: "attach to the run's tmux session (detach returns to the shell)", built: true, load: lazy('attach') },
-  { name: 'new', usage: 'new NAME --host H [--log FILE] [--checkpoints DIR] [--cwd DIR] -- CMD [ARG...]', summary: 'start a command in a new detached tmux session', built: true, load: lazy('new') },
-  { name: 'kill', usage: 'kill RUN [--yes]', summary: "kill the run's tmux session (refuses without --yes when stdin is not a terminal)", built: true, load: lazy('kill') },
+  { name: 'new', usage: 'new NAME --host H [--log FILE] [--checkpoints DIR] [--cwd DIR] -- CMD [ARG...]', summary: 'start a command in a new detached tmux session', built: true, changes: 'it starts a run', load: lazy('new') },
+  { name: 'kill', usage: 'kill RUN [--yes]', summary: "kill the run's tmux session (refuses without --yes when stdin is not a terminal)", built: true, changes: 'it ends a run', load: lazy('kill') },
   { name: 'check', usage: 'check --host H [--file check.yaml] [flags]', summary: 'pre-flight checks on a host: GPUs, disk, files, checksums, model files', built: true, load: lazy('check') },
-  { name: 'push', usage: 'push LOCAL HOST:REMOTE [--force] [--hash md5|sha256] [--limit RATE]', summary: 'upload with progress, resume and checksum verification', built: true, load: lazy('push') },
+  { name: 'push', usage: 'push LOCAL HOST:REMOTE [--force] [--hash md5|sha256] [--limit RATE]', summary: 'upload with progress, resume and checksum verification', built: true, changes: 'it writes files on the host; pull is allowed', load: lazy('push') },
   { name: 'pull', usage: 'pull HOST:REMOTE LOCAL [--force] [--hash md5|sha256] [--limit RATE]', summary: 'download with progress, resume and checksum verification', built: true, load: lazy('pull') },
   { name: 'demo', usage: 'demo [--keep]', summary: 'a simulated training run on this machine, opened in the monitor', built: true, load: lazy('demo') },
 ];

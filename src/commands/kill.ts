@@ -37,7 +37,6 @@ export async function run(argv: string[], ctx: CommandContext): Promise<CommandR
   const words = [...positional, ...(rest ?? [])];
   if (words.length !== 1) return err('usage', 'kill takes one RUN (HOST:SESSION, or SESSION where it is unique): rtk-tui kill RUN [--yes]');
   const id = words[0]!;
-  if (ctx.global.readonly) return err('refused', `kill ${id} is refused in --readonly mode`);
   const yes = switches.has('--yes');
   if (!yes && ctx.stdin.isTTY !== true)
     return err('usage', `kill ${id} needs --yes when stdin is not a terminal (nothing to ask for confirmation on)`);

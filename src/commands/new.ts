@@ -16,7 +16,6 @@ export async function run(argv: string[], ctx: CommandContext): Promise<CommandR
   const f = parseFlags('new', argv, { values: ['--host', '--log', '--checkpoints', '--cwd'] });
   if (!f.ok) return f;
   const { positional, values, rest } = f.value;
-  if (ctx.global.readonly) return err('refused', 'new is refused in --readonly mode');
   if (positional.length === 0) return err('usage', `new needs a NAME for the run: ${USAGE}`);
   if (positional.length > 1 || rest === null)
     return err('usage', `new: put the command after --, e.g. rtk-tui new ${positional[0]} --host H -- python train.py`);

@@ -187,7 +187,8 @@ function command(s: State, id: string, text: string | undefined, ctx: ReduceCont
     case 'run.kill': {
       if (run === null) return say(s, 'no run selected', ctx, 'warn');
       const verb = id.slice(4);
-      if (s.readonly && id !== 'run.peek') return say(s, `read-only mode: ${verb} is disabled`, ctx, 'warn');
+      // read-only: attach is a read-only client (tmux attach -r), peek only reads
+      if (s.readonly && id === 'run.kill') return say(s, `read-only mode: ${verb} is disabled`, ctx, 'warn');
       if (id === 'run.kill') {
         const created = run.createdAt === null ? NaN : Date.parse(run.createdAt);
         const alive = run.state === 'running' || run.state === 'stalled';

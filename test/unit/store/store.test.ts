@@ -203,7 +203,7 @@ describe('kill confirmation and effects', () => {
     expect(fx).toEqual([{ type: 'run.kill', runId: 'gpu1:train_v1', host: 'gpu1', session: 'train_v1', createdAt: '2026-11-23T10:00:00Z' }]);
   });
 
-  it('attach, peek, refresh and quit are effects (new opens a form first); --readonly refuses the dangerous ones', () => {
+  it('attach, peek, refresh and quit are effects (new opens a form first); --readonly refuses kill and attaches read-only', () => {
     const f = fixtureStore();
     const fx = effects(f.store);
     for (const c of ['run.attach', 'run.peek', 'app.refresh', 'app.quit']) f.store.command(c);
@@ -213,7 +213,8 @@ describe('kill confirmation and effects', () => {
     r.store.command('run.attach');
     r.store.command('run.kill');
     r.store.command('run.peek');
-    expect(rfx.map((e) => e.type)).toEqual(['run.peek']);
+    // attach goes ahead: the monitor attaches a read-only client (tmux attach -r)
+    expect(rfx.map((e) => e.type)).toEqual(['run.attach', 'run.peek']);
     expect(r.store.getState().confirm).toBeNull();
     expect(r.store.getState().message?.text).toMatch(/read-only/);
   });
