@@ -1,6 +1,7 @@
 // rtk-tui attach RUN: the run's tmux session in this terminal, with a banner row and a detach key
 // (Ctrl-\ by default, config keys['attach.detach']) that returns to the shell; tmux's own prefix-d
 // works too. Local hosts run `tmux attach`, ssh hosts the SYSTEM ssh (same -F config, jump chain).
+import { constants } from 'node:os';
 import { err, ok } from '../domain/types.js';
 import { safeText } from '../parse/terminal.js';
 import { attachArgv } from '../remote/tmux-control.js';
@@ -61,5 +62,9 @@ export async function run(argv: string[], ctx: CommandContext): Promise<CommandR
       return err('unreachable', res.message ?? `connection to ${spec.name} lost`);
     case 'failed':
       return err('io', `attach ${runId}: ${res.message ?? 'could not start'}`);
+    case 'signal':
+      // the terminal is back as it was; end as the signal asked (128 + its number, like a shell)
+      ctx.stderr.write(`${safeText(res.message ?? `detached from ${runId}`)}\n`);
+      return ok(128 + (constants.signals[res.signal ?? 'SIGTERM'] ?? 15));
   }
 }

@@ -150,7 +150,8 @@ export async function runMonitor(ctx: CommandContext, cfg: Config, o: MonitorOpt
       const a = attachWanted as RunEffect | null;
       attachWanted = null;
       if (!a || store.getState().quitting) break;
-      await attach(a, ctx, cfg, o.henv, specOf(a.host), controller, say);
+      await attach(a, ctx, cfg, o.henv, specOf(a.host), controller, say, store);
+      if (store.getState().quitting) break;
     }
   } finally {
     offEffects();
@@ -170,6 +171,7 @@ async function attach(
   spec: HostSpec | undefined,
   controller: Controller,
   say: (t: string, l?: 'info' | 'warn' | 'error') => void,
+  store: Store,
 ): Promise<void> {
   if (!spec) return;
   controller.pause();
@@ -186,7 +188,9 @@ async function attach(
       detachKey: detachKeyOf(cfg.keys),
       env,
     });
-    if (out.reason === 'detached') say(`detached from ${e.runId}; it keeps running`);
+    // a signal while attached ends the monitor, as it would have without the attach
+    if (out.reason === 'signal') store.command('app.quit');
+    else if (out.reason === 'detached') say(`detached from ${e.runId}; it keeps running`);
     else if (out.reason === 'exited') say(out.message ?? `${e.runId} ended`, out.message ? 'warn' : 'info');
     else say(out.message ?? `could not attach to ${e.runId}`, 'error');
   } catch (x) {

@@ -6,18 +6,24 @@
 import type { Readable, Writable } from 'node:stream';
 import { safeText, stripAnsi } from '../parse/terminal.js';
 
-export type AttachReason = 'detached' | 'exited' | 'lost' | 'failed';
+export type AttachReason = 'detached' | 'exited' | 'lost' | 'failed' | 'signal';
 
 export interface AttachOutcome {
   /**
    * detached: the detach key, or tmux's own detach (prefix d); the session keeps running.
    * exited: the child ended by itself (the session ended, or tmux refused to attach: see message).
    * lost: the connection dropped (ssh exit 255). failed: the child could not be started at all.
+   * signal: this process got SIGTERM, SIGHUP or SIGINT while attached; the terminal is restored, the
+   * session keeps running, and the caller should end as the signal asks.
    */
   reason: AttachReason;
   message?: string;
   code?: number | null;
+  /** For 'signal': which one. */
+  signal?: NodeJS.Signals;
 }
+
+type SignalProc = Pick<NodeJS.Process, 'on' | 'off' | 'listenerCount'>;
 
 export interface AttachOptions {
   /** The program and its arguments, e.g. ['ssh', '-t', ..., 'tmux', 'attach', '-t', '=s']. */
@@ -33,7 +39,11 @@ export interface AttachOptions {
   /** rtk-tui itself runs inside tmux (the banner says which prefix reaches which tmux).
    * Default: TMUX is set in env (or, when env has none, in this process's environment). */
   nestedTmux?: boolean;
+  /** Where signal, exit and crash handlers go (tests); default process. */
+  proc?: SignalProc;
 }
+
+const SIGNALS = ['SIGTERM', 'SIGHUP', 'SIGINT'] as const;
 
 export const DEFAULT_DETACH_KEY = 0x1c;
 
@@ -220,6 +230,54 @@ export async function attachInteractive(o: AttachOptions): Promise<AttachOutcome
   };
 
   const raw = stdin.isTTY === true && typeof stdin.setRawMode === 'function';
+  // every way out puts the terminal back: the scroll region, our alternate screen, raw mode. A
+  // signal detaches (the session keeps running) and the normal way out below does the rest; a
+  // process exit or a crash restores at once.
+  let restored = false;
+  const restore = (): void => {
+    if (restored) return;
+    restored = true;
+    try {
+      if (raw) stdin.setRawMode!(false);
+    } catch {
+      /* a terminal that hung up cannot be switched back */
+    }
+    try {
+      stdout.write(RESTORE_TERMINAL);
+    } catch {
+      /* nor written to */
+    }
+  };
+  let signalled: NodeJS.Signals | null = null;
+  const proc: SignalProc = o.proc ?? process;
+  const onSignal = (sig: NodeJS.Signals): void => {
+    signalled ??= sig;
+    detach();
+  };
+  const onExitRestore = (): void => restore();
+  const onCrash = (e: unknown): void => {
+    restore();
+    try {
+      child.kill('SIGHUP');
+    } catch {
+      /* gone */
+    }
+    offHandlers();
+    if (proc.listenerCount('uncaughtException') === 0) {
+      process.nextTick(() => {
+        throw e;
+      });
+    }
+  };
+  const sigHandlers = SIGNALS.map((sig) => [sig, () => onSignal(sig)] as const);
+  const offHandlers = (): void => {
+    for (const [sig, fn] of sigHandlers) proc.off(sig, fn);
+    proc.off('exit', onExitRestore);
+    proc.off('uncaughtException', onCrash);
+  };
+  for (const [sig, fn] of sigHandlers) proc.on(sig, fn);
+  proc.on('exit', onExitRestore);
+  proc.on('uncaughtException', onCrash);
   if (raw) stdin.setRawMode!(true);
   stdin.on('data', onInput);
   stdin.resume();
@@ -238,12 +296,13 @@ export async function attachInteractive(o: AttachOptions): Promise<AttachOutcome
   clearTimeout(resizeTimer);
   stdout.off('resize', onResize);
   stdin.off('data', onInput);
-  if (raw) stdin.setRawMode!(false);
+  offHandlers();
+  restore();
   releaseStdin(stdin);
-  stdout.write(RESTORE_TERMINAL);
 
   const last = lastLine(tail);
   const isSsh = /(^|\/)ssh$/.test(file);
+  if (signalled !== null) return { reason: 'signal', signal: signalled, message: `${signalled} while attached to ${o.title}: detached, it keeps running`, code: exitCode };
   if (detaching) return { reason: 'detached', message: `detached from ${o.title}; it keeps running`, code: exitCode };
   // tmux's own prefix-d: the client says so before it exits
   if (/\[detached \(from session/.test(tail)) return { reason: 'detached', message: `detached from ${o.title}; it keeps running`, code: exitCode };
@@ -268,6 +327,7 @@ async function attachWithoutPty(o: AttachOptions, file: string, args: string[], 
   if (stdin.isTTY === true && typeof stdin.setRawMode === 'function') stdin.setRawMode(false);
   stdin.pause();
   const fd = (s: unknown, n: number) => ((s as { fd?: number }).fd === n ? 'inherit' : 'pipe');
+  const proc: SignalProc = o.proc ?? process;
   return new Promise<AttachOutcome>((resolve) => {
     let child: import('node:child_process').ChildProcess;
     try {
@@ -276,9 +336,29 @@ async function attachWithoutPty(o: AttachOptions, file: string, args: string[], 
       resolve({ reason: 'failed', message: `could not start ${file}: ${e instanceof Error ? e.message : String(e)}` });
       return;
     }
-    child.on('error', (e) => resolve({ reason: 'failed', message: `could not start ${file}: ${e.message}` }));
+    // a signal to us ends the child too (it holds the terminal); the exit below restores it
+    let signalled: NodeJS.Signals | null = null;
+    const handlers = SIGNALS.map((sig) => [sig, () => {
+      signalled ??= sig;
+      child.kill('SIGHUP');
+    }] as const);
+    for (const [sig, fn] of handlers) proc.on(sig, fn);
+    const off = (): void => {
+      for (const [sig, fn] of handlers) proc.off(sig, fn);
+    };
+    child.on('error', (e) => {
+      off();
+      resolve({ reason: 'failed', message: `could not start ${file}: ${e.message}` });
+    });
     child.on('exit', (code) => {
+      off();
       o.stdout.write(RESTORE_TERMINAL);
+      if (signalled !== null) {
+        stdin.resume();
+        releaseStdin(stdin);
+        resolve({ reason: 'signal', signal: signalled, message: `${signalled} while attached to ${o.title}: detached, it keeps running`, code });
+        return;
+      }
       // Socket.resume() restarts the TTY handle that pause() stopped (a 'readable' listener alone
       // would not), then unref as Ink leaves it
       stdin.resume();

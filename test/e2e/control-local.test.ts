@@ -1,7 +1,7 @@
 // new / kill / attach through the BUILT binary on the local host, against a real tmux server of the
 // test's own (TMUX_TMPDIR and HOME in a scratch directory). Nothing here sleeps a fixed time.
 import { execFile, execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -227,6 +227,23 @@ describe('rtk-tui kill kills the session it showed', () => {
   });
 });
 
+/** The rtk-tui process of a harness terminal: the node child of its pane's shell. */
+async function rtkPid(t: { tmux: (...a: string[]) => Promise<string> }): Promise<number> {
+  const pane = Number((await t.tmux('display-message', '-p', '-t', 'tui', '#{pane_pid}')).trim());
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      const argv = readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0');
+      if (ppid === pane && (argv[1] ?? '').endsWith('bin/rtk-tui')) return Number(name);
+    } catch {
+      /* gone */
+    }
+  }
+  throw new Error(`no rtk-tui process under pane ${pane}`);
+}
+
 describe('rtk-tui attach (local)', () => {
   it('shows the session, passes keys through, and Ctrl-\\ returns to the shell with the run alive', async () => {
     tmux('new-session', '-d', '-s', 'att 1', 'echo inner-content-here; exec sh');
@@ -245,6 +262,44 @@ describe('rtk-tui attach (local)', () => {
       expect(sessions()).toContain('att 1');
       // what was typed reached the session
       expect(tmux('capture-pane', '-p', '-t', '=att 1:')).toContain('typed-42');
+    } finally {
+      await t.stop();
+    }
+  });
+
+  for (const [sig, code] of [['SIGTERM', 143], ['SIGHUP', 129]] as const) {
+    it(`${sig} while attached: the terminal comes back (main screen, full scroll region) and the run lives on`, async () => {
+      tmux('new-session', '-d', '-s', `sig-${sig}`, 'echo sig-content; exec sh');
+      const t = await startTui({ args: ['attach', `sig-${sig}`], env, cols: 90, rows: 20 });
+      try {
+        await t.waitFor('sig-content');
+        const region = async () => (await t.tmux('display-message', '-p', '-t', 'tui', '#{scroll_region_upper} #{scroll_region_lower}')).trim();
+        expect(await region()).toBe('0 18');
+        process.kill(await rtkPid(t), sig);
+        expect(await t.waitExit()).toBe(code);
+        expect(await t.alternateOn()).toBe(false);
+        expect(await region()).toBe('0 19');
+        expect(sessions()).toContain(`sig-${sig}`);
+      } finally {
+        await t.stop();
+      }
+    });
+  }
+
+  it('SIGTERM while the monitor is attached: the monitor ends and the terminal comes back', async () => {
+    tmux('new-session', '-d', '-s', 'sig-mon', 'echo sig-mon-content; exec sh');
+    const t = await startTui({ args: [], env, cols: 120, rows: 30 });
+    try {
+      await t.waitFor('sig-mon');
+      await t.type('/sig-mon');
+      await t.sendKeys('Enter');
+      await t.type('a');
+      await t.waitFor('attached to local:sig-mon');
+      process.kill(await rtkPid(t), 'SIGTERM');
+      await t.waitExit();
+      expect(await t.alternateOn()).toBe(false);
+      expect((await t.tmux('display-message', '-p', '-t', 'tui', '#{scroll_region_lower}')).trim()).toBe('29');
+      expect(sessions()).toContain('sig-mon');
     } finally {
       await t.stop();
     }
