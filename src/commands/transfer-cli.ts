@@ -5,6 +5,7 @@ import type { HashAlgo } from '../config/check-file.js';
 import { err, ok, type HostSpec, type Result } from '../domain/types.js';
 import type { Host } from '../remote/host.js';
 import { hostSftp, openHost, processHostEnv } from '../remote/index.js';
+import { parseDestination } from '../parse/ssh-destination.js';
 import { safeText } from '../parse/terminal.js';
 import { mib, pullPath, pushPath, type TransferOptions, type TransferProgress, type TransferSummary } from '../remote/transfer.js';
 import { toJson } from './json.js';
@@ -107,7 +108,8 @@ export function resolveHostSpec(name: string, ctx: CommandContext): Result<HostS
   if (!cfg.ok) return cfg;
   const found = cfg.value.hosts.find((h) => h.name === name);
   if (found) return ok(found);
-  if (/\s/.test(name) || name.startsWith('-')) return err('usage', `host "${name}" is not in the config and is not an ssh alias or user@host`);
+  const d = parseDestination(name);
+  if (!d.ok) return err('usage', `host "${name}" is not in the config and is not an ssh alias or user@host: ${d.error.message}`);
   return ok({ name, local: false, ssh: name });
 }
 

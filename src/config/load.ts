@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { LineCounter, isMap, isPair, isScalar, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
 import type { GlobalOptions } from '../commands/context.js';
+import { parseDestination, parseProxyJump } from '../parse/ssh-destination.js';
 import { err, ok, type HostSpec, type Result } from '../domain/types.js';
 import {
   DEFAULTS,
@@ -65,6 +66,8 @@ export function addCliHosts(cfg: Config, hosts: readonly string[]): Result<Confi
   const out = [...cfg.hosts];
   for (const h of hosts) {
     if (!h || /\s/.test(h)) return err('usage', `--host ${JSON.stringify(h)} is not an ssh alias or user@host[:port]`);
+    const d = parseDestination(h);
+    if (!d.ok) return err('usage', `--host: ${d.error.message}`);
     const name = nameForSsh(h);
     const same = out.find((x) => x.name === name);
     if (same) {
@@ -114,6 +117,15 @@ function buildConfig(f: ConfigFile, file: string, doc: Document, at: (o: number)
       return err('config', `${here('ssh')}: hosts[${i}] has both local: true and ssh (expected one of them)`);
     if (h.local !== true && h.ssh === undefined)
       return err('config', `${here()}: hosts[${i}] needs ssh: ALIAS or user@host[:port] (or local: true)`);
+    // a value ssh would read as an option (-oProxyCommand=...) is never a destination
+    if (h.ssh !== undefined) {
+      const d = parseDestination(h.ssh);
+      if (!d.ok) return err('config', `${here('ssh')}: hosts[${i}].ssh: ${d.error.message}`);
+    }
+    if (h.jump !== undefined) {
+      const j = parseProxyJump(h.jump);
+      if (!j.ok) return err('config', `${here('jump')}: hosts[${i}].jump: ${j.error.message}`);
+    }
     const name = h.name ?? (h.ssh !== undefined ? nameForSsh(h.ssh) : 'local');
     if (seen.has(name))
       return err('config', `${here('name')}: host name ${name} is used twice (hosts[${seen.get(name)}] and hosts[${i}])`);

@@ -45,13 +45,13 @@ export function sshArgv(spec: HostSpec, henv: HostEnv): string[] {
   if (spec.identityFile) argv.push('-i', expandHome(spec.identityFile, henv.home));
   const dest = spec.ssh ?? spec.name;
   const d = parseDestination(dest);
-  // no `--` for a valid destination (it cannot start with '-'), so callers may add options after it
-  if (!d.ok) argv.push('--', dest);
-  else if (d.value.port !== null) {
+  // `--` before the destination whatever it is: nothing after it is read as an option (a remote
+  // command may follow); a destination parseDestination refuses never reaches here from a config
+  if (d.ok && d.value.port !== null) {
     argv.push('-p', String(d.value.port));
     if (d.value.user !== null) argv.push('-l', d.value.user);
-    argv.push(d.value.host);
-  } else argv.push(dest);
+    argv.push('--', d.value.host);
+  } else argv.push('--', dest);
   return argv;
 }
 

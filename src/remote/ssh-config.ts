@@ -7,6 +7,7 @@ import { homedir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { err, ok, type HostSpec, type Result } from '../domain/types.js';
+import { parseDestination, parseProxyJump, type Destination } from '../parse/ssh-destination.js';
 
 /** What we need from `ssh -G` for one hop. */
 export interface SshGConfig {
@@ -101,56 +102,7 @@ export function parseSshG(text: string): SshGConfig {
   return cfg;
 }
 
-/** A destination as written: `alias`, `user@host`, `host:port`, `user@[v6::addr]:port`, `ssh://user@host:port`. */
-export interface Destination {
-  user: string | null;
-  host: string;
-  port: number | null;
-}
-
-export function parseDestination(spec: string): Result<Destination> {
-  let s = spec.trim();
-  if (s === '' || /\s/.test(s)) return err('usage', `"${spec}" is not an ssh destination (expected alias, user@host or user@host:port).`);
-  if (s.startsWith('ssh://')) s = s.slice('ssh://'.length).replace(/\/$/, '');
-  let user: string | null = null;
-  const at = s.lastIndexOf('@');
-  if (at >= 0) {
-    user = s.slice(0, at);
-    s = s.slice(at + 1);
-    if (user === '') return err('usage', `"${spec}" has an empty user name.`);
-  }
-  let host = s;
-  let port: number | null = null;
-  const bracket = /^\[([^\]]+)\](?::(\d+))?$/.exec(s);
-  if (bracket) {
-    host = bracket[1] ?? '';
-    if (bracket[2] !== undefined) port = Number(bracket[2]);
-  } else {
-    const colon = s.split(':');
-    if (colon.length === 2) {
-      host = colon[0] ?? '';
-      if (!/^\d+$/.test(colon[1] ?? '')) return err('usage', `"${spec}" has a port that is not a number.`);
-      port = Number(colon[1]);
-    } // more than one colon: a bare IPv6 address
-  }
-  if (host === '' || host.startsWith('-')) return err('usage', `"${spec}" is not an ssh destination.`);
-  if (port !== null && !(port > 0 && port < 65536)) return err('usage', `"${spec}" has a port outside 1-65535.`);
-  return ok({ user, host, port });
-}
-
-/** A ProxyJump value: `none` (no jump) or a comma-separated chain of destinations. */
-export function parseProxyJump(value: string | null | undefined): Result<Destination[]> {
-  if (value === null || value === undefined) return ok([]);
-  const v = value.trim();
-  if (v === '' || v.toLowerCase() === 'none') return ok([]);
-  const hops: Destination[] = [];
-  for (const part of v.split(',')) {
-    const d = parseDestination(part);
-    if (!d.ok) return err('config', `ProxyJump "${value}": ${d.error.message}`);
-    hops.push(d.value);
-  }
-  return ok(hops);
-}
+export { parseDestination, parseProxyJump, type Destination } from '../parse/ssh-destination.js';
 
 /** One resolved hop: everything needed to open and verify one SSH connection. */
 export interface ResolvedHop {

@@ -112,12 +112,17 @@ describe('control from the monitor', () => {
     }
   });
 
-  it('--readonly refuses attach', async () => {
+  it('--readonly refuses kill and attaches a read-only client', async () => {
     const t = await startTui({ args: ['--readonly'], env, cols: 120, rows: 30 });
     try {
       await t.waitFor('local:beta');
+      await t.sendKeys('K');
+      await t.waitFor('read-only mode: kill is disabled');
+      expect(sessions()).toContain('beta');
       await t.sendKeys('a');
-      await t.waitFor('read-only mode');
+      await t.waitFor('(read-only)');
+      await t.sendKeys('C-\\');
+      await t.waitFor('detached from');
       await t.sendKeys('q');
       expect(await t.waitExit()).toBe(0);
     } finally {

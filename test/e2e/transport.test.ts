@@ -292,7 +292,7 @@ suite(why, 'transport', () => {
     const local = await hostSftp(openHost({ name: 'me', local: true }, henv));
     expect(local.ok).toBe(false);
     const argv = sshArgv(GPU, henv);
-    expect(argv).toEqual(['-F', lab.sshConfig, 'rtk-gpu']);
+    expect(argv).toEqual(['-F', lab.sshConfig, '--', 'rtk-gpu']);
     const { stdout } = await pexec('ssh', [...argv, 'echo', 'via-system-ssh'], { env: henv.env });
     expect(stdout).toBe('via-system-ssh\n');
   });

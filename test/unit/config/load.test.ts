@@ -99,6 +99,13 @@ describe('parseConfig', () => {
     else expect(m).toMatch(want);
   });
 
+  it('refuses an ssh destination or jump that the system ssh would read as an option', () => {
+    expect(message("hosts:\n  - name: evil\n    ssh: '-oProxyCommand=touch /tmp/x@h'\n")).toMatch(/^config\.yaml:3:10: hosts\[0\]\.ssh: /);
+    expect(message('hosts:\n  - ssh: -oProxyCommand=x\n')).toMatch(/^config\.yaml:2:10: hosts\[0\]\.ssh: .*starts with "-"/);
+    expect(message('hosts:\n  - ssh: a800\n    jump: ok,-J\n')).toMatch(/^config\.yaml:3:11: hosts\[0\]\.jump: /);
+    expect(loadConfig(g({ hosts: ['-oProxyCommand=touch /tmp/x@h'] }), {})).toMatchObject({ ok: false, error: { kind: 'usage' } });
+  });
+
   it('never throws on garbage', () => {
     for (const t of ['\0\x01', '{', ']]]', ': :', 'a: !!binary x', '&a [*a]', 'x'.repeat(100_000)]) {
       expect(() => parseConfig(t, 'c')).not.toThrow();
