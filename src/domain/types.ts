@@ -96,6 +96,9 @@ export interface Run {
   progress: Progress | null;
   metrics: Metrics;
   log: string | null;
+  /** Byte offset in `log` where this run's output begins (a log file reused by a new run keeps the
+   * old run's lines before it); null: from the start of the file. */
+  logStart: number | null;
   checkpoints: string | null;
   lastOutputSecondsAgo: number | null;
   attachedClients: number;
@@ -120,6 +123,8 @@ export interface TmuxSession {
     cmd: string | null;
     cwd: string | null;
     exit: number | null;
+    /** Size of the log when the run started (@rtk_log_start): a reused log's older bytes are not this run's. */
+    logStart: number | null;
   };
 }
 

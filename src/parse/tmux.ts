@@ -29,6 +29,7 @@ const TEXT = [
   '@rtk_cmd',
   '@rtk_cwd',
   '@rtk_exit',
+  '@rtk_log_start',
 ] as const;
 
 const TAG = 'RTKP';
@@ -147,6 +148,7 @@ function addPane(byId: Map<string, { row: TmuxSessionRow; win: number; pane: num
       cmd: text(t['@rtk_cmd']),
       cwd: text(t['@rtk_cwd']),
       exit: num(t['@rtk_exit'].trim()),
+      logStart: num(t['@rtk_log_start'].trim()),
     },
     panePids: prev ? prev.row.panePids : pid !== null && pid > 0 ? [pid] : [],
   };

@@ -146,7 +146,11 @@ export function buildNewRun(spec: Pick<HostSpec, 'tmuxSocket'>, o: NewRunOptions
     `log=${o.log !== undefined ? pathExpr(o.log) : `"$HOME"/rtk-runs/${shq(`${o.name}.log`)}`}`,
     // relative to the run's directory (remoteOperand put ./ in front, which the full path drops)
     'case $log in /*) ;; *) log=$cwd/${log#./};; esac',
+    // a log that is a link is refused: tee would write into whatever it points to
+    `[ -L "$log" ] && exit ${LOG_LINK}`,
     `mkdir -p -- "$(dirname -- "$log")" 2>/dev/null && : >>"$log" 2>/dev/null || exit ${NO_LOG}`,
+    // where this run's output begins in a reused log: what came before is another run's
+    "lstart=$(wc -c <\"$log\" 2>/dev/null | tr -d ' '); case $lstart in ''|*[!0-9]*) lstart=0;; esac",
     o.checkpoints !== undefined
       ? `ck=${pathExpr(o.checkpoints)}; case $ck in /*) ;; *) ck=$cwd/\${ck#./};; esac`
       : 'ck=',
@@ -157,6 +161,7 @@ export function buildNewRun(spec: Pick<HostSpec, 'tmuxSocket'>, o: NewRunOptions
       setOpt('@rtk_log', '"$(tq "$log")"'),
       setOpt('@rtk_cwd', '"$(tq "$cwd")"'),
       setOpt('@rtk_cmd', tmuxWord(displayCommand(o.cmd))),
+      setOpt('@rtk_log_start', '"$lstart"'),
       o.checkpoints !== undefined ? setOpt('@rtk_checkpoints', '"$(tq "$ck")"') : '',
     ]
       .filter(Boolean)
@@ -246,6 +251,7 @@ export async function newRun(host: Host, spec: HostSpec, o: NewRunOptions): Prom
   if (code === EXISTS) return err('refused', `a session named ${JSON.stringify(o.name)} already exists on ${spec.name}; pick another name or kill ${id} first`);
   if (code === NO_DIR) return err('not-found', `the directory ${JSON.stringify(o.cwd ?? '~')} does not exist on ${spec.name}`);
   if (code === NO_LOG) return err('io', `cannot create the log file ${JSON.stringify(o.log ?? `~/rtk-runs/${o.name}.log`)} on ${spec.name}`);
+  if (code === LOG_LINK) return err('refused', `the log file ${JSON.stringify(o.log ?? `~/rtk-runs/${o.name}.log`)} on ${spec.name} is a symbolic link: rtk-tui never writes a log through one; name the file itself`);
   if (code === 127) return err('exit', `tmux is not installed on ${spec.name} (or not on the PATH of a non-interactive shell there)`, { code });
   if (code !== 0) {
     const why = stderrOf(r.value);

@@ -68,6 +68,7 @@ interface Selected {
   runId: string;
   host: string;
   log: string | null;
+  logStart: number | null;
 }
 
 export class Controller {
@@ -243,7 +244,7 @@ export class Controller {
         this.log.endPeek();
         break;
       case 'log.select':
-        this.select(e.runId && e.host ? { runId: e.runId, host: e.host, log: e.log } : null);
+        this.select(e.runId && e.host ? { runId: e.runId, host: e.host, log: e.log, logStart: e.logStart ?? null } : null);
         break;
       case 'app.refresh':
         this.refresh();
@@ -260,7 +261,7 @@ export class Controller {
     const prev = this.selected;
     this.selected = sel;
     const slot = sel ? this.slots.get(sel.host) : undefined;
-    this.log.select(sel && slot ? { runId: sel.runId, host: slot.host, log: sel.log } : null);
+    this.log.select(sel && slot ? { runId: sel.runId, host: slot.host, log: sel.log, logStart: sel.logStart } : null);
     if (!prev || !sel || prev.runId !== sel.runId) {
       if (this.ckptTimer) clearTimeout(this.ckptTimer);
       this.ckptTimer = null;

@@ -29,6 +29,8 @@ export interface Selection {
   host: Host;
   /** The run's log file, or null: its pane is shown instead. */
   log: string | null;
+  /** Where this run's output begins in the log (a reused log holds another run's lines before it). */
+  logStart?: number | null;
 }
 
 export class SelectedLog {
@@ -120,6 +122,7 @@ export class SelectedLog {
     }
     if (!sel || !sel.log || this.stopped) return;
     const { runId, log: path, host } = sel;
+    const logStart = sel.logStart ?? 0;
     const f: { runId: string; path: string; src: LogSource | null } = { runId, path, src: null };
     this.follower = f;
     const start = async (): Promise<void> => {
@@ -134,10 +137,15 @@ export class SelectedLog {
         // show the last few KB of a long log, from a line start, then stream
         const p = await host.exec(probeCommand(path), { timeoutMs: 15_000 });
         const probe = p.ok ? parseProbe(p.value.stdout.toString('utf8')) : null;
-        if (probe && probe.size > LOG_BACKLOG_BYTES) {
+        // this run's part of the log: from where it started (a shorter file is a new one)
+        const begin = probe && probe.size >= logStart ? logStart : 0;
+        if (probe && probe.size - begin > LOG_BACKLOG_BYTES) {
           offset = probe.size - LOG_BACKLOG_BYTES;
           inode = probe.inode;
           skipFirst = true;
+        } else if (probe && begin > 0) {
+          offset = begin;
+          inode = probe.inode;
         }
       }
       if (gen !== this.gen) return;

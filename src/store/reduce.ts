@@ -117,7 +117,7 @@ function fixSelection(before: State, s: State, effects: Effect[]): State {
 function select(s: State, id: string | null, effects: Effect[]): State {
   if (id === s.selectedRunId) return s;
   const run = findRun(s, id);
-  effects.push({ type: 'log.select', runId: id, host: run?.host ?? null, session: run?.session ?? null, log: run?.log ?? null });
+  effects.push({ type: 'log.select', runId: id, host: run?.host ?? null, session: run?.session ?? null, log: run?.log ?? null, logStart: run?.logStart ?? null });
   return {
     ...s,
     selectedRunId: id,

@@ -138,7 +138,7 @@ export type Effect =
   | ({ type: 'run.new' } & NewRunRequest)
   | { type: 'ckpt.pull'; runId: string; host: string; dir: string; checkpoint: Checkpoint }
   /** The selected run changed: follow this run's log (null: none selected). */
-  | { type: 'log.select'; runId: string | null; host: string | null; session: string | null; log: string | null }
+  | { type: 'log.select'; runId: string | null; host: string | null; session: string | null; log: string | null; logStart: number | null }
   | { type: 'app.quit' }
   | { type: 'app.refresh' };
 

@@ -1,7 +1,7 @@
 // new / kill / attach through the BUILT binary on the local host, against a real tmux server of the
 // test's own (TMUX_TMPDIR and HOME in a scratch directory). Nothing here sleeps a fixed time.
 import { execFile, execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -107,6 +107,26 @@ describe('rtk-tui new (local)', () => {
     const log = join(dir, 'work dir', 'out', 'f.log');
     expect(option('fail1', '@rtk_log')).toBe(log);
     expect(readFileSync(log, 'utf8')).toBe(`${join(dir, 'work dir')}\nboom\n`);
+  });
+
+  it('a log file reused by a new run: the old run’s OOM is not the new run’s health', async () => {
+    const log = join(dir, 'reused.log');
+    writeFileSync(log, 'step 90/100 loss=0.5\nTraceback (most recent call last):\ntorch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB\n');
+    const r = await cli(['new', 'again', '--host', 'local', '--log', log, '--', 'sh', '-c', 'echo "step 1/100 loss=2.5"; exec sleep 600']);
+    expect(r.code).toBe(0);
+    await until(() => readFileSync(log, 'utf8').includes('step 1/100'), 'the new run’s first line');
+    const ls = await cli(['ls', '--json']);
+    const run = (JSON.parse(ls.stdout) as { runs: { id: string; state: string; reason: string | null; alerts: unknown[]; progress: unknown }[] }).runs.find((x) => x.id === 'local:again');
+    expect(run).toMatchObject({ state: 'running', reason: null, alerts: [], progress: { step: 1, total: 100 } });
+    // a log link is refused: tee would write into whatever it points to
+    const victim = join(dir, 'victim.txt');
+    writeFileSync(victim, 'untouched\n');
+    symlinkSync(victim, join(dir, 'linked.log'));
+    const l = await cli(['new', 'linked', '--host', 'local', '--log', join(dir, 'linked.log'), '--', 'echo', 'written']);
+    expect(l.code).toBe(1);
+    expect(l.stderr).toMatch(/is a symbolic link/);
+    expect(readFileSync(victim, 'utf8')).toBe('untouched\n');
+    expect(sessions()).not.toContain('linked');
   });
 
   it('takes a hostile session name exactly, and runs none of it', async () => {

@@ -181,6 +181,8 @@ describe('buildNewRun', () => {
       ['set-option', '-t', target, '@rtk_log', join(home, 'logs/x;')],
       ['set-option', '-t', target, '@rtk_cwd', home],
       ['set-option', '-t', target, '@rtk_cmd', 'python train.py --lr 1e-4'],
+      // the log was empty: this run's output starts at byte 0
+      ['set-option', '-t', target, '@rtk_log_start', '0'],
       ['set-option', '-t', target, '@rtk_checkpoints', join(home, 'ck dir')],
     ]);
     expect(r.stdout).toBe(`${join(home, 'logs/x;')}\n${home}\n${join(home, 'ck dir')}\n`);

@@ -8,24 +8,24 @@ import { TMUX_PANE_FORMAT, isNoServerMessage, parseTmuxPanes } from '../../../sr
 import { suite, tmuxMissing } from '../../helpers/require.js';
 
 const rec = (fields: { id?: string; win?: number; pane?: number; pid?: number; dead?: string; status?: string; text?: string[] }) => {
-  const t = fields.text ?? ['train', '/home/u', 'python', '', '', '', '', ''];
+  const t = fields.text ?? ['train', '/home/u', 'python', '', '', '', '', '', ''];
   const nums = [fields.id ?? '$1', fields.win ?? 0, fields.pane ?? 0, fields.pid ?? 100, fields.dead ?? '0', fields.status ?? '', 1700000000, 1, 1700000100, 1700000200, 1];
   return `RTKP ${nums.join(' ')}${t.map((s) => ` ${Buffer.byteLength(s)}:${s}`).join('')}\n`;
 };
 
 describe('parseTmuxPanes (pure)', () => {
   it('reads one record', () => {
-    const [s] = parseTmuxPanes(rec({ text: ['train', '/home/u', 'python', '/l.log', '/ck', 'python t.py', '/w', '0'] }));
+    const [s] = parseTmuxPanes(rec({ text: ['train', '/home/u', 'python', '/l.log', '/ck', 'python t.py', '/w', '0', '1234'] }));
     expect(s).toEqual({
       id: '$1', name: 'train', createdAt: 1700000000, attachedClients: 1, activityAt: 1700000200, windows: 1,
       panePid: 100, paneDead: false, paneDeadStatus: null, paneCurrentPath: '/home/u', paneCurrentCommand: 'python',
-      options: { log: '/l.log', checkpoints: '/ck', cmd: 'python t.py', cwd: '/w', exit: 0 }, panePids: [100],
+      options: { log: '/l.log', checkpoints: '/ck', cmd: 'python t.py', cwd: '/w', exit: 0, logStart: 1234 }, panePids: [100],
     });
   });
 
   it('keeps values with separators, newlines and the tag inside', () => {
-    const nasty = ['a b 3:x', '/p\nRTKP $9 0 0', 'c:m d', 'RTKP 1', '', 'x\n\ny', '', ''];
-    const out = parseTmuxPanes(rec({ text: nasty }) + rec({ id: '$2', text: ['two', '', '', '', '', '', '', ''] }));
+    const nasty = ['a b 3:x', '/p\nRTKP $9 0 0', 'c:m d', 'RTKP 1', '', 'x\n\ny', '', '', ''];
+    const out = parseTmuxPanes(rec({ text: nasty }) + rec({ id: '$2', text: ['two', '', '', '', '', '', '', '', ''] }));
     expect(out.map((s) => s.name)).toEqual(['a b 3:x', 'two']);
     expect(out[0]!.paneCurrentPath).toBe('/p\nRTKP $9 0 0');
     expect(out[0]!.options.cmd).toBe('x\n\ny');
@@ -40,7 +40,7 @@ describe('parseTmuxPanes (pure)', () => {
   });
 
   it('skips noise, truncated and malformed records', () => {
-    const good = rec({ id: '$3', text: ['ok', '', '', '', '', '', '', ''] });
+    const good = rec({ id: '$3', text: ['ok', '', '', '', '', '', '', '', ''] });
     const truncated = rec({ id: '$4' }).slice(0, 40);
     const out = parseTmuxPanes(`Welcome to Ubuntu\nRTKP garbage\n${good}RTKP $5 0 0 1 0  1 0 1 1 1 99:short\n${truncated}`);
     expect(out.map((s) => s.name)).toEqual(['ok']);
@@ -109,7 +109,7 @@ describe('parseTmuxPanes round trip (property)', () => {
       fc.property(fc.array(fc.tuple(text.filter((s) => s !== ''), text, text, text), { minLength: 1, maxLength: 5 }), (rows) => {
         const out = rows
           .map(([name, path, cmd, log], i) => {
-            const t = [name, path, cmd, log, '', '', '', ''];
+            const t = [name, path, cmd, log, '', '', '', '', ''];
             return `RTKP $${i} 0 0 ${100 + i} 0  1 0 1 1 1${t.map((s) => ` ${Buffer.byteLength(s)}:${s}`).join('')}\n`;
           })
           .join('');

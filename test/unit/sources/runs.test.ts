@@ -12,7 +12,7 @@ import { suite, tmuxMissing } from '../../helpers/require.js';
 
 const spec = { name: 'h', local: false, ssh: 'h' };
 const N = 'n0nce';
-const rec = (id: string, name: string, opts: string[] = ['', '', '', '', ''], dead = '0', status = '', command = 'python') => {
+const rec = (id: string, name: string, opts: string[] = ['', '', '', '', '', ''], dead = '0', status = '', command = 'python') => {
   const text = [name, '/w', command, ...opts];
   return `RTKP ${id} 0 0 42 ${dead} ${status} 1700000000 0 1700000050 1700000090 1${text.map((s) => ` ${Buffer.byteLength(s)}:${s}`).join('')}\n`;
 };
@@ -45,7 +45,7 @@ describe('parsePollOutput', () => {
   const cfg = { ...defaultConfig(null), runs: [{ run: 'h:b', log: '~/b.log', checkpoints: '~/ck' }] };
 
   it('builds runs from panes, log tails and pane captures', () => {
-    const out = output(rec('$1', 'a', ['/l/a.log', '', 'python a.py', '', '']) + rec('$2', 'b', ['', '', '', '', '1'], '1', '1'), [
+    const out = output(rec('$1', 'a', ['/l/a.log', '', 'python a.py', '', '', '']) + rec('$2', 'b', ['', '', '', '', '1', ''], '1', '1'), [
       `@@${N} log $1 77 1000 1700000070 \nepoch 1:  50%|#####     | 50/100 [00:10<00:10, 5.0it/s]\n{'loss': 0.25, 'learning_rate': 0.001}\n\n@@${N} end\n`,
       `@@${N} pane $2\nTraceback (most recent call last):\nRuntimeError: CUDA out of memory.\n\n\n\n@@${N} end\n`,
     ]);
@@ -65,7 +65,7 @@ describe('parsePollOutput', () => {
   });
 
   it('marks a run stalled after stallAfter without log output', () => {
-    const out = output(rec('$1', 'a', ['/l', '', '', '', '']), [`@@${N} log $1 1 5 1700000000 \nx\n\n@@${N} end\n`], 0, 1700000000 + 601);
+    const out = output(rec('$1', 'a', ['/l', '', '', '', '', '']), [`@@${N} log $1 1 5 1700000000 \nx\n\n@@${N} end\n`], 0, 1700000000 + 601);
     const r = parsePollOutput(out, spec, defaultConfig(null), N, 0);
     expect(r.ok && r.value.runs[0]).toMatchObject({ state: 'stalled', reason: 'stalled', lastOutputSecondsAgo: 601 });
   });
@@ -104,7 +104,7 @@ describe('parsePollOutput', () => {
     expect(none).toEqual({ ok: true, value: { runs: [], panes: [], logTails: {} } });
     const missing = parsePollOutput(output('sh: 1: tmux: not found', [], 127), spec, cfg, N, 0);
     expect(missing).toMatchObject({ ok: false, error: { kind: 'exit', message: 'tmux is not installed on h' } });
-    const old = parsePollOutput(output('RTKP $1 0 0 42 0  1700000000 0 1 1 1 :a :/w :sh : : : : :'), spec, cfg, N, 0);
+    const old = parsePollOutput(output('RTKP $1 0 0 42 0  1700000000 0 1 1 1 :a :/w :sh : : : : : :'), spec, cfg, N, 0);
     expect(old).toMatchObject({ ok: false, error: { kind: 'parse', message: expect.stringContaining('tmux 3.3 is known to work') } });
     const cut = parsePollOutput(Buffer.from('garbage'), spec, cfg, N, 0);
     expect(cut).toMatchObject({ ok: false, error: { kind: 'parse' } });

@@ -192,7 +192,7 @@ describe('selecting the new run', () => {
     expect(f.store.getState().selectedRunId).toBe('gpu1:train2');
     expect(f.store.getState().pendingSelect).toBeNull();
     expect(fx.filter((e) => e.type === 'log.select').at(-1)).toEqual({
-      type: 'log.select', runId: 'gpu1:train2', host: 'gpu1', session: 'train2', log: '/home/u/rtk-runs/train2.log',
+      type: 'log.select', runId: 'gpu1:train2', host: 'gpu1', session: 'train2', log: '/home/u/rtk-runs/train2.log', logStart: null,
     });
   });
 

@@ -14,7 +14,7 @@ describe('runs and selection', () => {
     const fx = effects(store);
     store.dispatch({ type: 'runs', host: 'a800', runs: RUNS_A800 });
     expect(store.getState().selectedRunId).toBe('a800:training');
-    expect(fx).toEqual([{ type: 'log.select', runId: 'a800:training', host: 'a800', session: 'training', log: '/home/u/training.log' }]);
+    expect(fx).toEqual([{ type: 'log.select', runId: 'a800:training', host: 'a800', session: 'training', log: '/home/u/training.log', logStart: null }]);
   });
 
   it('keeps the selection by id when runs reorder, and hands it to a neighbour when it vanishes', () => {
