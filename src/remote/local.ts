@@ -1,8 +1,10 @@
 // The local host: commands run through `sh -c` with execa. No login shell, so no noise to strip.
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { execa } from 'execa';
 import { err, ok, type HostConnState, type Result, type RtkError } from '../domain/types.js';
 import type { ExecOptions, ExecResult, Host, StreamHandle, StreamOptions } from './host.js';
+import { watchdogScript } from './markers.js';
 
 export const DEFAULT_TIMEOUT_MS = 20_000;
 export const DEFAULT_MAX_BYTES = 8 * 1024 * 1024;
@@ -22,26 +24,32 @@ export class LocalHost implements Host {
   async exec(command: string, opts: ExecOptions = {}): Promise<Result<ExecResult>> {
     const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     const maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES;
-    // its own process group: on timeout the whole pipeline goes, not only sh (a surviving child
-    // would keep the pipes open and the call waiting)
-    const sub = execa('sh', ['-c', command], {
+    // Its own process group: on timeout the whole pipeline goes, not only sh (a surviving child
+    // would keep the pipes open and the call waiting). Without stdin of its own, the command runs
+    // under the watchdog (remote/markers.ts) on a pipe this process holds: when this process ends,
+    // however it ends (Ctrl-C, a crash, SIGKILL), the pipe closes and the command's whole tree
+    // goes, as it does for a remote command whose channel closes.
+    const [file, args] = opts.stdin === undefined ? underWatchdog(command) : ['sh', ['-c', command]];
+    const sub = execa(file, args, {
       env: this.env,
       extendEnv: false,
       encoding: 'buffer',
       reject: false,
       detached: true,
       maxBuffer: { stdout: maxBytes, stderr: maxBytes },
-      ...(opts.stdin !== undefined ? { input: opts.stdin } : { stdin: 'ignore' as const }),
+      ...(opts.stdin !== undefined ? { input: opts.stdin } : { stdin: 'pipe' as const }),
       stripFinalNewline: false,
       cleanup: true,
     });
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
+      sub.stdin?.destroy();
       killGroup(sub.pid, 'SIGKILL');
     }, timeoutMs);
     const r = await sub;
     clearTimeout(timer);
+    sub.stdin?.destroy();
     const what = `\`${short(command)}\` on ${this.name}`;
     if (timedOut) return err('timeout', `${what} took longer than ${fmtMs(timeoutMs)}.`);
     if (r.isMaxBuffer) killGroup(sub.pid, 'SIGKILL');
@@ -58,8 +66,10 @@ export class LocalHost implements Host {
   }
 
   async stream(command: string, opts: StreamOptions = {}): Promise<Result<StreamHandle>> {
-    // its own process group, so close() takes the whole pipeline down
-    const child = spawn('sh', ['-c', command], { env: this.env, detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
+    // its own process group, so close() takes the whole pipeline down; under the watchdog (as exec)
+    // so that it also ends with this process, whatever ends it
+    const [file, args] = opts.stdin === undefined ? underWatchdog(command) : ['sh', ['-c', command]];
+    const child = spawn(file, args, { env: this.env, detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
     let closeCb: ((code: number | null, e: RtkError | null) => void) | null = null;
     let closed: { code: number | null; e: RtkError | null } | null = null;
     const finish = (code: number | null, e: RtkError | null): void => {
@@ -103,6 +113,14 @@ export class LocalHost implements Host {
   async close(): Promise<void> {
     for (const s of [...this.streams]) s.close();
   }
+}
+
+let bash: string | null | undefined;
+
+/** `bash --norc -c WATCHDOG rtk-watchdog COMMAND` where bash is installed, else plain sh. */
+function underWatchdog(command: string): [string, string[]] {
+  bash ??= ['/bin/bash', '/usr/bin/bash', '/usr/local/bin/bash'].find((p) => existsSync(p)) ?? null;
+  return bash === null ? ['sh', ['-c', command]] : [bash, ['--norc', '-c', watchdogScript(null), 'rtk-watchdog', command]];
 }
 
 function killGroup(pid: number | undefined, sig: NodeJS.Signals): void {

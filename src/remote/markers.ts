@@ -36,17 +36,23 @@ export function wrapExec(command: string, nonce: string, opts: { watchdogS: numb
 /**
  * The bash script of the watchdog. The command runs as its own process group (set -m) with stdin
  * from /dev/null; a watcher reads heartbeats (one line every few seconds) from the channel. When
- * the channel closes (EOF) or the heartbeats stop (network gone, no FIN), the watcher kills the
- * command's whole group, TERM then KILL: signals over SSH are ignored for root logins on OpenSSH
- * < 9.8. bash's own stderr goes to /dev/null (its job notices would pollute the output); the
- * command keeps the real stderr through fd 3.
+ * the channel closes (EOF) or the heartbeats stop (network gone, no FIN), the watcher ends the
+ * command's whole process TREE, TERM then KILL: its group, and every descendant found through ps
+ * (tools like `timeout` move their child into a group of its own, where a group kill never reaches;
+ * the tree is read before the first signal, while every process still has its parent). Signals over
+ * SSH are ignored for root logins on OpenSSH < 9.8, hence all this. bash's own stderr goes to
+ * /dev/null (its job notices would pollute the output); the command keeps the real stderr through fd
+ * 3. `timeoutS` null: no heartbeats expected, only EOF ends it (a local pipe: no network to lose).
  */
-export function watchdogScript(timeoutS: number): string {
-  const t = Math.max(1, Math.round(timeoutS));
+export function watchdogScript(timeoutS: number | null): string {
+  const wait = timeoutS === null ? 'while read -r _; do :; done' : `while read -r -t ${Math.max(1, Math.round(timeoutS))} _; do :; done`;
   return (
     'exec 3>&2 2>/dev/null; set -m; sh -c "$1" 2>&3 3>&- </dev/null & c=$!; ' +
-    `( while read -r -t ${t} _; do :; done; kill -TERM -- -$c || exit 0; ` +
-    'i=0; while [ $i -lt 30 ] && kill -0 -- -$c; do sleep 0.1; i=$((i+1)); done; kill -KILL -- -$c ) 3>&- & w=$!; ' +
+    // every descendant of $1 (pids, one per line), from one ps listing
+    "rtk_tree() { ps -A -o pid= -o ppid= 2>/dev/null | awk -v r=\"$1\" '{ p[$1] = $2 } END { s[r] = 1; do { n = 0; for (k in p) if ((p[k] in s) && !(k in s)) { s[k] = 1; n = 1 } } while (n); for (k in s) if (k != r) print k }'; }; " +
+    'rtk_alive() { kill -0 -- -$c && return 0; for p do kill -0 "$p" && return 0; done; return 1; }; ' +
+    `( ${wait}; t=$(rtk_tree $c); kill -TERM -- -$c $c $t; ` +
+    'i=0; while [ $i -lt 30 ] && rtk_alive $c $t; do sleep 0.1; i=$((i+1)); done; kill -KILL -- -$c $c $t $(rtk_tree $c) ) 3>&- & w=$!; ' +
     'wait $c; s=$?; kill -- -$w; exit $s'
   );
 }

@@ -212,4 +212,21 @@ describe('exec under the watchdog (run here with sh and bash)', () => {
     expect(r.out.toString()).not.toContain('never');
     expect(unwrapOutput(r.out, N).code).not.toBe(0);
   });
+  it('kills the whole tree, also what moved to a process group of its own (timeout, setsid-less daemons)', async () => {
+    // check --run's shape: timeout puts its child in a new group, out of reach of a group kill
+    const mark = `rtk-wd-${process.pid}-${Date.now()}`;
+    const t0 = Date.now();
+    await runWrapped(wrapExec(`timeout -k 5 120 bash -c 'exec -a ${mark} sleep 97' ; echo never`, N, { watchdogS: 30 }), 300);
+    const alive = () => {
+      try {
+        return execFileSync('pgrep', ['-f', mark]).toString().trim() !== '';
+      } catch {
+        return false;
+      }
+    };
+    const end = Date.now() + 5000;
+    while (alive() && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+    expect(alive()).toBe(false);
+    expect(Date.now() - t0).toBeLessThan(6000);
+  });
 });
