@@ -16,6 +16,7 @@ export const COMMANDS: CommandInfo[] = [
   { name: 'check', usage: 'check --host H [--file check.yaml] [flags]', summary: 'pre-flight checks on a host: GPUs, disk, files, checksums, model files', built: true, load: lazy('check') },
   { name: 'push', usage: 'push LOCAL HOST:REMOTE [--force] [--hash md5|sha256] [--limit RATE]', summary: 'upload with progress, resume and checksum verification', built: true, changes: 'it writes files on the host; pull is allowed', load: lazy('push') },
   { name: 'pull', usage: 'pull HOST:REMOTE LOCAL [--force] [--hash md5|sha256] [--limit RATE]', summary: 'download with progress, resume and checksum verification', built: true, load: lazy('pull') },
+  { name: 'trust', usage: 'trust HOST', summary: 'show the unknown host keys on the way to HOST, ask, and write known_hosts as ssh would', built: true, load: lazy('trust') },
   { name: 'demo', usage: 'demo [--keep]', summary: 'a simulated training run on this machine, opened in the monitor', built: true, load: lazy('demo') },
 ];
 

@@ -78,9 +78,12 @@ export function parseSshG(text: string): SshGConfig {
       case 'globalknownhostsfile':
         cfg.globalKnownHostsFiles = value.split(/\s+/).filter((f) => f.toLowerCase() !== 'none');
         break;
-      case 'stricthostkeychecking':
-        cfg.strictHostKeyChecking = value.toLowerCase();
+      case 'stricthostkeychecking': {
+        // ssh -G prints yes as `true` and no/off as `false`
+        const v = value.toLowerCase();
+        cfg.strictHostKeyChecking = v === 'true' ? 'yes' : v === 'false' ? 'no' : v;
         break;
+      }
       case 'identitiesonly':
         cfg.identitiesOnly = value.toLowerCase() === 'yes';
         break;

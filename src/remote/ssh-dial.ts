@@ -2,18 +2,47 @@
 // changed and revoked keys refused with fingerprints; StrictHostKeyChecking no/accept-new
 // honoured), host key algorithms ordered by the types known for the host, and ssh2's login errors
 // turned into RtkError kinds.
-import { appendFileSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import ssh2 from 'ssh2';
 import type { ClientChannel, ConnectConfig } from 'ssh2';
 import { err, ok, type Result, type RtkError } from '../domain/types.js';
 import { authHandlerOf, planAuth } from './auth.js';
-import { checkHostKey, hostToken, knownHostsLine, knownKeyTypes, orderHostKeyAlgorithms, parseKnownHosts, type KnownHostEntry } from './known-hosts.js';
+import { checkHostKey, hostToken, keyTypeOf, knownKeyTypes, orderHostKeyAlgorithms, parseKnownHosts, type KnownHostEntry } from './known-hosts.js';
+import { addKnownHost } from './known-hosts-file.js';
 import type { ResolvedHop } from './ssh-config.js';
 
 const { Client } = ssh2;
 export type SshClient = InstanceType<typeof Client>;
 
+/** A host key a dial refused as unknown: what `rtk-tui trust` shows, asks about and writes. */
+export interface UnknownHostKey {
+  /** `jump host bastion (me@10.0.0.1:22)` / `host gpu (...)`. */
+  role: string;
+  /** The name known_hosts is searched for: `host` or `[host]:port`. */
+  token: string;
+  keyType: string;
+  fingerprint: string;
+  blob: Buffer;
+  /** Where OpenSSH would write it (the first UserKnownHostsFile), and whether hashed. */
+  file: string | null;
+  hashed: boolean;
+}
+
+/** A host key that differs from the one known_hosts holds for the host. */
+export interface ChangedHostKey {
+  role: string;
+  token: string;
+  known: string[];
+  offered: string;
+  files: string[];
+}
+
+/** What the cause of a host-key error carries (RtkError.cause). */
+export type HostKeyProblem = { unknownHostKey: UnknownHostKey } | { changedHostKey: ChangedHostKey };
+
 export interface DialContext {
+  /** The rtk-tui host being reached (named in the fix: `rtk-tui trust NAME`). */
+  hostName?: string;
   env: NodeJS.ProcessEnv;
   readyTimeoutMs: number;
   keepaliveIntervalMs: number;
@@ -58,25 +87,35 @@ export function dialHop(hop: ResolvedHop, role: string, sock: ClientChannel | un
         return false;
       }
       if (v.kind === 'mismatch') {
+        // never accepted, whatever StrictHostKeyChecking says: a changed key is how a
+        // man-in-the-middle looks, and rtk-tui carries the user's keys and runs
+        // -f always: ssh-keygen's default is ~/.ssh of the password database, not of $HOME
+        const userFile = hop.knownHostsFiles[0];
+        const f = userFile ? ` -f '${userFile}'` : '';
         refusal = {
           kind: 'host-key-mismatch',
-          message: `host key for ${name} has changed: known_hosts has ${v.known.join(', ')}, the server offers ${v.fingerprint}; if that is expected, remove the old entry with ssh-keygen -R '${token}'.`,
+          message: `host key for ${name} has changed: known_hosts has ${v.known.join(', ')}, the server offers ${v.fingerprint}; if that is expected, remove the old entry with ssh-keygen${f} -R '${token}', then run rtk-tui trust ${ctx.hostName ?? hop.label}.`,
+          cause: { changedHostKey: { role, token, known: v.known, offered: v.fingerprint, files: hop.knownHostsFiles } } satisfies HostKeyProblem,
         };
         return false;
       }
-      if (strict === 'no' || strict === 'off') return true;
-      if (strict === 'accept-new') {
+      // OpenSSH writes an unknown key under `no` too (and connects); `accept-new` writes it and connects
+      if (strict === 'no' || strict === 'off' || strict === 'accept-new') {
         const file = hop.knownHostsFiles[0];
-        try {
-          if (file) appendFileSync(file, `${knownHostsLine(token, key, hop.hashKnownHosts)}\n`, { mode: 0o600 });
-        } catch {
-          /* accepted for this session; OpenSSH also carries on when it cannot write */
+        if (file) {
+          const added = addKnownHost(file, token, key, hop.hashKnownHosts);
+          // accepted for this session even when it cannot be written, as OpenSSH carries on
+          if (added.ok && added.value.line !== null) entries.push(...parseKnownHosts(added.value.line));
         }
         return true;
       }
+      const fix = `check it and add it with rtk-tui trust ${ctx.hostName ?? hop.label}`;
       refusal = {
         kind: 'host-key-unknown',
-        message: `host key for ${name} is not known (${v.fingerprint}); add it with ssh-keyscan or connect once with ssh.`,
+        message: `host key for ${name} is not known (${keyTypeOf(key) ?? 'key'} ${v.fingerprint})${strict === 'yes' ? ' and StrictHostKeyChecking is yes' : ''}; ${fix} (or connect once with ssh).`,
+        cause: {
+          unknownHostKey: { role, token, keyType: keyTypeOf(key) ?? 'unknown', fingerprint: v.fingerprint, blob: Buffer.from(key), file: hop.knownHostsFiles[0] ?? null, hashed: hop.hashKnownHosts },
+        } satisfies HostKeyProblem,
       };
       return false;
     };

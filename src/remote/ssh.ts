@@ -257,6 +257,7 @@ export class SshHost implements Host {
     if (!targetHop) return err('config', `host ${this.name} has no hops.`);
     const jumps = hops.value.slice(0, -1);
     const ctx = {
+      hostName: this.name,
       env: this.henv.env,
       readyTimeoutMs: this.opts.readyTimeoutMs,
       keepaliveIntervalMs: this.opts.keepaliveIntervalMs,

@@ -44,9 +44,14 @@ export function reduce(state: State, ev: StoreEvent, ctx: ReduceContext): Reduce
       s = { ...s, hostOrder: order };
       break;
     }
-    case 'host':
+    case 'host': {
+      const was = s.hosts[ev.state.name];
       s = { ...s, hosts: { ...s.hosts, [ev.state.name]: ev.state } };
+      // a host that stops for good (auth, host key, config) says why and what fixes it, once
+      if (ev.state.phase === 'failed' && ev.state.error && (was?.phase !== 'failed' || was.error !== ev.state.error))
+        s = say(s, `${ev.state.name}: ${ev.state.error}`, ctx, 'error');
       break;
+    }
     case 'runs': {
       s = { ...s, runsByHost: { ...s.runsByHost, [ev.host]: ev.runs }, runsAt: { ...s.runsAt, [ev.host]: ctx.now } };
       if (!s.hostOrder.includes(ev.host)) s = { ...s, hostOrder: [...s.hostOrder, ev.host] };

@@ -27,6 +27,12 @@ describe('parseSshG', () => {
     expect(g.userKnownHostsFiles).toEqual(['/root/.ssh/known_hosts', '/root/.ssh/known_hosts2']);
     expect(g.proxyCommand).toBeNull();
   });
+  it('reads StrictHostKeyChecking as ssh -G prints it (yes is `true`, no and off are `false`)', () => {
+    expect(parseSshG('stricthostkeychecking true').strictHostKeyChecking).toBe('yes');
+    expect(parseSshG('stricthostkeychecking false').strictHostKeyChecking).toBe('no');
+    expect(parseSshG('stricthostkeychecking accept-new').strictHostKeyChecking).toBe('accept-new');
+    expect(parseSshG('stricthostkeychecking ask').strictHostKeyChecking).toBe('ask');
+  });
   it('treats none as absent, and never throws on junk', () => {
     expect(parseSshG('proxyjump none\nproxycommand none\nport 99999\nport x').proxyJump).toBeNull();
     expect(parseSshG('port 99999').port).toBeNull();
