@@ -75,7 +75,7 @@ suite(why, 'transport', () => {
     if (r.ok) return;
     expect(r.error.kind).toBe('host-key-unknown');
     expect(r.error.message).toContain(fingerprint(blobOf(lab.gpuHostKey)));
-    expect(r.error.message).toMatch(/is not known .*ssh-keyscan/);
+    expect(r.error.message).toMatch(/is not known .*rtk-tui trust/);
     expect(existsSync(proof)).toBe(false);
     expect(h.state()).toMatchObject({ phase: 'failed', status: 'host-key-unknown' });
     expect(statusOf(r.error)).toBe('host-key-unknown');
