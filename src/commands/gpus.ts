@@ -98,10 +98,10 @@ export function renderTable(reports: readonly GpuHostReport[], color = false): s
   for (const r of reports) {
     if (r.status !== 'ok') {
       const what = r.status === 'no-gpu' ? 'no GPU (nvidia-smi not found)' : `${r.status.toUpperCase()}: ${safeText(r.error ?? '')}`.trim();
-      notes.push({ at: rows.length, text: `${r.name}  ${paint(r.status === 'no-gpu' ? '2' : '31', what)}` });
+      notes.push({ at: rows.length, text: `${safeText(r.name)}  ${paint(r.status === 'no-gpu' ? '2' : '31', what)}` });
       continue;
     }
-    if (r.gpus.length === 0) notes.push({ at: rows.length, text: `${r.name}  no GPU listed by nvidia-smi` });
+    if (r.gpus.length === 0) notes.push({ at: rows.length, text: `${safeText(r.name)}  no GPU listed by nvidia-smi` });
     if (r.error) notes.push({ at: rows.length, text: `${r.name}  ${paint('33', `WARNING: ${safeText(r.error)}`)}` });
     for (const g of r.gpus) {
       rows.push([

@@ -63,7 +63,7 @@ export async function run(argv: string[], ctx: CommandContext): Promise<CommandR
     ctx.stdout.write(renderRuns(report, { color: useColor(ctx), width: ctx.stdout.isTTY ? ctx.stdout.columns ?? 0 : 0 }));
     const warnColor = useColor(ctx, ctx.stderr);
     for (const h of report.hosts) {
-      if (h.status !== 'connected') ctx.stderr.write(`rtk-tui: ${paint(warnColor, 'yellow', `${h.name}: ${h.status}`)}: ${safeText(h.error ?? '')}\n`);
+      if (h.status !== 'connected') ctx.stderr.write(`rtk-tui: ${paint(warnColor, 'yellow', `${safeText(h.name)}: ${h.status}`)}: ${safeText(h.error ?? '')}\n`);
     }
   }
   const allFailed = report.hosts.length > 0 && report.hosts.every((h) => h.status !== 'connected');
@@ -119,7 +119,7 @@ function alertText(r: Run): string {
 export function renderRuns(report: LsReport, opts: { color: boolean; width: number }): string {
   const connected = report.hosts.filter((h) => h.status === 'connected').map((h) => h.name);
   if (report.runs.length === 0) {
-    return connected.length ? `no runs on ${connected.join(', ')}\n` : '';
+    return connected.length ? `no runs on ${safeText(connected.join(', '))}\n` : '';
   }
   const header = ['RUN', 'STATE', 'PROGRESS', 'LOSS/METRIC', 'LAST OUTPUT', 'ALERT'];
   const rows = report.runs.map((r) => {

@@ -47,11 +47,14 @@ const duration = z.string({ error: 'expected a duration like 10m, 5s or 500ms' }
   return ms;
 });
 
-// A host name becomes the HOST of HOST:SESSION run ids, so it cannot hold ':' or blanks.
+// A host name becomes the HOST of HOST:SESSION run ids, so it cannot hold ':' or blanks; it is shown
+// everywhere, so no control character; and a run id starting with '-' would read as a flag.
 const hostName = z
   .string()
   .min(1)
-  .regex(/^[^\s:]+$/, { message: 'a host name cannot contain ":" or blanks' });
+  // eslint-disable-next-line no-control-regex
+  .regex(/^[^\s:\x00-\x1f\x7f-\x9f]+$/, { message: 'a host name cannot contain ":", blanks or control characters' })
+  .regex(/^[^-]/, { message: 'a host name cannot start with "-"' });
 
 const nonEmpty = z.string().min(1);
 

@@ -24,7 +24,7 @@ export function parseDestination(spec: string): Result<Destination> {
     if (user.startsWith('-')) return err('usage', `"${spec}" has a user name starting with "-", which ssh would read as an option.`);
   }
   // eslint-disable-next-line no-control-regex
-  if (/[\x00-\x1f\x7f]/.test(spec)) return err('usage', `${JSON.stringify(spec)} holds a control character: it is not an ssh destination.`);
+  if (/[\x00-\x1f\x7f-\x9f]/.test(spec)) return err('usage', `${JSON.stringify(spec)} holds a control character: it is not an ssh destination.`);
   let host = s;
   let port: number | null = null;
   const bracket = /^\[([^\]]+)\](?::(\d+))?$/.exec(s);

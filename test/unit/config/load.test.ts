@@ -88,7 +88,7 @@ describe('parseConfig', () => {
     ['no ssh', 'hosts:\n  - name: x\n', 'config.yaml:2:5: hosts[0] needs ssh: ALIAS or user@host[:port] (or local: true)'],
     ['ssh and local', 'hosts:\n  - ssh: a\n    local: true\n', 'config.yaml:2:10: hosts[0] has both local: true and ssh (expected one of them)'],
     ['duplicate names', 'hosts:\n  - ssh: a\n  - ssh: me@a\n', 'config.yaml:3:5: host name a is used twice (hosts[0] and hosts[1])'],
-    ['colon in name', 'hosts:\n  - {name: "a:b", ssh: a}\n', 'config.yaml:2:12: hosts[0].name: a host name cannot contain ":" or blanks'],
+    ['colon in name', 'hosts:\n  - {name: "a:b", ssh: a}\n', 'config.yaml:2:12: hosts[0].name: a host name cannot contain ":", blanks or control characters'],
     ['missing run', 'runs:\n  - log: x\n', 'config.yaml:2:5: runs[0].run is required (expected a string)'],
     ['not a mapping', '- a\n', 'config.yaml:1:1: expected a mapping with keys hosts, runs, stallAfter, refresh, keys, scrollback'],
     ['scrollback', 'scrollback: 0\n', 'config.yaml:1:13: scrollback must be greater than 0'],
