@@ -51,8 +51,10 @@ export function watchdogScript(timeoutS: number | null): string {
     // every descendant of $1 (pids, one per line), from one ps listing
     "rtk_tree() { ps -A -o pid= -o ppid= 2>/dev/null | awk -v r=\"$1\" '{ p[$1] = $2 } END { s[r] = 1; do { n = 0; for (k in p) if ((p[k] in s) && !(k in s)) { s[k] = 1; n = 1 } } while (n); for (k in s) if (k != r) print k }'; }; " +
     'rtk_alive() { kill -0 -- -$c && return 0; for p do kill -0 "$p" && return 0; done; return 1; }; ' +
-    `( ${wait}; t=$(rtk_tree $c); kill -TERM -- -$c $c $t; ` +
-    'i=0; while [ $i -lt 30 ] && rtk_alive $c $t; do sleep 0.1; i=$((i+1)); done; kill -KILL -- -$c $c $t $(rtk_tree $c) ) 3>&- & w=$!; ' +
+    // once it is ending the command, the watcher ignores the TERM the main shell sends it when the
+    // command is gone: the first of its kills can end the command before the rest are sent
+    `( ${wait}; trap '' TERM; t=$(rtk_tree $c); kill -TERM -- $t -$c $c; ` +
+    'i=0; while [ $i -lt 30 ] && rtk_alive $c $t; do sleep 0.1; i=$((i+1)); done; kill -KILL -- $t $(rtk_tree $c) -$c $c ) 3>&- & w=$!; ' +
     'wait $c; s=$?; kill -- -$w; exit $s'
   );
 }
