@@ -76,7 +76,7 @@ async function once(dir, env, sep, data) {
 }
 
 /** The display path in this process: follower (display lines on) into a store's log buffer. */
-async function displayOnce(LogFollower, createStore, data) {
+async function displayOnce(LogFollower, createStore, data, chunk = 65536) {
   const store = createStore({ timers: { setTimeout: () => 0, clearTimeout: () => undefined } });
   let dataCb = null;
   let closeCb = null;
@@ -97,7 +97,7 @@ async function displayOnce(LogFollower, createStore, data) {
   const running = f.run();
   while (dataCb === null) await sleep(1);
   const t0 = process.cpuUsage();
-  for (let at = 0; at < data.length; at += 65536) dataCb(data.subarray(at, at + 65536));
+  for (let at = 0; at < data.length; at += chunk) dataCb(data.subarray(at, at + chunk));
   const t = process.cpuUsage(t0);
   f.stop();
   await running;
@@ -124,6 +124,10 @@ export async function run() {
     runsCr: da.map((x) => round(x, 1)),
     runsNl: db.map((x) => round(x, 1)),
   });
+  // the same 4 MB in one chunk (logs -n 200000 to a terminal reads its backlog so): still linear
+  const whole = [];
+  for (let i = 0; i < 3; i++) whole.push(await displayOnce(LogFollower, createStore, dnl, dnl.length));
+  const wholeRow = row('log display CPU, the same 4 MB with \\n in one chunk (vs 64 KiB chunks)', median(whole), 'ms', dB, { runs: whole.map((x) => round(x, 1)) });
   const dir = mkdtempSync(join(tmpdir(), 'rtk-bench-cr-'));
   const env = { ...process.env, TMUX_TMPDIR: dir, CI: 'false' };
   delete env.TMUX;
@@ -150,6 +154,7 @@ export async function run() {
       }),
       row('logs -f peak RSS, 40 MB of \\r-only output (vs with \\n)', median(a.map((x) => x.rssMb)), 'MB', median(b.map((x) => x.rssMb))),
       displayRow,
+      wholeRow,
     ];
   } finally {
     try {

@@ -113,6 +113,9 @@ export function collapseTerminalDetailed(text: string, maxLine: number = MAX_LIN
 
 type EscKind = 'sgr' | 'up' | 'col1' | 'other';
 
+const OVERRIDES = /[\u202a-\u202e\u2066-\u2069]/;
+const OVERRIDES_G = /[\u202a-\u202e\u2066-\u2069]/g;
+
 const SGR_PARAMS = /^[0-9;:]*$/;
 
 /** Consume one escape sequence starting at i (text[i] is ESC); returns the index after it. */
@@ -193,7 +196,10 @@ export interface SanitizeOptions {
  */
 export function sanitizeLine(input: string, opts: SanitizeOptions = {}): string {
   // a '\r' left in a line means "overwrite": show what was drawn last (CRLF's '\r' is just dropped)
-  const line = input.indexOf('\r') >= 0 ? lastRedraw(input) : input;
+  const redrawn = input.indexOf('\r') >= 0 ? lastRedraw(input) : input;
+  // bidi embeddings, overrides and isolates reorder what follows them on screen: dropped (the marks
+  // LRM/RLM of real right-to-left text stay)
+  const line = OVERRIDES.test(redrawn) ? redrawn.replace(OVERRIDES_G, '') : redrawn;
   const keep = opts.keepColor === true;
   const max = opts.maxLen ?? Infinity;
   let out = '';
@@ -396,7 +402,7 @@ export function needsCleaning(text: string): boolean {
 }
 
 // eslint-disable-next-line no-control-regex
-const LOG_NEEDS_WORK = /[\x00-\x1f\x7f-\x9f]/;
+const LOG_NEEDS_WORK = /[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]/;
 
 /**
  * One log line for display: \r rewrites collapsed to what shows last, tabs expanded, SGR colour

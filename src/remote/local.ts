@@ -1,6 +1,7 @@
 // The local host: commands run through `sh -c` with execa. No login shell, so no noise to strip.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
 import { execa } from 'execa';
 import { err, ok, type HostConnState, type Result, type RtkError } from '../domain/types.js';
 import type { ExecOptions, ExecResult, Host, StreamHandle, StreamOptions } from './host.js';
@@ -29,7 +30,8 @@ export class LocalHost implements Host {
     // under the watchdog (remote/markers.ts) on a pipe this process holds: when this process ends,
     // however it ends (Ctrl-C, a crash, SIGKILL), the pipe closes and the command's whole tree
     // goes, as it does for a remote command whose channel closes.
-    const [file, args] = opts.stdin === undefined ? underWatchdog(command) : ['sh', ['-c', command]];
+    const wd = opts.stdin === undefined ? underWatchdog(command, this.env) : null;
+    const [file, args] = wd ?? ['sh', ['-c', command]];
     const sub = execa(file, args, {
       env: this.env,
       extendEnv: false,
@@ -37,7 +39,8 @@ export class LocalHost implements Host {
       reject: false,
       detached: true,
       maxBuffer: { stdout: maxBytes, stderr: maxBytes },
-      ...(opts.stdin !== undefined ? { input: opts.stdin } : { stdin: 'pipe' as const }),
+      // the watchdog's pipe; without one, stdin is closed (a command reading it must not wait)
+      ...(opts.stdin !== undefined ? { input: opts.stdin } : { stdin: wd ? ('pipe' as const) : ('ignore' as const) }),
       stripFinalNewline: false,
       cleanup: true,
     });
@@ -68,7 +71,7 @@ export class LocalHost implements Host {
   async stream(command: string, opts: StreamOptions = {}): Promise<Result<StreamHandle>> {
     // its own process group, so close() takes the whole pipeline down; under the watchdog (as exec)
     // so that it also ends with this process, whatever ends it
-    const [file, args] = opts.stdin === undefined ? underWatchdog(command) : ['sh', ['-c', command]];
+    const [file, args] = (opts.stdin === undefined ? underWatchdog(command, this.env) : null) ?? ['sh', ['-c', command]];
     const child = spawn(file, args, { env: this.env, detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
     let closeCb: ((code: number | null, e: RtkError | null) => void) | null = null;
     let closed: { code: number | null; e: RtkError | null } | null = null;
@@ -117,10 +120,16 @@ export class LocalHost implements Host {
 
 let bash: string | null | undefined;
 
-/** `bash --norc -c WATCHDOG rtk-watchdog COMMAND` where bash is installed, else plain sh. */
-function underWatchdog(command: string): [string, string[]] {
-  bash ??= ['/bin/bash', '/usr/bin/bash', '/usr/local/bin/bash'].find((p) => existsSync(p)) ?? null;
-  return bash === null ? ['sh', ['-c', command]] : [bash, ['--norc', '-c', watchdogScript(null), 'rtk-watchdog', command]];
+/** bash, from the PATH (NixOS keeps it there only), else the usual places; null without bash. */
+function findBash(env: NodeJS.ProcessEnv): string | null {
+  const dirs = [...(env.PATH ?? '').split(delimiter).filter(Boolean), '/bin', '/usr/bin', '/usr/local/bin'];
+  return dirs.map((d) => join(d, 'bash')).find((p) => existsSync(p)) ?? null;
+}
+
+/** `bash --norc -c WATCHDOG rtk-watchdog COMMAND` where bash is installed; null: plain sh. */
+function underWatchdog(command: string, env: NodeJS.ProcessEnv): [string, string[]] | null {
+  bash ??= findBash(env);
+  return bash === null ? null : [bash, ['--norc', '-c', watchdogScript(null), 'rtk-watchdog', command]];
 }
 
 function killGroup(pid: number | undefined, sig: NodeJS.Signals): void {

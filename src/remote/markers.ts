@@ -20,17 +20,27 @@ function endPrefix(nonce: string): string {
 }
 
 /**
+ * First on every plain (posix-mode) line: a quoted newline, a no-op to sh, bash, dash, zsh and fish,
+ * but csh and tcsh refuse the whole line before running any of it. A tcsh whose config exports
+ * SHELL=/bin/bash then costs one retry in the form every shell reads, never a half-run line (tcsh
+ * would read `>&2` as "stdout and stderr to a file named 2"). fish refuses our `$?` the same way.
+ */
+const TRIPWIRE = ": '\n'; ";
+
+/**
  * The command line sent to sshd for exec: begin markers on stdout and stderr, the command under
  * `sh -c` (a POSIX shell whatever the login shell is), then the end marker with its exit status.
  * With `watchdogS`, the command runs under the watchdog (below) so that closing the channel, on a
  * timeout for instance, kills it instead of leaving it to hold one of sshd's MaxSessions slots.
+ * The command is in the line once (a variable): sshd hands the line over as ONE argument, which
+ * Linux caps at 128 KiB.
  */
 export function wrapExec(command: string, nonce: string, opts: { watchdogS: number | null } = { watchdogS: null }): string {
   const run =
     opts.watchdogS === null
-      ? `sh -c ${shq(command)}`
-      : `if command -v bash >/dev/null 2>&1; then bash --norc -c ${shq(watchdogScript(opts.watchdogS))} rtk-watchdog ${shq(command)}; else sh -c ${shq(command)} </dev/null; fi`;
-  return `printf '\\036RTK-BEGIN-${nonce}\\n'; printf '\\036RTK-BEGIN-${nonce}\\n' >&2; ${run}; printf '\\036RTK-END-${nonce} %d\\n' "$?"`;
+      ? 'sh -c "$rtk_c"'
+      : `if command -v bash >/dev/null 2>&1; then bash --norc -c ${shq(watchdogScript(opts.watchdogS))} rtk-watchdog "$rtk_c"; else sh -c "$rtk_c" </dev/null; fi`;
+  return `${TRIPWIRE}rtk_c=${shq(command)}; printf '\\036RTK-BEGIN-${nonce}\\n'; printf '\\036RTK-BEGIN-${nonce}\\n' >&2; ${run}; printf '\\036RTK-END-${nonce} %d\\n' "$?"`;
 }
 
 /**
@@ -54,7 +64,10 @@ export function watchdogScript(timeoutS: number | null): string {
     // once it is ending the command, the watcher ignores the TERM the main shell sends it when the
     // command is gone: the first of its kills can end the command before the rest are sent
     `( ${wait}; trap '' TERM; t=$(rtk_tree $c); kill -TERM -- $t -$c $c; ` +
-    'i=0; while [ $i -lt 30 ] && rtk_alive $c $t; do sleep 0.1; i=$((i+1)); done; kill -KILL -- $t $(rtk_tree $c) -$c $c ) 3>&- & w=$!; ' +
+    // KILL only what is left after 3 s: signalling the saved pids of processes long gone could hit
+    // another process that got one of them since
+    'i=0; while [ $i -lt 30 ] && rtk_alive $c $t; do sleep 0.1; i=$((i+1)); done; ' +
+    'rtk_alive $c $t && kill -KILL -- $t $(rtk_tree $c) -$c $c ) 3>&- & w=$!; ' +
     'wait $c; s=$?; kill -- -$w; exit $s'
   );
 }
@@ -66,10 +79,10 @@ export function watchdogScript(timeoutS: number | null): string {
  * ~/.bashrc again, printing its noise after our begin marker.
  */
 export function wrapStream(command: string, nonce: string, opts: { watchdogS: number | null }): string {
-  const begin = `printf '\\036RTK-BEGIN-${nonce}\\n'; printf '\\036RTK-BEGIN-${nonce}\\n' >&2; `;
-  const plain = `exec sh -c ${shq(command)}`;
+  const begin = `${TRIPWIRE}rtk_c=${shq(command)}; printf '\\036RTK-BEGIN-${nonce}\\n'; printf '\\036RTK-BEGIN-${nonce}\\n' >&2; `;
+  const plain = 'exec sh -c "$rtk_c"';
   if (opts.watchdogS === null) return begin + plain;
-  return `${begin}if command -v bash >/dev/null 2>&1; then exec bash --norc -c ${shq(watchdogScript(opts.watchdogS))} rtk-watchdog ${shq(command)}; else ${plain}; fi`;
+  return `${begin}if command -v bash >/dev/null 2>&1; then exec bash --norc -c ${shq(watchdogScript(opts.watchdogS))} rtk-watchdog "$rtk_c"; else ${plain}; fi`;
 }
 
 /**

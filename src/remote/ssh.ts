@@ -25,6 +25,9 @@ export interface SshHostOptions {
   resolve: (spec: HostSpec, henv: HostEnvLike) => Promise<Result<ResolvedHop[]>>;
 }
 
+/** The longest command line sent: one argv element of the login shell (Linux: 128 KiB, minus room). */
+export const MAX_LINE_BYTES = 120 * 1024;
+
 export const DEFAULT_SSH_OPTIONS: SshHostOptions = {
   keepaliveIntervalMs: 15_000,
   keepaliveCountMax: 3,
@@ -373,7 +376,7 @@ export class SshHost implements Host {
     // $SHELL named a POSIX shell but the real login shell did not run our line (a config file that
     // exports SHELL=/bin/bash under fish): nothing of it ran, so say it again in the form every
     // shell reads, and keep to that form on this host
-    if (mode === 'posix' && first.notRun) {
+    if (mode === 'posix' && first.notRun && !first.tooLong) {
       this.shellMode = 'any';
       this.shellLocked = true;
       return (await this.execOnce(command, o)).r;
@@ -382,7 +385,7 @@ export class SshHost implements Host {
   }
 
   /** One exec; `notRun` when the login shell never got to our first line. */
-  private async execOnce(command: string, o: ExecOptions): Promise<{ r: Result<ExecResult>; notRun: boolean }> {
+  private async execOnce(command: string, o: ExecOptions): Promise<{ r: Result<ExecResult>; notRun: boolean; tooLong?: boolean }> {
     const timeoutMs = o.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     const maxBytes = o.maxBytes ?? DEFAULT_MAX_BYTES;
     const what = `\`${short(command)}\` on ${this.name}`;
@@ -393,13 +396,17 @@ export class SshHost implements Host {
     // here: the watchdog's limit lies past our own timeout.
     const watchdogS = o.stdin === undefined ? Math.ceil(timeoutMs / 1000) + 30 : null;
     const line = this.loginLine(wrapExec(command, nonce, { watchdogS }));
+    // sshd hands the line to the login shell as one argument, which Linux caps at 128 KiB
+    if (Buffer.byteLength(line) > MAX_LINE_BYTES)
+      return { r: err('io', `${what} is too long to send (${Buffer.byteLength(line)} bytes; at most ${MAX_LINE_BYTES}).`), notRun: true, tooLong: true };
     const opened = await this.openChannel((c, cb) => c.exec(line, cb), what);
     if (!opened.ok) return { r: opened, notRun: false };
     const { conn, ch, release } = opened.value;
     const remaining = Math.max(1, timeoutMs - (Date.now() - started));
     return new Promise((resolveBoth) => {
       let notRun = false;
-      const resolve = (r: Result<ExecResult>): void => resolveBoth({ r, notRun });
+      let tooLong = false;
+      const resolve = (r: Result<ExecResult>): void => resolveBoth({ r, notRun, tooLong });
       const out: Buffer[] = [];
       const errs: Buffer[] = [];
       let outLen = 0;
@@ -440,6 +447,7 @@ export class SshHost implements Host {
           // our line's first act is the begin marker: the login shell failed before it (no sh? a
           // .bashrc that exits? a shell that cannot parse the line, as fish exits 0 on a syntax error)
           notRun = true;
+          tooLong = /Argument list too long/i.test(rawErr.toString('latin1'));
           const stderr = rawErr.toString('utf8').trim().split('\n').slice(-1)[0] ?? '';
           return finish(err('exit', `the login shell on ${this.name} failed before running ${what}${stderr ? `: ${stderr}` : ''}.`, { code: exitCode }));
         }

@@ -64,6 +64,8 @@ export interface Job {
   size: number;
   mode: number;
   partSize: number | null;
+  /** The remote partial file as lstat saw it when the transfer was planned (push). */
+  partStat?: import('ssh2').Stats | null;
   /** Final name exists already, with the same size: identical content means skip. */
   existingSameSize: boolean;
   localHash?: string;

@@ -40,7 +40,8 @@ export async function remoteHashes(host: Host, paths: string[], algo: HashAlgo, 
   for (let i = 0; i < paths.length; ) {
     const batch: string[] = [];
     let len = 0;
-    while (i < paths.length && batch.length < 200 && len < 64 * 1024) {
+    // the script travels as one argument of the login shell, maybe base64'd (4/3): at most 40 KB of paths
+    while (i < paths.length && batch.length < 200 && len < 40 * 1024) {
       batch.push(paths[i]!);
       len += paths[i]!.length + 3;
       i++;

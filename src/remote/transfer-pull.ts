@@ -68,7 +68,8 @@ async function openLocalPart(part: string, start: number): Promise<fsp.FileHandl
   }
   const fh = await fsp.open(part, FS.O_RDWR | FS.O_NOFOLLOW);
   const st = await fh.stat();
-  if (!st.isFile() || st.size < start) {
+  // a hard link to some other file would pass O_NOFOLLOW: our partial file has one name
+  if (!st.isFile() || st.nlink !== 1 || st.size < start) {
     await fh.close();
     throw new Error(`local ${part} changed while it was being resumed: refusing to write to it`);
   }
@@ -133,12 +134,12 @@ export async function pullPath(host: Host, sftp: SFTPWrapper, remote: string, lo
         if (fin.size === j.size) j.existingSameSize = true;
         else conflicts.push(`local ${j.dst}`);
       }
-      if (part && !part.isFile()) notRegular.push(`local ${j.dst + PART_SUFFIX}`);
+      if (part && (!part.isFile() || part.nlink !== 1)) notRegular.push(`local ${j.dst + PART_SUFFIX}`);
       j.partSize = part?.isFile() ? part.size : null;
     }
     if (notRegular.length) {
       const more = notRegular.length > 1 ? ` (and ${notRegular.length - 1} more)` : '';
-      return err('refused', `${notRegular[0]}${more} is a symbolic link or not a regular file: rtk-tui never writes its partial files through a link; remove it and run the command again`);
+      return err('refused', `${notRegular[0]}${more} is a symbolic link or not a regular file (or has other names: hard links): rtk-tui never writes its partial files through a link; remove it and run the command again`);
     }
     const settled = await settleExisting(side, jobs, false, (j) => `local ${j.dst}`);
     if (!settled.ok) return settled;

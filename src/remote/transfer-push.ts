@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import * as fsp from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { posix } from 'node:path';
-import type { SFTPWrapper } from 'ssh2';
+import type { SFTPWrapper, Stats } from 'ssh2';
 import { err, ok, type Result } from '../domain/types.js';
 import type { Host } from './host.js';
 import {
@@ -61,16 +61,18 @@ function partNotRegular(parts: string[]): Result<never> {
 /**
  * The remote partial file, never through a link: a fresh one is created with O_EXCL (after the stale
  * regular one is removed), so a link planted meanwhile makes the open fail; one resumed from `start`
- * must still be the regular file of that size seen by lstat.
+ * must be, once open, the regular file lstat sees at its path, with the size, owner, mode and time
+ * seen when the transfer was planned (SFTP v3 has no inode to compare: these stand in for it).
  */
-async function openRemotePart(sftp: SFTPWrapper, part: string, start: number, label: (p: string) => string): Promise<Buffer> {
+async function openRemotePart(sftp: SFTPWrapper, part: string, start: number, label: (p: string) => string, planned: Stats | null = null): Promise<Buffer> {
   if (start === 0) {
     await runlink(sftp, part);
     return ropen(sftp, part, 'wx', 0o600);
   }
   const h = await ropen(sftp, part, 'r+');
   const [st, lst] = await Promise.all([rfstat(sftp, h), rlstat(sftp, part)]);
-  if (!st.isFile() || !lst?.isFile() || st.size !== lst.size || st.size < start) {
+  const same = (a: Stats, b: Stats) => a.size === b.size && a.uid === b.uid && a.gid === b.gid && a.mode === b.mode && a.mtime === b.mtime;
+  if (!st.isFile() || !lst?.isFile() || !same(st, lst) || (planned !== null && !same(st, planned)) || st.size !== start) {
     await rclose(sftp, h).catch(() => undefined);
     throw new Error(`${label(part)} changed while it was being resumed (a link or another file in its place): refusing to write to it`);
   }
@@ -125,6 +127,7 @@ export async function pushPath(host: Host, sftp: SFTPWrapper, local: string, rem
       }
       if (part && !part.isFile()) notRegular.push(label(j.dst + PART_SUFFIX));
       j.partSize = part?.isFile() ? part.size : null;
+      j.partStat = part?.isFile() ? part : null;
     });
     if (notRegular.length) return partNotRegular(notRegular);
     const settled = await settleExisting(side, jobs, true, (j) => label(j.dst));
@@ -170,7 +173,7 @@ export async function pushPath(host: Host, sftp: SFTPWrapper, local: string, rem
         }
         const hasher = createHash(algo);
         if (start > 0) await hashPrefix(fh, start, hasher);
-        const handle = await openRemotePart(sftp, part, start, label);
+        const handle = await openRemotePart(sftp, part, start, label, j.partStat ?? null);
         // started after the open: a truncated part file is what it reads from
         if (o.verify !== false && j.size >= FOLLOW_MIN) j.follow = followHash(host, part, j.size, algo);
         try {

@@ -71,8 +71,9 @@ export class LineAssembler {
   private decoder = new TextDecoder('utf-8', { fatal: false });
   private seg = '';
   private carry = '';
-  /** Characters of the current line not kept (past MAX_LINE). */
+  /** Characters (UTF-16 units) of `seg` / `carry` not kept (past maxLine). */
   private dropped = 0;
+  private carryDropped = 0;
 
   constructor(private readonly maxLine = MAX_LINE) {}
 
@@ -82,24 +83,40 @@ export class LineAssembler {
     this.seg = '';
     this.carry = '';
     this.dropped = 0;
+    this.carryDropped = 0;
   }
 
   /** The live line as a terminal would show it now, or null when there is none. */
   get partial(): string | null {
-    const t = this.seg !== '' ? this.seg : this.carry;
-    return t === '' ? null : this.withNote(t);
+    if (this.seg !== '') return withNote(this.seg, this.dropped);
+    return this.carry === '' ? null : withNote(this.carry, this.carryDropped);
   }
 
-  /** Feed bytes; returns the lines they completed. */
+  /** Feed bytes; returns the lines they completed. One pass: each \n and \r is looked for once. */
   push(bytes: Buffer): string[] {
     const text = this.decoder.decode(bytes, { stream: true });
     const lines: string[] = [];
-    let at = 0;
     const n = text.length;
+    let at = 0;
+    // the next \r at or after `at` (-1: none left in this text)
+    let cr = text.indexOf('\r');
     while (at < n) {
       const nl = text.indexOf('\n', at);
       const end = nl < 0 ? n : nl;
-      this.addSegments(text, at, end);
+      for (;;) {
+        if (cr !== -1 && cr < at) cr = text.indexOf('\r', at);
+        const stop = cr !== -1 && cr < end ? cr : end;
+        if (stop > at) this.append(text, at, stop);
+        if (stop === end) break;
+        // \r: the segment is drawn; what follows overwrites it
+        if (this.seg !== '') {
+          this.carry = this.seg;
+          this.carryDropped = this.dropped;
+        }
+        this.seg = '';
+        this.dropped = 0;
+        at = stop + 1;
+      }
       if (nl < 0) break;
       lines.push(this.finishLine());
       at = nl + 1;
@@ -107,44 +124,35 @@ export class LineAssembler {
     return lines;
   }
 
-  /** text[from, to) holds no \n: its \r's end segments. */
-  private addSegments(text: string, from: number, to: number): void {
-    let at = from;
-    while (at < to) {
-      const cr = text.indexOf('\r', at);
-      const end = cr < 0 || cr >= to ? to : cr;
-      if (end > at) this.append(text, at, end);
-      if (end === to) break;
-      // \r: the segment is drawn; what follows overwrites it
-      if (this.seg !== '') this.carry = this.seg;
-      this.seg = '';
-      at = end + 1;
-    }
-  }
-
   private append(text: string, from: number, to: number): void {
-    const room = this.maxLine - this.seg.length;
+    let room = this.maxLine - this.seg.length;
     if (room <= 0) {
       this.dropped += to - from;
       return;
     }
-    if (to - from > room) {
-      this.seg += text.slice(from, from + room);
-      this.dropped += to - from - room;
-    } else this.seg += text.slice(from, to);
+    if (to - from <= room) {
+      this.seg += text.slice(from, to);
+      return;
+    }
+    // never keep half of a surrogate pair
+    const hi = text.charCodeAt(from + room - 1);
+    if (hi >= 0xd800 && hi <= 0xdbff) room--;
+    this.seg += text.slice(from, from + room);
+    this.dropped += to - from - room;
   }
 
   private finishLine(): string {
-    const line = this.withNote(this.seg !== '' ? this.seg : this.carry);
+    const line = this.seg !== '' ? withNote(this.seg, this.dropped) : withNote(this.carry, this.carryDropped);
     this.seg = '';
     this.carry = '';
     this.dropped = 0;
+    this.carryDropped = 0;
     return line;
   }
+}
 
-  private withNote(t: string): string {
-    return this.dropped > 0 ? `${t}… [rtk-tui: ${this.dropped} more characters of this line not shown]` : t;
-  }
+function withNote(t: string, dropped: number): string {
+  return dropped > 0 ? `${t}… [rtk-tui: ${dropped} more characters of this line not shown]` : t;
 }
 
 export class LogFollower {

@@ -21,6 +21,8 @@ export interface RunsSnapshot {
 
 /** Bytes of each log read per poll: enough for progress, metrics and the last traceback. */
 export const TAIL_BYTES = 16 * 1024;
+/** Logs whose unchanged tails are not sent again (the rest are, as if changed). */
+const MAX_SAME = 400;
 /** Lines of pane history captured for a run without a log file. */
 export const PANE_LINES = 200;
 
@@ -61,8 +63,10 @@ export function buildPollScript(spec: HostSpec, cfg: Pick<Config, 'runs'>, nonce
     return `      ${shq(session)}) log=${remotePath(r.log!)} ;;`;
   });
   const t = tmuxCommand(spec);
+  // at most MAX_SAME of them: the script travels as one argument of the login shell (128 KiB at most)
   const same = [...(known ?? [])]
     .filter(([, e]) => e.kind === 'log' && e.inode !== null && e.size !== null && e.mtime !== null)
+    .slice(0, MAX_SAME)
     .map(([id, e]) => `      ${shq(`${id} ${e.inode} ${e.size} ${e.mtime}`)}) printf '@@%s same %s\\n' "$N" "$id"; continue ;;`);
   return [
     `N=${N}`,
@@ -86,7 +90,9 @@ export function buildPollScript(spec: HostSpec, cfg: Pick<Config, 'runs'>, nonce
     `    printf '@@%s log %s %s\\n' "$N" "$id" "$st"`,
     // this run's bytes only: a log reused by a new run starts at @rtk_log_start (a shorter file is
     // a new one: all of it counts)
-    `    n=${TAIL_BYTES}; set -- $st; case "$start:$2" in *[!0-9:]*|:*|*:) ;; *) if [ "$2" -ge "$start" ] && [ $(($2 - start)) -lt $n ]; then n=$(($2 - start)); fi ;; esac`,
+    // (leading zeros dropped: dash reads 08 as a bad octal number and would end the loop)
+    `    n=${TAIL_BYTES}; set -- $st; while case "$start" in 0?*) true ;; *) false ;; esac; do start=\${start#0}; done`,
+    `    case "$start:$2" in *[!0-9:]*|:*|*:) ;; *) if [ "$2" -ge "$start" ] && [ $(($2 - start)) -lt $n ]; then n=$(($2 - start)); fi ;; esac`,
     `    [ "$n" -gt 0 ] && tail -c "$n" -- "$log" 2>/dev/null`,
     `  else`,
     `    printf '@@%s pane %s\\n' "$N" "$id"`,

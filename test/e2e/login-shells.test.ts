@@ -146,6 +146,19 @@ suite(why, 'login shells other than sh/bash/zsh (fish, tcsh)', () => {
     }
   });
 
+  it('a tcsh config that claims SHELL=/bin/bash: the plain line is refused whole (no file named 2), then sent again', async () => {
+    const tcsh = lab.users.find((u) => u.shell.endsWith('tcsh'))!;
+    expect((await lab.remoteAs(tcsh.name, 'echo "setenv SHELL /bin/bash" > "$HOME/.tcshrc"')).code).toBe(0);
+    try {
+      const c = await cli(['ckpt', 'tcshy:train', '--json']);
+      expect(c.stderr).toBe('');
+      expect((JSON.parse(c.stdout) as { checkpoints: unknown[] }).checkpoints).toHaveLength(2);
+      expect(existsSync(join(tcsh.home, '2'))).toBe(false);
+    } finally {
+      await lab.remoteAs(tcsh.name, 'rm -f "$HOME/.tcshrc"');
+    }
+  });
+
   it('push and pull a file, verified, and no stray file appears in the home directory', async () => {
     const data = randomBytes(300 * 1024 + 3);
     const local = join(cwd, 'weights.bin');

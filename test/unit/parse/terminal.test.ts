@@ -164,6 +164,10 @@ describe('one sanitizer for everything a host sends (fuzzed)', () => {
     );
     expect(sanitizeLine('a\x1b[>4;2mb\x1b[?1049mc\x1b[1;31md', { keepColor: true })).toBe('abc\x1b[1;31md\x1b[0m');
   });
+  it('log lines lose bidi overrides too (the marks of real right-to-left text stay)', () => {
+    expect(sanitizeLogLine('x\u202eabc\u2066d', 100)).toBe('xabcd');
+    expect(sanitizeLogLine('שלום\u200f ok', 100)).toBe('שלום\u200f ok');
+  });
   it('sanitizeLogLine: the same rule, with the plain fast path', () => {
     fc.assert(
       fc.property(anyText, (s) => {

@@ -238,6 +238,10 @@ describe('LineAssembler: display lines from raw bytes, linear and bounded', () =
     const r = feed(['x'.repeat(30), 'y'.repeat(30), '\nnext\n'], 40);
     expect(r.lines).toEqual([`${'x'.repeat(30)}${'y'.repeat(10)}… [rtk-tui: 20 more characters of this line not shown]`, 'next']);
   });
+  it('a cut segment that a \\r replaces leaves no note behind; a cut never splits a surrogate pair', () => {
+    expect(feed([`${'x'.repeat(30)}\rdone\n`], 10).lines).toEqual(['done']);
+    expect(feed(['ab😀\n'], 3).lines).toEqual(['ab… [rtk-tui: 2 more characters of this line not shown]']);
+  });
   it('holds at most MAX_LINE characters of a live line however much arrives', () => {
     const a = new LineAssembler(100);
     for (let i = 0; i < 2000; i++) a.push(Buffer.from(`\r${i}% ${'#'.repeat(i % 300)}`));

@@ -200,6 +200,26 @@ suite(tmuxMissing(), 'pollRuns against a real tmux', () => {
     expect(third.ok && third.value.runs.find((x) => x.session === 'g h  i')).toMatchObject({ metrics: { loss: 1.25 }, progress: { step: 6 } });
   });
 
+  it('reads a log from @rtk_log_start on; a tampered start (08, x) never stops the listing', async () => {
+    writeFileSync(join(dir, 'reused.log'), 'old run: CUDA out of memory\nstep 1/10 loss=2.0\n');
+    tmux('new-session', '-d', '-s', 'r1', 'sleep 600');
+    tmux('set-option', '-t', '=r1:', '@rtk_log', join(dir, 'reused.log'));
+    tmux('set-option', '-t', '=r1:', '@rtk_log_start', '28');
+    for (const [n, start] of [['r2', '08'], ['r3', 'x'], ['r4', '99999']]) {
+      tmux('new-session', '-d', '-s', n!, 'sleep 600');
+      tmux('set-option', '-t', `=${n}:`, '@rtk_log', join(dir, 'reused.log'));
+      tmux('set-option', '-t', `=${n}:`, '@rtk_log_start', start!);
+    }
+    const r = await pollRuns(localTestHost('box', env), { name: 'box', local: true }, defaultConfig(null));
+    if (!r.ok) throw new Error(r.error.message);
+    expect(r.value.runs.find((x) => x.session === 'r1')).toMatchObject({ state: 'running', reason: null, logStart: 28, progress: { step: 1, total: 10 } });
+    // a start past the end is a new file: all of it counts; 08 is 8
+    expect(r.value.runs.find((x) => x.session === 'r4')!.alerts.map((a) => a.kind)).toContain('oom');
+    expect(r.value.runs.find((x) => x.session === 'r1')!.alerts).toEqual([]);
+    expect(r.value.runs.map((x) => x.session)).toEqual(expect.arrayContaining(['r1', 'r2', 'r3', 'r4', ...names]));
+    for (const n of ['r1', 'r2', 'r3', 'r4']) tmux('kill-session', '-t', `=${n}`);
+  });
+
   it('reports no runs when no server is running', async () => {
     const host = localTestHost('box', { ...env, TMUX_TMPDIR: join(dir, 'nothing-here') });
     expect(await pollRuns(host, { name: 'box', local: true }, defaultConfig(null))).toEqual({ ok: true, value: { runs: [], panes: [], logTails: {} } });
