@@ -1,6 +1,10 @@
 // argv → one command. The only place that turns error values into exit codes.
 import { readFileSync } from 'node:fs';
 import { COMMANDS, MONITOR, findCommand } from './commands/index.js';
+import { commandHelp, selfCommand } from './commands/help.js';
+import { loadConfig } from './config/load.js';
+import { closestNames, didYouMean } from './parse/suggest.js';
+import { sshConfigAliases } from './remote/ssh-config.js';
 import type { CommandContext, GlobalOptions } from './commands/context.js';
 import type { RtkError } from './domain/types.js';
 import { safeText } from './parse/terminal.js';
@@ -13,9 +17,24 @@ export function version(): string {
   return pkg.version;
 }
 
-export function helpText(): string {
+/** `rtk-tui trust gpu` in a sentence becomes `npx rtk-tui trust gpu` when that is how to run it. */
+export function withSelf(text: string, self: string): string {
+  return self === 'rtk-tui' ? text : text.replace(/(^|[\s(`'"])rtk-tui (?=[a-z-])/g, (_m, lead: string) => `${lead}${self} `);
+}
+
+/** A first word that is a near miss of a command name, and no host the user could mean. */
+function looksLikeCommand(word: string, ctx: CommandContext): boolean {
+  if (word.length < 2 || word.includes('@') || word.includes('.') || word.includes(':')) return false;
+  if (closestNames(word, COMMANDS.map((c) => c.name)).length === 0) return false;
+  const home = ctx.env.HOME;
+  if (home && sshConfigAliases(home).includes(word)) return false;
+  const cfg = loadConfig({ ...ctx.global, hosts: [] }, ctx.env);
+  return !(cfg.ok && cfg.value.hosts.some((h) => h.name === word || h.ssh === word));
+}
+
+export function helpText(self = 'rtk-tui'): string {
   const rows = [MONITOR, ...COMMANDS].map((c) => {
-    const usage = c === MONITOR ? `rtk-tui ${c.usage}` : `rtk-tui ${c.usage}`;
+    const usage = `${self} ${c.usage}`;
     return { usage, summary: c.summary + (c.built ? '' : ' (not built yet)') };
   });
   const width = Math.min(48, Math.max(...rows.map((r) => r.usage.length)) + 2);
@@ -32,6 +51,7 @@ export function helpText(): string {
     'Exit codes: 0 success, 1 the operation failed, 2 usage or configuration error.',
     'RUN is HOST:SESSION, or SESSION where it is unique. Config: --config, $RTK_TUI_CONFIG,',
     'else $XDG_CONFIG_HOME/rtk-tui/config.yaml. Set RTK_TUI_DEBUG=1 for stack traces.',
+    `${self} COMMAND --help (or ${self} help COMMAND): a command's flags, examples and exit codes.`,
   ].join('\n');
 }
 
@@ -114,8 +134,9 @@ export async function main(argv: string[], io: Partial<CommandContext> = {}): Pr
     cwd: io.cwd ?? process.cwd(),
     global: parsed.global,
   };
-  // an error may quote a host (its stderr, a path, a name): nothing in it may drive the terminal
-  const say = (s: string) => ctx.stderr.write(`rtk-tui: ${safeText(s)}\n`);
+  // an error may quote a host (its stderr, a path, a name): nothing in it may drive the terminal;
+  // a follow-up command in it names rtk-tui the way it was started (npx rtk-tui …)
+  const say = (s: string) => ctx.stderr.write(`rtk-tui: ${withSelf(safeText(s), selfCommand(ctx.env))}\n`);
   if (parsed.error) {
     say(parsed.error);
     return 2;
@@ -126,18 +147,31 @@ export async function main(argv: string[], io: Partial<CommandContext> = {}): Pr
   }
   const [first, ...args] = parsed.rest;
   const known = first !== undefined ? findCommand(first) : undefined;
-  if (parsed.help) {
-    ctx.stdout.write(`${helpText()}\n`);
-    return 0;
-  }
-  if (first === 'help') {
-    ctx.stdout.write(`${helpText()}\n`);
+  const self = selfCommand(ctx.env);
+  // `COMMAND --help`, `help COMMAND`: that command's help; else the overview
+  if (first === 'help' || parsed.help) {
+    const topic = first === 'help' ? args[0] : first;
+    if (topic === undefined || (first !== 'help' && !known)) {
+      ctx.stdout.write(`${helpText(self)}\n`);
+      return 0;
+    }
+    const c = topic === 'monitor' ? MONITOR : findCommand(topic);
+    if (!c) {
+      say(`no command named ${topic}${didYouMean(topic, [...COMMANDS.map((x) => x.name), 'monitor'])}; ${self} --help lists them`);
+      return 2;
+    }
+    ctx.stdout.write(`${commandHelp(c, self)}\n`);
     return 0;
   }
   const cmd = known ?? MONITOR;
   const cmdArgs = known ? args : parsed.rest;
   if (!known && first !== undefined && first.startsWith('-')) {
-    say(`unknown flag ${first} (see rtk-tui --help)`);
+    say(`unknown flag ${first} (see ${self} --help)`);
+    return 2;
+  }
+  // `rtk-tui lgos x`: a misspelled command is not a host to open the monitor on
+  if (!known && first !== undefined && looksLikeCommand(first, ctx)) {
+    say(`no command named ${first}${didYouMean(first, COMMANDS.map((x) => x.name))}; ${self} --help lists them (to open the monitor on a host named so, put it after --: ${self} -- ${first})`);
     return 2;
   }
   if (!cmd.built) {

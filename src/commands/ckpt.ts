@@ -26,7 +26,7 @@ export async function run(argv: string[], ctx: CommandContext): Promise<CommandR
   if (!cfg.ok) return cfg;
   const hosts = openHosts(cfg.value, ctx.env);
   try {
-    const r = await resolveRun(id, cfg.value, hosts);
+    const r = await resolveRun(id, cfg.value, hosts, ctx.env);
     if (!r.ok) return r;
     const { host, spec, session, runId } = r.value;
     const poll = await pollRuns(host, spec, cfg.value);

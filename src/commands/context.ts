@@ -29,6 +29,17 @@ export interface CommandModule {
   run(argv: string[], ctx: CommandContext): Promise<CommandResult>;
 }
 
+export interface CommandHelp {
+  /** Usage lines after `rtk-tui ` (default: the command's usage). */
+  usage?: string[];
+  /** A few lines on what it does, where the one-line summary is not enough. */
+  about?: string[];
+  flags?: [flag: string, description: string][];
+  examples?: string[];
+  /** Exit codes, when they say more than the global 0/1/2. */
+  exit?: string;
+}
+
 export interface CommandInfo {
   name: string;
   usage: string;
@@ -37,6 +48,8 @@ export interface CommandInfo {
   built: boolean;
   /** What it changes on a host, when it always does: refused under --readonly (cli.ts). */
   changes?: string;
+  /** `--help` of the command (commands/help.ts). */
+  help?: CommandHelp;
   load: () => Promise<CommandModule>;
 }
 

@@ -50,7 +50,7 @@ export function parseFlags(
         out.values[flag] = v;
         continue;
       }
-      return err('usage', `${cmd}: unknown flag ${flag} (see rtk-tui --help)`);
+      return err('usage', `${cmd}: unknown flag ${flag} (see rtk-tui ${cmd} --help)`);
     }
     out.positional.push(a);
   }
@@ -135,7 +135,7 @@ export async function resolveTarget(ctx: CommandContext, id: string): Promise<Re
   const cfg = configOf(ctx);
   if (!cfg.ok) return cfg;
   const hosts = openHosts(cfg.value, ctx.env);
-  const r = await resolveRun(id, cfg.value, hosts);
+  const r = await resolveRun(id, cfg.value, hosts, ctx.env);
   if (!r.ok) {
     await closeHosts(hosts);
     return r;

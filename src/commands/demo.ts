@@ -10,6 +10,7 @@ import { shq } from '../remote/quote.js';
 import { setupDemo } from '../demo/setup.js';
 import type { CommandContext, CommandResult } from './context.js';
 import { checkTerminal, runMonitor } from './monitor.js';
+import { selfCommand } from './help.js';
 
 export const DEMO_REFRESH = { runsMs: 2000, gpusMs: 1000, checkpointsMs: 5000 };
 
@@ -17,7 +18,7 @@ export async function run(argv: string[], ctx: CommandContext): Promise<CommandR
   let keep = false;
   for (const a of argv) {
     if (a === '--keep') keep = true;
-    else return err('usage', `demo takes only --keep, not ${a} (see rtk-tui --help)`);
+    else return err('usage', `demo takes only --keep, not ${a} (see rtk-tui demo --help)`);
   }
   const tty = checkTerminal(ctx, 'rtk-tui demo');
   if (!tty.ok) return tty;
@@ -48,7 +49,7 @@ export async function run(argv: string[], ctx: CommandContext): Promise<CommandR
       [
         `The demo keeps running in its own tmux server (${w.socket}), files in ${w.dir}.`,
         `  look at a run:   ${attachHint}`,
-        `  monitor again:   PATH=${shq(join(w.dir, 'bin'))}:"$PATH" rtk-tui --config ${shq(conf)}`,
+        `  monitor again:   PATH=${shq(join(w.dir, 'bin'))}:"$PATH" ${selfCommand(ctx.env)} --config ${shq(conf)}`,
         `  clean up:        tmux -L ${shq(w.socket)} kill-server; rm -rf ${shq(w.dir)}`,
         '',
       ].join('\n'),

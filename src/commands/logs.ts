@@ -149,7 +149,7 @@ export async function run(argv: string[], ctx: CommandContext): Promise<CommandR
   };
   ctx.stdout.on('error', onPipeError);
   try {
-    const r = await resolveRun(args.value.run, cfg.value, hosts);
+    const r = await resolveRun(args.value.run, cfg.value, hosts, ctx.env);
     if (!r.ok) return r;
     const meta = configMeta(cfg.value, r.value.spec.name, r.value.session);
     const nonce = randomBytes(8).toString('hex');

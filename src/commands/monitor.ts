@@ -2,7 +2,7 @@
 // every host, starts the sources (src/sources/controller.ts), renders the UI, and runs the effects
 // that happen outside React: attach (the UI steps aside while a child owns the terminal), kill,
 // refresh, quit. A host that is down never ends the monitor; only q, Ctrl-C or a signal do.
-import { loadConfig } from '../config/load.js';
+import { loadConfig, selectHosts } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { err, ok, type HostSpec, type Result } from '../domain/types.js';
 import { buildKeymap } from '../keys/keymap.js';
@@ -31,7 +31,10 @@ export async function run(argv: string[], ctx: CommandContext): Promise<CommandR
     if (a.startsWith('-')) return err('usage', `unknown flag ${a} for the monitor (see rtk-tui --help)`);
     extra.push(a);
   }
-  const cfg = loadConfig({ ...ctx.global, hosts: [...ctx.global.hosts, ...extra] }, ctx.env);
+  // HOST arguments are the hosts of this monitor: exactly those (--host adds to the config's)
+  const loaded = loadConfig({ ...ctx.global, hosts: extra.length > 0 ? [] : ctx.global.hosts }, ctx.env);
+  if (!loaded.ok) return loaded;
+  const cfg = extra.length > 0 ? selectHosts(loaded.value, [...ctx.global.hosts, ...extra]) : loaded;
   if (!cfg.ok) return cfg;
   return runMonitor(ctx, cfg.value, { henv: processHostEnv(ctx.env) });
 }

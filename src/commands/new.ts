@@ -5,6 +5,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import { err, ok } from '../domain/types.js';
 import { safeText } from '../parse/terminal.js';
+import { selfCommand } from './help.js';
 import { shq } from '../remote/quote.js';
 import { newRun } from '../remote/tmux-control.js';
 import type { CommandContext, CommandResult } from './context.js';
@@ -52,7 +53,7 @@ export async function run(argv: string[], ctx: CommandContext): Promise<CommandR
         `  log          ${safeText(r.value.log)}\n` +
         `  directory    ${safeText(r.value.cwd)}\n` +
         (r.value.checkpoints ? `  checkpoints  ${safeText(r.value.checkpoints)}\n` : '') +
-        `  attach with  rtk-tui attach ${shq(id)}\n`,
+        `  attach with  ${selfCommand(ctx.env)} attach ${shq(id)}\n`,
     );
     return ok(0);
   } finally {

@@ -4,9 +4,11 @@ import type { Config } from '../config/schema.js';
 import { err, ok, type HostSpec, type Result, type RtkError } from '../domain/types.js';
 import type { Host } from '../remote/host.js';
 import { openHost } from '../remote/index.js';
+import { addCliHosts } from '../config/load.js';
+import { didYouMean } from '../parse/suggest.js';
 import { isNoServerMessage } from '../parse/tmux.js';
 import { shq } from '../remote/quote.js';
-import { tmuxCommand } from '../sources/runs.js';
+import { selfSessionScript, tmuxCommand } from '../sources/runs.js';
 
 export interface ResolvedRun {
   host: Host;
@@ -31,9 +33,11 @@ export async function closeHosts(hosts: Map<string, Host>): Promise<void> {
   await Promise.all([...hosts.values()].map((h) => h.close().catch(() => undefined)));
 }
 
-/** The sessions on a host (an empty list when its tmux server is not running). */
+/** The sessions on a host (an empty list when its tmux server is not running), but the one rtk-tui runs in. */
 export async function listSessions(host: Host, spec: HostSpec): Promise<Result<{ id: string; name: string }[]>> {
-  const r = await host.exec(`${tmuxCommand(spec)} list-sessions -F ${shq('#{session_id}\t#{session_name}')} 2>&1`, { timeoutMs: 20_000 });
+  const t = tmuxCommand(spec);
+  const script = `${t} list-sessions -F ${shq('#{session_id}\t#{session_name}')} 2>&1; rc=$?\n${selfSessionScript(t, `self\\t%s\\n'`)}\nexit $rc`;
+  const r = await host.exec(script, { timeoutMs: 20_000 });
   if (!r.ok) return r;
   const text = r.value.stdout.toString('utf8');
   if (r.value.code !== 0) {
@@ -43,11 +47,13 @@ export async function listSessions(host: Host, spec: HostSpec): Promise<Result<{
   }
   // tmux stores names with control characters escaped (a tab is `\t`), so one line per session is exact
   const out: { id: string; name: string }[] = [];
+  let self: string | null = null;
   for (const line of text.split('\n')) {
     const tab = line.indexOf('\t');
     if (tab > 0 && /^\$\d+$/.test(line.slice(0, tab))) out.push({ id: line.slice(0, tab), name: line.slice(tab + 1) });
+    else if (line.startsWith('self\t')) self = line.slice(5);
   }
-  return ok(out);
+  return ok(out.filter((s) => s.id !== self));
 }
 
 /** The session names on a host. */
@@ -56,27 +62,39 @@ export async function listSessionNames(host: Host, spec: HostSpec): Promise<Resu
   return r.ok ? ok(r.value.map((s) => s.name)) : r;
 }
 
-export async function resolveRun(id: string, cfg: Config, hosts: Map<string, Host>): Promise<Result<ResolvedRun>> {
+export async function resolveRun(id: string, cfg: Config, hosts: Map<string, Host>, env?: NodeJS.ProcessEnv): Promise<Result<ResolvedRun>> {
   if (id === '') return err('usage', 'RUN is empty (expected HOST:SESSION or SESSION)');
-  const colon = id.indexOf(':');
+  // the LAST colon: tmux keeps no ':' in a session name, and a host may be user@host:port or [v6]:port
+  const colon = id.lastIndexOf(':');
   const byName = new Map(cfg.hosts.map((h) => [h.name, h]));
   if (colon >= 0) {
     const hostName = id.slice(0, colon);
     const session = id.slice(colon + 1);
-    const spec = byName.get(hostName);
-    if (!spec) {
-      return err('not-found', `run ${id}: no host named ${hostName} (hosts: ${cfg.hosts.map((h) => h.name).join(', ') || 'none'})`);
+    let spec = byName.get(hostName) ?? cfg.hosts.find((h) => h.ssh === hostName);
+    if (!spec && env) {
+      // not a configured host: an ssh alias or user@host[:port], as push/pull take it
+      const added = addCliHosts({ ...cfg, hosts: [] }, [hostName]);
+      if (!added.ok) return err('not-found', `run ${id}: ${hostName} is not a configured host (${cfg.hosts.map((h) => h.name).join(', ') || 'none'}) nor an ssh destination: ${added.error.message}`);
+      spec = added.value.hosts[0];
+      if (spec && !hosts.has(spec.name)) hosts.set(spec.name, openHost(spec, { home: env.HOME ?? homedir(), env }));
     }
-    const host = hosts.get(hostName);
-    if (!host) return err('not-found', `run ${id}: host ${hostName} is not open`);
+    if (!spec) {
+      return err('not-found', `run ${id}: no host named ${hostName} (hosts: ${cfg.hosts.map((h) => h.name).join(', ') || 'none'})${didYouMean(hostName, byName.keys())}`);
+    }
+    const host = hosts.get(spec.name);
+    if (!host) return err('not-found', `run ${id}: host ${spec.name} is not open`);
     const list = await listSessions(host, spec);
     if (!list.ok) return list;
     const hit = list.value.find((x) => x.name === session);
-    if (!hit) return err('not-found', `run ${id} not found: ${hostName} has no tmux session named ${JSON.stringify(session)}`);
-    return ok({ host, spec, session, runId: id, sessionId: hit.id });
+    if (!hit) {
+      const near = didYouMean(session, list.value.map((x) => x.name));
+      return err('not-found', `run ${id} not found: ${spec.name} has no tmux session named ${JSON.stringify(session)}${near}`);
+    }
+    return ok({ host, spec, session, runId: `${spec.name}:${session}`, sessionId: hit.id });
   }
   const found: ResolvedRun[] = [];
   const failed: { name: string; error: RtkError }[] = [];
+  const all: string[] = [];
   await Promise.all(
     cfg.hosts.map(async (spec) => {
       const host = hosts.get(spec.name);
@@ -84,6 +102,7 @@ export async function resolveRun(id: string, cfg: Config, hosts: Map<string, Hos
       const list = await listSessions(host, spec);
       if (!list.ok) failed.push({ name: spec.name, error: list.error });
       else {
+        all.push(...list.value.map((x) => x.name));
         const hit = list.value.find((x) => x.name === id);
         if (hit) found.push({ host, spec, session: id, runId: `${spec.name}:${id}`, sessionId: hit.id });
       }
@@ -96,5 +115,5 @@ export async function resolveRun(id: string, cfg: Config, hosts: Map<string, Hos
   }
   if (failed.length > 0 && failed.length === cfg.hosts.length) return { ok: false, error: failed[0]!.error };
   const unchecked = failed.length ? ` (could not check ${failed.map((f) => f.name).join(', ')})` : '';
-  return err('not-found', `run ${id} not found on ${cfg.hosts.map((h) => h.name).join(', ')}${unchecked}`);
+  return err('not-found', `run ${id} not found on ${cfg.hosts.map((h) => h.name).join(', ')}${unchecked}${didYouMean(id, all)}`);
 }

@@ -299,7 +299,7 @@ export function parseCheckFlags(argv: string[], cwd: string): Result<CheckFlags>
         s.env.push(r.value);
         continue;
       default:
-        return err('usage', a.startsWith('-') ? `check: unknown flag ${a} (see rtk-tui --help)` : `check: unexpected argument "${a}"`);
+        return err('usage', a.startsWith('-') ? `check: unknown flag ${a} (see rtk-tui check --help)` : `check: unexpected argument "${a}"`);
     }
   }
   s.run = runs.map((command) => ({ command, timeoutSeconds: runTimeout }));

@@ -43,10 +43,33 @@ export function loadConfig(global: GlobalOptions, env: NodeJS.ProcessEnv): Resul
   } else if (where?.explicit) {
     return err('config', `config file ${where.path} (from ${where.from}) does not exist`);
   } else {
-    base = ok(defaultConfig(null));
+    // no config: hosts named on the command line are the only hosts (this machine only when asked:
+    // `local`); with none named, this machine
+    base = ok(global.hosts.length > 0 ? { ...defaultConfig(null), hosts: [] } : defaultConfig(null));
   }
   if (!base.ok) return base;
   return addCliHosts(base.value, global.hosts);
+}
+
+/**
+ * The monitor's HOST arguments: exactly these hosts. A configured host's name (or its ssh alias) is
+ * that host with its settings; `local` is this machine; anything else is an ssh alias or
+ * user@host[:port].
+ */
+export function selectHosts(cfg: Config, names: readonly string[]): Result<Config> {
+  if (names.length === 0) return ok(cfg);
+  const picked: HostSpec[] = [];
+  for (const n of names) {
+    const known = cfg.hosts.find((h) => h.name === n) ?? cfg.hosts.find((h) => h.ssh === n);
+    if (known) {
+      if (!picked.includes(known)) picked.push(known);
+      continue;
+    }
+    const added = addCliHosts({ ...cfg, hosts: picked }, [n]);
+    if (!added.ok) return added;
+    picked.splice(0, picked.length, ...added.value.hosts);
+  }
+  return ok({ ...cfg, hosts: picked });
 }
 
 export function defaultConfig(path: string | null): Config {
@@ -65,6 +88,10 @@ export function defaultConfig(path: string | null): Config {
 export function addCliHosts(cfg: Config, hosts: readonly string[]): Result<Config> {
   const out = [...cfg.hosts];
   for (const h of hosts) {
+    if (h === 'local') {
+      if (!out.some((x) => x.local)) out.push({ name: 'local', local: true });
+      continue;
+    }
     if (!h || /\s/.test(h)) return err('usage', `--host ${JSON.stringify(h)} is not an ssh alias or user@host[:port]`);
     const d = parseDestination(h);
     if (!d.ok) return err('usage', `--host: ${d.error.message}`);

@@ -21,6 +21,8 @@ export interface RtkError {
   message: string;
   /** Exit status of a remote command, for kind 'exit'. */
   code?: number | null;
+  /** false: retrying cannot help until the user changes something (a host name that does not resolve). */
+  retry?: false;
   cause?: unknown;
 }
 
@@ -65,6 +67,8 @@ export interface HostConnState {
   latencyMs: number | null;
   /** ms since epoch of the last good contact; drives "stale for N s". */
   lastOkAt: number | null;
+  /** When the next attempt to reconnect is due (ms since epoch); null: none planned. */
+  nextRetryAt?: number | null;
 }
 
 export type RunState = 'running' | 'stalled' | 'finished' | 'failed' | 'unknown';

@@ -4,7 +4,7 @@
 /** Pane scopes are active when their pane has the focus; `global` backs every pane scope. */
 export type PaneScope = 'runs' | 'log' | 'gpus' | 'checkpoints';
 /** Modal scopes take every key while open (Ctrl-C, hard-wired to app.quit, still applies). */
-export type ModalScope = 'help' | 'input' | 'confirm' | 'confirm-typed' | 'new-run';
+export type ModalScope = 'help' | 'input' | 'confirm' | 'confirm-typed' | 'new-run' | 'hosts';
 export type Scope = 'global' | PaneScope | ModalScope | 'attached';
 
 /** Ctrl-C always quits, in every scope; it is not configurable (the terminal's own convention). */
@@ -22,6 +22,7 @@ export const SCOPES: readonly Scope[] = [
   'confirm',
   'confirm-typed',
   'new-run',
+  'hosts',
   'attached',
 ];
 
@@ -56,7 +57,8 @@ export const DEFAULT_BINDINGS: readonly Binding[] = [
   b('global', 'pane.gpus', ['3'], 'focus GPUs'),
   b('global', 'pane.checkpoints', ['4'], 'focus checkpoints'),
   b('global', 'pane.zoom', ['z'], 'zoom', true),
-  b('global', 'app.refresh', ['r'], 'refresh now'),
+  b('global', 'app.refresh', ['r'], 'refresh now (and retry failed hosts)'),
+  b('global', 'host.detail', ['H'], 'hosts: state, last error and fix'),
 
   b('runs', 'runs.down', ['j', 'down'], 'next run'),
   b('runs', 'runs.up', ['k', 'up'], 'previous run'),
@@ -115,6 +117,11 @@ export const DEFAULT_BINDINGS: readonly Binding[] = [
   b('new-run', 'form.backspace', ['backspace'], 'delete a character'),
   b('new-run', 'form.clear', ['ctrl+u'], 'clear the field'),
   b('new-run', 'form.cancel', ['esc'], 'cancel', true),
+
+  b('hosts', 'hosts.close', ['esc', 'q', 'H', 'enter'], 'close', true),
+  b('hosts', 'hosts.down', ['j', 'down'], 'next host', true),
+  b('hosts', 'hosts.up', ['k', 'up'], 'previous host'),
+  b('hosts', 'hosts.retry', ['r'], 'connect again now', true),
 
   b('attached', 'attach.detach', ['ctrl+\\'], 'detach back to the monitor', true),
 ];

@@ -2,7 +2,7 @@
 // (Host/Match blocks, Include, tokens) as lowercase `key value` lines. We run it with
 // `-F $HOME/.ssh/config` because OpenSSH takes ~ from the password database, not from $HOME.
 // Parsing is pure; only resolveHop/resolveChain spawn `ssh -G` (once per hop, cached per process).
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { homedir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -189,6 +189,22 @@ function safeUser(): string {
   } catch {
     return process.env.USER ?? 'root';
   }
+}
+
+/** The names of ~/.ssh/config's `Host` lines that are plain aliases (no pattern), for "did you mean". */
+export function sshConfigAliases(home: string): string[] {
+  let text: string;
+  try {
+    text = readFileSync(join(home, '.ssh', 'config'), 'utf8');
+  } catch {
+    return [];
+  }
+  const out: string[] = [];
+  for (const line of text.split('\n')) {
+    const m = /^\s*Host\s+(.+)$/i.exec(line);
+    if (m) for (const name of m[1]!.trim().split(/\s+/)) if (!/[*?!]/.test(name)) out.push(name);
+  }
+  return out;
 }
 
 /** The -F file we pass, when it exists. */

@@ -9,7 +9,8 @@ import { err, ok, type Result, type RtkError } from '../domain/types.js';
 import { authHandlerOf, planAuth } from './auth.js';
 import { checkHostKey, hostToken, keyTypeOf, knownKeyTypes, orderHostKeyAlgorithms, parseKnownHosts, type KnownHostEntry } from './known-hosts.js';
 import { addKnownHost } from './known-hosts-file.js';
-import type { ResolvedHop } from './ssh-config.js';
+import { sshConfigAliases, type ResolvedHop } from './ssh-config.js';
+import { didYouMean } from '../parse/suggest.js';
 
 const { Client } = ssh2;
 export type SshClient = InstanceType<typeof Client>;
@@ -43,6 +44,8 @@ export type HostKeyProblem = { unknownHostKey: UnknownHostKey } | { changedHostK
 export interface DialContext {
   /** The rtk-tui host being reached (named in the fix: `rtk-tui trust NAME`). */
   hostName?: string;
+  /** HOME, for ~/.ssh/config's aliases in a "did you mean". */
+  home?: string;
   env: NodeJS.ProcessEnv;
   readyTimeoutMs: number;
   keepaliveIntervalMs: number;
@@ -162,6 +165,11 @@ export function dialHop(hop: ResolvedHop, role: string, sock: ClientChannel | un
           return settle(err('auth', `authentication to ${role} failed (tried ${tried})${enc}.`, { cause: e }));
         }
         if (e.level === 'client-timeout') return settle(err('timeout', `${role} did not answer: ${e.message}.`, { cause: e }));
+        if (e.code === 'ENOTFOUND') {
+          // no such name (not a DNS hiccup, which is EAI_AGAIN): trying again cannot help until it is fixed
+          const near = ctx.home ? didYouMean(hop.label, sshConfigAliases(ctx.home)) : '';
+          return settle(err('unreachable', `cannot reach ${role}: no host is called ${hop.hostname} (is the ssh alias or host name spelled right?${near ? near.replace(/^ \(/, ' ').replace(/\)$/, '') : ''}); fix it, then press r or run again.`, { cause: e, retry: false }));
+        }
         const why = e.code === 'ECONNREFUSED' ? 'connection refused' : e.message;
         return settle(err('unreachable', `cannot reach ${role}: ${why}.`, { cause: e }));
       });

@@ -194,7 +194,7 @@ export class SshHost implements Host {
         this.lastError = null;
         // the backoff counts failed dials in a row: after a drop, the first retry comes within a second
         this.attempt = 0;
-        this.setState({ phase: 'connected', status: 'connected', error: null, lastOkAt: Date.now() });
+        this.setState({ phase: 'connected', status: 'connected', error: null, lastOkAt: Date.now(), nextRetryAt: null });
         this.startPings(r.value);
       } else this.failed(r.error);
       return r;
@@ -206,11 +206,11 @@ export class SshHost implements Host {
     this.lastError = e;
     if (this.closed) return;
     if (isFatal(e)) {
-      this.setState({ phase: 'failed', status: statusOf(e), error: e.message });
+      this.setState({ phase: 'failed', status: statusOf(e), error: e.message, nextRetryAt: null });
       return;
     }
-    this.setState({ phase: 'reconnecting', status: statusOf(e), error: e.message });
     const delay = backoffDelay(this.attempt++, this.opts.backoffBaseMs, this.opts.backoffMaxMs);
+    this.setState({ phase: 'reconnecting', status: statusOf(e), error: e.message, nextRetryAt: Date.now() + delay });
     this.retryTimer = setTimeout(() => {
       this.retryTimer = null;
       void this.ensure(true);
@@ -261,6 +261,7 @@ export class SshHost implements Host {
     const jumps = hops.value.slice(0, -1);
     const ctx = {
       hostName: this.name,
+      home: this.henv.home,
       env: this.henv.env,
       readyTimeoutMs: this.opts.readyTimeoutMs,
       keepaliveIntervalMs: this.opts.keepaliveIntervalMs,

@@ -20,5 +20,5 @@ export function statusOf(error: RtkError | null | undefined): HostStatus {
 
 /** Errors after which reconnecting cannot help until the user acts. */
 export function isFatal(error: RtkError): boolean {
-  return error.kind === 'auth' || error.kind === 'host-key-unknown' || error.kind === 'host-key-mismatch' || error.kind === 'config';
+  return error.retry === false || error.kind === 'auth' || error.kind === 'host-key-unknown' || error.kind === 'host-key-mismatch' || error.kind === 'config';
 }

@@ -20,6 +20,8 @@ export interface GpuSource {
   start(): void;
   stop(): void;
   refresh(): void;
+  /** The host is back: start sampling again now. */
+  wake?(): void;
 }
 
 /** What the controller calls; real implementations by default, fakes in tests. */
@@ -180,6 +182,7 @@ export class Controller {
     if (s.phase === 'connected') slot.everConnected = true;
     if (back) {
       void this.poll(slot);
+      slot.gpu?.wake?.();
       if (this.selected?.host === slot.spec.name) void this.pollCheckpoints();
     }
   }
@@ -247,8 +250,15 @@ export class Controller {
         this.select(e.runId && e.host ? { runId: e.runId, host: e.host, log: e.log, logStart: e.logStart ?? null } : null);
         break;
       case 'app.refresh':
+        // a host that stopped for good (unknown name, auth, host key) is tried again on r
+        for (const slot of this.slots.values()) if (slot.host.state().phase === 'failed') void slot.host.connect();
         this.refresh();
         break;
+      case 'host.retry': {
+        const slot = this.slots.get(e.host);
+        if (slot) void slot.host.connect().then((r) => r.ok && void this.poll(slot));
+        break;
+      }
       case 'app.quit':
         void this.stop();
         break;

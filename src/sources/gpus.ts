@@ -293,6 +293,15 @@ export class GpuStream {
     void this.pollApps(true);
   }
 
+  /** The host is back: a sampler waiting out its backoff starts again now, not in up to 30 s. */
+  wake(): void {
+    if (this.stopped || this.handle !== null || this.timers.size === 0) return;
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    this.backoff = 1000;
+    void this.begin();
+  }
+
   /**
    * A process starting or ending on a GPU moves its memory.used, so while nothing moves the apps
    * poll (one remote exec) waits up to appsMaxAgeMs: an idle host costs 2 spawns a minute, not 12.

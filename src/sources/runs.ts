@@ -31,6 +31,20 @@ export function tmuxCommand(spec: HostSpec): string {
   return spec.tmuxSocket ? `tmux -u -L ${shq(spec.tmuxSocket)}` : 'tmux -u';
 }
 
+/**
+ * Shell lines that print the id of the session rtk-tui itself runs in, when it runs in a pane of this
+ * very tmux server (TMUX names its socket, TMUX_PANE the pane): that session is the user's own, never
+ * a run. `fmt` is the rest of a printf format and its arguments before the id, e.g.
+ * `self\t%s\n'` after an opening quote supplied here.
+ */
+export function selfSessionScript(tmux: string, fmt: string): string {
+  return [
+    `if [ -n "$TMUX_PANE" ] && [ -n "$TMUX" ] && [ "$(${tmux} display-message -p '#{socket_path}' 2>/dev/null)" = "\${TMUX%%,*}" ]; then`,
+    `  printf '${fmt} "$(${tmux} display-message -p -t "$TMUX_PANE" '#{session_id}' 2>/dev/null)"`,
+    'fi',
+  ].join('\n');
+}
+
 /** The config's metadata for SESSION on this host (`HOST:SESSION` entries first, then bare `SESSION`). */
 export function configMeta(cfg: Pick<Config, 'runs'>, host: string, session: string): RunMeta | undefined {
   return (
@@ -75,6 +89,7 @@ export function buildPollScript(spec: HostSpec, cfg: Pick<Config, 'runs'>, nonce
     `rc=$?`,
     `printf '\\n@@%s tmux %s\\n' "$N" "$rc"`,
     `[ "$rc" = 0 ] || exit 0`,
+    selfSessionScript(t, `@@%s self %s\\n' "$N"`),
     // parents of every process: a pane whose shell has no child is back at its prompt (see isIdleShell)
     `printf '@@%s ppids\\n' "$N"`,
     `ps -A -o ppid= 2>/dev/null | tr -s ' \\n' '  '`,
@@ -111,6 +126,8 @@ export interface PollSections {
   tmuxOut: Buffer;
   /** Every process's parent pid on the host; null when ps could not say. */
   parentPids: Set<number> | null;
+  /** The session rtk-tui itself runs in, on this host's tmux server (`$3`), or null. */
+  selfId: string | null;
   /** By tmux session id: the log tail with its stat, or the pane capture. */
   tails: Map<string, TailEntry>;
 }
@@ -127,7 +144,7 @@ const decoder = new TextDecoder('utf-8', { fatal: false });
 
 /** Split the script's output into its sections. Pure; never throws. */
 export function splitPollOutput(out: Buffer, nonce: string, previous?: ReadonlyMap<string, TailEntry>): PollSections {
-  const res: PollSections = { remoteNow: null, remoteHome: null, tmuxRc: null, tmuxOut: Buffer.alloc(0), parentPids: null, tails: new Map() };
+  const res: PollSections = { remoteNow: null, remoteHome: null, tmuxRc: null, tmuxOut: Buffer.alloc(0), parentPids: null, selfId: null, tails: new Map() };
   const mark = Buffer.from(`@@${nonce} `, 'latin1');
   // every marker sits at a line start; the newline before it (printed by the script) is not content
   const starts: number[] = [];
@@ -148,6 +165,8 @@ export function splitPollOutput(out: Buffer, nonce: string, previous?: ReadonlyM
       res.tmuxOut = body;
     } else if (word === 'tmux') {
       res.tmuxRc = num(rest[0]);
+    } else if (word === 'self') {
+      res.selfId = /^\$\d+$/.test(rest[0] ?? '') ? rest[0]! : null;
     } else if (word === 'ppids') {
       const pids = body.toString('latin1').split(/\s+/).filter((w) => /^\d+$/.test(w)).map(Number);
       res.parentPids = pids.length > 0 ? new Set(pids) : null;
@@ -190,6 +209,8 @@ function snapshotOf(s: PollSections, spec: HostSpec, cfg: Pick<Config, 'runs' | 
     return err('parse', `tmux on ${spec.name} printed its sessions in a form rtk-tui cannot read (an old tmux without the #{n:} format? tmux 3.3 is known to work)`);
   }
   for (const row of rows) {
+    // the session the monitor (or this command) runs in is the user's own: never a run
+    if (row.id === s.selfId) continue;
     const run = buildRun(row, spec, cfg, s, nowSec);
     snap.runs.push(run);
     for (const pid of row.panePids) snap.panes.push({ runId: run.id, panePid: pid });

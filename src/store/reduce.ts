@@ -8,6 +8,7 @@ import { newRunCommand, openNewRunForm } from './new-run-form.js';
 import { findMatch, scroll } from './reduce-log.js';
 import { findRun, gpuHostOf, selectedRun, sortedCheckpoints, checkpointsOf, visibleRuns } from './selectors.js';
 import { PANES, type Effect, type PaneId, type State, type StoreEvent } from './state.js';
+import { hostsCommand } from './reduce-hosts.js';
 
 export interface ReduceContext {
   now: number;
@@ -31,6 +32,7 @@ export function activeScopes(s: State): Scope[] {
   if (s.newRun !== null) return ['new-run'];
   if (s.input !== null) return ['input'];
   if (s.help) return ['help'];
+  if (s.hostDetail !== null) return ['hosts'];
   return [s.focus, 'global'];
 }
 
@@ -67,9 +69,11 @@ export function reduce(state: State, ev: StoreEvent, ctx: ReduceContext): Reduce
       else s = { ...s, pendingSelect: ev.runId };
       break;
     case 'gpus': {
-      const r = ev.report;
+      // a host that cannot be reached keeps its last GPUs on screen (marked stale by the pane)
+      const prev = s.gpus[ev.report.name];
+      const r = ev.report.status === 'unreachable' && ev.report.gpus.length === 0 && prev !== undefined && prev.gpus.length > 0 ? { ...prev, status: ev.report.status, error: ev.report.error } : ev.report;
       const hist = { ...s.gpuHistory };
-      for (const g of r.gpus) {
+      for (const g of r === ev.report ? r.gpus : []) {
         if (g.utilizationPercent === null) continue;
         const k = `${r.name}#${g.index}`;
         const prev = hist[k] ?? [];
@@ -143,6 +147,8 @@ function command(s: State, id: string, text: string | undefined, ctx: ReduceCont
     const r = newRunCommand(s, id, text, effects, (t, m) => say(t, m, ctx));
     if (r !== null) return r;
   }
+  const h = hostsCommand(s, id, effects);
+  if (h !== null) return h;
   switch (id) {
     case 'app.quit':
       effects.push({ type: 'app.quit' });
@@ -156,6 +162,7 @@ function command(s: State, id: string, text: string | undefined, ctx: ReduceCont
     case 'help.close':
       return { ...s, help: false };
     case 'app.refresh':
+      // hosts stopped for good (an unknown name, auth) are tried again too
       effects.push({ type: 'app.refresh' });
       return say(s, 'refreshing…', ctx);
     case 'pane.next':

@@ -102,6 +102,8 @@ export interface State {
   help: boolean;
   /** First help entry shown (the overlay scrolls when the terminal is small). */
   helpTop: number;
+  /** The host detail view (`H`) is open on this host. */
+  hostDetail: string | null;
   input: InputMode;
   confirm: ConfirmKill | null;
   newRun: NewRunForm | null;
@@ -140,7 +142,9 @@ export type Effect =
   /** The selected run changed: follow this run's log (null: none selected). */
   | { type: 'log.select'; runId: string | null; host: string | null; session: string | null; log: string | null; logStart: number | null }
   | { type: 'app.quit' }
-  | { type: 'app.refresh' };
+  | { type: 'app.refresh' }
+  /** Connect to this host again now, even after a failure that is not retried by itself. */
+  | { type: 'host.retry'; host: string };
 
 export interface StoreOptions {
   /** Log lines kept per run (config `scrollback`). */
@@ -193,6 +197,7 @@ export function initialState(o: StoreOptions, now: number): State {
     zoom: false,
     help: false,
     helpTop: 0,
+    hostDetail: null,
     input: null,
     confirm: null,
     newRun: null,

@@ -12,6 +12,7 @@ import { logPane } from './panes/log.js';
 import type { PaneCtx, PaneOut } from './panes/pane.js';
 import { runsPane } from './panes/runs.js';
 import { NEW_RUN_TITLE, newRunRows } from './new-run-form.js';
+import { HOST_DETAIL_TITLE, hostDetailRows, hostStateText } from './host-detail.js';
 import { overlayRow, RowBuilder, textRow, type Row } from './rows.js';
 import { fit, width } from './text.js';
 
@@ -80,6 +81,10 @@ export function buildFrame(f: FrameInput): Row[] {
       rows.push([...left, ...right]);
     }
   }
+  if (s.hostDetail !== null) {
+    const w = Math.min(W - 2, 110);
+    rows = boxOverlay(rows, HOST_DETAIL_TITLE, hostDetailRows(s, w - 2, H - 2), w, W, H);
+  }
   if (s.confirm !== null) rows = confirmOverlay(rows, s, W, H);
   if (s.newRun !== null) {
     const w = Math.min(W - 2, 100);
@@ -118,17 +123,20 @@ function statusBar(f: FrameInput, W: number): Row {
     return b.row();
   }
   b.add(' ');
+  let trouble = false;
   for (const h of hostsInOrder(s)) {
     const hv = hostView(s, h);
     const c = hv.conn;
     b.add(h).add(' ');
-    if (c === null || c.phase === 'connecting') b.add('○ connecting…', 'dim');
-    else if (c.phase === 'connected') b.add('●', 'ok').add(c.latencyMs === null ? '' : ` ${c.latencyMs}ms`);
-    else if (c.phase === 'failed') b.add(`✗ ${c.status}`, 'err');
-    else if (hv.staleSeconds !== null && hv.staleSeconds >= 5) b.add(`○ stale ${hv.staleSeconds}s`, 'warn');
-    else b.add('○ reconnecting…', 'warn');
+    const st = hostStateText(c, s.now);
+    if (c?.phase === 'connected') b.add('●', 'ok').add(c.latencyMs === null ? '' : ` ${c.latencyMs}ms`);
+    else if (c?.phase === 'reconnecting' && hv.staleSeconds !== null && hv.staleSeconds >= 5) b.add(`○ stale ${hv.staleSeconds}s${st.text.startsWith('○ retry') ? `, ${st.text.slice(2)}` : ''}`, 'warn');
+    else b.add(st.text, st.tok);
+    if (c !== null && c.phase !== 'connected' && c.phase !== 'connecting') trouble = true;
     b.add('  ');
   }
+  // a host in trouble: where its reason and fix are
+  if (trouble) b.add('H', 'key').add(' why', 'dim').add('  ');
   b.add(' ');
   if (s.message !== null) {
     const tok = s.message.level === 'error' ? 'err' : s.message.level === 'warn' ? 'warn' : 'accent';

@@ -123,3 +123,26 @@ export function chunk(s: string, cols: number): string[] {
   out.push(cur);
   return out;
 }
+
+/** Plain text cut into lines of at most `cols` cells at spaces (a word longer than a line is split). */
+export function wrapWords(text: string, cols: number): string[] {
+  if (cols <= 0) return [''];
+  const out: string[] = [];
+  let cur = '';
+  for (const word of stripSgr(text).split(/\s+/).filter(Boolean)) {
+    const candidate = cur === '' ? word : `${cur} ${word}`;
+    if (width(candidate) <= cols) {
+      cur = candidate;
+      continue;
+    }
+    if (cur !== '') out.push(cur);
+    if (width(word) <= cols) cur = word;
+    else {
+      const pieces = chunk(word, cols);
+      out.push(...pieces.slice(0, -1));
+      cur = pieces[pieces.length - 1] ?? '';
+    }
+  }
+  if (cur !== '' || out.length === 0) out.push(cur);
+  return out;
+}

@@ -95,9 +95,19 @@ describe('hosts that drop', () => {
   it('says when a host failed for good', async () => {
     const f = fixtureStore();
     const r = await app(f);
-    f.store.dispatch({ type: 'host', state: conn('gpu1', { phase: 'failed', status: 'auth-failed', error: 'auth' }) });
+    f.store.dispatch({ type: 'host', state: conn('gpu1', { phase: 'failed', status: 'auth-failed', error: 'authentication to host gpu1 failed (tried ~/.ssh/id_ed25519).' }) });
     await r.settle();
-    expect(r.row(28)).toContain('gpu1 ✗ auth-failed');
+    // the sentence once, as a message; the state in words, then where to read it again
+    expect(r.row(28)).toContain('gpu1 ✗ auth failed');
+    expect(r.row(28)).toContain('gpu1: authentication to host gpu1 failed');
+    expect(r.row(28)).toContain('H why');
+    await r.press('H');
+    expect(r.frame()).toContain('Hosts (j/k choose');
+    // it opens on the selected run's host; j goes to the next
+    expect(r.frame()).toMatch(/host +a800/);
+    await r.press('j');
+    expect(r.frame()).toMatch(/why +authentication to host gpu1 failed/);
+    expect(r.frame()).toMatch(/retry +not by itself/);
   });
 });
 

@@ -22,6 +22,7 @@ export function gpusPane(c: PaneCtx): PaneOut {
   const sel = Math.min(c.s.selectedGpu, report.gpus.length - 1);
   const rows: Row[] = [];
   if (report.status === 'error') rows.push(textRow(` nvidia-smi: ${report.error ?? 'error'} (last values shown)`, c.w, 'warn'));
+  if (report.status === 'unreachable') rows.push(textRow(` ${host} not reached: last values shown`, c.w, 'warn'));
   const room = c.h - rows.length;
   // GPU rows first; the details take what is left
   const gpuRows = Math.min(report.gpus.length, room);

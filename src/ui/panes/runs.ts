@@ -2,7 +2,7 @@
 import type { Run } from '../../domain/types.js';
 import { hostView, visibleRuns } from '../../store/selectors.js';
 import { runExtra, stateWord } from '../format.js';
-import { RowBuilder, type Row } from '../rows.js';
+import { RowBuilder, textRow, type Row } from '../rows.js';
 import { fit } from '../text.js';
 import type { Tok } from '../theme.js';
 import { notice, padRows, windowStart, type PaneCtx, type PaneOut } from './pane.js';
@@ -22,8 +22,16 @@ export function runsPane(c: PaneCtx): PaneOut {
   let title = `Runs · ${total}`;
   if (s.runsFilter !== '') title += ` · /${s.runsFilter} ${runs.length}`;
   if (runs.length === 0) {
-    const msg = total > 0 ? `no run matches "${s.runsFilter}"` : Object.keys(s.hosts).length === 0 ? 'connecting…' : 'no tmux sessions';
-    return { title, rows: notice(c, msg) };
+    if (total > 0) return { title, rows: notice(c, `no run matches "${s.runsFilter}"`) };
+    // per host, the truth: never "no tmux sessions" for a host that was never reached
+    const lines = s.hostOrder.map((h) => {
+      const conn = s.hosts[h];
+      if (s.runsByHost[h] !== undefined) return ` ${h}: no tmux sessions`;
+      if (!conn || conn.phase === 'connecting') return ` ${h}: connecting…`;
+      if (conn.phase === 'connected') return ` ${h}: listing sessions…`;
+      return ` ${h}: not reached: ${conn.error ?? conn.status} (H for details)`;
+    });
+    return { title, rows: padRows((lines.length ? lines : [' no hosts']).map((l) => textRow(l, c.w, 'dim')), c) };
   }
   const extras = runs.map(runExtra);
   const extraW = Math.min(10, Math.max(0, ...extras.map((e) => e.length)));

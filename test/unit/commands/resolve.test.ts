@@ -10,7 +10,9 @@ function fakeHost(name: string, answer: Result<ExecResult>): Host {
     name,
     local: false,
     async exec(cmd) {
-      if (cmd !== "tmux -u list-sessions -F '#{session_id}\t#{session_name}' 2>&1") throw new Error(`unexpected exec on ${name}: ${cmd}`);
+      // the listing, then the lines that find the session rtk-tui itself runs in (left out)
+      if (!cmd.startsWith("tmux -u list-sessions -F '#{session_id}\t#{session_name}' 2>&1; rc=$?\n") || !cmd.includes('TMUX_PANE'))
+        throw new Error(`unexpected exec on ${name}: ${cmd}`);
       return answer;
     },
     async stream(cmd) {
@@ -46,10 +48,20 @@ describe('resolveRun', () => {
     expect(await resolveRun('both', cfg, hosts)).toEqual(err('usage', 'run both is ambiguous: say which one (a:both, b:both)'));
   });
 
-  it('says what is missing', async () => {
+  it('says what is missing, and what was probably meant', async () => {
     expect(await resolveRun('c:x', cfg, hosts)).toEqual(err('not-found', 'run c:x: no host named c (hosts: a, b)'));
     expect(await resolveRun('a:eval', cfg, hosts)).toEqual(err('not-found', 'run a:eval not found: a has no tmux session named "eval"'));
     expect(await resolveRun('nope', cfg, hosts)).toEqual(err('not-found', 'run nope not found on a, b'));
+    expect(await resolveRun('a:trian', cfg, hosts)).toEqual(err('not-found', 'run a:trian not found: a has no tmux session named "trian" (did you mean train?)'));
+    expect(await resolveRun('evla', cfg, hosts)).toEqual(err('not-found', 'run evla not found on a, b (did you mean eval?)'));
+  });
+
+  it('leaves out the session rtk-tui runs in', async () => {
+    const self = ok({ code: 0, stdout: Buffer.from('$10\tmine\n$11\ttrain\nself\t$10\n'), stderr: Buffer.alloc(0) });
+    const h = new Map([['a', fakeHost('a', self)]]);
+    const one = { ...cfg, hosts: [cfg.hosts[0]!] };
+    expect(await resolveRun('a:mine', one, h)).toMatchObject({ ok: false, error: { kind: 'not-found' } });
+    expect(await resolveRun('a:train', one, h)).toMatchObject({ ok: true, value: { sessionId: '$11' } });
   });
 
   it('treats "no server running" as no sessions, and reports a host it could not ask', async () => {

@@ -146,12 +146,14 @@ describe('loadConfig search order', () => {
     expect(names(loadConfig(g(), { HOME: env.HOME }))).toEqual(['from-home']);
   });
 
-  it('falls back to the local host, plus --host values', () => {
+  it('without a config file: the --host values are the only hosts (this machine when asked: local), else this machine', () => {
     const r = loadConfig(g({ hosts: ['gpu1', 'me@box:2222'] }), { HOME: join(dir, 'nowhere') });
     expect(r.ok && r.value).toMatchObject({
       path: null,
-      hosts: [{ name: 'local', local: true }, { name: 'gpu1', ssh: 'gpu1', local: false }, { name: 'box', ssh: 'me@box:2222', local: false }],
+      hosts: [{ name: 'gpu1', ssh: 'gpu1', local: false }, { name: 'box', ssh: 'me@box:2222', local: false }],
     });
+    expect(names(loadConfig(g({ hosts: ['gpu1', 'local'] }), { HOME: join(dir, 'nowhere') }))).toEqual(['gpu1', 'local']);
+    expect(names(loadConfig(g(), { HOME: join(dir, 'nowhere') }))).toEqual(['local']);
   });
 
   it('--host adds to the configured hosts', () => {
