@@ -17,9 +17,14 @@ export function version(): string {
   return pkg.version;
 }
 
-/** `rtk-tui trust gpu` in a sentence becomes `npx rtk-tui trust gpu` when that is how to run it. */
+/**
+ * A command the sentence tells the user to run (`run rtk-tui trust gpu`, `see rtk-tui ls --help`)
+ * names rtk-tui the way it was started (`npx rtk-tui trust gpu`); the program's own name elsewhere
+ * (`rtk-tui demo needs a terminal`) stays.
+ */
 export function withSelf(text: string, self: string): string {
-  return self === 'rtk-tui' ? text : text.replace(/(^|[\s(`'"])rtk-tui (?=[a-z-])/g, (_m, lead: string) => `${lead}${self} `);
+  if (self === 'rtk-tui') return text;
+  return text.replace(/(\b(?:run|with|use|try|see|then)\s+`?|[(`]|[:;]\s+)rtk-tui(?=\s+(?:[a-z][\w-]*|--)\b)/g, (_m, lead: string) => `${lead}${self}`);
 }
 
 /** A first word that is a near miss of a command name, and no host the user could mean. */

@@ -120,9 +120,11 @@ describe('rtk-tui demo', () => {
       expect(tmuxSocketsUnder(t.dir).filter(serverAlive)).toHaveLength(1);
       // the printed way back into the monitor works
       const joined = await t.tmux('capture-pane', '-p', '-J', '-t', 'tui'); // long paths wrap at 120 columns
-      const m = /monitor again: +PATH=(\S+):"\$PATH" rtk-tui --config (\S+)/.exec(joined);
+      // the program is named the way it was started (here by its path; `npx rtk-tui` under npx)
+      const m = /monitor again: +PATH=(\S+):"\$PATH" (\S+) --config (\S+)/.exec(joined);
       expect(m).not.toBeNull();
-      const again = await startTui({ args: ['--config', m![2]!], env: { PATH: `${m![1]}:${process.env.PATH}`, TMUX_TMPDIR: t.dir } });
+      expect(m![2]).toMatch(/bin\/rtk-tui$/);
+      const again = await startTui({ argv: [m![2]!, '--config', m![3]!], env: { PATH: `${m![1]}:${process.env.PATH}`, TMUX_TMPDIR: t.dir } });
       try {
         await again.waitUntil(all(/› local:llama-7b-sft +RUNNING/, /0 A100 +\d+%/), 'the kept demo in a new monitor', 30_000);
         await again.sendKeys('q');
