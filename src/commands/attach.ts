@@ -7,7 +7,9 @@ import { safeText } from '../parse/terminal.js';
 import { attachArgv } from '../remote/tmux-control.js';
 import { attachInteractive, parseDetachKey } from '../tty/attach.js';
 import type { CommandContext, CommandResult } from './context.js';
-import { configOf, hostEnvOf, parseFlags, resolveTarget } from './control-common.js';
+import { configOf, hostEnvOf, openOne, parseFlags, resolveTarget } from './control-common.js';
+import { sessionInfo } from '../remote/tmux-control.js';
+import type { HostSpec } from '../domain/types.js';
 
 // the monitor used to import it from here
 export { attachArgv };
@@ -16,6 +18,17 @@ export { attachArgv };
 export function detachKeyOf(keys: Record<string, string | string[]>): string | undefined {
   const k = keys['attach.detach'];
   return Array.isArray(k) ? k[0] : k;
+}
+
+/** Whether the session's pane has ended (remain-on-exit keeps it); null when that cannot be told. */
+async function paneDead(spec: HostSpec, session: string, ctx: CommandContext): Promise<boolean | null> {
+  const host = openOne(spec, ctx);
+  try {
+    const info = await sessionInfo(host, spec, session);
+    return info.ok ? info.value.dead : null;
+  } finally {
+    await host.close();
+  }
 }
 
 export async function run(argv: string[], ctx: CommandContext): Promise<CommandResult> {
@@ -49,9 +62,14 @@ export async function run(argv: string[], ctx: CommandContext): Promise<CommandR
     cwd: ctx.cwd,
   });
   switch (res.reason) {
-    case 'detached':
-      ctx.stderr.write(`${safeText(res.message ?? `detached from ${runId}`)}\n`);
+    case 'detached': {
+      // say what is true: a session whose command ended stays, but nothing runs in it
+      const ended = await paneDead(spec, session, ctx);
+      ctx.stderr.write(
+        `${safeText(`detached from ${runId}`)}; ${ended === true ? 'its command had already ended: the session stays until it is killed' : 'it keeps running'}\n`,
+      );
       return ok(0);
+    }
     case 'exited':
       if (res.code === 0) {
         ctx.stderr.write(`${safeText(res.message ?? `${runId} ended`)}\n`);

@@ -193,7 +193,12 @@ async function attach(
     });
     // a signal while attached ends the monitor, as it would have without the attach
     if (out.reason === 'signal') store.command('app.quit');
-    else if (out.reason === 'detached') say(`detached from ${e.runId}; it keeps running`);
+    else if (out.reason === 'detached') {
+      // what is true of the run: the store's last state of it
+      const run = (store.getState().runsByHost[e.host] ?? []).find((r) => r.id === e.runId);
+      const ended = run !== undefined && (run.state === 'finished' || run.state === 'failed');
+      say(ended ? `detached from ${e.runId}; its command had already ended (${run.state.toUpperCase()}${run.reason ? ` ${run.reason.toUpperCase()}` : ''}): the session stays until it is killed` : `detached from ${e.runId}; it keeps running`);
+    }
     else if (out.reason === 'exited') say(out.message ?? `${e.runId} ended`, out.message ? 'warn' : 'info');
     else say(out.message ?? `could not attach to ${e.runId}`, 'error');
   } catch (x) {

@@ -84,6 +84,7 @@ export class Controller {
   private readonly log: SelectedLog;
   private ckptTimer: NodeJS.Timeout | null = null;
   private ckptBusy = false;
+  private ckptSoon: NodeJS.Timeout | null = null;
   /** The selection changed while a listing was in flight: list again right after. */
   private ckptAgain = false;
   private unsubscribeEffects: () => void = () => {};
@@ -153,6 +154,7 @@ export class Controller {
     this.unsubscribeEffects();
     if (this.tickTimer) clearInterval(this.tickTimer);
     if (this.ckptTimer) clearTimeout(this.ckptTimer);
+    if (this.ckptSoon) clearTimeout(this.ckptSoon);
     this.log.stop();
     for (const slot of this.slots.values()) {
       if (slot.timer) clearTimeout(slot.timer);
@@ -248,6 +250,16 @@ export class Controller {
         break;
       case 'log.select':
         this.select(e.runId && e.host ? { runId: e.runId, host: e.host, log: e.log, logStart: e.logStart ?? null } : null);
+        break;
+      case 'ckpt.refresh':
+        // the trainer said it saved one: list once it has had a moment to land
+        if (this.selected?.runId === e.runId && !this.ckptSoon) {
+          this.ckptSoon = setTimeout(() => {
+            this.ckptSoon = null;
+            void this.pollCheckpoints();
+          }, 1500);
+          this.ckptSoon.unref?.();
+        }
         break;
       case 'app.refresh':
         // a host that stopped for good (unknown name, auth, host key) is tried again on r

@@ -281,7 +281,8 @@ function buildRun(row: TmuxSessionRow, spec: HostSpec, cfg: Pick<Config, 'runs' 
     state: decision.state,
     reason: decision.reason,
     alerts: decision.alerts,
-    progress,
+    // only a live run has an ETA
+    progress: progress !== null && decision.state !== 'running' && progress.etaSeconds !== null ? { ...progress, etaSeconds: null } : progress,
     metrics,
     log: expandHome(row.options.log ?? meta?.log ?? null, s.remoteHome),
     logStart: row.options.log !== null ? row.options.logStart : null,

@@ -9,6 +9,8 @@ import { findMatch, scroll } from './reduce-log.js';
 import { findRun, gpuHostOf, selectedRun, sortedCheckpoints, checkpointsOf, visibleRuns } from './selectors.js';
 import { PANES, type Effect, type PaneId, type State, type StoreEvent } from './state.js';
 import { hostsCommand } from './reduce-hosts.js';
+import { analyzeLog } from '../parse/progress.js';
+import type { LogChunk } from '../domain/types.js';
 
 export interface ReduceContext {
   now: number;
@@ -90,7 +92,10 @@ export function reduce(state: State, ev: StoreEvent, ctx: ReduceContext): Reduce
     case 'log':
     case 'log.text':
     case 'log.reset':
-      if (ev.runId === s.selectedRunId) s = { ...s, logVersion: s.logVersion + 1 };
+      if (ev.runId === s.selectedRunId) {
+        s = { ...s, logVersion: s.logVersion + 1 };
+        if (ev.type === 'log') s = liveLog(s, ev.runId, ev.chunk, effects);
+      }
       break;
     case 'tick':
       if (s.message !== null && ctx.now - s.message.at > MESSAGE_MS) s = { ...s, message: null };
@@ -127,14 +132,40 @@ function select(s: State, id: string | null, effects: Effect[]): State {
   if (id === s.selectedRunId) return s;
   const run = findRun(s, id);
   effects.push({ type: 'log.select', runId: id, host: run?.host ?? null, session: run?.session ?? null, log: run?.log ?? null, logStart: run?.logStart ?? null });
+  // a search belongs to its run: put this one's away, bring the next one's back
+  const queries = { ...s.logQueries };
+  if (s.selectedRunId !== null) {
+    if (s.logView.query !== '') queries[s.selectedRunId] = s.logView.query;
+    else delete queries[s.selectedRunId];
+  }
   return {
     ...s,
     selectedRunId: id,
     selectedCkpt: null,
     selectedGpu: 0,
     logVersion: s.logVersion + 1,
-    logView: { ...s.logView, follow: true, anchorSeq: -1, pausedAtSeq: -1, matchSeq: null },
+    liveProgress: null,
+    logQueries: queries,
+    logView: { ...s.logView, follow: true, anchorSeq: -1, pausedAtSeq: -1, matchSeq: null, query: (id !== null ? queries[id] : undefined) ?? '' },
   };
+}
+
+/** A trainer saying it saved a checkpoint (HF, Lightning, DeepSpeed, torch.save wrappers). */
+const SAVED = /\b(?:sav(?:ed|ing)\b.{0,40}\bcheckpoint|checkpoint\b.{0,40}\bsaved|save_checkpoint|saving (?:model|weights)\b)/i;
+
+/**
+ * The selected run's newest lines: a progress bar further than its last poll goes to the title now,
+ * and a line saying a checkpoint was saved asks for the checkpoints to be listed again.
+ */
+function liveLog(s: State, runId: string, chunk: LogChunk, effects: Effect[]): State {
+  if (chunk.kind === 'marker') return s;
+  const lines = chunk.kind === 'partial' ? [chunk.text] : chunk.lines.slice(-3);
+  if (chunk.kind === 'lines' && chunk.lines.some((l) => SAVED.test(l))) effects.push({ type: 'ckpt.refresh', runId });
+  const p = analyzeLog(lines.join('\n')).progress;
+  if (p === null || p.step === null) return s;
+  const prev = s.liveProgress?.runId === runId ? s.liveProgress.progress : null;
+  if (prev !== null && prev.step !== null && prev.total === p.total && p.step < prev.step) return s;
+  return { ...s, liveProgress: { runId, progress: p } };
 }
 
 function say(s: State, text: string, ctx: ReduceContext, level: 'info' | 'warn' | 'error' = 'info'): State {

@@ -1,5 +1,6 @@
 // The monitor's state, the events that change it and the effects it asks the outside world to run.
 import type {
+  Progress,
   Checkpoint,
   CheckpointListing,
   GpuHostReport,
@@ -97,6 +98,10 @@ export interface State {
   logView: LogView;
   /** Bumped when the selected run's log buffer changed. */
   logVersion: number;
+  /** Progress read from the newest log lines of the selected run (fresher than its last poll). */
+  liveProgress: { runId: string; progress: Progress } | null;
+  /** Each run's log search, kept while another run is on screen. */
+  logQueries: Record<string, string>;
   focus: PaneId;
   zoom: boolean;
   help: boolean;
@@ -143,6 +148,8 @@ export type Effect =
   | { type: 'log.select'; runId: string | null; host: string | null; session: string | null; log: string | null; logStart: number | null }
   | { type: 'app.quit' }
   | { type: 'app.refresh' }
+  /** The selected run's log said a checkpoint was saved: list its checkpoints again soon. */
+  | { type: 'ckpt.refresh'; runId: string }
   /** Connect to this host again now, even after a failure that is not retried by itself. */
   | { type: 'host.retry'; host: string };
 
@@ -193,6 +200,8 @@ export function initialState(o: StoreOptions, now: number): State {
     selectedCkpt: null,
     logView: { follow: true, anchorSeq: -1, pausedAtSeq: -1, wrap: false, query: '', matchSeq: null },
     logVersion: 0,
+    liveProgress: null,
+    logQueries: {},
     focus: 'runs',
     zoom: false,
     help: false,

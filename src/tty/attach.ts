@@ -89,6 +89,9 @@ export function endsInsideEscape(s: string): boolean {
   return !/^[ -/]*[0-~]/.test(tail);
 }
 
+/** A switch to or from an alternate screen (xterm 1049, 1047, 47). */
+const SCREEN_SWITCH = /\x1b\[\?(?:1049|1047|47)[hl]/g;
+
 // Sequences after which the banner row may have been wiped or scrolled: clear screen/below,
 // reset, alternate screen switches, scroll region changes.
 const WIPES = /\x1b\[[0-9;]*[Jr]|\x1bc|\x1b\[\?(?:1049|1047|47)[hl]/;
@@ -171,9 +174,23 @@ export async function attachInteractive(o: AttachOptions): Promise<AttachOutcome
   let pendingBanner = false;
   let tail = '';
 
-  const dataSub = child.onData((d) => {
+  // The child's screen lives in OUR alternate screen: its own switches to and from the alternate
+  // screen are dropped, so a tmux client leaving (it switches back, then prints "[detached ...]")
+  // never writes on the user's shell screen. A switch cut between two chunks is held back first.
+  let held = '';
+  const dataSub = child.onData((chunk) => {
+    let d = held + chunk;
+    held = '';
+    if (endsInsideEscape(d)) {
+      const at = d.lastIndexOf('\x1b');
+      held = d.slice(at);
+      d = d.slice(0, at);
+    }
+    d = d.replace(SCREEN_SWITCH, '');
+    if (d === '') return;
     stdout.write(d);
     tail = (tail + d).slice(-4096);
+    if (detaching || exited) return;
     if (pendingBanner || WIPES.test(d)) {
       if (endsInsideEscape(d)) pendingBanner = true;
       else {
@@ -302,10 +319,11 @@ export async function attachInteractive(o: AttachOptions): Promise<AttachOutcome
 
   const last = lastLine(tail);
   const isSsh = /(^|\/)ssh$/.test(file);
-  if (signalled !== null) return { reason: 'signal', signal: signalled, message: `${signalled} while attached to ${o.title}: detached, it keeps running`, code: exitCode };
-  if (detaching) return { reason: 'detached', message: `detached from ${o.title}; it keeps running`, code: exitCode };
+  // whether the run keeps running is for the caller to say: it may have ended before the attach
+  if (signalled !== null) return { reason: 'signal', signal: signalled, message: `${signalled} while attached to ${o.title}: detached`, code: exitCode };
+  if (detaching) return { reason: 'detached', message: `detached from ${o.title}`, code: exitCode };
   // tmux's own prefix-d: the client says so before it exits
-  if (/\[detached \(from session/.test(tail)) return { reason: 'detached', message: `detached from ${o.title}; it keeps running`, code: exitCode };
+  if (/\[detached \(from session/.test(tail)) return { reason: 'detached', message: `detached from ${o.title}`, code: exitCode };
   if (isSsh && exitCode === 255)
     return { reason: 'lost', message: `connection to ${o.title} lost${last ? `: ${last}` : ''}`, code: exitCode };
   // tmux prints [exited] when the session itself ended (its last window closed)
@@ -356,7 +374,7 @@ async function attachWithoutPty(o: AttachOptions, file: string, args: string[], 
       if (signalled !== null) {
         stdin.resume();
         releaseStdin(stdin);
-        resolve({ reason: 'signal', signal: signalled, message: `${signalled} while attached to ${o.title}: detached, it keeps running`, code });
+        resolve({ reason: 'signal', signal: signalled, message: `${signalled} while attached to ${o.title}: detached`, code });
         return;
       }
       // Socket.resume() restarts the TTY handle that pause() stopped (a 'readable' listener alone

@@ -2,7 +2,7 @@
 // sits at the bottom while following; a paused view says how many lines arrived since.
 import type { Run } from '../../domain/types.js';
 import type { LogBuffer } from '../../store/log-buffer.js';
-import { logBottomSeq, matcher, newLinesWhilePaused, selectedRun } from '../../store/selectors.js';
+import { hostView, logBottomSeq, matcher, newLinesWhilePaused, selectedRun } from '../../store/selectors.js';
 import { compactNumber, duration } from '../format.js';
 import { RowBuilder, textRow, type Row } from '../rows.js';
 import { chunk, fit, stripSgr } from '../text.js';
@@ -10,23 +10,29 @@ import { notice, padRows, type PaneCtx, type PaneOut } from './pane.js';
 
 export function logTitle(run: Run | null, c: Pick<PaneCtx, 's'>): string {
   if (run === null) return 'Log';
+  // what matters most first (a long title is cut at its end): the run, paused or not, its progress,
+  // the search the user is in; then ETA, state, loss, wrap
   const parts = ['Log', run.id];
-  // view flags first: a long title is cut at its end
   const v = c.s.logView;
   if (!v.follow) parts.push('PAUSED');
-  if (v.wrap) parts.push('wrap');
-  if (v.query !== '') parts.push(`/${v.query}`);
-  const p = run.progress;
+  const live = c.s.liveProgress?.runId === run.id ? c.s.liveProgress.progress : null;
+  // the newest of the last poll and the last lines on screen
+  const p = live !== null && (run.progress === null || (live.step ?? -1) >= (run.progress.step ?? -1)) ? live : run.progress;
+  const alive = run.state === 'running';
   if (p !== null) {
     if (p.step !== null) {
       let t = `step ${p.step}${p.total !== null ? `/${p.total}` : ''}`;
       if (p.percent !== null) t += ` ${Math.floor(p.percent)}%`;
       parts.push(t);
     } else if (p.percent !== null) parts.push(`${Math.floor(p.percent)}%`);
-    if (p.etaSeconds !== null && p.etaSeconds > 0) parts.push(`ETA ${duration(p.etaSeconds)}`);
   }
+  if (v.query !== '') parts.push(`/${v.query}`);
+  // a dead run has no ETA; a host not heard from says so rather than freeze it as if live
+  if (alive && p !== null && p.etaSeconds !== null && p.etaSeconds > 0) parts.push(`ETA ${duration(p.etaSeconds)}${hostView(c.s, run.host).stale ? ' (stale)' : ''}`);
+  if (!alive && run.state !== 'unknown') parts.push(run.state.toUpperCase() + (run.reason ? ` ${run.reason.toUpperCase()}` : ''));
   const loss = run.metrics.loss;
   if (loss !== undefined) parts.push(`loss ${compactNumber(loss)}`);
+  if (v.wrap) parts.push('wrap');
   return parts.join(' · ');
 }
 
