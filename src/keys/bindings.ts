@@ -70,6 +70,7 @@ export const DEFAULT_BINDINGS: readonly Binding[] = [
   b('runs', 'run.kill', ['K'], 'kill (confirm)', true, true),
   b('runs', 'run.new', ['n'], 'new run', false, true),
   b('runs', 'runs.filter', ['/'], 'filter', true),
+  b('runs', 'runs.clearFilter', ['esc'], 'clear the filter'),
 
   b('log', 'log.down', ['j', 'down'], 'line down'),
   b('log', 'log.up', ['k', 'up'], 'line up'),
@@ -82,6 +83,7 @@ export const DEFAULT_BINDINGS: readonly Binding[] = [
   b('log', 'log.next', ['n'], 'next match'),
   b('log', 'log.prev', ['N'], 'previous match'),
   b('log', 'log.wrap', ['w'], 'wrap'),
+  b('log', 'log.clearSearch', ['esc'], 'clear the search'),
 
   b('gpus', 'gpus.down', ['j', 'down'], 'next GPU'),
   b('gpus', 'gpus.up', ['k', 'up'], 'previous GPU'),
@@ -97,6 +99,7 @@ export const DEFAULT_BINDINGS: readonly Binding[] = [
   b('input', 'input.submit', ['enter'], 'apply', true),
   b('input', 'input.cancel', ['esc'], 'cancel', true),
   b('input', 'input.backspace', ['backspace'], 'delete a character'),
+  b('input', 'input.clear', ['ctrl+u'], 'clear'),
 
   b('confirm', 'confirm.yes', ['y', 'Y'], 'confirm', true),
   b('confirm', 'confirm.no', ['n', 'N', 'esc', 'q'], 'cancel', true),

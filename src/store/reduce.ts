@@ -300,6 +300,13 @@ function command(s: State, id: string, text: string | undefined, ctx: ReduceCont
     case 'input.cancel':
       if (s.input?.kind === 'runs-filter') return liveFilter({ ...s, input: null, runsFilter: '' }, effects, '');
       return { ...s, input: null };
+    case 'input.clear':
+      if (s.input === null) return s;
+      return liveFilter({ ...s, input: { ...s.input, draft: '' } }, effects);
+    case 'runs.clearFilter':
+      return s.runsFilter === '' ? s : liveFilter({ ...s, runsFilter: '' }, effects, '');
+    case 'log.clearSearch':
+      return s.logView.query === '' ? s : { ...s, logView: { ...s.logView, query: '', matchSeq: null } };
     case 'input.submit': {
       if (s.input === null) return s;
       if (s.input.kind === 'runs-filter') return { ...s, input: null, runsFilter: s.input.draft };

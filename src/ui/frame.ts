@@ -142,7 +142,8 @@ function statusBar(f: FrameInput, W: number): Row {
     const tok = s.message.level === 'error' ? 'err' : s.message.level === 'warn' ? 'warn' : 'accent';
     return b.add(s.message.text, tok).row();
   }
-  const hints = footerHints(f.keymap, activeScopes(s));
+  // scrolling hints only when the help does not fit
+  const hints = footerHints(f.keymap, activeScopes(s)).filter((h) => !(h.command.startsWith('help.') && h.command !== 'help.close' && !helpOverflows(f.keymap, W, computeLayout(s.size, s.zoom, s.focus).paneRows)));
   // keep "? help" first and "q quit" last; drop from the middle until they fit
   const text = (list: typeof hints) => list.map((h) => `${h.key} ${h.description}`).join('  ');
   let list = hints;
@@ -152,6 +153,15 @@ function statusBar(f: FrameInput, W: number): Row {
     b.add(h.key, 'key').add(` ${h.description}`, 'dim');
   });
   return b.row();
+}
+
+function helpEntryCount(keymap: Keymap): number {
+  return helpSections(keymap).reduce((n, sec) => n + (sec.rows.length > 0 ? sec.rows.length + 1 : 0), 0);
+}
+
+function helpOverflows(keymap: Keymap, W: number, H: number): boolean {
+  const { cols, inner } = helpGeometry(W, H);
+  return helpEntryCount(keymap) > cols * inner;
 }
 
 function helpBox(keymap: Keymap, W: number, H: number, top: number): Row[] {
@@ -209,8 +219,11 @@ function confirmOverlay(base: Row[], s: State, W: number, H: number): Row[] {
 }
 
 /** A box of `lines` (each w-2 wide) drawn over the middle of the screen. */
-function boxOverlay(base: Row[], title: string, lines: Row[], w: number, W: number, H: number): Row[] {
-  const box: Row[] = [border('┌', '┐', title, w, true), ...lines.map(side), border('└', '┘', '', w, false)];
+function boxOverlay(base: Row[], title: string, lines: Row[], width: number, W: number, H: number): Row[] {
+  // a margin of one cell would show a sliver of the pane borders beside the box: use the full width
+  const w = W - width < 4 ? W : width;
+  const fitted = w === width ? lines : lines.map((r) => [...r, { t: ' '.repeat(w - width) }]);
+  const box: Row[] = [border('┌', '┐', title, w, true), ...fitted.map(side), border('└', '┘', '', w, false)];
   const x = Math.max(0, Math.floor((W - w) / 2));
   const y0 = Math.max(0, Math.floor((H - box.length) / 2));
   const out = [...base];

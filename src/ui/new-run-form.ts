@@ -6,7 +6,7 @@ import { newRunErrors } from '../store/new-run-form.js';
 import { hostsInOrder } from '../store/selectors.js';
 import { NEW_RUN_FIELDS, type NewRunField, type NewRunForm, type State } from '../store/state.js';
 import { RowBuilder, textRow, type Row } from './rows.js';
-import { width } from './text.js';
+import { wrapWords } from './text.js';
 
 const LABELS: Record<NewRunField, string> = {
   name: 'Name',
@@ -51,15 +51,38 @@ export function newRunRows(s: State, f: NewRunForm, inner: number, keymap: Keyma
     else textValue(b, f.text[field], on ? f.cursor : null, placeholder(field, f), valueW);
     rows.push(b.row());
   }
-  rows.push(textRow('', inner));
-  for (const line of wrap(COMMAND_NOTE, inner - 2)) rows.push(textRow(` ${line}`, inner, 'dim'));
+  // what gives way on a short terminal, first to last: blank rows, the full key list (a short one
+  // stays: how to start and how to cancel), the command note, the focused field's hint
+  const note = wrapWords(COMMAND_NOTE, inner - 2).map((line) => textRow(` ${line}`, inner, 'dim'));
   const shown = NEW_RUN_FIELDS.filter((x) => errors[x] !== undefined);
-  if (shown.length === 0) rows.push(textRow(` ${LABELS[f.field]}: ${HINTS[f.field]}`, inner, 'dim'));
-  for (const x of shown) rows.push(textRow(` ✗ ${LABELS[x]}: ${errors[x] as string}`, inner, 'err'));
+  const msgs: Row[] = [];
+  // messages wrap: nothing a user must read is cut
+  if (shown.length === 0) for (const line of wrapWords(`${LABELS[f.field]}: ${HINTS[f.field]}`, inner - 2)) msgs.push(textRow(` ${line}`, inner, 'dim'));
+  for (const x of shown) wrapWords(`${LABELS[x]}: ${errors[x] as string}`, inner - 4).forEach((line, i) => msgs.push(textRow(`${i === 0 ? ' ✗ ' : '   '}${line}`, inner, 'err')));
   const keys = keyRows(keymap, inner);
+  const short = shortKeys(keymap, inner);
   const blank = textRow('', inner);
-  if (rows.length + keys.length + 2 <= maxRows) return [blank, ...rows, blank, ...keys];
-  return rows.length + 1 <= maxRows ? [blank, ...rows] : rows;
+  const candidates: Row[][] = [
+    [blank, ...rows, blank, ...note, ...msgs, blank, ...keys],
+    [...rows, ...note, ...msgs, ...keys],
+    [...rows, ...note, ...msgs, short],
+    [...rows, ...msgs, short],
+    [...rows, ...(shown.length ? msgs : []), short],
+  ];
+  return candidates.find((c) => c.length <= maxRows) ?? [...rows, short].slice(0, Math.max(1, maxRows));
+}
+
+/** The keys that must always show: start and cancel (and next field). */
+function shortKeys(keymap: Keymap, inner: number): Row {
+  const key = (cmd: string) => keymap.bindings.find((x) => x.scope === 'new-run' && x.command === cmd && x.keys.length > 0)?.keys[0];
+  const b = new RowBuilder(inner).add(' ');
+  for (const [cmd, what] of [['form.submit', 'start'], ['form.cancel', 'cancel'], ['form.next', 'next field']] as const) {
+    const k = key(cmd);
+    if (k === undefined) continue;
+    if (b.left < inner - 1) b.add(' · ', 'dim');
+    b.add(displayKey(k), 'key').add(` ${what}`, 'dim');
+  }
+  return b.row();
 }
 
 /** The form's bindings ("Tab ↓ next field · ..."), wrapped to the box: `?` is text inside the form. */
@@ -129,16 +152,3 @@ function textValue(b: RowBuilder, value: string, cursor: number | null, hint: st
   }
 }
 
-/** Word-wraps plain text to `w` cells (a word longer than a line is cut by the row). */
-function wrap(text: string, w: number): string[] {
-  const out: string[] = [];
-  let line = '';
-  for (const word of text.split(' ')) {
-    if (line !== '' && width(line) + 1 + width(word) > w) {
-      out.push(line);
-      line = word;
-    } else line = line === '' ? word : `${line} ${word}`;
-  }
-  if (line !== '') out.push(line);
-  return out;
-}

@@ -116,7 +116,7 @@ describe('new-run form', () => {
     for (const l of r.frame().split('\n')) expect(l.length).toBeLessThanOrEqual(80);
   });
 
-  it('fits a short terminal: the key list gives way first, the footer keeps the keys', async () => {
+  it('fits a short terminal: blank rows and the long key list give way first, start and cancel stay', async () => {
     const { r } = await open({ cols: 80, rows: 16 });
     await r.press('n');
     const lines = r.frame().split('\n');
@@ -127,10 +127,13 @@ describe('new-run form', () => {
     expect(r.frame()).toMatch(/│ Command: split into words like sh \(quotes and \\ work\), nothing expanded; +│/);
     expect(r.frame()).toMatch(/│ for pipes or \$VARS: bash -lc '\.\.\.' +│/);
     expect(r.frame()).not.toContain('Ctrl-u clear the field');
-    // the whole box is on screen, its bottom above the panes' own
-    const bottom = lines.findIndex((l) => /^│└─{76}┘│$/.test(l));
+    // the keys that start and cancel stay in the box
+    expect(r.frame()).toMatch(/│ Ctrl-s start · Esc cancel · Tab next field +│/);
+    // the whole box is on screen, the full width (a one-cell margin would show the panes' borders)
+    const bottom = lines.findIndex((l) => /^└─{78}┘$/.test(l));
     expect(bottom).toBeGreaterThan(10);
-    expect(lines.findIndex((l) => l.includes('┌[New run]'))).toBeGreaterThanOrEqual(0);
+    expect(lines.findIndex((l) => l.startsWith('┌[New run]'))).toBeGreaterThanOrEqual(0);
+    expect(r.frame()).not.toContain('┌┌');
     expect(lines.at(-1)).toContain('Esc cancel');
   });
 
