@@ -109,10 +109,11 @@ export const DEFAULT_BINDINGS: readonly Binding[] = [
   b('confirm-typed', 'input.backspace', ['backspace'], 'delete a character'),
 
   // the new-run form (`n` in the runs pane): typed text goes into the focused field
+  // start first: on a narrow status bar the hints between the first and the last give way
+  b('new-run', 'form.submit', ['ctrl+s'], 'start the run', true),
   b('new-run', 'form.next', ['tab', 'down'], 'next field', true),
   b('new-run', 'form.prev', ['shift+tab', 'up'], 'previous field'),
   b('new-run', 'form.enter', ['enter'], 'next field; start the run on the last'),
-  b('new-run', 'form.submit', ['ctrl+s'], 'start the run', true),
   b('new-run', 'form.left', ['left'], 'cursor left; previous host'),
   b('new-run', 'form.right', ['right'], 'cursor right; next host'),
   b('new-run', 'form.home', ['home', 'ctrl+a'], 'start of the field'),

@@ -65,7 +65,7 @@ export function createStore(opts: StoreOptions & { keymap?: Keymap } = {}): Stor
     now: 0,
     log: (id) => logs.get(id),
     typeNameAfterMs: opts.typeNameAfterMs ?? 3600_000,
-    gpuHistory: opts.gpuHistory ?? 60,
+    gpuHistory: opts.gpuHistory ?? 300,
     helpEntries: helpSections(keymap).reduce((n, sec) => n + (sec.rows.length > 0 ? sec.rows.length + 1 : 0), 0),
   };
 

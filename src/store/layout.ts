@@ -41,7 +41,8 @@ export function computeLayout(size: { cols: number; rows: number }, zoom: boolea
       splitY: 0,
     };
   }
-  const leftW = clamp(Math.round(width * 0.36), Math.min(32, width >> 1), 48);
+  // a wide terminal gives the runs table room for its columns; the log keeps the most
+  const leftW = clamp(Math.round(width * 0.36), Math.min(32, width >> 1), width >= 160 ? 64 : 48);
   const rightW = width - leftW;
   const bottomH = clamp(Math.floor(H * 0.4), 3, 14);
   const splitY = H - bottomH;
@@ -63,15 +64,18 @@ export function computeLayout(size: { cols: number; rows: number }, zoom: boolea
 }
 
 /** The help overlay's grid: columns of colW cells, `inner` rows each. */
-export function helpGeometry(W: number, H: number): { colW: number; cols: number; inner: number } {
-  const colW = W >= 120 ? Math.floor((W - 2) / 3) : W >= 70 ? Math.floor((W - 2) / 2) : W - 2;
-  return { colW, cols: Math.max(1, Math.floor((W - 2) / colW)), inner: Math.max(1, H - 2) };
+/** As many columns as the width allows, and no more than `entries` rows of help need. */
+export function helpGeometry(W: number, H: number, entries = Infinity): { colW: number; cols: number; inner: number } {
+  const inner = Math.max(1, H - 2);
+  const most = W >= 120 ? 3 : W >= 70 ? 2 : 1;
+  const cols = Math.max(1, Math.min(most, Math.ceil(entries / inner)));
+  return { colW: Math.floor((W - 2) / cols), cols, inner };
 }
 
 /** How far the help overlay can scroll with `entries` rows of help. */
 export function helpMaxTop(s: State, entries: number): number {
   const l = computeLayout(s.size, false, s.focus);
-  const g = helpGeometry(l.width, l.paneRows);
+  const g = helpGeometry(l.width, l.paneRows, entries);
   const all = g.cols * g.inner;
   return entries > all ? entries - (all - 1) : 0;
 }

@@ -52,16 +52,6 @@ export function stateWord(r: Run): string {
   return r.state.toUpperCase();
 }
 
-/** The column after the state word: FAILED's reason, else progress, plus the first alert. */
-export function runExtra(r: Run): string {
-  if (r.state === 'failed') return r.reason !== null ? alertWord(r.reason) : (r.alerts[0] ? alertWord(r.alerts[0].kind) : '');
-  const pct = r.progress?.percent;
-  const p = pct === null || pct === undefined || r.state === 'finished' ? '' : `${Math.floor(pct)}%`;
-  const a = r.alerts.find((x) => x.kind !== r.reason && x.kind !== 'stalled');
-  const alert = r.state === 'stalled' && r.reason !== null && r.reason !== 'stalled' ? alertWord(r.reason) : a ? alertWord(a.kind) : '';
-  return [p, alert === '' ? '' : `!${alert}`].filter((x) => x !== '').join(' ');
-}
-
 export function compactNumber(v: number): string {
   if (!Number.isFinite(v)) return String(v);
   if (v === 0) return '0';

@@ -124,7 +124,9 @@ function statusBar(f: FrameInput, W: number): Row {
   }
   b.add(' ');
   let trouble = false;
-  for (const h of hostsInOrder(s)) {
+  // the form's keys stay on screen however narrow the terminal (its box may have no row left for
+  // them): the hosts give way while it is open
+  for (const h of s.newRun === null ? hostsInOrder(s) : []) {
     const hv = hostView(s, h);
     const c = hv.conn;
     b.add(h).add(' ');
@@ -148,6 +150,8 @@ function statusBar(f: FrameInput, W: number): Row {
   const text = (list: typeof hints) => list.map((h) => `${h.key} ${h.description}`).join('  ');
   let list = hints;
   while (list.length > 2 && width(text(list)) > b.left) list = [...list.slice(0, -2), ...list.slice(-1)];
+  // still too wide: "? help" alone, or nothing rather than a cut key
+  while (list.length > 0 && width(text(list)) > b.left) list = list.slice(0, -1);
   list.forEach((h, i) => {
     if (i > 0) b.add('  ');
     b.add(h.key, 'key').add(` ${h.description}`, 'dim');
@@ -160,13 +164,14 @@ function helpEntryCount(keymap: Keymap): number {
 }
 
 function helpOverflows(keymap: Keymap, W: number, H: number): boolean {
-  const { cols, inner } = helpGeometry(W, H);
-  return helpEntryCount(keymap) > cols * inner;
+  const n = helpEntryCount(keymap);
+  const { cols, inner } = helpGeometry(W, H, n);
+  return n > cols * inner;
 }
 
 function helpBox(keymap: Keymap, W: number, H: number, top: number): Row[] {
   const entries: Row[] = [];
-  const { colW, cols, inner } = helpGeometry(W, H);
+  const { colW, cols, inner } = helpGeometry(W, H, helpEntryCount(keymap));
   const keyW = Math.min(18, Math.max(8, colW - 24));
   for (const sec of helpSections(keymap)) {
     if (sec.rows.length === 0) continue;

@@ -39,9 +39,9 @@ describe('control from the monitor', () => {
   it('a attaches, Ctrl-\\ returns with the selection kept and the keys working', async () => {
     const t = await startTui({ args: [], env, cols: 120, rows: 30 });
     try {
-      await t.waitFor('local:beta');
+      await t.waitFor(/│  beta +[A-Z]/); // one host: runs by session name, the host in the title
       await t.sendKeys('j');
-      await t.waitUntil((s) => selectedRow(s).includes('local:beta'), 'beta selected');
+      await t.waitUntil((s) => /› beta\s/.test(selectedRow(s)), 'beta selected');
       await t.sendKeys('a');
       await t.waitFor('attached to local:beta');
       await t.waitFor('beta-content');
@@ -50,12 +50,12 @@ describe('control from the monitor', () => {
       await t.waitFor('typed-42');
       await t.sendKeys('C-\\');
       const back = await t.waitFor('detached from local:beta');
-      expect(selectedRow(back)).toContain('local:beta');
+      expect(selectedRow(back)).toMatch(/› beta\s/);
       expect(await t.alternateOn()).toBe(true);
       expect(sessions()).toEqual(['alpha', 'beta', 'gamma']);
       // the remounted UI reads keys again
       await t.sendKeys('k');
-      await t.waitUntil((s) => selectedRow(s).includes('local:alpha'), 'alpha selected after the remount');
+      await t.waitUntil((s) => /› alpha\s/.test(selectedRow(s)), 'alpha selected after the remount');
       await t.sendKeys('q');
       expect(await t.waitExit()).toBe(0);
       expect(await t.alternateOn()).toBe(false);
@@ -68,9 +68,9 @@ describe('control from the monitor', () => {
   it('p shows the live pane in place of the log, p again brings the log back', async () => {
     const t = await startTui({ args: [], env, cols: 120, rows: 30 });
     try {
-      await t.waitFor('local:gamma');
+      await t.waitFor(/│  gamma +[A-Z]/);
       await t.sendKeys('G');
-      await t.waitUntil((s) => selectedRow(s).includes('local:gamma'), 'gamma selected');
+      await t.waitUntil((s) => /› gamma\s/.test(selectedRow(s)), 'gamma selected');
       await t.waitFor('from-the-log-file');
       await t.sendKeys('p');
       await t.waitUntil((s) => s.includes('from-the-pane') && !s.includes('from-the-log-file'), 'the pane in place of the log');
@@ -91,9 +91,9 @@ describe('control from the monitor', () => {
     tmux('new-session', '-d', '-s', 'zz-kill2', 'sleep 600');
     const t = await startTui({ args: [], env, cols: 120, rows: 30 });
     try {
-      await t.waitFor('local:zz-kill2');
+      await t.waitFor(/│  zz-kill2 +[A-Z]/);
       await t.sendKeys('G', 'k');
-      await t.waitUntil((s) => /› local:zz-kill\s/.test(selectedRow(s) + ' '), 'zz-kill selected');
+      await t.waitUntil((s) => /› zz-kill\s/.test(selectedRow(s) + ' '), 'zz-kill selected');
       await t.sendKeys('K');
       await t.waitFor('Kill local:zz-kill on host local?');
       await t.sendKeys('n');
@@ -115,7 +115,7 @@ describe('control from the monitor', () => {
   it('--readonly refuses kill and attaches a read-only client', async () => {
     const t = await startTui({ args: ['--readonly'], env, cols: 120, rows: 30 });
     try {
-      await t.waitFor('local:beta');
+      await t.waitFor(/│  beta +[A-Z]/); // one host: runs by session name, the host in the title
       await t.sendKeys('K');
       await t.waitFor('read-only mode: kill is disabled');
       expect(sessions()).toContain('beta');

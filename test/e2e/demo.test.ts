@@ -44,8 +44,9 @@ describe('rtk-tui demo', () => {
       // everything under the test's own dir: the demo's files (TMPDIR) and its tmux server (TMUX_TMPDIR)
       const first = await t.waitUntil(
         (s) =>
-          /› local:llama-7b-sft +RUNNING +\d+%/.test(s) && // runs pane: name + state
-          /local:sweep-lr3e-4 +FAILED +OOM/.test(s) &&
+          /Runs · local · 3/.test(s) && // one host: in the title, runs by session name
+          /› llama-7b-sft +RUNNING +\d+%/.test(s) && // runs pane: name + state + progress
+          / sweep-lr3e-4 +FAILED OOM +\d+%/.test(s) &&
           /Log · local:llama-7b-sft · step \d+\/30000/.test(s) && // log pane title with progress
           /Steps: +\d+%\|/.test(s) && // the live tqdm line, \r rewrites collapsed
           /GPUs · local/.test(s) &&
@@ -66,9 +67,9 @@ describe('rtk-tui demo', () => {
 
       // j/k move the selection and the log pane follows it
       await t.sendKeys('j');
-      await t.waitUntil(all(/› local:qlora-smoke/, /Log · local:qlora-smoke/), 'qlora-smoke selected, its log shown');
+      await t.waitUntil(all(/› qlora-smoke/, /Log · local:qlora-smoke/), 'qlora-smoke selected, its log shown');
       await t.sendKeys('k');
-      await t.waitUntil(all(/› local:llama-7b-sft/, /Log · local:llama-7b-sft/), 'llama-7b-sft selected again');
+      await t.waitUntil(all(/› llama-7b-sft/, /Log · local:llama-7b-sft/), 'llama-7b-sft selected again');
 
       // Tab focuses the log pane; z zooms it (the GPU pane goes) and back
       await t.sendKeys('Tab');
@@ -94,7 +95,7 @@ describe('rtk-tui demo', () => {
       await t.sendKeys('1', 'a');
       await t.waitUntil(all(/attached to local:llama-7b-sft · Ctrl-\\ detach/, /Steps: +\d+%\|/), 'the attached session');
       await t.sendKeys('C-\\');
-      await t.waitUntil(all(/Runs · 3/, /detached from local:llama-7b-sft/), 'back in the monitor');
+      await t.waitUntil(all(/Runs · local · 3/, /detached from local:llama-7b-sft/), 'back in the monitor');
 
       await t.sendKeys('q');
       expect(await t.waitExit()).toBe(0);
@@ -111,7 +112,7 @@ describe('rtk-tui demo', () => {
   test('--keep leaves the runs going and says how to attach and clean up', async () => {
     const t = await startTui({ args: ['demo', '--keep'] });
     try {
-      await t.waitFor(/› local:llama-7b-sft +RUNNING/, 30_000);
+      await t.waitFor(/› llama-7b-sft +RUNNING/, 30_000);
       await t.sendKeys('C-c'); // Ctrl-C quits like q
       expect(await t.waitExit()).toBe(0);
       const s = await t.capture();
@@ -126,7 +127,7 @@ describe('rtk-tui demo', () => {
       expect(m![2]).toMatch(/bin\/rtk-tui$/);
       const again = await startTui({ argv: [m![2]!, '--config', m![3]!], env: { PATH: `${m![1]}:${process.env.PATH}`, TMUX_TMPDIR: t.dir } });
       try {
-        await again.waitUntil(all(/› local:llama-7b-sft +RUNNING/, /0 A100 +\d+%/), 'the kept demo in a new monitor', 30_000);
+        await again.waitUntil(all(/› llama-7b-sft +RUNNING/, /0 A100 +\d+%/), 'the kept demo in a new monitor', 30_000);
         await again.sendKeys('q');
         expect(await again.waitExit()).toBe(0);
       } finally {
@@ -141,7 +142,7 @@ describe('rtk-tui demo', () => {
   test('SIGTERM quits the normal way: terminal restored, demo server and files gone', async () => {
     const t = await startTui({ args: ['demo'] });
     try {
-      await t.waitFor(/› local:llama-7b-sft +RUNNING/, 30_000);
+      await t.waitFor(/› llama-7b-sft +RUNNING/, 30_000);
       const sockets = tmuxSocketsUnder(t.dir);
       expect(sockets.filter(serverAlive)).toHaveLength(1);
       const shPid = (await t.tmux('display-message', '-p', '-t', 'tui', '#{pane_pid}')).trim();

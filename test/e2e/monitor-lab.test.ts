@@ -55,7 +55,7 @@ suite(why, 'monitor over ssh (lab)', () => {
     const t = tui;
     const first = await t.waitUntil(
       (s) =>
-        /› gpu:train +RUNNING/.test(s) &&
+        /› train +RUNNING/.test(s) &&
         /Log · gpu:train · step \d+\/30000/.test(s) &&
         /\{'loss': [\d.]+/.test(s) &&
         /Steps: +\d+%\|/.test(s) &&
@@ -80,7 +80,7 @@ suite(why, 'monitor over ssh (lab)', () => {
       30_000,
     );
     // back: connected again and the log streams past where it was
-    await t.waitUntil((s) => /gpu ● \d+ms/.test(s) && step(s) > before + 24 && /› gpu:train +RUNNING/.test(s), 'the host to recover and the log to move on', 45_000);
+    await t.waitUntil((s) => /gpu ● \d+ms/.test(s) && step(s) > before + 24 && /› train +RUNNING/.test(s), 'the host to recover and the log to move on', 45_000);
     expect(await t.exitCode()).toBeNull();
 
     await t.sendKeys('q');
@@ -90,11 +90,11 @@ suite(why, 'monitor over ssh (lab)', () => {
     tui = null;
   });
 
-  test('HOST words add ssh hosts; one that refuses connections is shown as such beside a healthy one', async () => {
+  test('HOST words are the hosts: a configured name and an ssh destination; one that refuses connections is shown as such beside a healthy one', async () => {
     const env = lab.env();
     delete env.TMUX;
     // port 9 on loopback: nothing listens, every connect is refused at once
-    tui = await startTui({ args: ['--config', lab.rtkConfig, 'root@127.0.0.1:9'], env });
+    tui = await startTui({ args: ['--config', lab.rtkConfig, 'gpu', 'root@127.0.0.1:9'], env });
     const t = tui;
     const s = await t.waitUntil(
       (x) => /› gpu:train +RUNNING/.test(x) && /gpu ● \d+ms/.test(x) && /127\.0\.0\.1 [○✗] /.test(x),

@@ -36,7 +36,7 @@ describe('new run from the monitor', () => {
   it('n, name, command, Ctrl-s: the run starts, is selected, shows its log, has its options', async () => {
     const t = await startTui({ args: [], env, cols: 120, rows: 40 });
     try {
-      await t.waitUntil((s) => selectedRow(s).includes('local:alpha'), 'alpha selected');
+      await t.waitUntil((s) => /› alpha\s/.test(selectedRow(s)), 'alpha selected');
       await t.sendKeys('n');
       await t.waitFor('[New run]');
       await t.type('train2');
@@ -46,7 +46,7 @@ describe('new run from the monitor', () => {
       await t.waitFor(`sh -c 'echo hello-$((6*7)); sleep 30'`);
       await t.sendKeys('C-s');
       await t.waitFor('started local:train2');
-      const screen = await t.waitUntil((s) => selectedRow(s).includes('local:train2') && s.includes('hello-42'), 'train2 selected with its log');
+      const screen = await t.waitUntil((s) => /› train2\s/.test(selectedRow(s)) && s.includes('hello-42'), 'train2 selected with its log');
       expect(screen).not.toContain('[New run]');
       expect(sessions()).toEqual(['alpha', 'train2']);
       const log = join(home, 'rtk-runs', 'train2.log');

@@ -23,9 +23,11 @@ describe('the four panes and the status bar', () => {
     expect(f).toHaveLength(29);
     for (const l of f) expect(l.length).toBeLessThanOrEqual(100);
     expect(f[0]).toMatch(/^┌\[Runs · 3\]─+┐┌ Log · a800:training · step 3600\/30000 12% · ETA 7h34m · lo/);
-    expect(f[1]).toMatch(/^│› a800:training +RUNNING +12% *│/);
-    expect(f[2]).toMatch(/^│  a800:sweep-3 +FAILED +OOM *│/);
-    expect(f[3]).toMatch(/^│  gpu1:train_v1 +FINISHED +│/);
+    // a table: the run, its state (and a failed run's reason), progress and what else fits
+    expect(f[1]).toMatch(/^│  RUN +STATE +PROG *│/);
+    expect(f[2]).toMatch(/^│› a800:training +RUNNING +12% *│/);
+    expect(f[3]).toMatch(/^│  a800:sweep-3 +FAILED OOM +10% *│/);
+    expect(f[4]).toMatch(/^│  gpu1:train_v1 +FINISHED +│/);
     expect(r.frame()).toContain('│iter 200: loss 0.0050');
     expect(r.frame()).toContain(' 12%|#   | 3600/30000'); // the live \r line, collapsed
     expect(r.frame()).toMatch(/├ GPUs · a800 ─+┤├ Checkpoints · 2 · 4\.6 GiB · disk 45\.0 GiB free ─+┤/);
@@ -87,7 +89,7 @@ describe('hosts that drop', () => {
     await r.settle();
     expect(r.row(28)).toContain('a800 ○ stale 42s');
     expect(r.row(28)).toContain('gpu1 ● 30ms');
-    expect(r.row(1)).toMatch(/› a800:training +RUNNING\? +12%/);
+    expect(r.row(2)).toMatch(/› a800:training +RUNNING\? +12%/);
     expect(r.frame()).toContain('GPUs · a800 · stale 42s');
     expect(r.frame()).toContain('98%');
   });
@@ -118,13 +120,13 @@ describe('keys', () => {
     f.store.onEffect((e) => fx.push(e));
     const r = await app(f);
     await r.press('j');
-    expect(r.row(2)).toMatch(/^│› a800:sweep-3/);
+    expect(r.row(3)).toMatch(/^│› a800:sweep-3/);
     expect(r.row(0)).toContain('Log · a800:sweep-3');
     expect(r.frame()).toContain('waiting for /home/u/sweep-3.log…');
     await r.press(KEY.down, 'k', 'G');
-    expect(r.row(3)).toMatch(/^│› gpu1:train_v1/);
+    expect(r.row(4)).toMatch(/^│› gpu1:train_v1/);
     await r.press('g');
-    expect(r.row(1)).toMatch(/^│› a800:training/);
+    expect(r.row(2)).toMatch(/^│› a800:training/);
     expect(fx.filter((e) => e.type === 'log.select').map((e) => (e as { runId: string }).runId)).toEqual([
       'a800:sweep-3', 'gpu1:train_v1', 'a800:sweep-3', 'gpu1:train_v1', 'a800:training',
     ]);
@@ -185,7 +187,7 @@ describe('keys', () => {
     expect(r.row(28)).toContain('Esc close help');
     await r.press('j'); // ignored under help
     await r.press(KEY.esc);
-    expect(r.row(1)).toMatch(/^│› a800:training/);
+    expect(r.row(2)).toMatch(/^│› a800:training/);
   });
 
   it('scrolls the help overlay on a small terminal', async () => {
@@ -251,7 +253,7 @@ describe('log pane: follow, scroll, search, wrap', () => {
   it('pages and jumps to the top; f toggles follow', async () => {
     const r = await app();
     await r.press('2', 'g');
-    expect(r.row(1)).toMatch(/^│  a800:sweep-3|^│/);
+    expect(r.row(2)).toMatch(/^│  a800:sweep-3|^│/);
     expect(r.frame()).toContain('│iter 1: loss 1.0000');
     await r.press(KEY.pageDown);
     expect(r.frame()).not.toContain('│iter 1: loss');
@@ -338,7 +340,7 @@ describe('runs filter', () => {
     const r = await app();
     await r.press('/', 'g', 'p', 'u');
     expect(r.row(28)).toContain('filter runs: gpu█');
-    expect(r.row(1)).toMatch(/^│› gpu1:train_v1/);
+    expect(r.row(2)).toMatch(/^│› gpu1:train_v1/);
     expect(r.frame()).not.toContain('a800:sweep-3');
     await r.press(KEY.enter);
     expect(r.row(0)).toContain('Runs · 3 · /gpu 1');
@@ -406,5 +408,5 @@ it('keeps the runs of a host across an empty refresh of another', async () => {
   f.store.dispatch({ type: 'runs', host: 'a800', runs: RUNS_A800 });
   await r.settle();
   expect(r.row(0)).toContain('Runs · 2');
-  expect(r.row(1)).toMatch(/^│› a800:training/);
+  expect(r.row(2)).toMatch(/^│› a800:training/);
 });

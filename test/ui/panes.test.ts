@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildFrame } from '../../src/ui/frame.js';
 import { rowText, rowWidth } from '../../src/ui/rows.js';
-import { fixtureStore, GPUS_A800, conn, type Fixture } from './fixture-store.js';
+import { fixtureStore, GPUS_A800, conn, mkRun, type Fixture } from './fixture-store.js';
 
 function frame(f: Fixture, color = false): string[] {
   const s = f.store.getState();
@@ -26,15 +26,38 @@ describe('GPUs pane', () => {
     for (const u of [0, 25, 50, 75, 100]) {
       f.store.dispatch({ type: 'gpus', report: { ...GPUS_A800, gpus: GPUS_A800.gpus.map((g) => ({ ...g, utilizationPercent: g.index === 0 ? u : 0 })) } });
     }
-    const out = frame(f).join('\n');
-    expect(out).toContain('GPU 0 util █ ▂▄▆█');
-    expect(out).toMatch(/ 4242 a800:training 68G python/);
+    // room for both GPUs: each with its history and its processes
+    const out = frame(f);
+    const at = (re: RegExp): number => out.findIndex((l) => re.test(l));
+    expect(at(/│›0 A800 +100%/)).toBeGreaterThan(0);
+    expect(out[at(/│›0 A800/) + 1]).toContain('│   util █ ▂▄▆█');
+    expect(out[at(/│›0 A800/) + 2]).toMatch(/│   4242 a800:training 68G python/);
+    expect(out[at(/│ 1 A800 +0%/) + 2]).toContain('│   no processes');
     f.store.command('gpus.down');
     const second = frame(f).join('\n');
     expect(second).toMatch(/│›1 A800 +0%/);
     expect(second).toContain('no processes');
     f.store.command('runs.last'); // gpu1: no report yet
     expect(frame(f).join('\n')).toContain('waiting for nvidia-smi on gpu1…');
+  });
+
+  it('shows every GPU\'s row, then the selected one\'s history and processes, when not all fit', () => {
+    const f = fixtureStore({ cols: 100, rows: 24 });
+    const gpus = Array.from({ length: 8 }, (_, i) => ({
+      ...(GPUS_A800.gpus[0] as (typeof GPUS_A800.gpus)[number]),
+      index: i,
+      uuid: `GPU-${i}`,
+      utilizationPercent: 10 * i,
+      processes: [{ pid: 100 + i, name: 'python', usedMemoryMiB: 1024, run: 'a800:training' }],
+    }));
+    f.store.dispatch({ type: 'gpus', report: { ...GPUS_A800, gpus } });
+    f.store.command('gpus.down');
+    const out = frame(f).join('\n');
+    expect(out).toMatch(/│ 0 A800 +0%/);
+    expect(out).toMatch(/│›1 A800 +10%/);
+    expect(out).toContain('GPU 1 util  ▁'); // 0 % then 10 %
+    expect(out).toContain('101 a800:training 1.0G python');
+    expect(out).not.toContain('100 a800:training');
   });
 
   it('keeps the last GPU values of a host that dropped, marked stale', () => {
@@ -58,6 +81,37 @@ describe('checkpoints pane', () => {
     const empty = frame(f).join('\n');
     expect(empty).toContain('Checkpoints · 0 · 0 B ─');
     expect(empty).toContain('none yet in /d');
+  });
+});
+
+describe('runs pane', () => {
+  it('a table: alerts of a live run, no ETA on a dead one, a stale host\'s ETA marked', () => {
+    const f = fixtureStore({ cols: 200, rows: 30 });
+    f.store.dispatch({
+      type: 'runs',
+      host: 'a800',
+      runs: [
+        mkRun('a800', 'training', {
+          progress: { step: 10, total: 100, percent: 10, etaSeconds: 600 },
+          metrics: { loss: Number.NaN },
+          alerts: [{ kind: 'nan-loss', message: 'loss is nan' }],
+        }),
+        mkRun('a800', 'dead', { state: 'failed', reason: 'nccl-timeout', progress: { step: 5, total: 100, percent: 5, etaSeconds: 900 } }),
+      ],
+    });
+    f.settle();
+    let out = frame(f).join('\n');
+    expect(out).toMatch(/RUN +STATE +PROG +LOSS +ETA +LAST +ALERT/);
+    expect(out).toMatch(/› a800:training +RUNNING +10% +NaN +10m00s +4s +!NAN/);
+    expect(out).toMatch(/ a800:dead +FAILED NCCL +5% +4s/);
+    expect(out).not.toContain('15m00s');
+    f.store.dispatch({ type: 'host', state: conn('a800', { phase: 'reconnecting', status: 'reconnecting', lastOkAt: f.clock.now }) });
+    f.settle(30_000);
+    out = frame(f).join('\n');
+    expect(out).toMatch(/› a800:training +RUNNING\? +10% +NaN +10m00s\? /);
+    // zoomed, the bar joins
+    f.store.command('pane.zoom');
+    expect(frame(f).join('\n')).toMatch(/› a800:training +RUNNING\? +10% +█░+ +NaN/);
   });
 });
 

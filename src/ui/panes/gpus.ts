@@ -1,5 +1,6 @@
-// GPUs pane: the selected run's host; one row per GPU (bar, memory, temperature, power), then the
-// selected GPU's utilisation sparkline and processes with the run that owns each.
+// GPUs pane: the selected run's host; one row per GPU (bar, memory, temperature, power), each with its
+// utilisation history and processes (the run that owns each) when there is room, else the selected
+// GPU's.
 import type { Gpu } from '../../domain/types.js';
 import { gpuHostOf, hostView } from '../../store/selectors.js';
 import { bar, gib, shortGpuName, sparkline } from '../format.js';
@@ -24,31 +25,47 @@ export function gpusPane(c: PaneCtx): PaneOut {
   if (report.status === 'error') rows.push(textRow(` nvidia-smi: ${report.error ?? 'error'} (last values shown)`, c.w, 'warn'));
   if (report.status === 'unreachable') rows.push(textRow(` ${host} not reached: last values shown`, c.w, 'warn'));
   const room = c.h - rows.length;
-  // GPU rows first; the details take what is left
-  const gpuRows = Math.min(report.gpus.length, room);
-  const start = Math.max(0, Math.min(report.gpus.length - gpuRows, sel - gpuRows + 1));
-  for (let i = start; i < start + gpuRows; i++) rows.push(gpuRow(report.gpus[i] as Gpu, c.w, i === sel && report.gpus.length > 1));
+  const multi = report.gpus.length > 1;
+  const hist = (g: Gpu): number[] => c.s.gpuHistory[`${report.name}#${g.index}`] ?? [];
+  // room for every GPU with its utilisation history and its processes (a zoomed pane, a tall
+  // terminal, a small host): all of it, nothing left empty
+  const whole = report.gpus.reduce((n, g) => n + 2 + Math.max(1, g.processes.length), 0);
+  if (whole <= room) {
+    report.gpus.forEach((g, i) => {
+      rows.push(gpuRow(g, c.w, i === sel && multi));
+      rows.push(sparkRow(g, hist(g), c.w, '   util '));
+      rows.push(...processRows(g, c.w, '   '));
+    });
+    return { title, rows: padRows(rows, c) };
+  }
+  // GPU rows (scrolled to the selected one), then the selected GPU's history and processes: a third
+  // of the rows at least when the GPUs do not all fit with them
   const g = report.gpus[sel] as Gpu;
-  const left = c.h - rows.length;
-  if (left > 0) {
-    const hist = c.s.gpuHistory[`${report.name}#${g.index}`] ?? [];
-    const label = ` GPU ${g.index} util `;
-    rows.push(new RowBuilder(c.w).add(label, 'dim').add(sparkline(hist, c.w - label.length), 'bar').row());
-  }
-  for (const p of g.processes) {
-    if (rows.length >= c.h) break;
-    const mem = p.usedMemoryMiB === null ? '' : `${gib(p.usedMemoryMiB)}G`;
-    // the owning run first: it is what the row is for; the process name goes last, cut first
-    rows.push(
-      new RowBuilder(c.w)
-        .add(`  ${p.pid} `)
-        .add(p.run ?? '(no run)', p.run === null ? 'dim' : 'accent')
-        .add(` ${mem} ${p.name ?? '?'}`)
-        .row(),
-    );
-  }
-  if (g.processes.length === 0 && rows.length < c.h) rows.push(textRow('  no processes', c.w, 'dim'));
+  const detail = 1 + Math.max(1, g.processes.length);
+  const n = report.gpus.length;
+  const gpuRows = n + detail <= room ? n : Math.max(1, Math.min(n, room - Math.min(detail, Math.floor(room / 3))));
+  const start = Math.max(0, Math.min(n - gpuRows, sel - gpuRows + 1));
+  for (let i = start; i < start + gpuRows; i++) rows.push(gpuRow(report.gpus[i] as Gpu, c.w, i === sel && multi));
+  if (rows.length < c.h) rows.push(sparkRow(g, hist(g), c.w, ` GPU ${g.index} util `));
+  rows.push(...processRows(g, c.w, '  ').slice(0, Math.max(0, c.h - rows.length)));
   return { title, rows: padRows(rows, c) };
+}
+
+function sparkRow(g: Gpu, hist: number[], w: number, label: string): Row {
+  return new RowBuilder(w).add(label, 'dim').add(sparkline(hist, w - label.length), 'bar').row();
+}
+
+/** One row per process: the owning run first (it is what the row is for), the name last, cut first. */
+function processRows(g: Gpu, w: number, indent: string): Row[] {
+  if (g.processes.length === 0) return [textRow(`${indent}no processes`, w, 'dim')];
+  return g.processes.map((p) => {
+    const mem = p.usedMemoryMiB === null ? '' : `${gib(p.usedMemoryMiB)}G`;
+    return new RowBuilder(w)
+      .add(`${indent}${p.pid} `)
+      .add(p.run ?? '(no run)', p.run === null ? 'dim' : 'accent')
+      .add(` ${mem} ${p.name ?? '?'}`)
+      .row();
+  });
 }
 
 function gpuRow(g: Gpu, w: number, selected: boolean): Row {
@@ -61,7 +78,7 @@ function gpuRow(g: Gpu, w: number, selected: boolean): Row {
   // the bar gives way first, then power, then temperature
   while (right.length > 1 && w - left.length - right.join(' ').length - 1 < 4) right = right.slice(0, -1);
   const tail = ` ${right.join(' ')}`;
-  const barW = Math.max(0, Math.min(20, w - left.length - tail.length));
+  const barW = Math.max(0, Math.min(Math.max(20, Math.floor(w / 3)), w - left.length - tail.length));
   const [on, off] = bar(util, barW);
   const hot = (util ?? 0) >= 90 ? 'ok' : undefined;
   return new RowBuilder(w)

@@ -1,9 +1,12 @@
-// Runs pane: every run on every host; `›` marks the selection, the state is a word.
+// Runs pane: every run on every host, as a table that uses its width. `›` marks the selection; the
+// run and its state are always there, then progress, alert, loss, ETA, last output and a bar, in that
+// order of priority as the pane widens (the columns of `ls`); a narrow pane names runs by session.
 import type { Run } from '../../domain/types.js';
+import { primaryLoss } from '../../parse/progress.js';
 import { hostView, visibleRuns } from '../../store/selectors.js';
-import { runExtra, stateWord } from '../format.js';
+import { age, alertWord, bar, compactNumber, duration, stateWord } from '../format.js';
 import { RowBuilder, textRow, type Row } from '../rows.js';
-import { fit } from '../text.js';
+import { fit, width } from '../text.js';
 import type { Tok } from '../theme.js';
 import { notice, padRows, windowStart, type PaneCtx, type PaneOut } from './pane.js';
 
@@ -14,6 +17,45 @@ const STATE_TOK: Record<Run['state'], Tok> = {
   failed: 'err',
   unknown: 'dim',
 };
+
+interface Cell {
+  text: string;
+  tok?: Tok;
+}
+
+interface Column {
+  head: string;
+  /** Lower keeps its place longer as the pane narrows. */
+  prio: number;
+  /** Right-aligned (numbers). */
+  right?: boolean;
+  cells: Cell[];
+  w: number;
+}
+
+const BAR_W = 10;
+/** The run name keeps this many cells (or all of it when shorter) before another column is shown. */
+const NAME_CAP = 24;
+
+/** Narrow panes: a state in at most five cells. */
+const SHORT_STATE: Record<Run['state'], string> = { running: 'RUN', stalled: 'STALL', finished: 'DONE', failed: 'FAIL', unknown: '?' };
+
+interface Way {
+  /** Session names instead of run ids (host:session). */
+  session: boolean;
+  /** full: the word and a failed or stalled run's reason; plain: the word; short: SHORT_STATE. */
+  states: 'full' | 'plain' | 'short';
+}
+
+interface Plan {
+  session: boolean;
+  names: string[];
+  nameNat: number;
+  states: Cell[];
+  stateW: number;
+  cols: Column[];
+  nameW: number;
+}
 
 export function runsPane(c: PaneCtx): PaneOut {
   const { s } = c;
@@ -33,8 +75,6 @@ export function runsPane(c: PaneCtx): PaneOut {
     });
     return { title, rows: padRows((lines.length ? lines : [' no hosts']).map((l) => textRow(l, c.w, 'dim')), c) };
   }
-  const extras = runs.map(runExtra);
-  const extraW = Math.min(10, Math.max(0, ...extras.map((e) => e.length)));
   const stale = new Map<string, boolean>();
   const isStale = (host: string): boolean => {
     let v = stale.get(host);
@@ -44,30 +84,119 @@ export function runsPane(c: PaneCtx): PaneOut {
     }
     return v;
   };
-  const words = runs.map((r) => `${stateWord(r)}${isStale(r.host) ? '?' : ''}`);
-  const stateW = Math.max(...words.map((x) => x.length)) + 1;
-  const room = Math.max(4, c.w - 2 - stateW - (extraW > 0 ? extraW + 1 : 0));
-  // as wide as the longest name (a zoomed pane keeps the state next to the name), at most the room
-  const nameW = Math.min(room, Math.max(4, ...runs.map((r) => r.id.length)) + 1);
+
+  const pcts = runs.map((r) => (r.state === 'finished' ? null : (r.progress?.percent ?? null)));
+  const multiHost = new Set(runs.map((r) => r.host)).size > 1;
+  const optional: Column[] = [
+    col('PROG', 1, true, pcts.map((p) => ({ text: p === null ? '' : `${Math.floor(p)}%` }))),
+    { head: '', prio: 6, cells: [], w: pcts.some((p) => p !== null) ? BAR_W : 0 },
+    col('LOSS', 3, true, runs.map((r) => {
+      const l = primaryLoss(r.metrics);
+      return { text: l === null ? '' : compactNumber(l.value) };
+    })),
+    col('ETA', 4, true, runs.map((r) => {
+      // a dead run has no ETA; a host not heard from marks it rather than freeze it as if live
+      const eta = r.progress?.etaSeconds ?? null;
+      if (r.state !== 'running' || eta === null || eta <= 0) return { text: '' };
+      return isStale(r.host) ? { text: `${duration(eta)}?`, tok: 'dim' } : { text: duration(eta) };
+    })),
+    col('LAST', 5, true, runs.map((r) => ({ text: r.lastOutputSecondsAgo === null ? '' : age(r.lastOutputSecondsAgo * 1000), tok: 'dim' }))),
+    col('ALERT', 2, false, runs.map((r) => {
+      const a = r.alerts.find((x) => x.kind !== r.reason && x.kind !== 'stalled');
+      return a ? { text: `!${alertWord(a.kind)}`, tok: 'err' } : { text: '' };
+    })),
+  ];
+  const barCol = optional[1] as Column;
+  // with session names only, the host gets a column of its own when there is room
+  const hostCol = col('HOST', 7, false, runs.map((r) => ({ text: r.host, tok: 'dim' })));
+
+  // how to name a run and word its state: the first way that shows the whole name beside the state
+  // and, when there is progress, the progress too; the narrowest way otherwise
+  // (one host: its name is in the title, not on every row)
+  const oneHost = !multiHost && s.hostOrder.length <= 1;
+  const ways: Way[] = [
+    ...(oneHost ? [] : [{ session: false, states: 'full' } as const]),
+    { session: true, states: 'full' },
+    { session: true, states: 'plain' },
+    { session: true, states: 'short' },
+  ];
+  const first = optional.find((k) => k.w > 0 && k.prio === 1);
+  let plan = layoutWay(ways[ways.length - 1] as Way);
+  for (const way of ways) {
+    const p = layoutWay(way);
+    if (p.nameW >= Math.min(p.nameNat, NAME_CAP) && (first === undefined || p.cols.includes(first))) {
+      plan = p;
+      break;
+    }
+  }
+  const { names, states, stateW, cols, nameW } = plan;
+  if (oneHost && runs[0] !== undefined) title = title.replace('Runs · ', `Runs · ${runs[0].host} · `);
+
+  function layoutWay(way: Way): Plan {
+    const states: Cell[] = runs.map((r) => {
+      const st = isStale(r.host);
+      const reason = way.states === 'full' && (r.state === 'failed' || r.state === 'stalled') && r.reason !== null && r.reason !== 'stalled' ? ` ${alertWord(r.reason)}` : '';
+      const word = way.states === 'short' ? SHORT_STATE[r.state] : stateWord(r);
+      return { text: `${word}${reason}${st ? '?' : ''}`, tok: st ? 'dim' : STATE_TOK[r.state] };
+    });
+    const stateW = Math.max(...states.map((x) => width(x.text)));
+    const names = runs.map((r) => (way.session ? r.session : r.id));
+    const nameNat = Math.max(4, ...names.map((n) => width(n)));
+    const nameMin = Math.min(nameNat, NAME_CAP);
+    const fixed = 2 + 1 + stateW;
+    // columns join in priority order while the name keeps its room
+    const shown = new Set<Column>();
+    let used = fixed;
+    const candidates = way.session && multiHost ? [...optional, hostCol] : optional;
+    for (const k of [...candidates].sort((a, b) => a.prio - b.prio)) {
+      if (k.w === 0) continue;
+      if (used + 1 + k.w + nameMin <= c.w) {
+        shown.add(k);
+        used += 1 + k.w;
+      }
+    }
+    const cols = candidates.filter((k) => shown.has(k));
+    return { session: way.session, names, nameNat, states, stateW, cols, nameW: Math.max(1, Math.min(nameNat, c.w - used)) };
+  }
+
+  // a header when there is more than the name and the state, and rows to spare
+  const header = cols.length > 0 && c.h >= 4;
   const sel = runs.findIndex((r) => r.id === s.selectedRunId);
-  const start = windowStart(sel, runs.length, c.h);
+  const bodyH = Math.max(1, c.h - (header ? 1 : 0));
+  const start = windowStart(sel, runs.length, bodyH);
   const rows: Row[] = [];
-  for (let i = start; i < Math.min(runs.length, start + c.h); i++) {
+  if (header) {
+    const b = new RowBuilder(c.w).add('  ').add(fit('RUN', nameW).padEnd(nameW), 'dim').add(' ').add('STATE'.padEnd(stateW), 'dim');
+    for (const k of cols) b.add(' ').add(k.right === true ? k.head.padStart(k.w) : k.head.padEnd(k.w), 'dim');
+    rows.push(b.row());
+  }
+  for (let i = start; i < Math.min(runs.length, start + bodyH); i++) {
     const r = runs[i] as Run;
-    const rStale = isStale(r.host);
     const selected = i === sel;
     const b = new RowBuilder(c.w);
     b.add(selected ? '› ' : '  ', selected ? 'sel' : undefined);
-    b.add(fit(r.id, nameW), selected ? 'sel' : rStale ? 'dim' : undefined);
+    b.add(fit(names[i] as string, nameW).padEnd(nameW), selected ? 'sel' : isStale(r.host) ? 'dim' : undefined);
     b.add(' ');
-    // a '?' after the state: last known state of a host that is not connected now
-    b.add((words[i] as string).padEnd(stateW - 1), rStale ? 'dim' : STATE_TOK[r.state]);
-    if (extraW > 0) {
+    const st = states[i] as Cell;
+    b.add(st.text.padEnd(stateW), st.tok);
+    for (const k of cols) {
       b.add(' ');
-      const e = extras[i] as string;
-      b.add(e.padEnd(extraW), r.state === 'failed' || e.includes('!') ? 'err' : undefined);
+      if (k === barCol) {
+        const [on, off] = pcts[i] === null ? ['', ''] : bar(pcts[i] as number, BAR_W);
+        b.add(on, 'bar').add(off, 'dim').add(' '.repeat(BAR_W - on.length - off.length));
+        continue;
+      }
+      const cell = k.cells[i] as Cell;
+      const t = fit(cell.text, k.w);
+      b.add(k.right === true ? t.padStart(k.w) : t.padEnd(k.w), cell.tok);
     }
     rows.push(b.row());
   }
   return { title, rows: padRows(rows, c) };
+}
+
+/** A column as wide as its widest cell (and its heading when it has cells); 0 when every cell is empty. */
+function col(head: string, prio: number, right: boolean, cells: Cell[]): Column {
+  const w = Math.max(0, ...cells.map((x) => width(x.text)));
+  return { head, prio, right, cells, w: w === 0 ? 0 : Math.max(w, width(head)) };
 }
