@@ -30,12 +30,14 @@ export async function run(argv: string[], ctx: CommandContext): Promise<CommandR
   const user = loadConfig({ ...ctx.global, hosts: [] }, ctx.env);
   const base: Config = user.ok ? user.value : defaultConfig(null);
   const cfg: Config = { ...base, hosts: [w.spec], runs: [], refresh: DEMO_REFRESH };
-  const attachHint = `tmux -L ${shq(w.socket)} attach -t llama-7b-sft`;
+  const attachHint = `tmux -S ${shq(w.socket)} attach -t llama-7b-sft`;
   let res: CommandResult;
   try {
     res = await runMonitor(ctx, cfg, {
       henv: { home: ctx.env.HOME ?? '/', env: w.env },
-      greeting: `demo: simulated runs in tmux -L ${w.socket}; q quits${keep ? '' : ' and cleans up'}`,
+      greeting: `demo: simulated runs on a tmux server of their own; q quits${keep ? '' : ' and cleans up'}`,
+      // a run started from the form (n) stays inside the demo's directory too
+      newRunDefaults: { cwd: w.dir, logDir: join(w.dir, 'runs') },
     });
   } catch (e) {
     if (!keep) await w.teardown();
@@ -44,13 +46,13 @@ export async function run(argv: string[], ctx: CommandContext): Promise<CommandR
   if (keep) {
     w.keep();
     const conf = join(w.dir, 'config.yaml');
-    writeFileSync(conf, `hosts:\n  - name: local\n    local: true\n    tmuxSocket: ${w.socket}\nrefresh: {runs: 2s, gpus: 1s, checkpoints: 5s}\n`);
+    writeFileSync(conf, `hosts:\n  - name: local\n    local: true\n    tmuxSocket: ${JSON.stringify(w.socket)}\nrefresh: {runs: 2s, gpus: 1s, checkpoints: 5s}\n`);
     ctx.stdout.write(
       [
-        `The demo keeps running in its own tmux server (${w.socket}), files in ${w.dir}.`,
+        `The demo keeps running on its own tmux server (socket ${w.socket}), all of it in ${w.dir}.`,
         `  look at a run:   ${attachHint}`,
         `  monitor again:   PATH=${shq(join(w.dir, 'bin'))}:"$PATH" ${selfCommand(ctx.env)} --config ${shq(conf)}`,
-        `  clean up:        tmux -L ${shq(w.socket)} kill-server; rm -rf ${shq(w.dir)}`,
+        `  clean up:        tmux -S ${shq(w.socket)} kill-server; rm -rf ${shq(w.dir)}`,
         '',
       ].join('\n'),
     );

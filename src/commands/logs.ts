@@ -12,7 +12,8 @@ import { shq } from '../remote/quote.js';
 import { LineAssembler, LogFollower } from '../sources/log-follow.js';
 import { safeText, sanitizeLine } from '../parse/terminal.js';
 import { PaneFollower, settledLines } from '../sources/pane-follow.js';
-import { configMeta, remotePath, tmuxCommand } from '../sources/runs.js';
+import { configMeta, remotePath } from '../sources/runs.js';
+import { tmuxCommand } from '../remote/tmux-control.js';
 import { useColor, type CommandContext, type CommandResult } from './context.js';
 import { closeHosts, openHosts, resolveRun, type ResolvedRun } from './resolve.js';
 

@@ -11,7 +11,7 @@ import { openHost, processHostEnv, type HostEnv } from '../remote/index.js';
 import { attachArgv, killSession, newRun } from '../remote/tmux-control.js';
 import { installPeekEffect } from '../tty/attach-effect.js';
 import { Controller } from '../sources/controller.js';
-import { createStore, type Store } from '../store/index.js';
+import { createStore, type NewRunDefaults, type Store } from '../store/index.js';
 import { useColor, type CommandContext, type CommandResult } from './context.js';
 
 type RunEffect = { runId: string; host: string; session: string };
@@ -20,6 +20,8 @@ export interface MonitorOptions {
   henv: HostEnv;
   /** Shown once in the status bar when the monitor opens. */
   greeting?: string;
+  /** What an empty Directory or Log field of the new-run form means (the demo: its own directory). */
+  newRunDefaults?: NewRunDefaults;
   /** Called once the store and the sources exist (the demo uses it; tests too). */
   onStart?: (m: { store: Store; controller: Controller; hosts: Map<string, Host> }) => void;
 }
@@ -66,6 +68,7 @@ export async function runMonitor(ctx: CommandContext, cfg: Config, o: MonitorOpt
     hosts: specs.map((s) => s.name),
     scrollback: cfg.scrollback,
     readonly: ctx.global.readonly,
+    ...(o.newRunDefaults ? { newRunDefaults: o.newRunDefaults } : {}),
     keymap: keymap.value,
     size: { cols: ctx.stdout.columns ?? 80, rows: ctx.stdout.rows ?? 24 },
   });
@@ -105,11 +108,15 @@ export async function runMonitor(ctx: CommandContext, cfg: Config, o: MonitorOpt
           return;
         }
         const id = `${e.host}:${e.name}`;
+        // empty fields mean what the form showed dim
+        const d = o.newRunDefaults;
+        const cwd = e.cwd ?? (d ? d.cwd : null);
+        const log = e.log ?? (d ? `${d.logDir}/${e.name}.log` : null);
         void newRun(host, spec, {
           name: e.name,
           cmd: e.cmd,
-          ...(e.cwd !== null ? { cwd: e.cwd } : {}),
-          ...(e.log !== null ? { log: e.log } : {}),
+          ...(cwd !== null ? { cwd } : {}),
+          ...(log !== null ? { log } : {}),
           ...(e.checkpoints !== null ? { checkpoints: e.checkpoints } : {}),
         }).then((r) => {
           if (!r.ok) {

@@ -8,7 +8,8 @@ import { addCliHosts } from '../config/load.js';
 import { didYouMean } from '../parse/suggest.js';
 import { isNoServerMessage } from '../parse/tmux.js';
 import { shq } from '../remote/quote.js';
-import { selfSessionScript, tmuxCommand } from '../sources/runs.js';
+import { selfSessionScript } from '../sources/runs.js';
+import { tmuxCommand } from '../remote/tmux-control.js';
 
 export interface ResolvedRun {
   host: Host;

@@ -28,7 +28,7 @@ export const DEMO_RUNS: DemoRun[] = [
 
 export interface DemoWorld {
   dir: string;
-  /** tmux -L name of the demo server (under TMUX_TMPDIR of `env`). */
+  /** Path of the demo server's socket (tmux -S), inside `dir`: nothing of the demo is left outside it. */
   socket: string;
   /** The host to monitor: local, on that socket. */
   spec: HostSpec;
@@ -48,8 +48,6 @@ export interface DemoOptions {
   /** Install the fake nvidia-smi (mode demo). Default true. */
   gpu?: boolean;
   runs?: DemoRun[];
-  /** Socket name; default rtk-demo-<pid>. */
-  socket?: string;
 }
 
 /** The built trainer beside this file (dist/demo), also when this module runs from src (tests). */
@@ -83,8 +81,11 @@ export async function setupDemo(o: DemoOptions): Promise<Result<DemoWorld>> {
   if (probe.missing) {
     return err('not-found', 'rtk-tui demo needs tmux, which is not installed here (apt install tmux, brew install tmux, dnf install tmux).');
   }
-  const socket = o.socket ?? `rtk-demo-${process.pid}`;
-  const dir = mkdtempSync(join(tmpdir(), 'rtk-demo-'));
+  // tmux leaves a -L socket behind in its own directory after kill-server; this one goes with dir
+  // (a socket path has at most 107 bytes: a long TMPDIR gives way to /tmp)
+  const long = Buffer.byteLength(join(tmpdir(), 'rtk-demo-XXXXXX', 'tmux.sock')) > 100;
+  const dir = mkdtempSync(join(long ? '/tmp' : tmpdir(), 'rtk-demo-'));
+  const socket = join(dir, 'tmux.sock');
   const binDir = join(dir, 'bin');
   const pidDir = join(dir, 'gpu-pids');
   mkdirSync(binDir);
@@ -93,7 +94,7 @@ export async function setupDemo(o: DemoOptions): Promise<Result<DemoWorld>> {
   const conf = join(dir, 'tmux.conf');
   // remain-on-exit: a run that ended stays listed, with its exit status, as on a real server
   writeFileSync(conf, 'set -g remain-on-exit on\nset -g history-limit 5000\nset -g status-left "[rtk-demo] "\n');
-  const tmuxArgs = ['-L', socket, '-f', conf];
+  const tmuxArgs = ['-S', socket, '-f', conf];
 
   let torn = false;
   // a crash ends the process without the async teardown: take the server and the files with us anyway

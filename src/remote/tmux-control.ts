@@ -47,15 +47,19 @@ export function tmuxWord(arg: string): string {
 }
 
 /** tmux's global flags: -u (UTF-8 even where the remote locale is not set, else names and panes
- * come back with `_` for every non-ASCII character), and -L SOCKET when the host has one. */
+ * come back with `_` for every non-ASCII character), and the host's socket when it has one: a name
+ * (-L, under tmux's own directory) or, with a `/` in it, a path (-S). */
 export function tmuxFlags(spec: Pick<HostSpec, 'tmuxSocket'>): string[] {
-  return spec.tmuxSocket ? ['-u', '-L', spec.tmuxSocket] : ['-u'];
+  const s = spec.tmuxSocket;
+  if (!s) return ['-u'];
+  return ['-u', s.includes('/') ? '-S' : '-L', s];
 }
 
-/** `tmux -u [-L SOCKET]` for a shell script (global flags are read by getopt, not by tmux's
- * command parser: no `;` escaping there). */
+/** `tmux -u [-L NAME | -S PATH]` for a shell script (global flags are read by getopt, not by tmux's
+ * command parser: no `;` escaping there); the one way every source and command names the server. */
 export function tmuxCommand(spec: Pick<HostSpec, 'tmuxSocket'>): string {
-  return ['tmux', ...tmuxFlags(spec).map(shq)].join(' ');
+  const [u, flag, sock] = tmuxFlags(spec);
+  return sock === undefined ? `tmux ${u}` : `tmux ${u} ${flag} ${shq(sock)}`;
 }
 
 /**

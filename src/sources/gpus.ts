@@ -1,6 +1,7 @@
 // GPUs of one host. A host is probed ONCE (which tool, which fields its driver accepts); then
 // `collectGpus` answers in one exec (GPUs + compute apps + panes + process table), and `GpuStream`
 // keeps one long-lived `nvidia-smi -lms` stream plus an apps poll every few seconds.
+import { tmuxCommand } from '../remote/tmux-control.js';
 import { randomBytes } from 'node:crypto';
 import { StringDecoder } from 'node:string_decoder';
 import type { Gpu, GpuHostReport, GpuProcess, HostSpec, Result, RtkError } from '../domain/types.js';
@@ -65,9 +66,6 @@ export function splitSections(text: string, mark: string): Map<string, { body: s
   return out;
 }
 
-function tmux(spec: HostSpec): string {
-  return spec.tmuxSocket ? `tmux -u -L ${shq(spec.tmuxSocket)}` : 'tmux -u';
-}
 
 const OFF_PATH = ['/usr/local/nvidia/bin/nvidia-smi', '/usr/lib/wsl/lib/nvidia-smi', '/opt/nvidia/bin/nvidia-smi'];
 
@@ -132,7 +130,7 @@ function appsScript(spec: HostSpec, bin: string | null): string[] {
   }
   lines.push(
     'printf \'%s panes\\n\' "$M"',
-    `${tmux(spec)} list-panes -a -F '#{pane_pid} #{session_name}' 2>/dev/null`,
+    `${tmuxCommand(spec)} list-panes -a -F '#{pane_pid} #{session_name}' 2>/dev/null`,
     'printf \'%s ps\\n\' "$M"',
     // the process table is only needed when some process uses a GPU (gpustat: not known here)
     `${bin !== null ? '[ -z "$a" ] || ' : ''}{ ps -eo pid=,ppid=,comm= 2>/dev/null || cat /proc/[0-9]*/stat 2>/dev/null; }`,

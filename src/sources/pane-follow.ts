@@ -4,7 +4,7 @@
 import type { HostSpec } from '../domain/types.js';
 import type { Host } from '../remote/host.js';
 import { shq } from '../remote/quote.js';
-import { tmuxCommand } from './runs.js';
+import { tmuxCommand } from '../remote/tmux-control.js';
 
 /** Lines of the previous print used to find our place in the next capture. */
 const ANCHOR = 5;

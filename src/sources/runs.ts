@@ -10,6 +10,7 @@ import { decideState, detectAlerts } from '../parse/health.js';
 import { TMUX_PANE_FORMAT, isNoServerMessage, parseTmuxPanes, type TmuxSessionRow } from '../parse/tmux.js';
 import type { Host } from '../remote/host.js';
 import { remoteOperand, shq } from '../remote/quote.js';
+import { tmuxCommand } from '../remote/tmux-control.js';
 
 export interface RunsSnapshot {
   runs: Run[];
@@ -26,10 +27,6 @@ const MAX_SAME = 400;
 /** Lines of pane history captured for a run without a log file. */
 export const PANE_LINES = 200;
 
-/** `tmux` with the UTF-8 flag (else tmux prints non-ASCII as `_`) and the host's socket. */
-export function tmuxCommand(spec: HostSpec): string {
-  return spec.tmuxSocket ? `tmux -u -L ${shq(spec.tmuxSocket)}` : 'tmux -u';
-}
 
 /**
  * Shell lines that print the id of the session rtk-tui itself runs in, when it runs in a pane of this

@@ -79,6 +79,8 @@ export interface State {
   now: number;
   size: { cols: number; rows: number };
   readonly: boolean;
+  /** What an empty Directory or Log field of the new-run form means. */
+  newRunDefaults: NewRunDefaults;
   /** Hosts in display order (configured order first, then as they appear). */
   hostOrder: string[];
   hosts: Record<string, HostConnState>;
@@ -178,7 +180,17 @@ export interface StoreOptions {
   typeNameAfterMs?: number;
   /** Utilisation samples kept per GPU for the sparkline. */
   gpuHistory?: number;
+  /** Where a run started from the form runs and logs when those fields are left empty (the demo
+   * keeps them in its own directory). Default: the login directory and ~/rtk-runs, as `rtk-tui new`. */
+  newRunDefaults?: NewRunDefaults;
 }
+
+export interface NewRunDefaults {
+  cwd: string;
+  logDir: string;
+}
+
+export const NEW_RUN_DEFAULTS: NewRunDefaults = { cwd: '~', logDir: '~/rtk-runs' };
 
 export function initialState(o: StoreOptions, now: number): State {
   const hosts = o.hosts ?? [];
@@ -186,6 +198,7 @@ export function initialState(o: StoreOptions, now: number): State {
     now,
     size: o.size ?? { cols: 100, rows: 30 },
     readonly: o.readonly ?? false,
+    newRunDefaults: o.newRunDefaults ?? NEW_RUN_DEFAULTS,
     hostOrder: [...hosts],
     hosts: {},
     runsByHost: {},

@@ -21,8 +21,8 @@ const HINTS: Record<NewRunField, string> = {
   name: "the tmux session's name on the host (no '.', ':' or '\\')",
   host: '←/→ choose among the configured hosts',
   cmd: 'the program and its arguments, e.g. python train.py --lr 1e-4',
-  cwd: 'where the command starts; empty: the home directory',
-  log: 'its output is also written here; empty: ~/rtk-runs/NAME.log',
+  cwd: 'where the command starts; empty: the directory shown dim',
+  log: 'its output is also written here; empty: the file shown dim',
   checkpoints: 'a directory the checkpoints pane lists (optional)',
 };
 
@@ -48,7 +48,7 @@ export function newRunRows(s: State, f: NewRunForm, inner: number, keymap: Keyma
       .add(on ? ' › ' : bad ? ' ✗ ' : '   ', on ? 'focus' : bad ? 'err' : undefined)
       .add(LABELS[field].padEnd(LABEL_W), on ? 'focus' : 'title');
     if (field === 'host') hostValue(b, s, f, on);
-    else textValue(b, f.text[field], on ? f.cursor : null, placeholder(field, f), valueW);
+    else textValue(b, f.text[field], on ? f.cursor : null, placeholder(s, field, f), valueW);
     rows.push(b.row());
   }
   // what gives way on a short terminal, first to last: blank rows, the full key list (a short one
@@ -104,9 +104,9 @@ function keyRows(keymap: Keymap, inner: number): Row[] {
   return rows;
 }
 
-function placeholder(field: NewRunField, f: NewRunForm): string {
-  if (field === 'cwd') return '~';
-  if (field === 'log') return `~/rtk-runs/${f.text.name.trim() === '' ? 'NAME' : f.text.name.trim()}.log`;
+function placeholder(s: State, field: NewRunField, f: NewRunForm): string {
+  if (field === 'cwd') return s.newRunDefaults.cwd;
+  if (field === 'log') return `${s.newRunDefaults.logDir}/${f.text.name.trim() === '' ? 'NAME' : f.text.name.trim()}.log`;
   if (field === 'checkpoints') return 'none';
   return '';
 }

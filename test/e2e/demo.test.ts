@@ -39,7 +39,9 @@ function serverAlive(sock: string): boolean {
 
 describe('rtk-tui demo', () => {
   test('a live run in all four panes; keys work; q quits, restores the terminal and removes the demo', async () => {
-    const t = await startTui({ args: ['demo'] });
+    // a home of its own: the demo must write nothing there (nor anywhere outside its directory)
+    const home = mkdtempSync(join(tmpdir(), 'rtk-demo-home-'));
+    const t = await startTui({ args: ['demo'], env: { HOME: home } });
     try {
       // everything under the test's own dir: the demo's files (TMPDIR) and its tmux server (TMUX_TMPDIR)
       const first = await t.waitUntil(
@@ -97,15 +99,38 @@ describe('rtk-tui demo', () => {
       await t.sendKeys('C-\\');
       await t.waitUntil(all(/Runs · local · 3/, /detached from local:llama-7b-sft/), 'back in the monitor');
 
+      // n starts a run: its directory and log are the demo's, shown dim in the form
+      await t.sendKeys('n');
+      const form = await t.waitFor('[New run]');
+      expect(form).toMatch(/Directory +\S*rtk-demo-\w+/);
+      await t.type('my test');
+      expect(await t.waitFor(/Log +\S*rtk-demo-\w+\/runs\/my test\.log/)).not.toContain('~/rtk-runs');
+      await t.sendKeys('Tab', 'Tab');
+      await t.type('echo made-by-the-form');
+      await t.sendKeys('C-s');
+      await t.waitFor('started local:my test');
+      const made = readdirSync(t.dir).filter((n) => n.startsWith('rtk-demo-'))[0] as string;
+      await t.waitUntil(() => {
+        try {
+          return readFileSync(join(t.dir, made, 'runs', 'my test.log'), 'utf8').includes('made-by-the-form');
+        } catch {
+          return false;
+        }
+      }, 'the form run to log into the demo directory');
+
       await t.sendKeys('q');
       expect(await t.waitExit()).toBe(0);
       expect(await t.alternateOn()).toBe(false);
       expect(await t.capture()).not.toMatch(/Runs · /);
-      // the demo's tmux server and files are gone
+      // the demo's tmux server and files are gone, its socket with them; nothing in the home
       expect(sockets.filter(serverAlive)).toHaveLength(0);
       expect(readdirSync(t.dir).filter((n) => n.startsWith('rtk-demo-'))).toHaveLength(0);
+      expect(tmuxSocketsUnder(t.dir)).toEqual([]);
+      expect(readdirSync(t.dir).filter((n) => n.startsWith('tmux-'))).toEqual([]);
+      expect(readdirSync(home)).toEqual([]);
     } finally {
       await t.stop();
+      rmSync(home, { recursive: true, force: true });
     }
   });
 
@@ -116,8 +141,8 @@ describe('rtk-tui demo', () => {
       await t.sendKeys('C-c'); // Ctrl-C quits like q
       expect(await t.waitExit()).toBe(0);
       const s = await t.capture();
-      expect(s).toMatch(/look at a run: +tmux -L rtk-demo-\d+ attach -t llama-7b-sft/);
-      expect(s).toMatch(/clean up: +tmux -L rtk-demo-\d+ kill-server; rm -rf \S+/);
+      expect(s).toMatch(/look at a run: +tmux -S \S*rtk-demo-\w+\/tmux\.sock attach -t llama-7b-sft/);
+      expect(s).toMatch(/clean up: +tmux -S \S*rtk-demo-\w+\/tmux\.sock kill-server; rm -rf \S+/);
       expect(tmuxSocketsUnder(t.dir).filter(serverAlive)).toHaveLength(1);
       // the printed way back into the monitor works
       const joined = await t.tmux('capture-pane', '-p', '-J', '-t', 'tui'); // long paths wrap at 120 columns

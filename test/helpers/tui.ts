@@ -3,7 +3,7 @@
 // waiting for a pattern with a deadline (never a fixed sleep). Ink draws nothing live when CI=true,
 // so CI=false is always set in the program's environment.
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdtempSync, readdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -69,11 +69,20 @@ function q(word: string): string {
   return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`;
 }
 
-/** Sockets of tmux servers started with TMUX_TMPDIR=dir (they live in dir/tmux-UID/). */
+/** Sockets of tmux servers the program started under dir: in dir/tmux-UID/ (TMUX_TMPDIR=dir, tmux -L)
+ * or in a directory of its own under dir (tmux -S, as the demo does); the harness's own (h.sock) not. */
 export function tmuxSocketsUnder(dir: string): string[] {
   const out: string[] = [];
-  for (const d of safeReaddir(dir).filter((n) => n.startsWith('tmux-'))) {
-    for (const s of safeReaddir(join(dir, d))) out.push(join(dir, d, s));
+  for (const d of safeReaddir(dir)) {
+    const sub = join(dir, d);
+    for (const s of safeReaddir(sub)) {
+      const p = join(sub, s);
+      try {
+        if (lstatSync(p).isSocket()) out.push(p);
+      } catch {
+        // gone meanwhile
+      }
+    }
   }
   return out;
 }

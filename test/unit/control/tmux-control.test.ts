@@ -12,6 +12,8 @@ import {
   checkRunName,
   runWrapper,
   tmuxArg,
+  tmuxCommand,
+  tmuxFlags,
 } from '../../../src/remote/tmux-control.js';
 
 // The hostile corpus of test/unit/remote/quote.test.ts (copied: importing a test file would run its tests here).
@@ -242,5 +244,16 @@ describe('runWrapper', () => {
 
   it('is valid sh for dash as well', () => {
     expect(() => execFileSync('sh', ['-n', '-c', runWrapper(HOSTILE)])).not.toThrow();
+  });
+});
+
+describe('tmuxFlags', () => {
+  it('a socket name is -L, a path (with a /) is -S; -u always', () => {
+    expect(tmuxFlags({})).toEqual(['-u']);
+    expect(tmuxFlags({ tmuxSocket: null })).toEqual(['-u']);
+    expect(tmuxFlags({ tmuxSocket: 'work' })).toEqual(['-u', '-L', 'work']);
+    expect(tmuxFlags({ tmuxSocket: '/tmp/rtk-demo-x/tmux.sock' })).toEqual(['-u', '-S', '/tmp/rtk-demo-x/tmux.sock']);
+    expect(tmuxCommand({ tmuxSocket: '/tmp/a b/s' })).toBe("tmux -u -S '/tmp/a b/s'");
+    expect(tmuxCommand({})).toBe('tmux -u');
   });
 });
