@@ -10,7 +10,7 @@ import { err, ok, type Result } from '../domain/types.js';
 import type { Host } from '../remote/host.js';
 import { shq } from '../remote/quote.js';
 import { LineAssembler, LogFollower } from '../sources/log-follow.js';
-import { safeText, sanitizeLine } from '../parse/terminal.js';
+import { clause, safeText, sanitizeLine } from '../parse/terminal.js';
 import { PaneFollower, settledLines } from '../sources/pane-follow.js';
 import { configMeta, remotePath } from '../sources/runs.js';
 import { tmuxCommand } from '../remote/tmux-control.js';
@@ -279,8 +279,12 @@ function follow(ctx: CommandContext, pipe: Pipe, host: Host, path: string, offse
         if (s.phase === 'reconnecting' && s.error && !lost) {
           lost = true;
           if (pipe.term) ctx.stdout.write(pipe.term.clearLive());
-          ctx.stderr.write(`rtk-tui: ${host.name}: ${safeText(s.error.message)}; reconnecting…\n`);
-        } else if (s.phase === 'streaming') lost = false;
+          ctx.stderr.write(`rtk-tui: ${host.name}: ${clause(s.error.message)}; reconnecting…\n`);
+        } else if (s.phase === 'streaming') {
+          // back: say so, and from where (a file replaced meanwhile was marked and starts again)
+          if (lost) ctx.stderr.write(`rtk-tui: ${host.name}: back; following ${safeText(path)} again from byte ${(s.offset ?? 0).toLocaleString('en-US')}${s.offset ? ', nothing missed' : ''}\n`);
+          lost = false;
+        }
       },
     });
     runUntilStopped(f, pipe, `following ${path} on ${host.name} failed`).then(resolve);

@@ -6,7 +6,7 @@ import { err, ok, type HostSpec, type Result } from '../domain/types.js';
 import type { Host } from '../remote/host.js';
 import { hostSftp, openHost, processHostEnv } from '../remote/index.js';
 import { parseDestination } from '../parse/ssh-destination.js';
-import { safeText } from '../parse/terminal.js';
+import { clause, safeText } from '../parse/terminal.js';
 import { mib, pullPath, pushPath, type TransferOptions, type TransferProgress, type TransferSummary } from '../remote/transfer.js';
 import { toJson } from './json.js';
 
@@ -218,7 +218,7 @@ export async function runTransfer(cmd: 'push' | 'pull', argv: string[], ctx: Com
       } else res = s;
       if (res.ok || res.error.kind !== 'unreachable' || !started || attempt >= a.retries) break;
       const wait = Math.min(8, 2 ** attempt);
-      rep.onNote(`${res.error.message.replace(/: run the same command again to resume$/, '')}; resuming in ${wait} s (retry ${attempt + 1} of ${a.retries})`);
+      rep.onNote(`${clause(res.error.message.replace(/: run the same command again to resume\.?$/, ''))}; resuming in ${wait} s (retry ${attempt + 1} of ${a.retries})`);
       await new Promise((r) => setTimeout(r, wait * 1000));
     }
     rep.end();

@@ -33,7 +33,7 @@ export interface LogFollowerOptions {
   /** false: no display lines are made (onChunk gets markers only). Default true. */
   display?: boolean;
   /** Called when the stream drops, reconnects or cannot be started. */
-  onStatus?: (s: { phase: 'streaming' | 'reconnecting'; error: RtkError | null }) => void;
+  onStatus?: (s: { phase: 'streaming' | 'reconnecting'; error: RtkError | null; offset?: number }) => void;
   minBackoffMs?: number;
   maxBackoffMs?: number;
   /** Injected for tests. */
@@ -218,7 +218,8 @@ export class LogFollower {
         this.o.onStatus?.({ phase: 'reconnecting', error: started.error });
         continue;
       }
-      this.o.onStatus?.({ phase: 'streaming', error: null });
+      // streaming again from this byte of the file (0 after a restart)
+      this.o.onStatus?.({ phase: 'streaming', error: null, offset: this.committed });
       const gotData = await this.pump(started.value);
       if (gotData) backoff = min;
       if (!this.stopped) this.o.onStatus?.({ phase: 'reconnecting', error: null });

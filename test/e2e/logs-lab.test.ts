@@ -119,6 +119,13 @@ suite(why, 'logs over ssh', () => {
     expect(printed.equals(file)).toBe(true);
     expect(errText).toMatch(/reconnecting/);
     expect(errText).not.toContain('truncated/replaced');
+    // one sentence each: what was lost, then that it is back and from which byte
+    expect(errText).not.toMatch(/\.;/);
+    const lostLines = errText.match(/; reconnecting…$/gm) ?? [];
+    const backLines = errText.match(/^rtk-tui: gpu: back; following \S+follow\.log again from byte [\d,]+, nothing missed$/gm) ?? [];
+    expect(lostLines.length).toBeGreaterThan(0);
+    expect(backLines.length).toBe(lostLines.length);
+    if (process.env.RTK_E2E_TRACE) console.log(errText);
   }, 240_000);
 
   it('-f ends with 0 on SIGINT, and when its reader goes away (EPIPE)', async () => {
