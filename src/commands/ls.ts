@@ -1,5 +1,6 @@
 // `rtk-tui ls [--json]`: the runs on every host, one poll each, in parallel. A host that cannot be
 // reached is reported (its status and sentence) while the others still list.
+import { stateLabel } from '../ui/format.js';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { err, ok, type HostStatus, type Run } from '../domain/types.js';
@@ -123,7 +124,7 @@ export function renderRuns(report: LsReport, opts: { color: boolean; width: numb
   }
   const header = ['RUN', 'STATE', 'PROGRESS', 'LOSS/METRIC', 'LAST OUTPUT', 'ALERT'];
   const rows = report.runs.map((r) => {
-    const state = r.state.toUpperCase() + (r.reason && r.reason !== 'stalled' ? ` ${r.reason.toUpperCase()}` : '');
+    const state = stateLabel(r);
     return { state: r.state, cells: [printable(r.id), state, progressText(r), printable(metricText(r)), ago(r.lastOutputSecondsAgo), alertText(r)] };
   });
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => [...r.cells[i]!].length)));

@@ -2,6 +2,7 @@
 // every host, starts the sources (src/sources/controller.ts), renders the UI, and runs the effects
 // that happen outside React: attach (the UI steps aside while a child owns the terminal), kill,
 // refresh, quit. A host that is down never ends the monitor; only q, Ctrl-C or a signal do.
+import { stateLabel } from '../ui/format.js';
 import { loadConfig, selectHosts } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { err, ok, type HostSpec, type Result } from '../domain/types.js';
@@ -204,7 +205,7 @@ async function attach(
       // what is true of the run: the store's last state of it
       const run = (store.getState().runsByHost[e.host] ?? []).find((r) => r.id === e.runId);
       const ended = run !== undefined && (run.state === 'finished' || run.state === 'failed');
-      say(ended ? `detached from ${e.runId}; its command had already ended (${run.state.toUpperCase()}${run.reason ? ` ${run.reason.toUpperCase()}` : ''}): the session stays until it is killed` : `detached from ${e.runId}; it keeps running`);
+      say(ended ? `detached from ${e.runId}; its command had already ended (${stateLabel(run)}): the session stays until it is killed` : `detached from ${e.runId}; it keeps running`);
     }
     else if (out.reason === 'exited') say(out.message ?? `${e.runId} ended`, out.message ? 'warn' : 'info');
     else say(out.message ?? `could not attach to ${e.runId}`, 'error');

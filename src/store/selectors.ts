@@ -43,7 +43,9 @@ export interface HostView {
 
 export function hostView(s: State, name: string): HostView {
   const conn = s.hosts[name] ?? null;
-  const stale = conn !== null && conn.phase !== 'connected';
+  // stale: what is on screen was seen while connected, and the host is not now (a host never reached
+  // has nothing stale to show)
+  const stale = conn !== null && conn.phase !== 'connected' && conn.lastOkAt !== null;
   const staleSeconds = stale && conn.lastOkAt !== null ? Math.max(0, Math.floor((s.now - conn.lastOkAt) / 1000)) : null;
   return { name, conn, stale, staleSeconds };
 }

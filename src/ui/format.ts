@@ -52,6 +52,14 @@ export function stateWord(r: Run): string {
   return r.state.toUpperCase();
 }
 
+/** The state with a failed or stalled run's reason, in the same words everywhere: `FAILED OOM`,
+ * `STALLED NCCL`, `FAILED ERROR` (a traceback), `RUNNING`. */
+export function stateLabel(r: Pick<Run, 'state' | 'reason'>): string {
+  const word = r.state.toUpperCase();
+  if (r.reason === null || r.reason === 'stalled' || (r.state !== 'failed' && r.state !== 'stalled')) return word;
+  return `${word} ${alertWord(r.reason)}`;
+}
+
 export function compactNumber(v: number): string {
   if (!Number.isFinite(v)) return String(v);
   if (v === 0) return '0';

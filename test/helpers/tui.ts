@@ -23,6 +23,9 @@ export interface TuiOptions {
   cwd?: string;
   cols?: number;
   rows?: number;
+  /** The program knows it runs in the harness's tmux pane (TMUX names its server, TMUX_PANE=%0), as
+   * when a user starts it inside tmux: its local host then lists the harness's own sessions. */
+  insideTmux?: boolean;
 }
 
 export interface Tui {
@@ -116,6 +119,7 @@ export async function startTui(opts: TuiOptions = {}): Promise<Tui> {
     TMUX_TMPDIR: dir,
     // temp files of the program land here too, and go with stop()
     TMPDIR: dir,
+    ...(opts.insideTmux ? { TMUX: `${socket},0,0`, TMUX_PANE: '%0' } : {}),
     ...opts.env,
   };
   const argv = opts.argv ?? [process.execPath, BIN, ...(opts.args ?? [])];

@@ -16,7 +16,7 @@ export function gpusPane(c: PaneCtx): PaneOut {
   }
   if (host === null || report === null) return { title, rows: notice(c, host === null ? 'no host' : `waiting for nvidia-smi on ${host}…`) };
   if (report.status === 'no-gpu') return { title, rows: notice(c, `no GPUs on ${host} (no nvidia-smi)`) };
-  if (report.status === 'unreachable' && report.gpus.length === 0) return { title, rows: notice(c, `${host} unreachable`) };
+  if (report.status === 'unreachable' && report.gpus.length === 0) return { title, rows: notice(c, `${host} not reached (H for why)`) };
   if (report.status === 'error' && report.gpus.length === 0) return { title, rows: notice(c, `nvidia-smi failed: ${report.error ?? 'unknown error'}`) };
   if (report.gpus.length === 0) return { title, rows: notice(c, 'no GPUs reported') };
 

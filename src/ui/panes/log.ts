@@ -3,7 +3,7 @@
 import type { Run } from '../../domain/types.js';
 import type { LogBuffer } from '../../store/log-buffer.js';
 import { hostView, logBottomSeq, matcher, newLinesWhilePaused, selectedRun } from '../../store/selectors.js';
-import { compactNumber, duration } from '../format.js';
+import { compactNumber, duration, stateLabel } from '../format.js';
 import { RowBuilder, textRow, type Row } from '../rows.js';
 import { chunk, fit, stripSgr } from '../text.js';
 import { notice, padRows, type PaneCtx, type PaneOut } from './pane.js';
@@ -29,7 +29,7 @@ export function logTitle(run: Run | null, c: Pick<PaneCtx, 's'>): string {
   if (v.query !== '') parts.push(`/${v.query}`);
   // a dead run has no ETA; a host not heard from says so rather than freeze it as if live
   if (alive && p !== null && p.etaSeconds !== null && p.etaSeconds > 0) parts.push(`ETA ${duration(p.etaSeconds)}${hostView(c.s, run.host).stale ? ' (stale)' : ''}`);
-  if (!alive && run.state !== 'unknown') parts.push(run.state.toUpperCase() + (run.reason ? ` ${run.reason.toUpperCase()}` : ''));
+  if (!alive && run.state !== 'unknown') parts.push(stateLabel(run));
   const loss = run.metrics.loss;
   if (loss !== undefined) parts.push(`loss ${compactNumber(loss)}`);
   if (v.wrap) parts.push('wrap');

@@ -4,7 +4,7 @@
 import type { Run } from '../../domain/types.js';
 import { primaryLoss } from '../../parse/progress.js';
 import { hostView, visibleRuns } from '../../store/selectors.js';
-import { age, alertWord, bar, compactNumber, duration, stateWord } from '../format.js';
+import { age, alertWord, bar, compactNumber, duration, stateLabel, stateWord } from '../format.js';
 import { RowBuilder, textRow, type Row } from '../rows.js';
 import { fit, width } from '../text.js';
 import type { Tok } from '../theme.js';
@@ -135,9 +135,8 @@ export function runsPane(c: PaneCtx): PaneOut {
   function layoutWay(way: Way): Plan {
     const states: Cell[] = runs.map((r) => {
       const st = isStale(r.host);
-      const reason = way.states === 'full' && (r.state === 'failed' || r.state === 'stalled') && r.reason !== null && r.reason !== 'stalled' ? ` ${alertWord(r.reason)}` : '';
-      const word = way.states === 'short' ? SHORT_STATE[r.state] : stateWord(r);
-      return { text: `${word}${reason}${st ? '?' : ''}`, tok: st ? 'dim' : STATE_TOK[r.state] };
+      const word = way.states === 'short' ? SHORT_STATE[r.state] : way.states === 'plain' ? stateWord(r) : stateLabel(r);
+      return { text: `${word}${st ? '?' : ''}`, tok: st ? 'dim' : STATE_TOK[r.state] };
     });
     const stateW = Math.max(...states.map((x) => width(x.text)));
     const names = runs.map((r) => (way.session ? r.session : r.id));
