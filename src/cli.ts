@@ -24,7 +24,10 @@ export function version(): string {
  */
 export function withSelf(text: string, self: string): string {
   if (self === 'rtk-tui') return text;
-  return text.replace(/(\b(?:run|with|use|try|see|then)\s+`?|[(`]|[:;]\s+)rtk-tui(?=\s+(?:[a-z][\w-]*|--)\b)/g, (_m, lead: string) => `${lead}${self}`);
+  // a command line: rtk-tui followed by one of its commands or a flag ("rtk-tui never writes" is prose)
+  const words = [...COMMANDS.map((c) => c.name), 'help'].join('|');
+  const re = new RegExp(`(\\b(?:run|with|use|try|see|then)\\s+\`?|[(\`]|[:;]\\s+)rtk-tui(?=\\s+(?:(?:${words})\\b|--?[a-z]))`, 'g');
+  return text.replace(re, (_m, lead: string) => `${lead}${self}`);
 }
 
 /** A first word that is a near miss of a command name, and no host the user could mean. */

@@ -378,7 +378,7 @@ describe('rtk-tui attach (local)', () => {
       await t.waitFor('typed-42');
       await t.sendKeys('C-b', 'd');
       expect(await t.waitExit()).toBe(0);
-      expect(await t.capture()).toContain('left local:att 1');
+      expect(await t.capture()).toContain('detached from local:att 1; it keeps running');
       expect(sessions()).toContain('att 1');
     } finally {
       await t.stop();

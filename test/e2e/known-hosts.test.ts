@@ -117,7 +117,7 @@ suite(firstReason(labUnavailable(), distMissing()), 'host keys at first contact'
     writeFileSync(kh, `${jumpTok} ${lab.jumpHostKey}\n`);
     const r = await cli(['logs', 'gpu:none']);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/host key for rtk-gpu \(127\.0\.0\.2:\d+\) is not known \(ssh-ed25519 SHA256:[A-Za-z0-9+/]+\); check it and add it with rtk-tui trust gpu/);
+    expect(r.stderr).toMatch(/host key for rtk-gpu \(127\.0\.0\.2:\d+\) is not known \(ssh-ed25519 SHA256:[A-Za-z0-9+/]+\); check it and add it with (npx )?\S*rtk-tui trust gpu/);
     expect(readFileSync(kh, 'utf8')).toBe(`${jumpTok} ${lab.jumpHostKey}\n`);
   });
 
