@@ -1,5 +1,5 @@
 // Derived views of the state: pure, cheap, used by the reducer and the panes.
-import type { Checkpoint, CheckpointListing, GpuHostReport, HostConnState, Run } from '../domain/types.js';
+import type { Checkpoint, CheckpointListing, GpuHostReport, HostConnState, Progress, Run } from '../domain/types.js';
 import type { LogBuffer } from './log-buffer.js';
 import { stripAnsi } from '../parse/terminal.js';
 import type { State } from './state.js';
@@ -93,4 +93,15 @@ export function matcher(query: string): ((line: string) => boolean) | null {
   if (query !== query.toLowerCase()) return (l) => stripAnsi(l).includes(query);
   const q = query.toLowerCase();
   return (l) => stripAnsi(l).toLowerCase().includes(q);
+}
+
+/** A run's progress: the newest of the last poll and the lines on screen (the selected run's log is
+ * read live, so its bar moves ahead of the poll); the title and the runs pane agree. */
+export function progressOf(s: State, run: Run): Progress | null {
+  const live = s.liveProgress?.runId === run.id ? s.liveProgress.progress : null;
+  const poll = run.progress;
+  if (live === null || poll === null) return live ?? poll;
+  // the newer one, unless it knows less (a line without the total next to a bar with it)
+  const newer = (live.step ?? -1) >= (poll.step ?? -1) && (live.percent !== null || poll.percent === null);
+  return newer ? live : poll;
 }

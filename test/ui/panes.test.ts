@@ -115,6 +115,17 @@ describe('runs pane', () => {
   });
 });
 
+describe('runs pane and log title', () => {
+  it('agree on the selected run\'s progress: the bar on screen moves both ahead of the poll', () => {
+    const f = fixtureStore({ cols: 200, rows: 30 });
+    f.store.dispatch({ type: 'log', runId: 'a800:training', chunk: { kind: 'partial', text: ' 13%|#   | 3900/30000 [1:00:00<6:41:00, 1.08it/s]' } });
+    f.settle();
+    const out = frame(f);
+    expect(out[0]).toContain('step 3900/30000 13%');
+    expect(out.join('\n')).toMatch(/› a800:training +RUNNING +13% /);
+  });
+});
+
 describe('log pane', () => {
   it('shows markers and a wrapped long line', () => {
     const f = fixtureStore();

@@ -2,7 +2,7 @@
 // sits at the bottom while following; a paused view says how many lines arrived since.
 import type { Run } from '../../domain/types.js';
 import type { LogBuffer } from '../../store/log-buffer.js';
-import { hostView, logBottomSeq, matcher, newLinesWhilePaused, selectedRun } from '../../store/selectors.js';
+import { hostView, logBottomSeq, matcher, newLinesWhilePaused, progressOf, selectedRun } from '../../store/selectors.js';
 import { compactNumber, duration, stateLabel } from '../format.js';
 import { RowBuilder, textRow, type Row } from '../rows.js';
 import { chunk, fit, stripSgr } from '../text.js';
@@ -15,9 +15,8 @@ export function logTitle(run: Run | null, c: Pick<PaneCtx, 's'>): string {
   const parts = ['Log', run.id];
   const v = c.s.logView;
   if (!v.follow) parts.push('PAUSED');
-  const live = c.s.liveProgress?.runId === run.id ? c.s.liveProgress.progress : null;
   // the newest of the last poll and the last lines on screen
-  const p = live !== null && (run.progress === null || (live.step ?? -1) >= (run.progress.step ?? -1)) ? live : run.progress;
+  const p = progressOf(c.s, run);
   const alive = run.state === 'running';
   if (p !== null) {
     if (p.step !== null) {

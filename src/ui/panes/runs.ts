@@ -3,7 +3,7 @@
 // order of priority as the pane widens (the columns of `ls`); a narrow pane names runs by session.
 import type { Run } from '../../domain/types.js';
 import { primaryLoss } from '../../parse/progress.js';
-import { hostView, visibleRuns } from '../../store/selectors.js';
+import { hostView, progressOf, visibleRuns } from '../../store/selectors.js';
 import { age, alertWord, bar, compactNumber, duration, stateLabel, stateWord } from '../format.js';
 import { RowBuilder, textRow, type Row } from '../rows.js';
 import { fit, width } from '../text.js';
@@ -85,7 +85,8 @@ export function runsPane(c: PaneCtx): PaneOut {
     return v;
   };
 
-  const pcts = runs.map((r) => (r.state === 'finished' ? null : (r.progress?.percent ?? null)));
+  const progress = runs.map((r) => progressOf(s, r));
+  const pcts = runs.map((r, i) => (r.state === 'finished' ? null : (progress[i]?.percent ?? null)));
   const multiHost = new Set(runs.map((r) => r.host)).size > 1;
   const optional: Column[] = [
     col('PROG', 1, true, pcts.map((p) => ({ text: p === null ? '' : `${Math.floor(p)}%` }))),
@@ -94,9 +95,9 @@ export function runsPane(c: PaneCtx): PaneOut {
       const l = primaryLoss(r.metrics);
       return { text: l === null ? '' : compactNumber(l.value) };
     })),
-    col('ETA', 4, true, runs.map((r) => {
+    col('ETA', 4, true, runs.map((r, i) => {
       // a dead run has no ETA; a host not heard from marks it rather than freeze it as if live
-      const eta = r.progress?.etaSeconds ?? null;
+      const eta = progress[i]?.etaSeconds ?? null;
       if (r.state !== 'running' || eta === null || eta <= 0) return { text: '' };
       return isStale(r.host) ? { text: `${duration(eta)}?`, tok: 'dim' } : { text: duration(eta) };
     })),
