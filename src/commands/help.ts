@@ -47,7 +47,9 @@ export function selfCommand(env: NodeJS.ProcessEnv, argv1: string | undefined = 
   };
   const me = argv1 ? real(argv1) : null;
   for (const d of (env.PATH ?? '').split(delimiter)) {
-    if (!d) continue;
+    // npx and npm scripts put node_modules/.bin first on the PATH they give the program: the user's
+    // shell has no such entry, and `rtk-tui` typed there is "command not found"
+    if (!d || /(^|[/\\])node_modules[/\\]\.bin[/\\]?$/.test(d)) continue;
     const p = join(d, 'rtk-tui');
     if (existsSync(p) && me !== null && real(p) === me) return 'rtk-tui';
   }
