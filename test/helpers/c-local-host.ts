@@ -19,6 +19,8 @@ export function localTestHost(name = 'local', env: NodeJS.ProcessEnv = process.e
         child.stdout.on('data', (b: Buffer) => out.push(b));
         child.stderr.on('data', (b: Buffer) => errb.push(b));
         child.on('close', (code) => resolve(ok({ code, stdout: Buffer.concat(out), stderr: Buffer.concat(errb) })));
+        // a command that exits before reading its stdin: EPIPE is no error of the test
+        child.stdin.on('error', () => undefined);
         child.stdin.end(opts.stdin ?? '');
       });
     },
