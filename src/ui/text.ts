@@ -97,6 +97,13 @@ export function clip(s: string, cols: number): string {
   return width(s) <= cols ? s : fit(s, cols);
 }
 
+/** Exactly `cols` cells like fit, but padded on the left (numbers in a column line up on the right). */
+export function fitRight(s: string, cols: number): string {
+  if (cols <= 0) return '';
+  const t = clip(s, cols);
+  return ' '.repeat(Math.max(0, cols - width(t))) + t;
+}
+
 /** Splits plain text into pieces of at most `cols` cells (for wrap mode). */
 export function chunk(s: string, cols: number): string[] {
   if (cols <= 0) return [''];

@@ -115,6 +115,28 @@ describe('runs pane', () => {
   });
 });
 
+describe('runs pane columns', () => {
+  it('line up: numbers on the right, wide-character names counted by their cells', () => {
+    const f = fixtureStore({ cols: 200, rows: 30 });
+    f.store.dispatch({
+      type: 'runs',
+      host: 'a800',
+      runs: [
+        mkRun('a800', '训练-1', { progress: { step: 9, total: 100, percent: 9, etaSeconds: 60 } }),
+        mkRun('a800', 'b', { progress: { step: 12, total: 100, percent: 12, etaSeconds: 60 } }),
+      ],
+    });
+    f.settle();
+    const out = frame(f);
+    const row = (name: string) => out.find((l) => l.startsWith('│') && l.includes(` ${name} `)) as string;
+    const cells = (l: string) => [...l].reduce((n, ch) => n + (/[\u4e00-\u9fff]/.test(ch) ? 2 : 1), 0);
+    const endOf = (l: string, what: string) => cells(l.slice(0, l.indexOf(what) + what.length));
+    // the state starts in the same column on both rows, and the percents end in the same column
+    expect(cells(row('a800:训练-1').slice(0, row('a800:训练-1').indexOf('RUNNING')))).toBe(cells(row('a800:b').slice(0, row('a800:b').indexOf('RUNNING'))));
+    expect(endOf(row('a800:训练-1'), ' 9%')).toBe(endOf(row('a800:b'), '12%'));
+  });
+});
+
 describe('runs pane and log title', () => {
   it('agree on the selected run\'s progress: the bar on screen moves both ahead of the poll', () => {
     const f = fixtureStore({ cols: 200, rows: 30 });

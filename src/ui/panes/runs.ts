@@ -6,7 +6,7 @@ import { primaryLoss } from '../../parse/progress.js';
 import { hostView, progressOf, visibleRuns } from '../../store/selectors.js';
 import { age, alertWord, bar, compactNumber, duration, stateLabel, stateWord } from '../format.js';
 import { RowBuilder, textRow, type Row } from '../rows.js';
-import { fit, width } from '../text.js';
+import { fit, fitRight, width } from '../text.js';
 import type { Tok } from '../theme.js';
 import { notice, padRows, windowStart, type PaneCtx, type PaneOut } from './pane.js';
 
@@ -48,7 +48,6 @@ interface Way {
 }
 
 interface Plan {
-  session: boolean;
   names: string[];
   nameNat: number;
   states: Cell[];
@@ -122,15 +121,13 @@ export function runsPane(c: PaneCtx): PaneOut {
     { session: true, states: 'short' },
   ];
   const first = optional.find((k) => k.w > 0 && k.prio === 1);
-  let plan = layoutWay(ways[ways.length - 1] as Way);
+  let plan: Plan | null = null;
   for (const way of ways) {
-    const p = layoutWay(way);
-    if (p.nameW >= Math.min(p.nameNat, NAME_CAP) && (first === undefined || p.cols.includes(first))) {
-      plan = p;
-      break;
-    }
+    plan = layoutWay(way);
+    if (plan.nameW >= Math.min(plan.nameNat, NAME_CAP) && (first === undefined || plan.cols.includes(first))) break;
   }
-  const { names, states, stateW, cols, nameW } = plan;
+  // none fits whole: the last (narrowest) way, its name cut
+  const { names, states, stateW, cols, nameW } = plan as Plan;
   if (oneHost && runs[0] !== undefined) title = title.replace('Runs · ', `Runs · ${runs[0].host} · `);
 
   function layoutWay(way: Way): Plan {
@@ -156,7 +153,7 @@ export function runsPane(c: PaneCtx): PaneOut {
       }
     }
     const cols = candidates.filter((k) => shown.has(k));
-    return { session: way.session, names, nameNat, states, stateW, cols, nameW: Math.max(1, Math.min(nameNat, c.w - used)) };
+    return { names, nameNat, states, stateW, cols, nameW: Math.max(1, Math.min(nameNat, c.w - used)) };
   }
 
   // a header when there is more than the name and the state, and rows to spare
@@ -166,8 +163,8 @@ export function runsPane(c: PaneCtx): PaneOut {
   const start = windowStart(sel, runs.length, bodyH);
   const rows: Row[] = [];
   if (header) {
-    const b = new RowBuilder(c.w).add('  ').add(fit('RUN', nameW).padEnd(nameW), 'dim').add(' ').add('STATE'.padEnd(stateW), 'dim');
-    for (const k of cols) b.add(' ').add(k.right === true ? k.head.padStart(k.w) : k.head.padEnd(k.w), 'dim');
+    const b = new RowBuilder(c.w).add('  ').add(fit('RUN', nameW), 'dim').add(' ').add(fit('STATE', stateW), 'dim');
+    for (const k of cols) b.add(' ').add(k.right === true ? fitRight(k.head, k.w) : fit(k.head, k.w), 'dim');
     rows.push(b.row());
   }
   for (let i = start; i < Math.min(runs.length, start + bodyH); i++) {
@@ -175,10 +172,10 @@ export function runsPane(c: PaneCtx): PaneOut {
     const selected = i === sel;
     const b = new RowBuilder(c.w);
     b.add(selected ? '› ' : '  ', selected ? 'sel' : undefined);
-    b.add(fit(names[i] as string, nameW).padEnd(nameW), selected ? 'sel' : isStale(r.host) ? 'dim' : undefined);
+    b.add(fit(names[i] as string, nameW), selected ? 'sel' : isStale(r.host) ? 'dim' : undefined);
     b.add(' ');
     const st = states[i] as Cell;
-    b.add(st.text.padEnd(stateW), st.tok);
+    b.add(fit(st.text, stateW), st.tok);
     for (const k of cols) {
       b.add(' ');
       if (k === barCol) {
@@ -187,8 +184,7 @@ export function runsPane(c: PaneCtx): PaneOut {
         continue;
       }
       const cell = k.cells[i] as Cell;
-      const t = fit(cell.text, k.w);
-      b.add(k.right === true ? t.padStart(k.w) : t.padEnd(k.w), cell.tok);
+      b.add(k.right === true ? fitRight(cell.text, k.w) : fit(cell.text, k.w), cell.tok);
     }
     rows.push(b.row());
   }
