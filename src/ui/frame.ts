@@ -144,8 +144,10 @@ function statusBar(f: FrameInput, W: number): Row {
     const tok = s.message.level === 'error' ? 'err' : s.message.level === 'warn' ? 'warn' : 'accent';
     return b.add(s.message.text, tok).row();
   }
-  // scrolling hints only when the help does not fit
-  const hints = footerHints(f.keymap, activeScopes(s)).filter((h) => !(h.command.startsWith('help.') && h.command !== 'help.close' && !helpOverflows(f.keymap, W, computeLayout(s.size, s.zoom, s.focus).paneRows)));
+  // scrolling hints only when the help does not fit (asked once, and only while the help is open)
+  const scopes = activeScopes(s);
+  const scrolls = scopes.includes('help') && helpOverflows(f.keymap, W, computeLayout(s.size, s.zoom, s.focus).paneRows);
+  const hints = footerHints(f.keymap, scopes).filter((h) => scrolls || !h.command.startsWith('help.') || h.command === 'help.close');
   // keep "? help" first and "q quit" last; drop from the middle until they fit
   const text = (list: typeof hints) => list.map((h) => `${h.key} ${h.description}`).join('  ');
   let list = hints;

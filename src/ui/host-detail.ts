@@ -10,13 +10,18 @@ import { wrapWords } from './text.js';
 
 export const HOST_DETAIL_TITLE = 'Hosts (j/k choose · r connect again · Esc closes)';
 
+/** Seconds until the next try of a reconnecting host; null when none is planned. */
+function retryIn(c: HostConnState, now: number): number | null {
+  return c.nextRetryAt != null ? Math.max(0, Math.ceil((c.nextRetryAt - now) / 1000)) : null;
+}
+
 /** `● 12ms`, `○ connecting…`, `○ retry in 8s`, `✗ auth failed`: the state of a host, in words. */
 export function hostStateText(c: HostConnState | null, now: number): { text: string; tok: 'ok' | 'warn' | 'err' | 'dim' } {
   if (c === null || c.phase === 'connecting') return { text: '○ connecting…', tok: 'dim' };
   if (c.phase === 'connected') return { text: `●${c.latencyMs === null ? '' : ` ${c.latencyMs}ms`}`, tok: 'ok' };
   if (c.phase === 'failed') return { text: `✗ ${c.status.replaceAll('-', ' ')}`, tok: 'err' };
-  const retry = c.nextRetryAt != null ? Math.max(0, Math.ceil((c.nextRetryAt - now) / 1000)) : null;
-  return { text: retry === null ? '○ reconnecting…' : retry === 0 ? '○ reconnecting…' : `○ retry in ${retry}s`, tok: 'warn' };
+  const retry = retryIn(c, now);
+  return { text: retry === null || retry === 0 ? '○ reconnecting…' : `○ retry in ${retry}s`, tok: 'warn' };
 }
 
 export function hostDetailRows(s: State, w: number, h: number): Row[] {
@@ -52,7 +57,7 @@ export function hostDetailRows(s: State, w: number, h: number): Row[] {
     line('last reached', c?.lastOkAt != null ? `${age(s.now - c.lastOkAt)} ago` : 'never');
     if (c?.phase === 'connected') line('latency', c.latencyMs === null ? 'not measured yet' : `${c.latencyMs} ms`);
     if (c?.phase === 'reconnecting') {
-      const retry = c.nextRetryAt != null ? Math.max(0, Math.ceil((c.nextRetryAt - s.now) / 1000)) : null;
+      const retry = retryIn(c, s.now);
       line('retry', retry === null ? 'now' : `in ${retry} s (backing off up to 30 s); r: now`);
     }
     if (c?.phase === 'failed') line('retry', 'not by itself: trying again cannot help until the cause is fixed; then press r', 'warn');
