@@ -2,26 +2,24 @@
 // … --force` overwrote the remote file, `--readonly check --run "touch …"` ran it. The BUILT binary
 // against the lab: push, new, kill and check --run refused; pull, ls, check without --run allowed;
 // attach only as a read-only client.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { labUnavailable, type Lab } from '../helpers/lab.js';
+import { labUnavailable } from '../helpers/lab.js';
 import { distMissing, firstReason, suite } from '../helpers/require.js';
 import { startTui } from '../helpers/tui.js';
-import { cli, startTransferLab } from './transfer-lab.js';
+import { cli, startTransferLab, type TransferLab } from './transfer-lab.js';
 
 suite(firstReason(labUnavailable(), distMissing()), '--readonly changes nothing on a host', () => {
-  let lab: Lab;
+  let lab: TransferLab;
   let L: string;
   let R: string;
   const ro = (args: string[]) => cli(lab, ['--readonly', ...args]);
 
   beforeAll(async () => {
     lab = await startTransferLab();
-    L = join(lab.dir, 'local');
-    R = join(lab.dir, 'remote');
-    mkdirSync(L);
-    mkdirSync(R);
+    L = lab.localDir;
+    R = lab.remoteDir;
     const r = await lab.remote("tmux new-session -d -s keep 'sleep 600'");
     if (r.code !== 0) throw new Error(r.stderr);
   });

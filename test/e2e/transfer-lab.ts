@@ -2,7 +2,7 @@
 // The lab's target sshd has no `Subsystem sftp` line (lab.ts belongs to the transport helper), so it
 // is added here and sshd re-reads its config on SIGHUP (same pid, open sessions untouched).
 import { spawn, execFile } from 'node:child_process';
-import { existsSync, readFileSync, appendFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startLab, type Lab } from '../helpers/lab.js';
@@ -35,7 +35,14 @@ export async function enableSftp(lab: Lab): Promise<void> {
   await until(() => sftpWorks(lab), 'SFTP on the lab target', 20_000);
 }
 
-export async function startTransferLab(): Promise<Lab> {
+/** The lab with SFTP, and two empty directories in it for the files of a test: `local` (this side)
+ * and `remote` (the target's side; the lab's two ends share one filesystem). */
+export interface TransferLab extends Lab {
+  localDir: string;
+  remoteDir: string;
+}
+
+export async function startTransferLab(): Promise<TransferLab> {
   const lab = await startLab();
   try {
     await enableSftp(lab);
@@ -43,7 +50,11 @@ export async function startTransferLab(): Promise<Lab> {
     await lab.stop();
     throw e;
   }
-  return lab;
+  const localDir = join(lab.dir, 'local');
+  const remoteDir = join(lab.dir, 'remote');
+  mkdirSync(localDir);
+  mkdirSync(remoteDir);
+  return Object.assign(lab, { localDir, remoteDir });
 }
 
 export interface CliRun {

@@ -6,12 +6,12 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, lstatSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { labUnavailable, type Lab } from '../helpers/lab.js';
+import { labUnavailable } from '../helpers/lab.js';
 import { distMissing, firstReason, suite } from '../helpers/require.js';
-import { cli, startTransferLab } from './transfer-lab.js';
+import { cli, startTransferLab, type TransferLab } from './transfer-lab.js';
 
 suite(firstReason(labUnavailable(), distMissing()), 'transfers never follow a planted partial-file link', () => {
-  let lab: Lab;
+  let lab: TransferLab;
   let L: string;
   let R: string;
   const victim = (name: string) => {
@@ -22,10 +22,8 @@ suite(firstReason(labUnavailable(), distMissing()), 'transfers never follow a pl
 
   beforeAll(async () => {
     lab = await startTransferLab();
-    L = join(lab.dir, 'local');
-    R = join(lab.dir, 'remote');
-    mkdirSync(L);
-    mkdirSync(R);
+    L = lab.localDir;
+    R = lab.remoteDir;
   });
   afterAll(async () => {
     await lab?.stop();

@@ -6,12 +6,12 @@ import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'no
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { labUnavailable, type Lab } from '../helpers/lab.js';
+import { labUnavailable } from '../helpers/lab.js';
 import { suite } from '../helpers/require.js';
 import { openHost } from '../../src/remote/index.js';
 import { pullCheckpoint, type TransferProgress } from '../../src/remote/transfer.js';
 import { startTui } from '../helpers/tui.js';
-import { cli, startCli, startTransferLab, until } from './transfer-lab.js';
+import { cli, startCli, startTransferLab, until, type TransferLab } from './transfer-lab.js';
 
 const MiB = 1024 * 1024;
 
@@ -30,16 +30,14 @@ async function listAll(dir: string): Promise<string[]> {
 const size = (p: string): number => (existsSync(p) ? statSync(p).size : -1);
 
 suite(labUnavailable(), 'push and pull through the jump host', () => {
-  let lab: Lab;
+  let lab: TransferLab;
   let L: string;
   let R: string;
 
   beforeAll(async () => {
     lab = await startTransferLab();
-    L = join(lab.dir, 'local');
-    R = join(lab.dir, 'remote');
-    mkdirSync(L);
-    mkdirSync(R);
+    L = lab.localDir;
+    R = lab.remoteDir;
   });
   afterAll(async () => {
     await lab?.stop();

@@ -17,6 +17,7 @@ export function mkRun(host: string, session: string, extra: Partial<Run> = {}): 
     progress: null,
     metrics: {},
     log: `/home/u/${session}.log`,
+    logStart: null,
     checkpoints: null,
     lastOutputSecondsAgo: 4,
     attachedClients: 0,

@@ -105,7 +105,7 @@ describe('runs pane', () => {
     expect(out).toMatch(/› a800:training +RUNNING +10% +NaN +10m00s +4s +!NAN/);
     expect(out).toMatch(/ a800:dead +FAILED NCCL +5% +4s/);
     expect(out).not.toContain('15m00s');
-    f.store.dispatch({ type: 'host', state: conn('a800', { phase: 'reconnecting', status: 'reconnecting', lastOkAt: f.clock.now }) });
+    f.store.dispatch({ type: 'host', state: conn('a800', { phase: 'reconnecting', status: 'unreachable', lastOkAt: f.clock.now }) });
     f.settle(30_000);
     out = frame(f).join('\n');
     expect(out).toMatch(/› a800:training +RUNNING\? +10% +NaN +10m00s\? /);
