@@ -368,12 +368,6 @@ const BIDI = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
  * space each run), no bidi override, at most maxLen columns. THE sanitizer for such text; log lines
  * go through sanitizeLine / sanitizeLogLine, which keep SGR colour and collapse \r rewrites.
  */
-/** A host's or an error's sentence made safe to continue with `; …`: no trailing period or space
- * ("lost.; reconnecting…" read as a typo). */
-export function clause(input: string): string {
-  return safeText(input).replace(/[.\s]+$/u, '');
-}
-
 export function safeText(input: string, maxLen?: number): string {
   if (!NEEDS_CLEANING.test(input)) return maxLen === undefined || input.length <= maxLen ? input : sanitizeLine(input, { maxLen });
   let out = '';
@@ -400,6 +394,12 @@ export function safeText(input: string, maxLen?: number): string {
   out += input.slice(start);
   out = out.replace(BIDI, '');
   return maxLen === undefined ? out : sanitizeLine(out, { maxLen });
+}
+
+/** A host's or an error's sentence made safe to continue with `; …`: no trailing period or space
+ * ("lost.; reconnecting…" read as a typo). */
+export function clause(input: string): string {
+  return safeText(input).replace(/[.\s]+$/u, '');
 }
 
 /** True when text holds anything safeText would remove. */
