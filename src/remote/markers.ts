@@ -36,11 +36,18 @@ const TRIPWIRE = ": '\n'; ";
  * Linux caps at 128 KiB.
  */
 export function wrapExec(command: string, nonce: string, opts: { watchdogS: number | null } = { watchdogS: null }): string {
-  const run =
-    opts.watchdogS === null
-      ? 'sh -c "$rtk_c"'
-      : `if command -v bash >/dev/null 2>&1; then bash --norc -c ${shq(watchdogScript(opts.watchdogS))} rtk-watchdog "$rtk_c"; else sh -c "$rtk_c" </dev/null; fi`;
-  return `${TRIPWIRE}rtk_c=${shq(command)}; printf '\\036RTK-BEGIN-${nonce}\\n'; printf '\\036RTK-BEGIN-${nonce}\\n' >&2; ${run}; printf '\\036RTK-END-${nonce} %d\\n' "$?"`;
+  const run = opts.watchdogS === null ? 'sh -c "$rtk_c"' : withWatchdog(opts.watchdogS, '', 'sh -c "$rtk_c" </dev/null');
+  return `${preamble(command, nonce)}${run}; printf '\\036RTK-END-${nonce} %d\\n' "$?"`;
+}
+
+/** What every line starts with: the tripwire, the command in $rtk_c (once), the begin markers. */
+function preamble(command: string, nonce: string): string {
+  return `${TRIPWIRE}rtk_c=${shq(command)}; printf '\\036RTK-BEGIN-${nonce}\\n'; printf '\\036RTK-BEGIN-${nonce}\\n' >&2; `;
+}
+
+/** $rtk_c under the watchdog where the host has bash (`lead` is '' or 'exec '), else `otherwise`. */
+function withWatchdog(watchdogS: number, lead: string, otherwise: string): string {
+  return `if command -v bash >/dev/null 2>&1; then ${lead}bash --norc -c ${shq(watchdogScript(watchdogS))} rtk-watchdog "$rtk_c"; else ${otherwise}; fi`;
 }
 
 /**
@@ -79,10 +86,8 @@ export function watchdogScript(timeoutS: number | null): string {
  * ~/.bashrc again, printing its noise after our begin marker.
  */
 export function wrapStream(command: string, nonce: string, opts: { watchdogS: number | null }): string {
-  const begin = `${TRIPWIRE}rtk_c=${shq(command)}; printf '\\036RTK-BEGIN-${nonce}\\n'; printf '\\036RTK-BEGIN-${nonce}\\n' >&2; `;
   const plain = 'exec sh -c "$rtk_c"';
-  if (opts.watchdogS === null) return begin + plain;
-  return `${begin}if command -v bash >/dev/null 2>&1; then exec bash --norc -c ${shq(watchdogScript(opts.watchdogS))} rtk-watchdog "$rtk_c"; else ${plain}; fi`;
+  return preamble(command, nonce) + (opts.watchdogS === null ? plain : withWatchdog(opts.watchdogS, 'exec ', plain));
 }
 
 /**
