@@ -45,6 +45,15 @@ export interface AttachOptions {
 
 const SIGNALS = ['SIGTERM', 'SIGHUP', 'SIGINT'] as const;
 
+/** Calls `fn` with the signal when SIGTERM, SIGHUP or SIGINT comes while attached; returns the way to stop listening. */
+function onAttachSignals(proc: SignalProc, fn: (sig: NodeJS.Signals) => void): () => void {
+  const handlers = SIGNALS.map((sig) => [sig, () => fn(sig)] as const);
+  for (const [sig, h] of handlers) proc.on(sig, h);
+  return () => {
+    for (const [sig, h] of handlers) proc.off(sig, h);
+  };
+}
+
 export const DEFAULT_DETACH_KEY = 0x1c;
 
 /** 'ctrl-\\', 'C-]', '^\\' or a single control character → its byte. */
@@ -286,13 +295,12 @@ export async function attachInteractive(o: AttachOptions): Promise<AttachOutcome
       });
     }
   };
-  const sigHandlers = SIGNALS.map((sig) => [sig, () => onSignal(sig)] as const);
+  const offSignals = onAttachSignals(proc, onSignal);
   const offHandlers = (): void => {
-    for (const [sig, fn] of sigHandlers) proc.off(sig, fn);
+    offSignals();
     proc.off('exit', onExitRestore);
     proc.off('uncaughtException', onCrash);
   };
-  for (const [sig, fn] of sigHandlers) proc.on(sig, fn);
   proc.on('exit', onExitRestore);
   proc.on('uncaughtException', onCrash);
   if (raw) stdin.setRawMode!(true);
@@ -356,14 +364,10 @@ async function attachWithoutPty(o: AttachOptions, file: string, args: string[], 
     }
     // a signal to us ends the child too (it holds the terminal); the exit below restores it
     let signalled: NodeJS.Signals | null = null;
-    const handlers = SIGNALS.map((sig) => [sig, () => {
+    const off = onAttachSignals(proc, (sig) => {
       signalled ??= sig;
       child.kill('SIGHUP');
-    }] as const);
-    for (const [sig, fn] of handlers) proc.on(sig, fn);
-    const off = (): void => {
-      for (const [sig, fn] of handlers) proc.off(sig, fn);
-    };
+    });
     child.on('error', (e) => {
       off();
       resolve({ reason: 'failed', message: `could not start ${file}: ${e.message}` });
