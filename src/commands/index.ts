@@ -189,6 +189,35 @@ export const COMMANDS: CommandInfo[] = [
     },
   },
   {
+    name: 'watch',
+    usage: 'watch [--json] [--since[=DURATION]] [--exec CMD [ARG...]]',
+    summary: 'events as they happen: runs failing, stalling, finishing; idle GPUs; disks filling; hosts lost',
+    built: true,
+    load: lazy('watch'),
+    help: {
+      about: [
+        'Runs until Ctrl-C, through dropped connections. Each change is reported once, also across restarts:',
+        'what was reported is kept in $XDG_STATE_HOME/rtk-tui/state.json (default ~/.local/state/rtk-tui/).',
+        'Events: run.started run.finished run.failed run.stalled run.resumed run.nan run.checkpoint gpu.idle disk.low host.lost host.back.',
+      ],
+      flags: [
+        ['--json', 'one JSON object per line: time, kind, run, host, state, reason, message, hint, details'],
+        ['--since', 'first print the events saved earlier (--since=2h: those of the last two hours)'],
+        [
+          '--exec CMD [ARG...]',
+          'run CMD per event, no shell: RTK_EVENT RTK_RUN RTK_HOST RTK_STATE RTK_REASON RTK_MESSAGE RTK_HINT in its environment, the JSON on stdin; {message} {run} {kind} {host} in ARGs are replaced. Must come last.',
+        ],
+      ],
+      examples: [
+        'rtk-tui watch',
+        'rtk-tui watch --json --since=12h | jq -c "select(.kind == \"run.failed\")"',
+        'rtk-tui watch --exec curl -fsS -d {message} https://ntfy.sh/my-runs',
+        'rtk-tui watch --exec notify-send rtk-tui {message}',
+      ],
+      exit: 'Exit codes: 0 stopped by Ctrl-C or a signal; 2 usage or configuration error. Host failures are events, not exits.',
+    },
+  },
+  {
     name: 'demo',
     usage: 'demo [--keep]',
     summary: 'a simulated training run on this machine, opened in the monitor',

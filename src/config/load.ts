@@ -8,6 +8,8 @@ import { parseDestination, parseProxyJump } from '../parse/ssh-destination.js';
 import { err, ok, type HostSpec, type Result } from '../domain/types.js';
 import {
   DEFAULTS,
+  defaultNotify,
+  notifySchema,
   configSchema,
   hostSchema,
   nameForSsh,
@@ -81,6 +83,8 @@ export function defaultConfig(path: string | null): Config {
     refresh: { ...DEFAULTS.refresh },
     keys: {},
     scrollback: DEFAULTS.scrollback,
+    gpuIdleAfterMs: DEFAULTS.gpuIdleAfterMs,
+    notify: defaultNotify(),
   };
 }
 
@@ -178,6 +182,16 @@ function buildConfig(f: ConfigFile, file: string, doc: Document, at: (o: number)
   if (f.refresh?.checkpoints !== undefined) cfg.refresh.checkpointsMs = f.refresh.checkpoints;
   if (f.keys !== undefined) cfg.keys = f.keys;
   if (f.scrollback !== undefined) cfg.scrollback = f.scrollback;
+  if (f.gpuIdleAfter !== undefined) cfg.gpuIdleAfterMs = f.gpuIdleAfter;
+  if (f.notify !== undefined) {
+    const n = f.notify;
+    cfg.notify = {
+      on: n.on ?? cfg.notify.on,
+      bell: n.bell ?? cfg.notify.bell,
+      desktop: n.desktop ?? cfg.notify.desktop,
+      exec: n.exec ?? cfg.notify.exec,
+    };
+  }
   return ok(cfg);
 }
 
@@ -187,6 +201,7 @@ function knownKeys(path: Path): string[] {
   if (norm === 'hosts') return shape(hostSchema);
   if (norm === 'runs') return shape(runMetaSchema);
   if (norm === 'refresh') return ['runs', 'gpus', 'checkpoints'];
+  if (norm === 'notify') return shape(notifySchema);
   return shape(configSchema);
 }
 

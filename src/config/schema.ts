@@ -2,6 +2,7 @@
 // Objects are strict: an unknown key is an error, since a typo (`sshh:`) would otherwise be ignored silently.
 import { z } from 'zod';
 import type { HostSpec } from '../domain/types.js';
+import { DEFAULT_NOTIFY_ON, EVENT_KINDS, type EventKind } from '../events/types.js';
 
 export interface RunMeta {
   /** HOST:SESSION (or a bare SESSION, matched on every host). */
@@ -20,13 +21,29 @@ export interface Config {
   /** Command id -> key or keys; validated against the key map by src/keys. */
   keys: Record<string, string | string[]>;
   scrollback: number;
+  /** gpu.idle: a running run's GPUs near 0 % this long while holding memory. */
+  gpuIdleAfterMs: number;
+  notify: NotifyConfig;
+}
+
+export interface NotifyConfig {
+  /** Event kinds that notify. */
+  on: EventKind[];
+  bell: boolean;
+  /** OSC 9 / OSC 777 desktop notifications through the terminal (and through tmux). */
+  desktop: 'off' | 'auto' | 'on';
+  /** A program per event (argv, no shell); empty: none. */
+  exec: string[];
 }
 
 export const DEFAULTS = {
   stallAfterMs: 10 * 60_000,
   refresh: { runsMs: 5_000, gpusMs: 2_000, checkpointsMs: 30_000 },
   scrollback: 100_000,
+  gpuIdleAfterMs: 5 * 60_000,
 } as const;
+
+export const defaultNotify = (): NotifyConfig => ({ on: [...DEFAULT_NOTIFY_ON], bell: true, desktop: 'auto', exec: [] });
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
@@ -78,6 +95,15 @@ export const runMetaSchema = z
   })
   .strict();
 
+export const notifySchema = z
+  .object({
+    on: z.array(z.enum(EVENT_KINDS, { error: `expected event kinds: ${EVENT_KINDS.join(', ')}` })).optional(),
+    bell: z.boolean().optional(),
+    desktop: z.enum(['off', 'auto', 'on']).optional(),
+    exec: z.array(z.string().min(1)).optional(),
+  })
+  .strict();
+
 const keyBinding = z.union([z.string().min(1), z.array(z.string().min(1))], {
   error: 'expected a key or a list of keys',
 });
@@ -93,6 +119,8 @@ export const configSchema = z
       .optional(),
     keys: z.record(z.string(), keyBinding).optional(),
     scrollback: z.number().int().positive().optional(),
+    gpuIdleAfter: duration.optional(),
+    notify: notifySchema.optional(),
   })
   .strict();
 

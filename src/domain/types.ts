@@ -78,6 +78,8 @@ export type AlertKind = 'oom' | 'nccl-timeout' | 'nan-loss' | 'traceback' | 'dis
 export interface Alert {
   kind: AlertKind;
   message: string;
+  /** What to try (src/events/hints.ts); set where the run is reported. */
+  hint?: string;
 }
 
 export interface Progress {
@@ -96,6 +98,8 @@ export interface Run {
   session: string;
   state: RunState;
   reason: AlertKind | null;
+  /** The command's exit status when it ended and tmux or @rtk_exit knows it. */
+  exitStatus?: number | null;
   alerts: Alert[];
   progress: Progress | null;
   metrics: Metrics;

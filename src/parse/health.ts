@@ -198,7 +198,8 @@ function firstFatal(alerts: Alert[]): AlertKind | null {
   return null;
 }
 
-function human(s: number): string {
+/** "45 s", "12 min", "3.5 h": a span in words. */
+export function human(s: number): string {
   if (s < 120) return `${Math.round(s)} s`;
   if (s < 7200) return `${Math.round(s / 60)} min`;
   return `${Math.round(s / 360) / 10} h`;

@@ -4,7 +4,8 @@
 // its sources retry on their own. Pollers pause while a child process owns the terminal (attach).
 import { appendFileSync } from 'node:fs';
 import type { Config } from '../config/schema.js';
-import type { CheckpointListing, GpuHostReport, HostConnState, HostSpec, Result } from '../domain/types.js';
+import type { CheckpointListing, GpuHostReport, HostConnState, HostSpec, Result, Run } from '../domain/types.js';
+import type { Observation } from '../events/derive.js';
 import type { Host } from '../remote/host.js';
 import type { Effect, Store } from '../store/index.js';
 import { listCheckpoints as realListCheckpoints } from './checkpoints.js';
@@ -49,6 +50,13 @@ export interface ControllerOptions {
   logFile?: string | null;
   /** Period of the store's clock tick (stale ages). Default 1000 ms; 0: none (renderMonitor ticks). */
   tickMs?: number;
+  /** Everything the sources learn, for the events layer (src/events/hub.ts). */
+  observe?: (o: Observation) => void;
+  /** List the checkpoints of every live run with a checkpoint directory (run.checkpoint, disk.low),
+   * not only the selected run's. */
+  checkpointsOfAll?: boolean;
+  /** No screen (watch): no run is followed, whatever the store selects. */
+  headless?: boolean;
 }
 
 interface HostSlot {
@@ -64,6 +72,7 @@ interface HostSlot {
   everConnected: boolean;
   /** The last poll's pane/log tails (runs without a log file show their pane). */
   tails: Record<string, string>;
+  runs: Run[];
 }
 
 interface Selected {
@@ -84,6 +93,7 @@ export class Controller {
   private readonly log: SelectedLog;
   private ckptTimer: NodeJS.Timeout | null = null;
   private ckptBusy = false;
+  private allTimer: NodeJS.Timeout | null = null;
   private ckptSoon: NodeJS.Timeout | null = null;
   /** The selection changed while a listing was in flight: list again right after. */
   private ckptAgain = false;
@@ -103,14 +113,16 @@ export class Controller {
     for (const spec of this.o.specs) {
       const host = this.o.hosts.get(spec.name);
       if (!host) continue;
-      const slot: HostSlot = { spec, host, timer: null, polling: false, again: false, gpu: null, unsubscribe: () => {}, lastPhase: null, everConnected: false, tails: {} };
+      const slot: HostSlot = { spec, host, timer: null, polling: false, again: false, gpu: null, unsubscribe: () => {}, lastPhase: null, everConnected: false, tails: {}, runs: [] };
       this.slots.set(spec.name, slot);
       store.dispatch({ type: 'host', state: host.state() });
       slot.lastPhase = host.state().phase;
       slot.everConnected = slot.lastPhase === 'connected';
       slot.unsubscribe = host.onState((s) => this.onHostState(slot, s));
       slot.gpu = this.src.gpuStream(host, spec, this.o.cfg.refresh.gpusMs, (r) => {
-        if (!this.stopped) store.dispatch({ type: 'gpus', report: r });
+        if (this.stopped) return;
+        store.dispatch({ type: 'gpus', report: r });
+        this.o.observe?.({ type: 'gpus', report: r });
       });
       slot.gpu.start();
       void this.poll(slot);
@@ -122,6 +134,7 @@ export class Controller {
       }, tickMs);
       this.tickTimer.unref?.();
     }
+    if (this.o.checkpointsOfAll) this.scheduleAllCheckpoints();
   }
 
   /** A child process owns the terminal: stop polling (streams keep their data in the store). */
@@ -153,6 +166,7 @@ export class Controller {
     this.stopped = true;
     this.unsubscribeEffects();
     if (this.tickTimer) clearInterval(this.tickTimer);
+    if (this.allTimer) clearTimeout(this.allTimer);
     if (this.ckptTimer) clearTimeout(this.ckptTimer);
     if (this.ckptSoon) clearTimeout(this.ckptSoon);
     this.log.stop();
@@ -175,6 +189,7 @@ export class Controller {
   private onHostState(slot: HostSlot, s: HostConnState): void {
     if (this.stopped) return;
     this.o.store.dispatch({ type: 'host', state: s });
+    this.o.observe?.({ type: 'host', state: s });
     const was = slot.lastPhase;
     slot.lastPhase = s.phase;
     this.debug(`host ${slot.spec.name} ${was ?? '-'} -> ${s.phase}${s.error ? ` (${s.error})` : ''}`);
@@ -219,7 +234,9 @@ export class Controller {
       if (this.o.logFile) this.debug(`poll ${slot.spec.name}: ${r.ok ? `${r.value.runs.length} runs` : r.error.kind} in ${Date.now() - t0} ms`);
       if (r.ok) {
         slot.tails = r.value.logTails;
+        slot.runs = r.value.runs;
         this.o.store.dispatch({ type: 'runs', host: slot.spec.name, runs: r.value.runs });
+        this.o.observe?.({ type: 'runs', host: slot.spec.name, runs: r.value.runs, tails: r.value.logTails });
         slot.gpu?.setPanes(r.value.panes);
         if (this.selected?.host === slot.spec.name) this.log.showPaneTail(slot.tails);
       } else {
@@ -249,6 +266,7 @@ export class Controller {
         this.log.endPeek();
         break;
       case 'log.select':
+        if (this.o.headless) break;
         this.select(e.runId && e.host ? { runId: e.runId, host: e.host, log: e.log, logStart: e.logStart ?? null } : null);
         break;
       case 'ckpt.refresh':
@@ -308,7 +326,10 @@ export class Controller {
     this.ckptBusy = true;
     try {
       const r = await this.src.listCheckpoints(slot.host, sel.runId, run.checkpoints);
-      if (!this.stopped && r.ok) this.o.store.dispatch({ type: 'checkpoints', listing: r.value });
+      if (!this.stopped && r.ok) {
+        this.o.store.dispatch({ type: 'checkpoints', listing: r.value });
+        this.o.observe?.({ type: 'checkpoints', listing: r.value });
+      }
       else if (!r.ok) this.debug(`checkpoints ${sel.runId}: ${r.error.message}`);
     } finally {
       this.ckptBusy = false;
@@ -330,6 +351,37 @@ export class Controller {
       void this.pollCheckpoints();
     }, wait);
     this.ckptTimer.unref?.();
+  }
+
+  private scheduleAllCheckpoints(first = true): void {
+    if (this.stopped) return;
+    // the first round soon (the runs are known by then): it is what later listings are compared with
+    const wait = first ? Math.min(5000, this.o.cfg.refresh.checkpointsMs) : this.o.cfg.refresh.checkpointsMs;
+    this.allTimer = setTimeout(() => {
+      this.allTimer = null;
+      void this.listAllCheckpoints().finally(() => this.scheduleAllCheckpoints(false));
+    }, wait);
+    this.allTimer.unref?.();
+  }
+
+  /** Every live run's checkpoints but the selected one's (listed on its own timer), one host at a time each. */
+  private async listAllCheckpoints(): Promise<void> {
+    if (this.paused) return;
+    await Promise.all(
+      [...this.slots.values()].map(async (slot) => {
+        if (slot.host.state().phase !== 'connected') return;
+        for (const run of slot.runs) {
+          if (this.stopped || this.paused) return;
+          if (run.checkpoints === null || run.id === this.selected?.runId || (run.state !== 'running' && run.state !== 'stalled')) continue;
+          const r = await this.src.listCheckpoints(slot.host, run.id, run.checkpoints);
+          if (this.stopped) return;
+          if (r.ok) {
+            this.o.store.dispatch({ type: 'checkpoints', listing: r.value });
+            this.o.observe?.({ type: 'checkpoints', listing: r.value });
+          } else this.debug(`checkpoints ${run.id}: ${r.error.message}`);
+        }
+      }),
+    );
   }
 
   private findRun(runId: string): { checkpoints: string | null } | null {

@@ -11,6 +11,7 @@ import { TMUX_PANE_FORMAT, isNoServerMessage, parseTmuxPanes, type TmuxSessionRo
 import type { Host } from '../remote/host.js';
 import { remoteOperand, shq } from '../remote/quote.js';
 import { tmuxCommand } from '../remote/tmux-control.js';
+import { hintFor } from '../events/hints.js';
 
 export interface RunsSnapshot {
   runs: Run[];
@@ -277,7 +278,8 @@ function buildRun(row: TmuxSessionRow, spec: HostSpec, cfg: Pick<Config, 'runs' 
     session: row.name,
     state: decision.state,
     reason: decision.reason,
-    alerts: decision.alerts,
+    exitStatus: decision.state === 'finished' || decision.state === 'failed' ? exitStatus : null,
+    alerts: decision.alerts.map((a) => withHint(a)),
     // only a live run has an ETA
     progress: progress !== null && decision.state !== 'running' && progress.etaSeconds !== null ? { ...progress, etaSeconds: null } : progress,
     metrics,
@@ -288,6 +290,11 @@ function buildRun(row: TmuxSessionRow, spec: HostSpec, cfg: Pick<Config, 'runs' 
     attachedClients: row.attachedClients,
     createdAt: row.createdAt !== null ? new Date(row.createdAt * 1000).toISOString().replace(/\.000Z$/, 'Z') : null,
   };
+}
+
+function withHint(a: Alert): Alert {
+  const hint = hintFor(a.kind);
+  return hint === null ? a : { ...a, hint };
 }
 
 /** Poll a host's runs: one exec. */
