@@ -141,8 +141,23 @@ export function renderRuns(report: LsReport, opts: { color: boolean; width: numb
     return text;
   };
   const out = [opts.color ? paint(true, 'bold', line(header, null)) : line(header, null)];
-  for (const r of rows) out.push(line(r.cells, STATE_COLOR[r.state]));
+  report.runs.forEach((run, i) => {
+    out.push(line(rows[i]!.cells, STATE_COLOR[rows[i]!.state]));
+    // what to try, under the run it is for
+    const hint = hintOf(run);
+    if (hint !== null) out.push(fitWidth(`  hint: ${printable(hint)}`, opts.width));
+  });
   return `${out.join('\n')}\n`;
+}
+
+/** The hint of the alert the ALERT column shows, for a run that failed, stalled or has one. */
+function hintOf(r: Run): string | null {
+  const a = r.alerts.find((x) => x.kind === r.reason) ?? r.alerts[0];
+  return a?.hint ?? null;
+}
+
+function fitWidth(text: string, width: number): string {
+  return width > 0 && [...text].length > width ? `${[...text].slice(0, width - 1).join('')}…` : text;
 }
 
 /** Session names, metrics and alert texts come from the host: nothing in them may drive the terminal. */

@@ -30,6 +30,8 @@ export class EventHub {
   private lastSave = 0;
   private timer: NodeJS.Timeout | null = null;
   private lastWarning: string | null = null;
+  /** Hosts polled by this process: the first poll of each is saved at once (a fresh start of the file). */
+  private readonly polled = new Set<string>();
   /** The warning of loading the file, if it was set aside. */
   readonly loadWarning: string | null;
 
@@ -68,7 +70,12 @@ export class EventHub {
     const now = this.now();
     const d = derive(this.state.memory, obs, now, this.o.options, this.ctx);
     this.state = { ...this.state, memory: d.memory };
-    if (obs.type === 'runs') this.state = { ...this.state, hosts: { ...this.state.hosts, [obs.host]: { at: now, runs: obs.runs } } };
+    let first = false;
+    if (obs.type === 'runs') {
+      first = !this.polled.has(obs.host);
+      this.polled.add(obs.host);
+      this.state = { ...this.state, hosts: { ...this.state.hosts, [obs.host]: { at: now, runs: obs.runs } } };
+    }
     if (obs.type !== 'tick') this.dirty = true;
     if (d.events.length > 0) {
       this.state = { ...this.state, events: [...this.state.events, ...d.events].slice(-EVENTS_KEPT) };
@@ -76,7 +83,7 @@ export class EventHub {
       // saved before anyone hears of them: a crash right after never reports them twice
       this.save();
       for (const e of d.events) for (const l of [...this.listeners]) l(e);
-    } else if (this.dirty && now - this.lastSave >= SAVE_EVERY_MS) this.save();
+    } else if (this.dirty && (first || now - this.lastSave >= SAVE_EVERY_MS)) this.save();
     return d.events;
   }
 

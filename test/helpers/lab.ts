@@ -68,6 +68,12 @@ export interface Lab {
    * drops. The commands those sessions started are not killed: they see their channel vanish.
    */
   killTargetSessions(): Promise<void>;
+  /**
+   * The target's sshd stops answering: its listener is stopped (SIGSTOP: new connections hang, as
+   * on a host that went away) and every connection is dropped. thawTarget() lets it answer again.
+   */
+  freezeTarget(): Promise<void>;
+  thawTarget(): void;
   /** Environment for the program under test: HOME=lab.home, CI=false, RTK_TUI_CONFIG unset. */
   env(extra?: NodeJS.ProcessEnv): NodeJS.ProcessEnv;
   stop(): Promise<void>;
@@ -481,6 +487,13 @@ export async function startLab(opts: LabOptions = {}): Promise<Lab> {
       const victims = descendants(procs, [gpu.pid]).filter((pid) => /^(\S*\/)?sshd[: ]/.test(procs.find((p) => p.pid === pid)?.cmd ?? ''));
       for (const pid of victims) killQuiet(pid, 'SIGKILL');
       await until(() => victims.every((p) => !alive(p)), 5_000);
+    },
+    async freezeTarget() {
+      killQuiet(gpu.pid, 'SIGSTOP');
+      await lab.killTargetSessions();
+    },
+    thawTarget() {
+      killQuiet(gpu.pid, 'SIGCONT');
     },
     env(extra = {}) {
       return { ...baseEnv(), HOME: home, CI: 'false', ...extra };
