@@ -38,6 +38,8 @@ export async function run(argv: string[], ctx: CommandContext): Promise<CommandR
       greeting: `demo: simulated runs on a tmux server of their own; q quits${keep ? '' : ' and cleans up'}`,
       // a run started from the form (n) stays inside the demo's directory too
       newRunDefaults: { cwd: w.dir, logDir: join(w.dir, 'runs') },
+      // its events and last state stay in its own directory, never in the user's state file
+      statePath: join(w.dir, 'state.json'),
     });
   } catch (e) {
     if (!keep) await w.teardown();

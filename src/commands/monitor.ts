@@ -12,6 +12,10 @@ import { openHost, processHostEnv, type HostEnv } from '../remote/index.js';
 import { attachArgv, killSession, newRun } from '../remote/tmux-control.js';
 import { installPeekEffect } from '../tty/attach-effect.js';
 import { Controller } from '../sources/controller.js';
+import { EventHub } from '../events/hub.js';
+import { HookRunner } from '../events/hooks.js';
+import { statePath } from '../events/state-file.js';
+import { desktopKind, notificationBytes } from '../tty/notify.js';
 import { createStore, type NewRunDefaults, type Store } from '../store/index.js';
 import { useColor, type CommandContext, type CommandResult } from './context.js';
 
@@ -23,6 +27,8 @@ export interface MonitorOptions {
   greeting?: string;
   /** What an empty Directory or Log field of the new-run form means (the demo: its own directory). */
   newRunDefaults?: NewRunDefaults;
+  /** The state file (last known state, events); null: none (the demo keeps its own). Default: $XDG_STATE_HOME/rtk-tui/state.json. */
+  statePath?: string | null;
   /** Called once the store and the sources exist (the demo uses it; tests too). */
   onStart?: (m: { store: Store; controller: Controller; hosts: Map<string, Host> }) => void;
 }
@@ -73,13 +79,36 @@ export async function runMonitor(ctx: CommandContext, cfg: Config, o: MonitorOpt
     keymap: keymap.value,
     size: { cols: ctx.stdout.columns ?? 80, rows: ctx.stdout.rows ?? 24 },
   });
-  const controller = new Controller({ cfg, specs, hosts, store, logFile: ctx.env.RTK_TUI_LOG ?? null, tickMs: 0 });
+  const say = (text: string, level: 'info' | 'warn' | 'error' = 'info') => store.dispatch({ type: 'message', text, level });
+  // the events layer: the last session's runs on screen at once (stale until each host answers), the
+  // recent events in the events view, and notifications for what happens from now on
+  const hub = new EventHub({
+    path: o.statePath !== undefined ? o.statePath : statePath(ctx.env),
+    options: { stallAfterMs: cfg.stallAfterMs, gpuIdleAfterMs: cfg.gpuIdleAfterMs, hostLostAfterMs: Math.max(cfg.refresh.runsMs, 2000) },
+    onWarning: (w) => say(w, 'warn'),
+  });
+  for (const spec of specs) {
+    const last = hub.lastRuns[spec.name];
+    if (last && last.runs.length > 0) store.dispatch({ type: 'runs.restored', host: spec.name, runs: last.runs, at: last.at });
+  }
+  store.dispatch({ type: 'events', events: hub.events.slice(-200) });
+  const desktop = desktopKind(cfg.notify.desktop, ctx.env);
+  const inTmux = (ctx.env.TMUX ?? '') !== '';
+  const hooks = cfg.notify.exec.length > 0 ? new HookRunner({ argv: cfg.notify.exec, onReport: (m) => say(m, 'warn') }) : null;
+  const offHub = hub.on((e) => {
+    store.dispatch({ type: 'events', events: [e] });
+    if (!cfg.notify.on.includes(e.kind)) return;
+    const bytes = notificationBytes(e, cfg.notify, desktop, inTmux);
+    // not while a child owns the terminal (attach): its screen is not ours to ring
+    if (bytes !== '' && !controller.isPaused) ctx.stdout.write(bytes);
+    hooks?.push(e);
+  });
+  const controller = new Controller({ cfg, specs, hosts, store, logFile: ctx.env.RTK_TUI_LOG ?? null, tickMs: 0, checkpointsOfAll: true, observe: (x) => hub.observe(x) });
   const specOf = (name: string) => specs.find((s) => s.name === name);
 
   let pulling: string | null = null;
   let attachWanted: RunEffect | null = null;
   let ui: { unmount(): void; waitUntilExit(): Promise<void> } | null = null;
-  const say = (text: string, level: 'info' | 'warn' | 'error' = 'info') => store.dispatch({ type: 'message', text, level });
 
   const offEffects = store.onEffect((e) => {
     switch (e.type) {
@@ -151,6 +180,7 @@ export async function runMonitor(ctx: CommandContext, cfg: Config, o: MonitorOpt
   controller.start();
   o.onStart?.({ store, controller, hosts });
   if (o.greeting) say(o.greeting);
+  if (hub.loadWarning) say(hub.loadWarning, 'warn');
   const io = { stdin: ctx.stdin, stdout: ctx.stdout, stderr: ctx.stderr, color: useColor(ctx) };
   try {
     const { renderMonitor } = await uiModule;
@@ -167,7 +197,10 @@ export async function runMonitor(ctx: CommandContext, cfg: Config, o: MonitorOpt
   } finally {
     offEffects();
     offPeek();
+    offHub();
     await controller.stop();
+    hub.close();
+    await hooks?.drain(2000);
     await closeAll(hosts);
     store.dispose();
   }

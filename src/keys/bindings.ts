@@ -4,7 +4,7 @@
 /** Pane scopes are active when their pane has the focus; `global` backs every pane scope. */
 export type PaneScope = 'runs' | 'log' | 'gpus' | 'checkpoints';
 /** Modal scopes take every key while open (Ctrl-C, hard-wired to app.quit, still applies). */
-export type ModalScope = 'help' | 'input' | 'confirm' | 'confirm-typed' | 'new-run' | 'hosts';
+export type ModalScope = 'help' | 'input' | 'confirm' | 'confirm-typed' | 'new-run' | 'hosts' | 'events';
 export type Scope = 'global' | PaneScope | ModalScope | 'attached';
 
 /** Ctrl-C always quits, in every scope; it is not configurable (the terminal's own convention). */
@@ -23,6 +23,7 @@ export const SCOPES: readonly Scope[] = [
   'confirm-typed',
   'new-run',
   'hosts',
+  'events',
   'attached',
 ];
 
@@ -59,6 +60,7 @@ export const DEFAULT_BINDINGS: readonly Binding[] = [
   b('global', 'pane.zoom', ['z'], 'zoom', true),
   b('global', 'app.refresh', ['r'], 'refresh now (and retry failed hosts)'),
   b('global', 'host.detail', ['H'], 'hosts: state, last error and fix'),
+  b('global', 'events.open', ['e'], 'events: failures, stalls, idle GPUs, disks, hosts', true),
 
   b('runs', 'runs.down', ['j', 'down'], 'next run'),
   b('runs', 'runs.up', ['k', 'up'], 'previous run'),
@@ -126,6 +128,11 @@ export const DEFAULT_BINDINGS: readonly Binding[] = [
   b('hosts', 'hosts.down', ['j', 'down'], 'next host', true),
   b('hosts', 'hosts.up', ['k', 'up'], 'previous host'),
   b('hosts', 'hosts.retry', ['r'], 'connect again now', true),
+
+  b('events', 'events.close', ['esc', 'q', 'e'], 'close', true),
+  b('events', 'events.down', ['j', 'down'], 'older event', true),
+  b('events', 'events.up', ['k', 'up'], 'newer event'),
+  b('events', 'events.select', ['enter'], 'select its run', true),
 
   b('attached', 'attach.detach', ['ctrl+\\'], 'detach back to the monitor', true),
 ];

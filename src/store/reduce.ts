@@ -9,6 +9,7 @@ import { findMatch, scroll } from './reduce-log.js';
 import { findRun, gpuHostOf, selectedRun, sortedCheckpoints, checkpointsOf, visibleRuns } from './selectors.js';
 import { PANES, type Effect, type PaneId, type State, type StoreEvent } from './state.js';
 import { hostsCommand } from './reduce-hosts.js';
+import { addEvents, eventsCommand } from './reduce-events.js';
 import { analyzeLog } from '../parse/progress.js';
 import type { LogChunk } from '../domain/types.js';
 
@@ -35,6 +36,7 @@ export function activeScopes(s: State): Scope[] {
   if (s.input !== null) return ['input'];
   if (s.help) return ['help'];
   if (s.hostDetail !== null) return ['hosts'];
+  if (s.eventsView !== null) return ['events'];
   return [s.focus, 'global'];
 }
 
@@ -56,8 +58,22 @@ export function reduce(state: State, ev: StoreEvent, ctx: ReduceContext): Reduce
         s = say(s, `${ev.state.name}: ${ev.state.error}`, ctx, 'error');
       break;
     }
+    case 'runs.restored':
+      // only until the host answers: a poll's runs are never replaced by older ones
+      if (s.runsAt[ev.host] !== undefined) break;
+      s = { ...s, runsByHost: { ...s.runsByHost, [ev.host]: ev.runs }, restored: { ...s.restored, [ev.host]: ev.at } };
+      if (!s.hostOrder.includes(ev.host)) s = { ...s, hostOrder: [...s.hostOrder, ev.host] };
+      s = fixSelection(state, s, effects);
+      break;
+    case 'events':
+      s = addEvents(s, ev);
+      break;
     case 'runs': {
       s = { ...s, runsByHost: { ...s.runsByHost, [ev.host]: ev.runs }, runsAt: { ...s.runsAt, [ev.host]: ctx.now } };
+      if (s.restored[ev.host] !== undefined) {
+        const { [ev.host]: _gone, ...rest } = s.restored;
+        s = { ...s, restored: rest };
+      }
       if (!s.hostOrder.includes(ev.host)) s = { ...s, hostOrder: [...s.hostOrder, ev.host] };
       s = fixSelection(state, s, effects);
       if (s.pendingSelect !== null && visibleRuns(s).some((r) => r.id === s.pendingSelect)) {
@@ -180,6 +196,8 @@ function command(s: State, id: string, text: string | undefined, ctx: ReduceCont
   }
   const h = hostsCommand(s, id, effects);
   if (h !== null) return h;
+  const e = eventsCommand(s, id, (t, runId) => select(t, runId, effects));
+  if (e !== null) return e;
   switch (id) {
     case 'app.quit':
       effects.push({ type: 'app.quit' });

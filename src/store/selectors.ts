@@ -45,8 +45,11 @@ export function hostView(s: State, name: string): HostView {
   const conn = s.hosts[name] ?? null;
   // stale: what is on screen was seen while connected, and the host is not now (a host never reached
   // has nothing stale to show)
-  const stale = conn !== null && conn.phase !== 'connected' && conn.lastOkAt !== null;
-  const staleSeconds = stale && conn.lastOkAt !== null ? Math.max(0, Math.floor((s.now - conn.lastOkAt) / 1000)) : null;
+  // runs restored from the last session are stale until the host's first poll answers
+  const restoredAt = s.restored[name];
+  const lastOk = restoredAt !== undefined ? Math.max(restoredAt, conn?.lastOkAt ?? 0) : conn?.lastOkAt ?? null;
+  const stale = restoredAt !== undefined || (conn !== null && conn.phase !== 'connected' && lastOk !== null);
+  const staleSeconds = stale && lastOk !== null ? Math.max(0, Math.floor((s.now - lastOk) / 1000)) : null;
   return { name, conn, stale, staleSeconds };
 }
 

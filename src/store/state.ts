@@ -1,4 +1,5 @@
 // The monitor's state, the events that change it and the effects it asks the outside world to run.
+import type { RtkEvent } from '../events/types.js';
 import type {
   Progress,
   Checkpoint,
@@ -111,6 +112,12 @@ export interface State {
   helpTop: number;
   /** The host detail view (`H`) is open on this host. */
   hostDetail: string | null;
+  /** Recent events, oldest first (the last EVENTS_SHOWN). */
+  events: RtkEvent[];
+  /** The events view (`e`) is open; the selected event, counted from the newest (0). */
+  eventsView: number | null;
+  /** Hosts whose runs on screen come from the state file (the last session), not yet from a poll: ms of that poll. */
+  restored: Record<string, number>;
   input: InputMode;
   confirm: ConfirmKill | null;
   newRun: NewRunForm | null;
@@ -131,6 +138,10 @@ export type StoreEvent =
   | { type: 'log.text'; runId: string; text: string }
   | { type: 'log.reset'; runId: string }
   | { type: 'checkpoints'; listing: CheckpointListing }
+  /** New events (src/events): appended to the events view. */
+  | { type: 'events'; events: RtkEvent[] }
+  /** The last known runs of a host, from the state file: on screen (stale) until the host answers. */
+  | { type: 'runs.restored'; host: string; runs: Run[]; at: number }
   | { type: 'tick' }
   | { type: 'resize'; cols: number; rows: number }
   | { type: 'message'; text: string; level?: Message['level'] }
@@ -185,6 +196,9 @@ export interface StoreOptions {
   newRunDefaults?: NewRunDefaults;
 }
 
+/** Events kept in the monitor's view. */
+export const EVENTS_SHOWN = 200;
+
 export interface NewRunDefaults {
   cwd: string;
   logDir: string;
@@ -220,6 +234,9 @@ export function initialState(o: StoreOptions, now: number): State {
     help: false,
     helpTop: 0,
     hostDetail: null,
+    events: [],
+    eventsView: null,
+    restored: {},
     input: null,
     confirm: null,
     newRun: null,

@@ -13,6 +13,7 @@ import type { PaneCtx, PaneOut } from './panes/pane.js';
 import { runsPane } from './panes/runs.js';
 import { NEW_RUN_TITLE, newRunRows } from './new-run-form.js';
 import { HOST_DETAIL_TITLE, hostDetailRows, hostStateText } from './host-detail.js';
+import { EVENTS_TITLE, eventsRows } from './events-view.js';
 import { overlayRow, RowBuilder, textRow, type Row } from './rows.js';
 import { fit, width } from './text.js';
 
@@ -84,6 +85,10 @@ export function buildFrame(f: FrameInput): Row[] {
   if (s.hostDetail !== null) {
     const w = Math.min(W - 2, 110);
     rows = boxOverlay(rows, HOST_DETAIL_TITLE, hostDetailRows(s, w - 2, H - 2), w, W, H);
+  }
+  if (s.eventsView !== null) {
+    const w = Math.min(W - 2, 140);
+    rows = boxOverlay(rows, EVENTS_TITLE, eventsRows(s, w - 2, Math.max(2, H - 4)), w, W, H);
   }
   if (s.confirm !== null) rows = confirmOverlay(rows, s, W, H);
   if (s.newRun !== null) {
