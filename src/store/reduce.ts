@@ -126,7 +126,24 @@ export function reduce(state: State, ev: StoreEvent, ctx: ReduceContext): Reduce
       s = command(s, ev.id, ev.text, ctx, effects);
       break;
   }
+  if (s.selectedRunId !== state.selectedRunId) s = markSeen(state, s, ctx);
   return { state: s, effects };
+}
+
+/**
+ * The selection moved: remember where the user left the run they leave (its last line and the time),
+ * and for the run they come back to, put the rule after the line they had last seen.
+ */
+function markSeen(before: State, s: State, ctx: ReduceContext): State {
+  const marks = { ...s.seenMarks };
+  const left = before.selectedRunId;
+  if (left !== null) {
+    const buf = ctx.log(left);
+    if (buf !== undefined && buf.length > 0) marks[left] = { seq: buf.lastSeq, at: ctx.now };
+  }
+  const id = s.selectedRunId;
+  const m = id !== null ? marks[id] : undefined;
+  return { ...s, seenMarks: marks, logRule: id !== null && m !== undefined ? { runId: id, seq: m.seq, at: m.at } : null };
 }
 
 /** Keeps the selection by run id; a run that vanished hands it to its neighbour. */

@@ -103,6 +103,10 @@ export interface State {
   logVersion: number;
   /** Progress read from the newest log lines of the selected run (fresher than its last poll). */
   liveProgress: { runId: string; progress: Progress } | null;
+  /** Where the user last looked at each run's log (its last line then, and when), set on leaving it. */
+  seenMarks: Record<string, { seq: number; at: number }>;
+  /** The rule "N new lines since HH:MM" in the log on screen: after this line of this run. */
+  logRule: { runId: string; seq: number; at: number } | null;
   /** Each run's log search, kept while another run is on screen. */
   logQueries: Record<string, string>;
   focus: PaneId;
@@ -228,6 +232,8 @@ export function initialState(o: StoreOptions, now: number): State {
     logView: { follow: true, anchorSeq: -1, pausedAtSeq: -1, wrap: false, query: '', matchSeq: null },
     logVersion: 0,
     liveProgress: null,
+    seenMarks: {},
+    logRule: null,
     logQueries: {},
     focus: 'runs',
     zoom: false,

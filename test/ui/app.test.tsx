@@ -30,7 +30,8 @@ describe('the four panes and the status bar', () => {
     expect(f[4]).toMatch(/^│  gpu1:train_v1 +FINISHED +│/);
     expect(r.frame()).toContain('│iter 200: loss 0.0050');
     expect(r.frame()).toContain(' 12%|#   | 3600/30000'); // the live \r line, collapsed
-    expect(r.frame()).toMatch(/├ GPUs · a800 ─+┤├ Checkpoints · 2 · 4\.6 GiB · disk 45\.0 GiB free ─+┤/);
+    // 26 more checkpoints of 2.3 GiB to step 30000 do not fit in 45 GiB: the title says when the disk fills
+    expect(r.frame()).toMatch(/├ GPUs · a800 ─+┤├ Checkpoints · 2 · 4\.6 GiB · disk full in ~18h \(45\.0 GiB fr… ─┤/);
     expect(r.frame()).toMatch(/│›0 A800 +98% █+ 70\/80G 65C 350W│/);
     expect(r.frame()).toContain('4242 a800:training 68G python');
     expect(r.frame()).toMatch(/│› checkpoint-3000 +2\.3 GiB +5m ago +safetensors,pt/);

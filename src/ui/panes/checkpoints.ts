@@ -1,7 +1,8 @@
 // Checkpoints pane: the selected run's checkpoints, newest first; the title says how many, their total
 // size and the disk space left.
 import type { Checkpoint } from '../../domain/types.js';
-import { checkpointsOf, selectedRun, sortedCheckpoints } from '../../store/selectors.js';
+import { projectDisk } from '../../events/disk.js';
+import { checkpointsOf, progressOf, selectedRun, sortedCheckpoints } from '../../store/selectors.js';
 import { age, bytes } from '../format.js';
 import { RowBuilder, type Row } from '../rows.js';
 import { notice, padRows, windowStart, type PaneCtx, type PaneOut } from './pane.js';
@@ -17,7 +18,11 @@ export function checkpointsPane(c: PaneCtx): PaneOut {
   const list = sortedCheckpoints(listing);
   const total = list.reduce((n, x) => n + x.sizeBytes, 0);
   let title = `Checkpoints · ${list.length} · ${bytes(total)}`;
-  if (listing.diskFreeBytes !== null) title += ` · disk ${bytes(listing.diskFreeBytes)} free`;
+  // a live run whose checkpoints to come will not fit: when the disk fills at this cadence comes
+  // before the free space (a narrow title keeps the warning)
+  const p = run.state === 'running' || run.state === 'stalled' ? projectDisk(listing, progressOf(c.s, run)) : null;
+  if (p !== null && p.low) title += `${p.fullInSeconds !== null ? ` · disk full in ~${age(p.fullInSeconds * 1000)}` : ' · disk too small for the rest'} (${bytes(listing.diskFreeBytes)} free)`;
+  else if (listing.diskFreeBytes !== null) title += ` · disk ${bytes(listing.diskFreeBytes)} free`;
   if (list.length === 0) return { title, rows: notice(c, `none yet in ${listing.dir}`) };
   let sel = list.findIndex((x) => x.name === c.s.selectedCkpt);
   if (sel < 0) sel = 0;

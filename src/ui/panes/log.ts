@@ -60,12 +60,29 @@ function pausedRow(c: PaneCtx, buf: LogBuffer, lineRows: number): Row {
   return new RowBuilder(c.w).add(`── paused · ${what} · f follow ──`, 'banner').row();
 }
 
+/** The line after which "N new lines since HH:MM" goes, when lines came while the user was away. */
+function ruleAfter(c: PaneCtx, buf: LogBuffer): number | null {
+  const r = c.s.logRule;
+  if (r === null || r.runId !== c.s.selectedRunId || r.seq >= buf.lastSeq || r.seq < buf.firstSeq) return null;
+  return r.seq;
+}
+
+function ruleRow(c: PaneCtx, buf: LogBuffer, after: number): Row {
+  const n = buf.lastSeq - after;
+  const at = new Date(c.s.logRule!.at).toTimeString().slice(0, 5);
+  return new RowBuilder(c.w).add(`── ${n.toLocaleString('en-US')} new line${n === 1 ? '' : 's'} since ${at} ──`, 'marker').row();
+}
+
 function plain(c: PaneCtx, buf: LogBuffer, lineRows: number): Row[] {
   const bottom = logBottomSeq(c.s, buf, lineRows);
-  const from = Math.max(buf.firstSeq, bottom - lineRows + 1);
+  const rule = ruleAfter(c, buf);
+  // the rule takes a row: one line fewer above it
+  const shown = rule !== null && rule < bottom && rule >= bottom - lineRows + 1 ? lineRows - 1 : lineRows;
+  const from = Math.max(buf.firstSeq, bottom - shown + 1);
   const m = matcher(c.s.logView.query);
   const rows: Row[] = [];
   for (let seq = from; seq <= bottom; seq++) {
+    if (rule !== null && seq === rule + 1) rows.push(ruleRow(c, buf, rule));
     const line = buf.get(seq) as string;
     if (buf.isMarker(seq)) rows.push(textRow(`── ${stripSgr(line)} ──`, c.w, 'marker'));
     else if (m !== null && m(line)) rows.push(highlight(line, c, seq === c.s.logView.matchSeq));
@@ -95,7 +112,10 @@ function wrapped(c: PaneCtx, buf: LogBuffer, lineRows: number): Row[] {
   const bottom = logBottomSeq(c.s, buf, lineRows);
   const m = matcher(c.s.logView.query);
   const out: Row[] = [];
+  const rule = ruleAfter(c, buf);
   for (let seq = bottom; seq >= buf.firstSeq && out.length < lineRows; seq--) {
+    if (rule !== null && seq === rule && seq < bottom) out.push(ruleRow(c, buf, rule));
+    if (out.length >= lineRows) break;
     const line = buf.get(seq) as string;
     const pieces = chunk(line, c.w);
     const tok = buf.isMarker(seq) ? 'marker' : m !== null && m(line) ? 'match' : undefined;
