@@ -60,7 +60,7 @@ export const DEFAULT_BINDINGS: readonly Binding[] = [
   b('global', 'pane.zoom', ['z'], 'zoom', true),
   b('global', 'app.refresh', ['r'], 'refresh now (and retry failed hosts)'),
   b('global', 'host.detail', ['H'], 'hosts: state, last error and fix'),
-  b('global', 'events.open', ['e'], 'events: failures, stalls, idle GPUs, disks, hosts', true),
+  b('global', 'events.open', ['e'], 'events', true),
 
   b('runs', 'runs.down', ['j', 'down'], 'next run'),
   b('runs', 'runs.up', ['k', 'up'], 'previous run'),
