@@ -18,7 +18,7 @@ export interface TuiOptions {
   args?: string[];
   /** The whole command instead of `node bin/rtk-tui ...args` (argv[0] is looked up on PATH). */
   argv?: string[];
-  /** Added to (and overriding) the base environment: PATH, HOME, TERM, LANG, CI=false, TMUX_TMPDIR and TMPDIR (both the scratch dir). */
+  /** Added to (and overriding) the base environment: PATH, HOME, TERM, LANG, CI=false, TMUX_TMPDIR, TMPDIR and XDG_STATE_HOME (the scratch dir). */
   env?: NodeJS.ProcessEnv;
   cwd?: string;
   cols?: number;
@@ -119,6 +119,8 @@ export async function startTui(opts: TuiOptions = {}): Promise<Tui> {
     TMUX_TMPDIR: dir,
     // temp files of the program land here too, and go with stop()
     TMPDIR: dir,
+    // the monitor's last known state and events: never the real home's
+    XDG_STATE_HOME: join(dir, 'state'),
     ...(opts.insideTmux ? { TMUX: `${socket},0,0`, TMUX_PANE: '%0' } : {}),
     ...opts.env,
   };

@@ -113,3 +113,24 @@ describe('the last known state', () => {
     expect(f.store.getState().runsByHost.a800).toHaveLength(2);
   });
 });
+
+describe('the hint of a failed run', () => {
+  it('sits under its last log lines', async () => {
+    const f = fixtureStore();
+    f.store.dispatch({
+      type: 'runs',
+      host: 'gpu1',
+      runs: [mkRun('gpu1', 'oom', { state: 'failed', reason: 'oom', alerts: [{ kind: 'oom', message: 'CUDA out of memory', hint: 'lower the per-device batch size' }] })],
+    });
+    f.store.dispatch({ type: 'log', runId: 'gpu1:oom', chunk: { kind: 'lines', lines: ['Traceback (most recent call last):', 'torch.OutOfMemoryError: CUDA out of memory'], offset: 100 } });
+    f.settle();
+    const r = await renderApp(f);
+    cleanup.push(r.unmount);
+    await r.press('G');
+    const rows = r.frame().split('\n');
+    const i = rows.findIndex((l) => l.includes('torch.OutOfMemoryError: CUDA out of memory'));
+    expect(i).toBeGreaterThan(0);
+    const h = rows.findIndex((l) => /│hint: lower the per-device batch size +│/.test(l));
+    expect(h).toBeGreaterThan(i);
+  });
+});

@@ -46,11 +46,20 @@ export function logPane(c: PaneCtx): PaneOut {
   const v = c.s.logView;
   const showPartial = v.follow && buf.partial !== null;
   const indicator = !v.follow;
-  const lineRows = Math.max(1, c.h - (showPartial ? 1 : 0) - (indicator ? 1 : 0));
+  // a failed or stalled run: what to try, under its last lines (its log no longer moves)
+  const hint = v.follow && c.h >= 6 && (run.state === 'failed' || run.state === 'stalled') ? hintOf(run) : null;
+  const lineRows = Math.max(1, c.h - (showPartial ? 1 : 0) - (indicator ? 1 : 0) - (hint !== null ? 1 : 0));
   const rows = v.wrap ? wrapped(c, buf, lineRows) : plain(c, buf, lineRows);
   if (showPartial) rows.push(textRow(fit(c.color ? (buf.partial as string) : stripSgr(buf.partial as string), c.w), c.w, 'accent'));
   if (indicator) rows.push(pausedRow(c, buf, lineRows));
+  if (hint !== null) rows.push(new RowBuilder(c.w).add('hint: ', 'warn').add(hint, 'dim').row());
   return { title, rows: padRows(rows, c) };
+}
+
+/** The hint of the alert behind the run's state (src/events/hints.ts via the runs poll). */
+function hintOf(run: Run): string | null {
+  const a = run.alerts.find((x) => x.kind === run.reason) ?? run.alerts[0];
+  return a?.hint ?? null;
 }
 
 function pausedRow(c: PaneCtx, buf: LogBuffer, lineRows: number): Row {
