@@ -202,7 +202,10 @@ function step(memo: RunMemo, r: Run, tail: string | undefined, now: number, o: E
     n.ended = false;
     emit('run.started', r.host, r, `${r.id} started again`, { details: progressDetails(r) });
   }
-  if (!alive && (r.state === 'finished' || r.state === 'failed') && !n.ended) {
+  // judged finished a moment too early (a shell between its last command and its `exit 4`), then
+  // the real status came: the failure is news
+  const corrected = n.ended && memo.state === 'finished' && r.state === 'failed';
+  if (!alive && (r.state === 'finished' || r.state === 'failed') && (!n.ended || corrected)) {
     n.ended = true;
     n.stalled = false;
     n.idle = false;

@@ -1,5 +1,6 @@
 // One exec per poll: the checkpoint directory's tree (3 levels, so DeepSpeed's
 // checkpoint-N/global_stepN/*.pt is counted) and the free space of its filesystem.
+import { randomBytes } from 'node:crypto';
 import type { CheckpointListing, Result } from '../domain/types.js';
 import { err } from '../domain/types.js';
 import type { Host } from '../remote/host.js';
@@ -45,4 +46,34 @@ export async function listCheckpoints(host: Host, runId: string, dir: string): P
     return err('exit', `Listing ${dir} on ${host.name} failed${why ? `: ${why}` : ''}.`, { code: res.value.code });
   }
   return parseCheckpointOutput(out, runId, dir, host.name);
+}
+
+/**
+ * The checkpoints of several runs in ONE exec (the events layer watches every live run's directory:
+ * one command per host per interval, not one per run). Each run's listing is the script above in a
+ * subshell, between markers carrying a fresh nonce, so no file name can fake a boundary.
+ */
+export async function listCheckpointsOfRuns(host: Host, items: readonly { runId: string; dir: string }[]): Promise<Map<string, Result<CheckpointListing>>> {
+  const out = new Map<string, Result<CheckpointListing>>();
+  const todo = items.filter((i) => i.dir.trim() !== '');
+  if (todo.length === 0) return out;
+  const nonce = randomBytes(8).toString('hex');
+  const script = [`N=${nonce}`, ...todo.flatMap((it, i) => [`printf '\\n@@RTKMANY %s ${i}\\n' "$N"`, `(\n${checkpointScript(it.dir)}\n)`]), 'exit 0'].join('\n');
+  const res = await host.exec(script, { timeoutMs: 30_000, maxBytes: 16 * 1024 * 1024 });
+  if (!res.ok) {
+    for (const it of todo) out.set(it.runId, res);
+    return out;
+  }
+  const text = res.value.stdout.toString('utf8');
+  const mark = `\n@@RTKMANY ${nonce} `;
+  const parts = text.split(mark);
+  for (const part of parts.slice(1)) {
+    const nl = part.indexOf('\n');
+    const i = Number(part.slice(0, nl < 0 ? part.length : nl));
+    const it = todo[i];
+    if (it === undefined || !Number.isInteger(i)) continue;
+    out.set(it.runId, parseCheckpointOutput(nl < 0 ? '' : part.slice(nl + 1), it.runId, it.dir, host.name));
+  }
+  for (const it of todo) if (!out.has(it.runId)) out.set(it.runId, err('parse', `Could not read the listing of ${it.dir} on ${host.name}.`));
+  return out;
 }

@@ -8,7 +8,7 @@ import type { CheckpointListing, GpuHostReport, HostConnState, HostSpec, Result,
 import type { Observation } from '../events/derive.js';
 import type { Host } from '../remote/host.js';
 import type { Effect, Store } from '../store/index.js';
-import { listCheckpoints as realListCheckpoints } from './checkpoints.js';
+import { listCheckpoints as realListCheckpoints, listCheckpointsOfRuns } from './checkpoints.js';
 import { GpuStream } from './gpus.js';
 import { LogFollower } from './log-follow.js';
 import { pollRuns as realPollRuns, type RunsSnapshot } from './runs.js';
@@ -29,6 +29,8 @@ export interface GpuSource {
 export interface ControllerSources {
   pollRuns(host: Host, spec: HostSpec, cfg: Config): Promise<Result<RunsSnapshot>>;
   listCheckpoints(host: Host, runId: string, dir: string): Promise<Result<CheckpointListing>>;
+  /** Several runs' checkpoints in one round trip. */
+  listCheckpointsMany(host: Host, items: readonly { runId: string; dir: string }[]): Promise<Map<string, Result<CheckpointListing>>>;
   gpuStream(host: Host, spec: HostSpec, intervalMs: number, onReport: (r: GpuHostReport) => void): GpuSource;
   logFollower: LogFollowerFactory;
 }
@@ -36,6 +38,7 @@ export interface ControllerSources {
 export const REAL_SOURCES: ControllerSources = {
   pollRuns: (host, spec, cfg) => realPollRuns(host, spec, cfg),
   listCheckpoints: realListCheckpoints,
+  listCheckpointsMany: listCheckpointsOfRuns,
   gpuStream: (host, spec, intervalMs, onReport) => new GpuStream(host, spec, { intervalMs, onReport }),
   logFollower: (o) => new LogFollower(o),
 };
@@ -101,6 +104,15 @@ export class Controller {
 
   constructor(private readonly o: ControllerOptions) {
     this.src = { ...REAL_SOURCES, ...o.sources };
+    // a fake single lister (tests) lists one by one unless a fake batch lister is given too
+    const one = o.sources?.listCheckpoints;
+    if (one && !o.sources?.listCheckpointsMany) {
+      this.src.listCheckpointsMany = async (host, items) => {
+        const m = new Map<string, Result<CheckpointListing>>();
+        for (const it of items) m.set(it.runId, await one(host, it.runId, it.dir));
+        return m;
+      };
+    }
     this.log = new SelectedLog(o.store, this.src.logFollower, o.cfg.scrollback, (m) => this.debug(m));
   }
 
@@ -364,21 +376,23 @@ export class Controller {
     this.allTimer.unref?.();
   }
 
-  /** Every live run's checkpoints but the selected one's (listed on its own timer), one host at a time each. */
+  /** Every live run's checkpoints but the selected one's (listed on its own timer): one exec per host. */
   private async listAllCheckpoints(): Promise<void> {
     if (this.paused) return;
     await Promise.all(
       [...this.slots.values()].map(async (slot) => {
         if (slot.host.state().phase !== 'connected') return;
-        for (const run of slot.runs) {
-          if (this.stopped || this.paused) return;
-          if (run.checkpoints === null || run.id === this.selected?.runId || (run.state !== 'running' && run.state !== 'stalled')) continue;
-          const r = await this.src.listCheckpoints(slot.host, run.id, run.checkpoints);
-          if (this.stopped) return;
+        const items = slot.runs
+          .filter((r) => r.checkpoints !== null && r.id !== this.selected?.runId && (r.state === 'running' || r.state === 'stalled'))
+          .map((r) => ({ runId: r.id, dir: r.checkpoints as string }));
+        if (items.length === 0) return;
+        const res = await this.src.listCheckpointsMany(slot.host, items);
+        if (this.stopped) return;
+        for (const [runId, r] of res) {
           if (r.ok) {
             this.o.store.dispatch({ type: 'checkpoints', listing: r.value });
             this.o.observe?.({ type: 'checkpoints', listing: r.value });
-          } else this.debug(`checkpoints ${run.id}: ${r.error.message}`);
+          } else this.debug(`checkpoints ${runId}: ${r.error.message}`);
         }
       }),
     );

@@ -89,8 +89,9 @@ export function buildPollScript(spec: HostSpec, cfg: Pick<Config, 'runs'>, nonce
     `[ "$rc" = 0 ] || exit 0`,
     selfSessionScript(t, `@@%s self %s\\n' "$N"`),
     // parents of every process: a pane whose shell has no child is back at its prompt (see isIdleShell)
-    `printf '@@%s ppids\\n' "$N"`,
-    `ps -A -o ppid= 2>/dev/null | tr -s ' \\n' '  '`,
+    // and every process itself: a pane whose process is gone is dead, tmux just has not said so yet
+    `printf '@@%s procs\\n' "$N"`,
+    `ps -A -o pid=,ppid= 2>/dev/null | tr -s ' \\n' '  '`,
     `printf '\\n'`,
     `${t} list-sessions -F ${shq('#{session_id}\t#{session_name}\t#{@rtk_log}\t#{@rtk_log_start}')} 2>/dev/null |`,
     `while IFS='\t' read -r id name log start; do`,
@@ -124,6 +125,8 @@ export interface PollSections {
   tmuxOut: Buffer;
   /** Every process's parent pid on the host; null when ps could not say. */
   parentPids: Set<number> | null;
+  /** Every process's pid on the host; null when ps could not say. */
+  pids: Set<number> | null;
   /** The session rtk-tui itself runs in, on this host's tmux server (`$3`), or null. */
   selfId: string | null;
   /** By tmux session id: the log tail with its stat, or the pane capture. */
@@ -142,7 +145,7 @@ const decoder = new TextDecoder('utf-8', { fatal: false });
 
 /** Split the script's output into its sections. Pure; never throws. */
 export function splitPollOutput(out: Buffer, nonce: string, previous?: ReadonlyMap<string, TailEntry>): PollSections {
-  const res: PollSections = { remoteNow: null, remoteHome: null, tmuxRc: null, tmuxOut: Buffer.alloc(0), parentPids: null, selfId: null, tails: new Map() };
+  const res: PollSections = { remoteNow: null, remoteHome: null, tmuxRc: null, tmuxOut: Buffer.alloc(0), parentPids: null, pids: null, selfId: null, tails: new Map() };
   const mark = Buffer.from(`@@${nonce} `, 'latin1');
   // every marker sits at a line start; the newline before it (printed by the script) is not content
   const starts: number[] = [];
@@ -168,6 +171,13 @@ export function splitPollOutput(out: Buffer, nonce: string, previous?: ReadonlyM
     } else if (word === 'ppids') {
       const pids = body.toString('latin1').split(/\s+/).filter((w) => /^\d+$/.test(w)).map(Number);
       res.parentPids = pids.length > 0 ? new Set(pids) : null;
+    } else if (word === 'procs') {
+      // "PID PPID" pairs
+      const nums = body.toString('latin1').split(/\s+/).filter((w) => /^\d+$/.test(w)).map(Number);
+      if (nums.length >= 2 && nums.length % 2 === 0) {
+        res.pids = new Set(nums.filter((_, i) => i % 2 === 0));
+        res.parentPids = new Set(nums.filter((_, i) => i % 2 === 1));
+      }
     } else if (word === 'same') {
       // the log did not change since the last poll: its tail is the one read then
       const prev = previous?.get(rest[0] ?? '');
@@ -246,8 +256,11 @@ const SHELLS = new Set(['sh', 'bash', 'zsh', 'dash', 'ash', 'ksh', 'mksh', 'fish
  * (`python train.py` in `tmux new -s x`) has ended, even though the pane lives on. Sessions started
  * by rtk-tui new (@rtk_cmd) are judged by @rtk_exit instead; without ps output nothing is assumed.
  */
-export function isIdleShell(row: Pick<TmuxSessionRow, 'paneDead' | 'panePid' | 'paneCurrentCommand' | 'options'>, parentPids: Set<number> | null): boolean {
+export function isIdleShell(row: Pick<TmuxSessionRow, 'paneDead' | 'panePid' | 'paneCurrentCommand' | 'options'>, parentPids: Set<number> | null, pids: Set<number> | null = null): boolean {
   if (row.paneDead || row.options.cmd !== null || parentPids === null || row.panePid === null) return false;
+  // the shell itself is gone (it was running `a; exit 4` and just exited): tmux has not marked the pane
+  // dead yet and will say with which status at the next poll; it was not back at a prompt
+  if (pids !== null && !pids.has(row.panePid)) return false;
   const cmd = (row.paneCurrentCommand ?? '').replace(/^-/, '').split('/').pop() ?? '';
   return SHELLS.has(cmd) && !parentPids.has(row.panePid);
 }
@@ -258,7 +271,7 @@ function buildRun(row: TmuxSessionRow, spec: HostSpec, cfg: Pick<Config, 'runs' 
   const text = tail?.text ?? '';
   const lastAt = tail?.kind === 'log' && tail.mtime !== null ? tail.mtime : row.activityAt;
   const ago = lastAt !== null ? Math.max(0, nowSec - lastAt) : null;
-  const idle = isIdleShell(row, s.parentPids);
+  const idle = isIdleShell(row, s.parentPids, s.pids);
   const alive = !row.paneDead && !idle;
   const exitStatus = row.options.exit ?? (row.paneDead ? row.paneDeadStatus : null);
   const { progress, metrics, alerts } = readTail(`${spec.name}\0${row.id}`, text);

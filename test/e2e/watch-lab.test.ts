@@ -229,7 +229,7 @@ suite(why, 'rtk-tui watch e2e', () => {
   }, 130_000);
 
   it('--exec gets each event in its environment, on stdin and in {run}, never through a shell; a hung hook holds up nothing', async () => {
-    await lab.remote(`tmux new-session -d -s '${hostile}' 'echo "step 1/9"; sleep 2; exit 4' \\; set-option -w remain-on-exit on`);
+    await lab.remote(`tmux new-session -d -s '${hostile}' 'echo "step 1/9"; sleep 4; exit 4' \\; set-option -w remain-on-exit on`);
     const id = `gpu:${hostile}`;
     const e = await w.waitFor('run.failed', id);
     expect(e.reason).toBe('exit-4');

@@ -69,6 +69,15 @@ describe('derive', () => {
     expect(f.events[1]!.message).toBe('a:y failed with exit status 2');
   });
 
+  it('a run judged finished and then failed (its status came late) is reported failed too, once', () => {
+    const f = new Feed();
+    f.at(0, runs('a', mkRun('a', 'x')));
+    f.at(5000, runs('a', mkRun('a', 'x', { state: 'finished' })));
+    f.at(10000, runs('a', mkRun('a', 'x', { state: 'failed', exitStatus: 4 })));
+    f.at(15000, runs('a', mkRun('a', 'x', { state: 'failed', exitStatus: 4 })));
+    expect(f.events.map((e) => [e.kind, e.reason])).toEqual([['run.finished', null], ['run.failed', 'exit-4']]);
+  });
+
   it('a session that vanishes while running is reported once as killed', () => {
     const f = new Feed();
     f.at(0, runs('a', mkRun('a', 'x')));

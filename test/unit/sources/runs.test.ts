@@ -97,6 +97,19 @@ describe('parsePollOutput', () => {
     expect(isIdleShell(row, new Set([42]))).toBe(false);
     expect(isIdleShell({ ...row, options: { ...row.options, cmd: 'python train.py' } }, new Set([1]))).toBe(false);
     expect(isIdleShell(row, null)).toBe(false);
+    // the shell's own process is gone (tmux has not marked the pane dead yet): not back at a prompt
+    expect(isIdleShell(row, new Set([1]), new Set([1, 7]))).toBe(false);
+    expect(isIdleShell(row, new Set([1]), new Set([1, 7, 42]))).toBe(true);
+  });
+
+  it('reads the procs section as pid/ppid pairs', () => {
+    const oomTail = `@@${N} pane $1\nTraceback (most recent call last):\ntorch.OutOfMemoryError: CUDA out of memory.\n@@${N} end\n`;
+    const panes = rec('$1', 'crashed', undefined, '0', '', 'bash');
+    // pid 42 (the pane's shell) is alive with no child: an ended run; gone: not judged yet
+    const back = parsePollOutput(output(panes, [`@@${N} procs\n 1 0 42 1 7 1 \n`, oomTail]), spec, defaultConfig(null), N, 0);
+    expect(back.ok && back.value.runs.map((r) => r.state)).toEqual(['failed']);
+    const gone = parsePollOutput(output(panes, [`@@${N} procs\n 1 0 7 1\n`, oomTail]), spec, defaultConfig(null), N, 0);
+    expect(gone.ok && gone.value.runs.map((r) => r.state)).toEqual(['running']);
   });
 
   it('treats "no server running" as no runs, and names a missing tmux', () => {
