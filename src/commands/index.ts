@@ -205,7 +205,7 @@ export const COMMANDS: CommandInfo[] = [
         ['--since', 'first print the events saved earlier (--since=2h: those of the last two hours)'],
         [
           '--exec CMD [ARG...]',
-          'run CMD per event, no shell: RTK_EVENT RTK_RUN RTK_HOST RTK_STATE RTK_REASON RTK_MESSAGE RTK_HINT in its environment, the JSON on stdin; {message} {run} {kind} {host} in ARGs are replaced. Must come last.',
+          'run CMD per event, no shell: RTK_EVENT RTK_RUN RTK_HOST RTK_STATE RTK_REASON RTK_MESSAGE RTK_HINT in its environment, the JSON on stdin; an ARG that is exactly {message} {run} {kind} or {host} is replaced. Must come last.',
         ],
       ],
       examples: [

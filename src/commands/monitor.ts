@@ -87,10 +87,6 @@ export async function runMonitor(ctx: CommandContext, cfg: Config, o: MonitorOpt
     options: { stallAfterMs: cfg.stallAfterMs, gpuIdleAfterMs: cfg.gpuIdleAfterMs, hostLostAfterMs: Math.max(cfg.refresh.runsMs, 2000) },
     onWarning: (w) => say(w, 'warn'),
   });
-  for (const spec of specs) {
-    const last = hub.lastRuns[spec.name];
-    if (last && last.runs.length > 0) store.dispatch({ type: 'runs.restored', host: spec.name, runs: last.runs, at: last.at });
-  }
   store.dispatch({ type: 'events', events: hub.events.slice(-200) });
   const desktop = desktopKind(cfg.notify.desktop, ctx.env);
   const inTmux = (ctx.env.TMUX ?? '') !== '';
@@ -178,6 +174,11 @@ export async function runMonitor(ctx: CommandContext, cfg: Config, o: MonitorOpt
 
   const offPeek = installPeekEffect({ store, hosts, specs });
   controller.start();
+  // after start: the controller hears the selection they make and follows that run's log
+  for (const spec of specs) {
+    const last = hub.lastRuns[spec.name];
+    if (last && last.runs.length > 0) store.dispatch({ type: 'runs.restored', host: spec.name, runs: last.runs, at: last.at });
+  }
   o.onStart?.({ store, controller, hosts });
   if (o.greeting) say(o.greeting);
   if (hub.loadWarning) say(hub.loadWarning, 'warn');

@@ -63,8 +63,9 @@ const KIND_COLOR: Record<string, string> = {
 /** One event as a human line (and its hint on the next), every host string made safe for the terminal. */
 export function eventLine(e: RtkEvent, color: boolean): string {
   const d = new Date(e.time);
-  const when = Number.isNaN(d.getTime()) ? e.time : `${d.toISOString().slice(0, 10)} ${d.toTimeString().slice(0, 8)}`;
-  const kind = e.kind.padEnd(14);
+  const when = Number.isNaN(d.getTime()) ? safeText(String(e.time)) : `${d.toISOString().slice(0, 10)} ${d.toTimeString().slice(0, 8)}`;
+  // events saved in the state file are read back from disk: nothing in them is trusted either
+  const kind = safeText(String(e.kind)).padEnd(14);
   const k = color && KIND_COLOR[e.kind] ? `\x1b[${KIND_COLOR[e.kind]}m${kind}\x1b[0m` : kind;
   const hint = e.hint ? `\n    hint: ${safeText(e.hint)}` : '';
   return `${when}  ${k} ${safeText(e.message)}${hint}\n`;

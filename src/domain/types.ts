@@ -109,6 +109,8 @@ export interface Run {
   logStart: number | null;
   checkpoints: string | null;
   lastOutputSecondsAgo: number | null;
+  /** When the log (or the pane) was last written, by the host's clock (ISO); the age above is from it. */
+  lastOutputAt?: string | null;
   attachedClients: number;
   createdAt: string | null;
 }

@@ -138,7 +138,7 @@ function newMemo(r: Run, now: number): RunMemo {
     idle: false,
     idleSince: null,
     diskLow: false,
-    lastWriteAt: r.lastOutputSecondsAgo !== null ? now - r.lastOutputSecondsAgo * 1000 : null,
+    lastWriteAt: writeTimeOf(r, now),
     gaps: [],
     newestCkpt: null,
     ckptCount: null,
@@ -187,9 +187,11 @@ function runsObserved(m: EventMemory, host: string, runs: Run[], tails: Record<s
 function step(memo: RunMemo, r: Run, tail: string | undefined, now: number, o: EventOptions, ctx: DeriveContext, emit: Emit): RunMemo {
   const n: RunMemo = { ...memo, state: r.state, seenAt: now, createdAt: r.createdAt ?? memo.createdAt };
   const alive = ALIVE.has(r.state);
-  // the log was written since the last look: a gap to learn from, and the end of a stall
-  const writeAt = r.lastOutputSecondsAgo !== null ? now - r.lastOutputSecondsAgo * 1000 : null;
-  const wrote = writeAt !== null && memo.lastWriteAt !== null && writeAt - memo.lastWriteAt >= 1000;
+  // the log was written since the last look: a gap to learn from, and the end of a stall. The write
+  // time is the host's own (its clock, whole seconds): compared with itself only, it never wobbles
+  // with the latency of a poll
+  const writeAt = writeTimeOf(r, now);
+  const wrote = writeAt !== null && memo.lastWriteAt !== null && writeAt > memo.lastWriteAt;
   if (writeAt !== null && (memo.lastWriteAt === null || wrote)) {
     const gap = memo.lastWriteAt !== null ? writeAt - memo.lastWriteAt : null;
     // every gap counts, stalls included: the median of the last few shrugs off a rare real one, and a
@@ -226,7 +228,7 @@ function step(memo: RunMemo, r: Run, tail: string | undefined, now: number, o: E
   if (!alive) return n;
   const usual = medianOf(n.gaps);
   const threshold = Math.max(o.stallAfterMs, usual !== null ? usual * (o.gapFactor ?? 3) : 0);
-  const quietMs = writeAt !== null ? now - writeAt : null;
+  const quietMs = r.lastOutputSecondsAgo !== null ? r.lastOutputSecondsAgo * 1000 : null;
   if (n.stalled && wrote) {
     n.stalled = false;
     emit('run.resumed', r.host, r, `${r.id} writes again after ${human((writeAt! - memo.lastWriteAt!) / 1000)} of silence`);
@@ -243,6 +245,15 @@ function step(memo: RunMemo, r: Run, tail: string | undefined, now: number, o: E
   if (nan && !memo.nan) emit('run.nan', r.host, r, `${r.id}: ${nan.message}`, { reason: 'nan-loss', hint: hintFor('nan-loss'), details: progressDetails(r) });
   n.nan = nan !== undefined;
   return n;
+}
+
+/** When the run last wrote (ms): the host's time when the poll says it, else derived from the age. */
+function writeTimeOf(r: Run, now: number): number | null {
+  if (r.lastOutputAt != null) {
+    const t = Date.parse(r.lastOutputAt);
+    if (Number.isFinite(t)) return t;
+  }
+  return r.lastOutputSecondsAgo !== null ? now - r.lastOutputSecondsAgo * 1000 : null;
 }
 
 /** Why a run failed, in the words of section 9: its fatal alert, else a NaN loss, else its exit status. */

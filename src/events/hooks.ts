@@ -1,7 +1,7 @@
 // `--exec CMD ARG...` and `notify.exec`: a program per event, never through a shell. The event reaches
 // it in environment variables and as one JSON line on stdin; `{message}`, `{run}`, `{kind}`, `{host}`,
 // `{state}`, `{reason}` and `{hint}` in an argument are replaced by the event's value (argv, so a hostile
-// run name stays one argument). Hooks run at most CONCURRENCY at a time from a bounded queue, each
+// run name stays one argument; only whole arguments are replaced). Hooks run at most CONCURRENCY at a time from a bounded queue, each
 // with a timeout that ends its whole process group; a slow or failing hook is reported and never
 // delays the events after it beyond the queue.
 import { spawn } from 'node:child_process';
@@ -19,8 +19,16 @@ export interface HookOptions {
 
 const FIELDS = ['message', 'run', 'kind', 'host', 'state', 'reason', 'hint'] as const;
 
+/**
+ * An argument that is exactly `{message}` (or `{run}`, `{kind}`...) becomes that value, as one argument.
+ * Only whole arguments: inside a longer one (`sh -c 'echo {message}'`) a hostile message would become
+ * part of a script; there the program reads $RTK_MESSAGE or stdin instead.
+ */
 export function hookArgs(argv: readonly string[], e: RtkEvent): string[] {
-  return argv.map((a, i) => (i === 0 ? a : a.replace(/\{(message|run|kind|host|state|reason|hint)\}/g, (_, k: (typeof FIELDS)[number]) => String(e[k] ?? ''))));
+  return argv.map((a, i) => {
+    const m = i === 0 ? null : /^\{(message|run|kind|host|state|reason|hint)\}$/.exec(a);
+    return m ? String(e[m[1] as (typeof FIELDS)[number]] ?? '') : a;
+  });
 }
 
 export function hookEnv(base: NodeJS.ProcessEnv, e: RtkEvent): NodeJS.ProcessEnv {
@@ -121,11 +129,13 @@ export class HookRunner {
         this.o.onReport(`${what} could not start: ${x.code === 'ENOENT' ? 'no such program' : x.message}`);
         resolve();
       });
-      child.on('close', (code, signal) => {
+      // 'exit', not 'close': a daemon the hook left behind may hold its stderr for hours
+      child.on('exit', (code, signal) => {
         if (done) return;
         done = true;
         clearTimeout(t);
         if (pid !== undefined) this.live.delete(pid);
+        child.stderr?.destroy();
         const last = err.trim().split('\n').pop() ?? '';
         if (timedOut) this.o.onReport(`${what} timed out after ${Math.round((this.o.timeoutMs ?? 30_000) / 1000)} s and was ended`);
         else if (code !== 0) this.o.onReport(`${what} failed (${code !== null ? `exit status ${code}` : `signal ${signal}`})${last ? `: ${last}` : ''}`);
@@ -135,14 +145,11 @@ export class HookRunner {
   }
 }
 
+/** The hook's whole process group (it leads it: detached). Never a bare pid, which may be reused. */
 function killGroup(pid: number): void {
   try {
     process.kill(-pid, 'SIGKILL');
   } catch {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      /* gone */
-    }
+    /* gone */
   }
 }

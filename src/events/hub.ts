@@ -42,7 +42,7 @@ export class EventHub {
       this.loadWarning = null;
     } else {
       const l = loadState(o.path);
-      this.state = l.state;
+      this.state = forgetClocks(l.state);
       this.loadWarning = l.warning;
     }
     if (o.tick !== false) {
@@ -68,7 +68,14 @@ export class EventHub {
 
   observe(obs: Observation): RtkEvent[] {
     const now = this.now();
-    const d = derive(this.state.memory, obs, now, this.o.options, this.ctx);
+    let d;
+    try {
+      d = derive(this.state.memory, obs, now, this.o.options, this.ctx);
+    } catch (e) {
+      // never the end of a watch or a monitor: say it once, keep the last memory
+      this.warnOnce(`the events layer failed on a ${obs.type} observation: ${e instanceof Error ? e.message : String(e)}`);
+      return [];
+    }
     this.state = { ...this.state, memory: d.memory };
     let first = false;
     if (obs.type === 'runs') {
@@ -82,7 +89,15 @@ export class EventHub {
       this.dirty = true;
       // saved before anyone hears of them: a crash right after never reports them twice
       this.save();
-      for (const e of d.events) for (const l of [...this.listeners]) l(e);
+      for (const e of d.events) {
+        for (const l of [...this.listeners]) {
+          try {
+            l(e);
+          } catch (x) {
+            this.warnOnce(`an event listener failed: ${x instanceof Error ? x.message : String(x)}`);
+          }
+        }
+      }
     } else if (this.dirty && (first || now - this.lastSave >= SAVE_EVERY_MS)) this.save();
     return d.events;
   }
@@ -94,10 +109,13 @@ export class EventHub {
       this.state = saveState(this.o.path, this.state, this.lastSave);
       this.dirty = false;
     } catch (e) {
-      const why = `could not save the state file ${this.o.path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`;
-      if (why !== this.lastWarning) this.o.onWarning?.(why);
-      this.lastWarning = why;
+      this.warnOnce(`could not save the state file ${this.o.path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
     }
+  }
+
+  private warnOnce(why: string): void {
+    if (why !== this.lastWarning) this.o.onWarning?.(why);
+    this.lastWarning = why;
   }
 
   close(): void {
@@ -105,4 +123,16 @@ export class EventHub {
     this.timer = null;
     this.save();
   }
+}
+
+/**
+ * Clocks started by the last process do not run on while none watches: a host seen going down just
+ * before it quit is "down since now" once it is seen down again, and an idle GPU counts from now.
+ */
+function forgetClocks(s: SavedState): SavedState {
+  const hosts = Object.fromEntries(
+    Object.entries(s.memory.hosts).map(([k, h]) => [k, h.up === false && h.lostAt === null ? { ...h, up: null, downSince: null } : h]),
+  );
+  const runs = Object.fromEntries(Object.entries(s.memory.runs).map(([k, r]) => [k, { ...r, idleSince: null }]));
+  return { ...s, memory: { hosts, runs } };
 }

@@ -8,7 +8,7 @@ import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, wr
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Run } from '../domain/types.js';
-import { emptyMemory, type EventMemory } from './derive.js';
+import { emptyMemory, type EventMemory, type HostMemo, type RunMemo } from './derive.js';
 import { eventId, type RtkEvent } from './types.js';
 
 export const STATE_VERSION = 1;
@@ -75,10 +75,36 @@ function parse(text: string): SavedState | null {
   if (!isObj(raw) || raw.version !== STATE_VERSION || !isObj(raw.memory) || !Array.isArray(raw.events) || !isObj(raw.hosts)) return null;
   const mem = raw.memory;
   if (!isObj(mem.hosts) || !isObj(mem.runs)) return null;
+  // entry by entry: one bad entry (an older or hand-edited file) is dropped, not fatal later
+  const memory: EventMemory = { hosts: {}, runs: {} };
+  for (const [k, h] of Object.entries(mem.hosts)) if (isHostMemo(h)) memory.hosts[k] = h;
+  for (const [k, r] of Object.entries(mem.runs)) if (isRunMemo(r)) memory.runs[k] = r;
   const events = raw.events.filter((e): e is RtkEvent => isObj(e) && typeof e.kind === 'string' && typeof e.time === 'string' && typeof e.message === 'string');
   const hosts: SavedState['hosts'] = {};
   for (const [k, h] of Object.entries(raw.hosts)) if (isObj(h) && typeof h.at === 'number' && Array.isArray(h.runs)) hosts[k] = { at: h.at, runs: h.runs.filter(isRun) };
-  return { version: STATE_VERSION, savedAt: typeof raw.savedAt === 'string' ? raw.savedAt : '', memory: mem as unknown as EventMemory, events, hosts };
+  return { version: STATE_VERSION, savedAt: typeof raw.savedAt === 'string' ? raw.savedAt : '', memory, events, hosts };
+}
+
+const numOrNull = (v: unknown): boolean => v === null || (typeof v === 'number' && Number.isFinite(v));
+
+function isHostMemo(v: unknown): v is HostMemo {
+  return isObj(v) && (v.up === null || typeof v.up === 'boolean') && typeof v.everUp === 'boolean' && numOrNull(v.downSince) && numOrNull(v.lostAt) && typeof v.polled === 'boolean' && (v.error === null || typeof v.error === 'string');
+}
+
+function isRunMemo(v: unknown): v is RunMemo {
+  return (
+    isObj(v) &&
+    typeof v.id === 'string' &&
+    typeof v.host === 'string' &&
+    typeof v.state === 'string' &&
+    ['ended', 'stalled', 'nan', 'idle', 'diskLow', 'rotates'].every((k) => typeof v[k] === 'boolean') &&
+    ['idleSince', 'lastWriteAt', 'ckptCount'].every((k) => numOrNull(v[k])) &&
+    typeof v.seenAt === 'number' &&
+    Array.isArray(v.gaps) && v.gaps.every((g) => typeof g === 'number') &&
+    Array.isArray(v.gpus) && v.gpus.every((g) => typeof g === 'number') &&
+    (v.newestCkpt === null || typeof v.newestCkpt === 'string') &&
+    (v.createdAt === null || typeof v.createdAt === 'string')
+  );
 }
 
 function isRun(v: unknown): v is Run {
@@ -91,10 +117,18 @@ export function mergeStates(mine: SavedState, theirs: SavedState): SavedState {
   for (const e of theirs.events) byId.set(eventId(e), e);
   for (const e of mine.events) byId.set(eventId(e), e);
   const events = [...byId.values()].sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : 0)).slice(-EVENTS_KEPT);
-  // the memory is this process's own: merging another's would bring back runs this one saw end
-  const memory = mine.memory;
+  // per host, the memory of whichever process polled it last (another monitor may watch other
+  // hosts, or the same ones more recently): never a mix for one host, which could bring back runs
+  // this process saw end
   const hosts = { ...theirs.hosts };
+  const memory: EventMemory = { hosts: { ...mine.memory.hosts }, runs: { ...mine.memory.runs } };
   for (const [k, h] of Object.entries(mine.hosts)) if (!hosts[k] || hosts[k]!.at <= h.at) hosts[k] = h;
+  for (const [k, h] of Object.entries(theirs.hosts)) {
+    if (mine.hosts[k] !== undefined && mine.hosts[k]!.at >= h.at) continue;
+    for (const [id, r] of Object.entries(memory.runs)) if (r.host === k) delete memory.runs[id];
+    for (const [id, r] of Object.entries(theirs.memory.runs)) if (r.host === k) memory.runs[id] = r;
+    if (theirs.memory.hosts[k] !== undefined) memory.hosts[k] = theirs.memory.hosts[k]!;
+  }
   return { ...mine, events, memory, hosts };
 }
 

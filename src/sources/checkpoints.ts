@@ -59,7 +59,8 @@ export async function listCheckpointsOfRuns(host: Host, items: readonly { runId:
   if (todo.length === 0) return out;
   const nonce = randomBytes(8).toString('hex');
   const script = [`N=${nonce}`, ...todo.flatMap((it, i) => [`printf '\\n@@RTKMANY %s ${i}\\n' "$N"`, `(\n${checkpointScript(it.dir)}\n)`]), 'exit 0'].join('\n');
-  const res = await host.exec(script, { timeoutMs: 30_000, maxBytes: 16 * 1024 * 1024 });
+  // as much room per run as one listing has (a full 20,000-entry tree each), within reason
+  const res = await host.exec(script, { timeoutMs: 30_000, maxBytes: Math.min(64, 8 * todo.length) * 1024 * 1024 });
   if (!res.ok) {
     for (const it of todo) out.set(it.runId, res);
     return out;

@@ -371,7 +371,9 @@ export class Controller {
     const wait = first ? Math.min(5000, this.o.cfg.refresh.checkpointsMs) : this.o.cfg.refresh.checkpointsMs;
     this.allTimer = setTimeout(() => {
       this.allTimer = null;
-      void this.listAllCheckpoints().finally(() => this.scheduleAllCheckpoints(false));
+      void this.listAllCheckpoints()
+        .catch((e: unknown) => this.debug(`checkpoints of all runs threw: ${e instanceof Error ? e.stack : String(e)}`))
+        .finally(() => this.scheduleAllCheckpoints(false));
     }, wait);
     this.allTimer.unref?.();
   }

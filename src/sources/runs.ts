@@ -285,6 +285,10 @@ function buildRun(row: TmuxSessionRow, spec: HostSpec, cfg: Pick<Config, 'runs' 
   // a shell at its prompt that never showed training output is not a finished run: say we don't know
   if (idle && decision.state === 'finished' && progress === null && Object.keys(metrics).length === 0)
     decision = { ...decision, state: 'unknown' };
+  // the pane's process is gone but tmux has not marked the pane dead yet: how it ended is known at
+  // the next poll; until then, we don't know (never "running", never "finished" too early)
+  if (!row.paneDead && s.pids !== null && row.panePid !== null && !s.pids.has(row.panePid) && exitStatus === null)
+    decision = { ...decision, state: 'unknown', reason: null };
   return {
     id: `${spec.name}:${row.name}`,
     host: spec.name,
@@ -300,6 +304,7 @@ function buildRun(row: TmuxSessionRow, spec: HostSpec, cfg: Pick<Config, 'runs' 
     logStart: row.options.log !== null ? row.options.logStart : null,
     checkpoints: expandHome(row.options.checkpoints ?? meta?.checkpoints ?? null, s.remoteHome),
     lastOutputSecondsAgo: ago,
+    lastOutputAt: lastAt !== null ? new Date(lastAt * 1000).toISOString().replace(/\.000Z$/, 'Z') : null,
     attachedClients: row.attachedClients,
     createdAt: row.createdAt !== null ? new Date(row.createdAt * 1000).toISOString().replace(/\.000Z$/, 'Z') : null,
   };

@@ -82,5 +82,17 @@ suite(firstReason(tmuxMissing(), distMissing()), 'events in the monitor (pty)', 
     expect(text).toMatch(/run\.failed +loc:bad failed: RuntimeError: CUDA out of memory/);
     expect(text).toMatch(/hint: lower the per-device batch size/);
     expect(text).toMatch(/── [\d,]+ new lines? since \d\d:\d\d ──/);
-  }, 90_000);
+
+    // opened again: the last session's runs at once, the first selected and its log followed
+    const again = await runInPty(['--config', cfg], env, {
+      cols: 140,
+      rows: 40,
+      deadlineMs: 30_000,
+      steps: [{ when: /Tried to allocate 86\.00 MiB/, keys: 'e' }, { when: /Events \(j\/k/, keys: '\x1b' }, { when: /./, keys: 'q' }],
+    });
+    expect(again.code).toBe(0);
+    // the failure reported in the first session is listed, and not reported (rung) again
+    expect(screenText(again.raw)).toMatch(/run\.failed +loc:bad failed/);
+    expect(again.raw).not.toContain('\x1b]9;');
+  }, 120_000);
 });

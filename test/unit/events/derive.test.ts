@@ -106,6 +106,19 @@ describe('derive', () => {
     expect(f.events[1]!.message).toBe('a:t writes again after 74 s of silence');
   });
 
+  it('a quiet run does not flap stalled/resumed with the poll’s latency: the host’s write time decides', () => {
+    const f = new Feed();
+    const at = '2026-11-23T11:59:00Z';
+    f.at(0, runs('a', mkRun('a', 't', { lastOutputAt: at, lastOutputSecondsAgo: 60 })));
+    // polls land late or early; the remote age wobbles by a second either way; the mtime stays
+    const wobble = [0, 1, -1, 2, 0, 1, -1, 0];
+    for (let k = 1; k <= 40; k++) f.at(k * 5000 + wobble[k % 8]! * 700, runs('a', mkRun('a', 't', { lastOutputAt: at, lastOutputSecondsAgo: 60 + k * 5 + wobble[(k + 3) % 8]! })));
+    expect(f.kinds()).toEqual(['run.stalled a:t']);
+    f.at(205_000, runs('a', mkRun('a', 't', { lastOutputAt: '2026-11-23T12:03:24Z', lastOutputSecondsAgo: 1 })));
+    expect(f.kinds()).toEqual(['run.stalled a:t', 'run.resumed a:t']);
+    expect(f.events[1]!.message).toBe('a:t writes again after 4 min of silence');
+  });
+
   it('a run that usually writes every 10 minutes is not stalled after 2 minutes past stallAfter, once its rhythm is known', () => {
     const f = new Feed();
     const min = 60_000;

@@ -70,6 +70,33 @@ describe('the state file', () => {
     expect(loadState(join(d, 'missing.json'))).toEqual({ state: emptyState(), warning: null });
   });
 
+  it('drops a bad memory entry (hand-edited, older) instead of failing on it later', () => {
+    const p = join(tmp(), 'state.json');
+    const good = { up: true, everUp: true, downSince: null, lostAt: null, polled: true, error: null };
+    writeFileSync(p, JSON.stringify({ version: 1, savedAt: '', events: [], hosts: {}, memory: { hosts: { a: null, b: good, c: { up: 'yes' } }, runs: { 'a:x': { id: 'a:x' } } } }));
+    const l = loadState(p);
+    expect(l.warning).toBeNull();
+    expect(l.state.memory).toEqual({ hosts: { b: good }, runs: {} });
+    const hub = new EventHub({ path: p, options: { stallAfterMs: 60_000, gpuIdleAfterMs: 60_000, hostLostAfterMs: 5000 }, tick: false });
+    expect(hub.observe({ type: 'tick' })).toEqual([]);
+    hub.close();
+  });
+
+  it('keeps per host the memory of the process that polled it last', () => {
+    const p = join(tmp(), 'state.json');
+    const memo = (host: string, id: string, seenAt: number) => ({ id, host, createdAt: null, state: 'running' as const, ended: false, stalled: false, nan: false, idle: false, idleSince: null, diskLow: false, lastWriteAt: null, gaps: [], newestCkpt: null, ckptCount: null, rotates: false, gpus: [], seenAt });
+    // a watch of hosts a and b saved first; then a monitor of a only, with a newer poll of a
+    const w = emptyState();
+    w.hosts = { a: { at: T0, runs: [] }, b: { at: T0, runs: [] } };
+    w.memory.runs = { 'a:old': memo('a', 'a:old', T0), 'b:x': memo('b', 'b:x', T0) };
+    saveState(p, w, T0);
+    const m = emptyState();
+    m.hosts = { a: { at: T0 + 5000, runs: [] } };
+    m.memory.runs = { 'a:new': memo('a', 'a:new', T0 + 5000) };
+    saveState(p, m, T0 + 5000);
+    expect(Object.keys(loadState(p).state.memory.runs).sort()).toEqual(['a:new', 'b:x']);
+  });
+
   it('a save keeps the events another process wrote meanwhile', () => {
     const p = join(tmp(), 'state.json');
     const a = emptyState();
@@ -100,8 +127,8 @@ describe('the state file', () => {
 });
 
 describe('exec hooks', () => {
-  it('replaces {run} {message} {kind} inside arguments, never the program, and sets RTK_* variables', () => {
-    expect(hookArgs(['{run}', '-d', 'x={message}', '{kind}', '{nope}'], ev())).toEqual(['{run}', '-d', 'x=a800:$(touch /tmp/x) failed: CUDA out of memory', 'run.failed', '{nope}']);
+  it('replaces whole {run} {message} {kind} arguments only, never the program, and sets RTK_* variables', () => {
+    expect(hookArgs(['{run}', '-d', '{message}', '{kind}', '{nope}', 'echo {message}'], ev())).toEqual(['{run}', '-d', 'a800:$(touch /tmp/x) failed: CUDA out of memory', 'run.failed', '{nope}', 'echo {message}']);
     expect(hookEnv({ PATH: '/bin' }, ev())).toMatchObject({ PATH: '/bin', RTK_EVENT: 'run.failed', RTK_RUN: 'a800:$(touch /tmp/x)', RTK_HOST: 'a800', RTK_STATE: 'failed', RTK_REASON: 'oom', RTK_HINT: 'lower the batch size' });
   });
 
@@ -125,6 +152,18 @@ describe('exec hooks', () => {
     expect(reports).toContain('hook sh for run.failed a800:$(touch /tmp/x) timed out after 0 s and was ended');
     expect(JSON.parse(readFileSync(join(d, 'in.json'), 'utf8'))).toEqual(ev());
     expect(existsSync('/tmp/x')).toBe(false);
+  });
+
+  it('a hook that exits while a daemon it started holds its stderr frees its slot at once', async () => {
+    const reports: string[] = [];
+    const r = new HookRunner({ argv: ['sh', '-c', 'sleep 30 >/dev/null & exit 0'], timeoutMs: 5000, concurrency: 1, onReport: (m) => reports.push(m) });
+    const t0 = Date.now();
+    r.push(ev());
+    r.push(ev({ time: '2026-12-04T03:12:10Z' }));
+    while (r.pending > 0 && Date.now() - t0 < 4000) await new Promise((x) => setTimeout(x, 20));
+    expect(r.pending).toBe(0);
+    expect(reports).toEqual([]);
+    r.close();
   });
 
   it('keeps at most maxQueue events waiting, dropping the oldest with a report', () => {
