@@ -15,6 +15,7 @@ import { defaultConfig } from '../../dist/config/load.js';
 import { installFakeNvidiaSmi } from '../../dist/demo/fake-nvidia-smi.js';
 import { openHost } from '../../dist/remote/index.js';
 import { Controller } from '../../dist/sources/controller.js';
+import { EventHub } from '../../dist/events/hub.js';
 import { labUnavailable, procCpuMs, selfCpuMs, setUpRuns, sleep, startLab } from '../lib/lab.mjs';
 import { mountMonitor } from '../lib/monitor.mjs';
 import { median, row } from '../lib/util.mjs';
@@ -60,7 +61,9 @@ async function ours(lab) {
   const cfg = { ...defaultConfig(null), hosts: specs };
   const hosts = new Map(specs.map((s) => [s.name, openHost(s, lab.henv())]));
   const mon = mountMonitor({ hosts: specs.map((s) => s.name), scrollback: cfg.scrollback });
-  const ctl = new Controller({ cfg, specs, hosts, store: mon.store });
+  // as the monitor runs it: the events layer fed by every source, every live run's checkpoints listed
+  const hub = new EventHub({ path: null, options: { stallAfterMs: cfg.stallAfterMs, gpuIdleAfterMs: cfg.gpuIdleAfterMs, hostLostAfterMs: cfg.refresh.runsMs } });
+  const ctl = new Controller({ cfg, specs, hosts, store: mon.store, checkpointsOfAll: true, observe: (o) => hub.observe(o) });
   try {
     ctl.start();
     await waitFor(() => {
@@ -76,6 +79,7 @@ async function ours(lab) {
     return { ...w, frames: mon.frames() - f0, gpuOk };
   } finally {
     await ctl.stop();
+    hub.close();
     await Promise.all([...hosts.values()].map((h) => h.close()));
     mon.unmount();
   }

@@ -20,6 +20,7 @@ import { installFakeNvidiaSmi } from '../../dist/demo/fake-nvidia-smi.js';
 import { openHost } from '../../dist/remote/index.js';
 import { createStore } from '../../dist/store/index.js';
 import { Controller } from '../../dist/sources/controller.js';
+import { EventHub } from '../../dist/events/hub.js';
 import { countExecs, hasProgram, labUnavailable, setUpRuns, sleep, startLab } from '../lib/lab.mjs';
 import { row } from '../lib/util.mjs';
 
@@ -72,7 +73,9 @@ export async function run() {
   const host = counting(real, calls);
   const store = createStore({ hosts: ['gpu'], size: { cols: 120, rows: 40 } });
   const cfg = { ...defaultConfig(null), hosts: [spec] };
-  const ctl = new Controller({ cfg, specs: [spec], hosts: new Map([['gpu', host]]), store });
+  // as the monitor runs it: the events layer fed by every source, every live run's checkpoints listed
+  const hub = new EventHub({ path: null, options: { stallAfterMs: cfg.stallAfterMs, gpuIdleAfterMs: cfg.gpuIdleAfterMs, hostLostAfterMs: cfg.refresh.runsMs } });
+  const ctl = new Controller({ cfg, specs: [spec], hosts: new Map([['gpu', host]]), store, checkpointsOfAll: true, observe: (o) => hub.observe(o) });
   try {
     installFakeNvidiaSmi(lab.binDir, { mode: 'csv' });
     await setUpRuns(lab, RUNS);
@@ -123,6 +126,7 @@ export async function run() {
   } finally {
     base?.kill('SIGKILL');
     await ctl.stop();
+    hub.close();
     await real.close();
     store.dispose();
     await lab.stop();

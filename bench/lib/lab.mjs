@@ -332,7 +332,10 @@ export async function startLab(opts = {}) {
   return lab;
 }
 
-/** N tmux sessions (train-0..) on the target, each with a log of 500 training lines, nothing written after. */
+/**
+ * N tmux sessions (train-0..) on the target, each with a log of 500 training lines, nothing written
+ * after, and a checkpoint directory with two checkpoints (the monitor lists every live run's).
+ */
 export async function setUpRuns(lab, n) {
   for (let r = 0; r < n; r++) {
     const log = join(lab.runsDir, `run${r}.log`);
@@ -341,5 +344,11 @@ export async function setUpRuns(lab, n) {
     const a = await lab.tmux(['-f', '/dev/null', 'new-session', '-d', '-s', s, '-x', '120', '-y', '40', 'sleep 3600']);
     if (a.code !== 0) throw new Error(`tmux new-session: ${a.stderr}`);
     await lab.tmux(['set-option', '-t', s, '@rtk_log', log]);
+    const ck = join(lab.runsDir, `ckpt${r}`);
+    for (const step of [100, 200]) {
+      mkdirSync(join(ck, `checkpoint-${step}`), { recursive: true });
+      writeFileSync(join(ck, `checkpoint-${step}`, 'model.safetensors'), 'x'.repeat(1024));
+    }
+    await lab.tmux(['set-option', '-t', s, '@rtk_checkpoints', ck]);
   }
 }

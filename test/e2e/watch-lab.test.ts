@@ -229,10 +229,11 @@ suite(why, 'rtk-tui watch e2e', () => {
   }, 130_000);
 
   it('--exec gets each event in its environment, on stdin and in {run}, never through a shell; a hung hook holds up nothing', async () => {
-    await lab.remote(`tmux new-session -d -s '${hostile}' 'echo "step 1/9"; sleep 4; exit 4' \\; set-option -w remain-on-exit on`);
+    // a plain tmux session (tmux does not always know a dead pane's status: the log's error decides)
+    await lab.remote(`tmux new-session -d -s '${hostile}' 'echo "step 1/9"; sleep 4; echo "torch.OutOfMemoryError: CUDA out of memory."; exit 4' \\; set-option -w remain-on-exit on`);
     const id = `gpu:${hostile}`;
     const e = await w.waitFor('run.failed', id);
-    expect(e.reason).toBe('exit-4');
+    expect(e.reason).toBe('oom');
     // the hook of that failure ran while the first hook (of a run.started) still sleeps
     const files = await until(() => {
       for (const f of readdirSync(hookDir).filter((x) => x.endsWith('.env'))) {
@@ -243,7 +244,7 @@ suite(why, 'rtk-tui watch e2e', () => {
     });
     const envText = readFileSync(join(hookDir, `${files}.env`), 'utf8');
     expect(envText).toContain('RTK_HOST=gpu\n');
-    expect(envText).toContain('RTK_REASON=exit-4\n');
+    expect(envText).toContain('RTK_REASON=oom\n');
     expect(envText).toContain('RTK_STATE=failed\n');
     expect(envText).toContain(`RTK_MESSAGE=${e.message}\n`);
     expect(JSON.parse(readFileSync(join(hookDir, `${files}.json`), 'utf8'))).toEqual(e);

@@ -105,11 +105,12 @@ describe('parsePollOutput', () => {
   it('reads the procs section as pid/ppid pairs', () => {
     const oomTail = `@@${N} pane $1\nTraceback (most recent call last):\ntorch.OutOfMemoryError: CUDA out of memory.\n@@${N} end\n`;
     const panes = rec('$1', 'crashed', undefined, '0', '', 'bash');
-    // pid 42 (the pane's shell) is alive with no child: an ended run; gone: not judged yet
+    // pid 42 (the pane's shell) is alive with no child: an ended run; gone while tmux has not marked
+    // the pane dead: unknown until tmux says how it ended
     const back = parsePollOutput(output(panes, [`@@${N} procs\n 1 0 42 1 7 1 \n`, oomTail]), spec, defaultConfig(null), N, 0);
     expect(back.ok && back.value.runs.map((r) => r.state)).toEqual(['failed']);
     const gone = parsePollOutput(output(panes, [`@@${N} procs\n 1 0 7 1\n`, oomTail]), spec, defaultConfig(null), N, 0);
-    expect(gone.ok && gone.value.runs.map((r) => r.state)).toEqual(['running']);
+    expect(gone.ok && gone.value.runs.map((r) => [r.state, r.reason])).toEqual([['unknown', null]]);
   });
 
   it('treats "no server running" as no runs, and names a missing tmux', () => {
