@@ -82,7 +82,7 @@ export const COMMANDS: CommandInfo[] = [
   },
   {
     name: 'new',
-    usage: 'new NAME --host H [--log FILE] [--checkpoints DIR] [--cwd DIR] -- CMD [ARG...]',
+    usage: 'new NAME --host H [--gpus N|LIST] [--min-free-gib M] [--log FILE] [--checkpoints DIR] [--cwd DIR] -- CMD [ARG...]',
     summary: 'start a command in a new detached tmux session',
     built: true,
     changes: 'it starts a run',
@@ -91,15 +91,45 @@ export const COMMANDS: CommandInfo[] = [
       about: ['Everything after -- reaches the program exactly as typed; nothing of it runs through a shell on the way.'],
       flags: [
         ['--host H', 'where: a configured host, an ssh alias, user@host[:port], or local'],
+        [
+          '--gpus N|LIST',
+          'N: pick N free GPUs (no process, no other run\'s claim, enough free memory; least busy first) or refuse, naming who holds them; LIST (0,3; one GPU: 3,): exactly those. The command gets CUDA_VISIBLE_DEVICES',
+        ],
+        ['--min-free-gib M', 'with --gpus N: the free memory a GPU needs (default 2)'],
         ['--log FILE', 'the log (stdout and stderr); default ~/rtk-runs/NAME.log; relative to --cwd'],
         ['--checkpoints DIR', 'where it saves checkpoints (shown by ckpt and the monitor); relative to --cwd'],
         ['--cwd DIR', 'the directory it runs in; default the home directory (local: the current one)'],
       ],
       examples: [
         'rtk-tui new train1 --host a800 --cwd ~/proj --checkpoints ckpt/run1 -- python train.py --lr 3e-4',
+        'rtk-tui new ddp --host a800 --gpus 4 -- torchrun --nproc_per_node 4 train.py',
         "rtk-tui new sft --host a800 -- bash -lc 'conda activate llm && torchrun --nproc_per_node 8 train.py'",
       ],
       exit: 'Exit codes: 0 started; 1 refused (the name is taken, --readonly) or the host failed; 2 usage error.',
+    },
+  },
+  {
+    name: 'relaunch',
+    usage: 'relaunch RUN [--as NAME] [--resume] [--replace] [--yes]',
+    summary: 'start a run again as it was started (from its newest checkpoint with --resume)',
+    built: true,
+    changes: 'it starts a run',
+    load: lazy('relaunch'),
+    help: {
+      about: [
+        RUN,
+        'The run must have been started by rtk-tui new (or the monitor): its exact argv, directory, log, checkpoints,',
+        'environment and GPU count are kept on its session. A new session NAME-2 (or --as NAME) starts; the old one',
+        'stays as it is. The same GPUs when they are free, else as many free ones.',
+      ],
+      flags: [
+        ['--as NAME', 'the new session\'s name (default: NAME-2, NAME-3...)'],
+        ['--resume', 'add the config\'s resume arguments (resume: ["--resume_from_checkpoint", "{checkpoint}"], per run, host or globally) with the newest complete checkpoint'],
+        ['--replace', 'end the old session first (asks, as kill does) and start it under its own name'],
+        ['--yes, -y', 'with --replace: do not ask (needed when stdin is not a terminal)'],
+      ],
+      examples: ['rtk-tui relaunch a800:sft', 'rtk-tui relaunch a800:sft --resume --as sft-resumed', 'rtk-tui relaunch sft --replace --yes'],
+      exit: 'Exit codes: 0 started; 1 refused (still running, not started by rtk-tui, nothing to resume from) or the host failed; 2 usage error.',
     },
   },
   {

@@ -8,13 +8,16 @@ import { safeText } from '../parse/terminal.js';
 import { selfCommand } from './help.js';
 import { shq } from '../remote/quote.js';
 import { newRun } from '../remote/tmux-control.js';
+import { parseGpuList, type PickRequest } from '../parse/gpu-pick.js';
+import { launchOnFreeGpus, type LaunchResult } from '../sources/launch.js';
+import type { Result } from '../domain/types.js';
 import type { CommandContext, CommandResult } from './context.js';
 import { configWithoutCliHosts, openOne, parseFlags, pickHost } from './control-common.js';
 
-const USAGE = 'rtk-tui new NAME --host H [--log FILE] [--checkpoints DIR] [--cwd DIR] -- CMD [ARG...]';
+const USAGE = 'rtk-tui new NAME --host H [--gpus N|LIST] [--min-free-gib M] [--log FILE] [--checkpoints DIR] [--cwd DIR] -- CMD [ARG...]';
 
 export async function run(argv: string[], ctx: CommandContext): Promise<CommandResult> {
-  const f = parseFlags('new', argv, { values: ['--host', '--log', '--checkpoints', '--cwd'] });
+  const f = parseFlags('new', argv, { values: ['--host', '--log', '--checkpoints', '--cwd', '--gpus', '--min-free-gib'] });
   if (!f.ok) return f;
   const { positional, values, rest } = f.value;
   if (positional.length === 0) return err('usage', `new needs a NAME for the run: ${USAGE}`);
@@ -26,6 +29,8 @@ export async function run(argv: string[], ctx: CommandContext): Promise<CommandR
   if (hostArgs.length !== 1)
     return err('usage', hostArgs.length === 0 ? `new needs --host H (a configured host, an ssh alias or local): ${USAGE}` : 'new takes exactly one --host');
   const name = positional[0]!;
+  const gpus = parseGpusFlag(values['--gpus'], values['--min-free-gib']);
+  if (!gpus.ok) return gpus;
 
   const cfg = configWithoutCliHosts(ctx);
   if (!cfg.ok) return cfg;
@@ -38,14 +43,10 @@ export async function run(argv: string[], ctx: CommandContext): Promise<CommandR
 
   const host = openOne(spec.value, ctx);
   try {
-    const r = await newRun(host, spec.value, {
-      name,
-      cmd: rest,
-      cwd,
-      log: values['--log'],
-      checkpoints: values['--checkpoints'],
-    });
+    const o = { name, cmd: rest, cwd, log: values['--log'], checkpoints: values['--checkpoints'] };
+    const r = gpus.value === null ? await newRun(host, spec.value, o) : await launchOnFreeGpus(host, spec.value, o, gpus.value);
     if (!r.ok) return r;
+    const picked = 'gpus' in r.value ? (r.value as LaunchResult) : null;
     const id = `${spec.value.name}:${name}`;
     // the paths come back from the host
     ctx.stdout.write(
@@ -53,10 +54,26 @@ export async function run(argv: string[], ctx: CommandContext): Promise<CommandR
         `  log          ${safeText(r.value.log)}\n` +
         `  directory    ${safeText(r.value.cwd)}\n` +
         (r.value.checkpoints ? `  checkpoints  ${safeText(r.value.checkpoints)}\n` : '') +
+        (picked ? `  gpus         ${picked.gpus.join(',')} (CUDA_VISIBLE_DEVICES)\n` : '') +
+        (picked ? picked.busyPinned.map((b) => `  warning      ${safeText(b)}\n`).join('') : '') +
         `  attach with  ${selfCommand(ctx.env)} attach ${shq(id)}\n`,
     );
     return ok(0);
   } finally {
     await host.close();
   }
+}
+
+/** `--gpus 2` (a count, picked), `--gpus 0,3` or `--gpus 3,` (pinned); `--min-free-gib M` (default 2). */
+export function parseGpusFlag(gpus: string | undefined, minFree: string | undefined): Result<Omit<PickRequest, 'host'> | null> {
+  if (gpus === undefined) {
+    if (minFree !== undefined) return err('usage', 'new: --min-free-gib goes with --gpus N');
+    return ok(null);
+  }
+  const min = minFree === undefined ? 2 : Number(minFree);
+  if (!Number.isFinite(min) || min < 0) return err('usage', `new: --min-free-gib wants a number of GiB, got ${JSON.stringify(minFree)}`);
+  const list = parseGpuList(gpus);
+  if (list !== null) return ok({ count: null, pinned: list, minFreeMiB: min * 1024 });
+  if (!/^[1-9]\d*$/.test(gpus)) return err('usage', `new: --gpus wants a count (2) or a list of GPU indices (0,3; one GPU: 3,), got ${JSON.stringify(gpus)}`);
+  return ok({ count: Number(gpus), pinned: null, minFreeMiB: min * 1024 });
 }

@@ -85,6 +85,7 @@ export function defaultConfig(path: string | null): Config {
     scrollback: DEFAULTS.scrollback,
     gpuIdleAfterMs: DEFAULTS.gpuIdleAfterMs,
     notify: defaultNotify(),
+    resume: null,
   };
 }
 
@@ -167,6 +168,7 @@ function buildConfig(f: ConfigFile, file: string, doc: Document, at: (o: number)
     if (h.identityFile !== undefined) spec.identityFile = h.identityFile;
     if (h.tmuxSocket !== undefined) spec.tmuxSocket = h.tmuxSocket;
     if (h.gpuSource !== undefined) spec.gpuSource = h.gpuSource;
+    if (h.resume !== undefined) spec.resume = h.resume;
     hosts.push(spec);
   }
   if (f.hosts !== undefined) cfg.hosts = hosts;
@@ -174,6 +176,7 @@ function buildConfig(f: ConfigFile, file: string, doc: Document, at: (o: number)
     const m: RunMeta = { run: r.run };
     if (r.log !== undefined) m.log = r.log;
     if (r.checkpoints !== undefined) m.checkpoints = r.checkpoints;
+    if (r.resume !== undefined) m.resume = r.resume;
     return m;
   });
   if (f.stallAfter !== undefined) cfg.stallAfterMs = f.stallAfter;
@@ -183,6 +186,7 @@ function buildConfig(f: ConfigFile, file: string, doc: Document, at: (o: number)
   if (f.keys !== undefined) cfg.keys = f.keys;
   if (f.scrollback !== undefined) cfg.scrollback = f.scrollback;
   if (f.gpuIdleAfter !== undefined) cfg.gpuIdleAfterMs = f.gpuIdleAfter;
+  if (f.resume !== undefined) cfg.resume = f.resume;
   if (f.notify !== undefined) {
     const n = f.notify;
     cfg.notify = {

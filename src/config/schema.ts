@@ -9,6 +9,8 @@ export interface RunMeta {
   run: string;
   log?: string;
   checkpoints?: string;
+  /** How this run's trainer resumes: arguments added on relaunch --resume, {checkpoint} filled in. */
+  resume?: string[];
 }
 
 export interface Config {
@@ -24,6 +26,8 @@ export interface Config {
   /** gpu.idle: a running run's GPUs near 0 % this long while holding memory. */
   gpuIdleAfterMs: number;
   notify: NotifyConfig;
+  /** How trainers resume (relaunch --resume): arguments appended, {checkpoint} replaced; per host and per run too. */
+  resume: string[] | null;
 }
 
 export interface NotifyConfig {
@@ -84,6 +88,7 @@ export const hostSchema = z
     tmuxSocket: nonEmpty.nullable().optional(),
     local: z.boolean().optional(),
     gpuSource: z.enum(['nvidia-smi', 'gpustat']).optional(),
+    resume: z.array(z.string()).min(1).optional(),
   })
   .strict();
 
@@ -92,6 +97,7 @@ export const runMetaSchema = z
     run: nonEmpty,
     log: nonEmpty.optional(),
     checkpoints: nonEmpty.optional(),
+    resume: z.array(z.string()).min(1).optional(),
   })
   .strict();
 
@@ -121,6 +127,7 @@ export const configSchema = z
     scrollback: z.number().int().positive().optional(),
     gpuIdleAfter: duration.optional(),
     notify: notifySchema.optional(),
+    resume: z.array(z.string()).min(1).optional(),
   })
   .strict();
 

@@ -77,11 +77,14 @@ export interface FakeProcess {
   pid: number;
   usedMemoryMiB?: number;
   name?: string;
+  /** The GPU (index in the capture) it runs on; default 0. */
+  gpu?: number;
 }
 
 /** Tell the fake (installed in DIR) which processes use the GPU. */
 export function setFakeGpuProcesses(dir: string, procs: readonly FakeProcess[], file = fakeProcsFile(dir)): void {
-  const text = procs.map((p) => [p.pid, p.usedMemoryMiB ?? 1024, p.name ?? ''].join(' ').trimEnd()).join('\n');
+  // `GPU:PID MIB NAME`: the GPU index first, so that a name may hold blanks
+  const text = procs.map((p) => [`${p.gpu !== undefined ? `${p.gpu}:` : ''}${p.pid}`, p.usedMemoryMiB ?? 1024, p.name ?? ''].join(' ').trimEnd()).join('\n');
   const tmp = `${file}.${process.pid}.tmp`;
   writeFileSync(tmp, text ? `${text}\n` : '');
   renameSync(tmp, file);
@@ -125,6 +128,7 @@ interface LiveProc {
   pid: number;
   usedMemoryMiB: number;
   name: string;
+  gpu: number;
 }
 
 function alive(pid: number): boolean {
@@ -152,9 +156,9 @@ function procName(pid: number): string {
 
 function readProcs(env: NodeJS.ProcessEnv): LiveProc[] {
   const out: LiveProc[] = [];
-  const add = (pid: number, mib: number | null, name: string | null) => {
+  const add = (pid: number, mib: number | null, name: string | null, gpu = 0) => {
     if (!Number.isSafeInteger(pid) || pid <= 0 || !alive(pid)) return;
-    out.push({ pid, usedMemoryMiB: mib ?? 1024, name: name || procName(pid) });
+    out.push({ pid, usedMemoryMiB: mib ?? 1024, name: name || procName(pid), gpu });
   };
   if (env.RTK_FAKE_SMI_PIDS) {
     for (const item of env.RTK_FAKE_SMI_PIDS.split(/[,\s]+/)) {
@@ -170,8 +174,8 @@ function readProcs(env: NodeJS.ProcessEnv): LiveProc[] {
     return out;
   }
   for (const line of text.split('\n')) {
-    const m = /^\s*(\d+)(?:\s+(\d+))?(?:\s+(.*\S))?\s*$/.exec(line);
-    if (m) add(Number(m[1]), m[2] ? Number(m[2]) : null, m[3] ?? null);
+    const m = /^\s*(?:(\d+):)?(\d+)(?:\s+(\d+))?(?:\s+(.*\S))?\s*$/.exec(line);
+    if (m) add(Number(m[2]), m[3] ? Number(m[3]) : null, m[4] ?? null, m[1] ? Number(m[1]) : 0);
   }
   return out;
 }
@@ -302,11 +306,11 @@ function main(argv: string[], env: NodeJS.ProcessEnv): number | 'loop' {
       return 2;
     }
     const cap = load();
-    const dev = cap.devices[0]?.cells;
     const procs = readProcs(env);
     const rows: string[] = [];
     if (!noheader) rows.push(fields.map((f) => (f.startsWith('used_') ? `${f} [MiB]` : f)).join(', '));
     for (const p of procs) {
+      const dev = (cap.devices[p.gpu] ?? cap.devices[0])?.cells;
       const cell: Record<string, string> = {
         timestamp: stamp(),
         gpu_name: dev?.get('name') ?? '[N/A]',

@@ -48,6 +48,8 @@ export interface HostSpec {
   tmuxSocket?: string | null;
   /** Where GPU figures come from; default nvidia-smi. */
   gpuSource?: 'nvidia-smi' | 'gpustat';
+  /** How trainers on this host resume (relaunch --resume); {checkpoint} is replaced. */
+  resume?: string[];
 }
 
 export type HostStatus =

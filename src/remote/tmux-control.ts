@@ -19,6 +19,15 @@ export interface NewRunOptions {
   /** Log file; default `~/rtk-runs/NAME.log`; relative paths are relative to cwd. */
   log?: string;
   checkpoints?: string;
+  /** Variables set for the command (CUDA_VISIBLE_DEVICES of a GPU pick); recorded for relaunch. */
+  env?: Record<string, string>;
+  /** GPUs the run claims (@rtk_gpus): other launches do not pick them while it lives. */
+  gpus?: number[];
+}
+
+/** What a relaunch needs, kept on the session: the exact argv and environment (base64 of JSON). */
+export function encodeRecord(v: unknown): string {
+  return Buffer.from(JSON.stringify(v), 'utf8').toString('base64');
 }
 
 export interface NewRunResult {
@@ -26,6 +35,12 @@ export interface NewRunResult {
   log: string;
   cwd: string;
   checkpoints: string | null;
+}
+
+/** A variable name the shell takes as one (the value is quoted; the name cannot be). */
+function checkEnvName(k: string): string {
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) throw new Error(`not a variable name: ${JSON.stringify(k)}`);
+  return k;
 }
 
 /** Exit statuses our scripts use to say what went wrong (chosen above what tmux and sh return). */
@@ -115,7 +130,7 @@ export function displayCommand(cmd: readonly string[]): string {
 }
 
 /** The sh script run in the session's pane: runs the command, tees to the log, records the exit. */
-export function runWrapper(cmd: readonly string[]): string {
+export function runWrapper(cmd: readonly string[], env: Readonly<Record<string, string>> = {}): string {
   // fd 3 carries the exit status out of the pipeline, fd 4 is the pane; neither reaches the command.
   // SIGINT (Ctrl-C typed in the pane) reaches the command; the wrapper survives it to record the exit,
   // and tee -i keeps logging what the command prints while it stops.
@@ -123,6 +138,7 @@ export function runWrapper(cmd: readonly string[]): string {
     'log=$1',
     'cd -- "$2" || exit 1',
     ': "${PYTHONUNBUFFERED:=1}"; export PYTHONUNBUFFERED',
+    ...Object.entries(env).map(([k, v]) => `${checkEnvName(k)}=${shq(v)}; export ${k}`),
     'trap : INT',
     'exec 4>&1',
     `s=$( { { trap : INT; ${shjoin(cmd)} 3>&- 4>&-; echo $? >&3; } 2>&1 | tee -ai "$log" >&4; } 3>&1 )`,
@@ -160,13 +176,16 @@ export function buildNewRun(spec: Pick<HostSpec, 'tmuxSocket'>, o: NewRunOptions
       : 'ck=',
     // one tmux invocation: the options are set before the server can see the command end
     [
-      `${tmux} new-session -d -s ${nameArg} sh -c ${shq(runWrapper(o.cmd))} rtk-run "$(tq "$log")" "$(tq "$cwd")"`,
+      `${tmux} new-session -d -s ${nameArg} sh -c ${shq(runWrapper(o.cmd, o.env))} rtk-run "$(tq "$log")" "$(tq "$cwd")"`,
       `\\; set-option -w -t ${pane} remain-on-exit on`,
       setOpt('@rtk_log', '"$(tq "$log")"'),
       setOpt('@rtk_cwd', '"$(tq "$cwd")"'),
       setOpt('@rtk_cmd', tmuxWord(displayCommand(o.cmd))),
       setOpt('@rtk_log_start', '"$lstart"'),
       o.checkpoints !== undefined ? setOpt('@rtk_checkpoints', '"$(tq "$ck")"') : '',
+      o.gpus !== undefined && o.gpus.length > 0 ? setOpt('@rtk_gpus', shq(o.gpus.join(','))) : '',
+      setOpt('@rtk_argv', shq(encodeRecord(o.cmd))),
+      o.env !== undefined && Object.keys(o.env).length > 0 ? setOpt('@rtk_env', shq(encodeRecord(o.env))) : '',
     ]
       .filter(Boolean)
       .join(' '),

@@ -357,6 +357,8 @@ export class Controller {
     if (this.ckptTimer) clearTimeout(this.ckptTimer);
     // until the selected run's checkpoint dir is known (first runs poll), look again soon
     const run = this.selected ? this.findRun(this.selected.runId) : null;
+    // a live run's directory is in the round of every live run's (one command for all): no second timer
+    if (this.o.checkpointsOfAll && run?.checkpoints && (run.state === 'running' || run.state === 'stalled')) return;
     const wait = run?.checkpoints ? this.o.cfg.refresh.checkpointsMs : Math.min(2000, this.o.cfg.refresh.checkpointsMs);
     this.ckptTimer = setTimeout(() => {
       this.ckptTimer = null;
@@ -378,14 +380,14 @@ export class Controller {
     this.allTimer.unref?.();
   }
 
-  /** Every live run's checkpoints but the selected one's (listed on its own timer): one exec per host. */
+  /** Every live run's checkpoints, the selected one's too: one exec per host per interval. */
   private async listAllCheckpoints(): Promise<void> {
     if (this.paused) return;
     await Promise.all(
       [...this.slots.values()].map(async (slot) => {
         if (slot.host.state().phase !== 'connected') return;
         const items = slot.runs
-          .filter((r) => r.checkpoints !== null && r.id !== this.selected?.runId && (r.state === 'running' || r.state === 'stalled'))
+          .filter((r) => r.checkpoints !== null && (r.state === 'running' || r.state === 'stalled'))
           .map((r) => ({ runId: r.id, dir: r.checkpoints as string }));
         if (items.length === 0) return;
         const res = await this.src.listCheckpointsMany(slot.host, items);
@@ -400,7 +402,7 @@ export class Controller {
     );
   }
 
-  private findRun(runId: string): { checkpoints: string | null } | null {
+  private findRun(runId: string): { checkpoints: string | null; state: string } | null {
     const s = this.o.store.getState();
     for (const runs of Object.values(s.runsByHost)) {
       const r = runs.find((x) => x.id === runId);

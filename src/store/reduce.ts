@@ -11,7 +11,7 @@ import { PANES, type Effect, type PaneId, type State, type StoreEvent } from './
 import { hostsCommand } from './reduce-hosts.js';
 import { addEvents, eventsCommand } from './reduce-events.js';
 import { analyzeLog } from '../parse/progress.js';
-import type { LogChunk } from '../domain/types.js';
+import type { CheckpointListing, LogChunk } from '../domain/types.js';
 
 export interface ReduceContext {
   now: number;
@@ -103,7 +103,8 @@ export function reduce(state: State, ev: StoreEvent, ctx: ReduceContext): Reduce
       break;
     }
     case 'checkpoints':
-      s = { ...s, checkpoints: { ...s.checkpoints, [ev.listing.run]: ev.listing } };
+      // every live run's directory is listed every interval: an unchanged listing changes nothing (no frame)
+      if (!sameListing(s.checkpoints[ev.listing.run], ev.listing)) s = { ...s, checkpoints: { ...s.checkpoints, [ev.listing.run]: ev.listing } };
       break;
     case 'log':
     case 'log.text':
@@ -144,6 +145,17 @@ function markSeen(before: State, s: State, ctx: ReduceContext): State {
   const id = s.selectedRunId;
   const m = id !== null ? marks[id] : undefined;
   return { ...s, seenMarks: marks, logRule: id !== null && m !== undefined ? { runId: id, seq: m.seq, at: m.at } : null };
+}
+
+function sameListing(a: CheckpointListing | undefined, b: CheckpointListing): boolean {
+  if (a === undefined || a.dir !== b.dir || a.checkpoints.length !== b.checkpoints.length) return false;
+  // free space moves with every write on the filesystem: what is shown (GiB, one decimal) does not
+  if ((a.diskFreeBytes === null) !== (b.diskFreeBytes === null)) return false;
+  if (a.diskFreeBytes !== null && b.diskFreeBytes !== null && Math.abs(a.diskFreeBytes - b.diskFreeBytes) > Math.max(64 * 2 ** 20, a.diskFreeBytes / 1000)) return false;
+  return a.checkpoints.every((c, i) => {
+    const d = b.checkpoints[i]!;
+    return c.name === d.name && c.sizeBytes === d.sizeBytes && c.modifiedAt === d.modifiedAt && c.step === d.step && c.formats.join() === d.formats.join();
+  });
 }
 
 /** Keeps the selection by run id; a run that vanished hands it to its neighbour. */

@@ -186,6 +186,8 @@ describe('buildNewRun', () => {
       // the log was empty: this run's output starts at byte 0
       ['set-option', '-t', target, '@rtk_log_start', '0'],
       ['set-option', '-t', target, '@rtk_checkpoints', join(home, 'ck dir')],
+      // the exact argv, for relaunch
+      ['set-option', '-t', target, '@rtk_argv', Buffer.from(JSON.stringify(cmd)).toString('base64')],
     ]);
     expect(r.stdout).toBe(`${join(home, 'logs/x;')}\n${home}\n${join(home, 'ck dir')}\n`);
     expect(existsSync(join(home, 'logs'))).toBe(true);

@@ -1,0 +1,127 @@
+// rtk-tui relaunch RUN [--as NAME] [--resume] [--replace] [--yes]: start a run again exactly as it
+// was started (argv, directory, log, checkpoints, environment, as many GPUs, the same ones when they
+// are free), as a new session (NAME-2, or --as NAME); --replace ends the old session first (after
+// confirmation, as kill asks). --resume adds the config's resume arguments with the newest complete
+// checkpoint filled in.
+import { err, ok, type Checkpoint, type HostSpec, type Result } from '../domain/types.js';
+import type { Config } from '../config/schema.js';
+import { configMeta } from '../sources/runs.js';
+import { listCheckpoints } from '../sources/checkpoints.js';
+import { launchOnFreeGpus } from '../sources/launch.js';
+import { safeText } from '../parse/terminal.js';
+import { readRecord, nextFreeName, type RunRecord } from '../remote/run-record.js';
+import { killSession, newRun, sessionInfo, type NewRunOptions } from '../remote/tmux-control.js';
+import { shq } from '../remote/quote.js';
+import type { Host } from '../remote/host.js';
+import type { CommandContext, CommandResult } from './context.js';
+import { configOf, parseFlags, resolveTarget } from './control-common.js';
+import { confirmKill } from './kill.js';
+import { selfCommand } from './help.js';
+
+const USAGE = 'rtk-tui relaunch RUN [--as NAME] [--resume] [--replace] [--yes]';
+
+/** The resume rule for a run: the run's own, else its host's, else the config's; null when none. */
+export function resumeRule(cfg: Config, spec: HostSpec, session: string): string[] | null {
+  return configMeta(cfg, spec.name, session)?.resume ?? spec.resume ?? cfg.resume;
+}
+
+/**
+ * The newest complete checkpoint: weights present (a weight file), and not cut short (a newest one
+ * much smaller than the one before it was still being written when the run ended).
+ */
+export function newestComplete(list: readonly Checkpoint[]): Checkpoint | null {
+  const withWeights = list
+    .filter((c) => c.formats.length > 0 && c.sizeBytes > 0)
+    .sort((a, b) => (b.step ?? -1) - (a.step ?? -1) || (Date.parse(b.modifiedAt ?? '') || 0) - (Date.parse(a.modifiedAt ?? '') || 0));
+  for (let i = 0; i < withWeights.length; i++) {
+    const c = withWeights[i]!;
+    const prev = withWeights[i + 1];
+    if (prev === undefined || c.sizeBytes >= prev.sizeBytes * 0.9) return c;
+  }
+  return null;
+}
+
+/** The argv of the relaunch: as recorded (or the recorded command line through sh), plus resume args. */
+export function relaunchArgv(rec: RunRecord, resume: { rule: string[]; checkpoint: string } | null): Result<string[]> {
+  const base = rec.argv ?? (rec.display !== null ? ['sh', '-c', rec.display] : null);
+  if (base === null) return err('refused', `${rec.session} was not started by rtk-tui new: what it runs is not known, so it cannot be started again; start it with rtk-tui new`);
+  if (resume === null) return ok(base);
+  return ok([...base, ...resume.rule.map((a) => (a === '{checkpoint}' ? resume.checkpoint : a.replaceAll('{checkpoint}', resume.checkpoint)))]);
+}
+
+export async function run(argv: string[], ctx: CommandContext): Promise<CommandResult> {
+  const f = parseFlags('relaunch', argv, { values: ['--as'], switches: ['--resume', '--replace', '--yes'], aliases: { '-y': '--yes' } });
+  if (!f.ok) return f;
+  const { positional, values, switches, rest } = f.value;
+  const words = [...positional, ...(rest ?? [])];
+  if (words.length !== 1) return err('usage', `relaunch takes one RUN: ${USAGE}`);
+  const replace = switches.has('--replace');
+  if (replace && values['--as'] !== undefined) return err('usage', 'relaunch: --replace starts it under its own name; --as NAME starts a second one: not both');
+  if (replace && !switches.has('--yes') && ctx.stdin.isTTY !== true) return err('usage', `relaunch --replace needs --yes when stdin is not a terminal (it ends ${words[0]} first)`);
+  const cfg = configOf(ctx);
+  if (!cfg.ok) return cfg;
+  const t = await resolveTarget(ctx, words[0]!);
+  if (!t.ok) return t;
+  const { host, spec, session, runId, opened } = t.value;
+  try {
+    const rec = await readRecord(host, spec, session);
+    if (!rec.ok) return rec;
+    const r = rec.value;
+    if (r.alive && !replace && values['--as'] === undefined)
+      return err('refused', `${runId} is still running: relaunch --replace ends it and starts it again, --as NAME starts a second copy beside it`);
+    // resume: the rule and the newest complete checkpoint, or say why not
+    let resume: { rule: string[]; checkpoint: string } | null = null;
+    if (switches.has('--resume')) {
+      const rule = resumeRule(cfg.value, spec, session);
+      if (rule === null) ctx.stderr.write(`rtk-tui: no resume rule for ${safeText(runId)} in the config (resume: ["--resume_from_checkpoint", "{checkpoint}"]): relaunching it as it was\n`);
+      else {
+        const c = await resumeFrom(host, runId, r);
+        if (!c.ok) return c;
+        resume = { rule, checkpoint: c.value.path };
+        ctx.stderr.write(`rtk-tui: resuming from ${safeText(c.value.name)}\n`);
+      }
+    }
+    const cmd = relaunchArgv(r, resume);
+    if (!cmd.ok) return cmd;
+    const name = replace ? session : (values['--as'] ?? nextFreeName(session, r.taken));
+    if (replace) {
+      const info = await sessionInfo(host, spec, session);
+      if (!info.ok) return info;
+      if (!switches.has('--yes') && !(await confirmKill(ctx, runId, session, info.value, Date.now()))) return ok(1);
+      const k = await killSession(host, spec, { name: session, id: r.id, createdAt: r.createdAt });
+      if (!k.ok) return k;
+    }
+    const env = { ...r.env };
+    delete env.CUDA_VISIBLE_DEVICES;
+    const o: NewRunOptions = { name, cmd: cmd.value, env };
+    if (r.cwd !== null) o.cwd = r.cwd;
+    if (r.log !== null) o.log = r.log;
+    if (r.checkpoints !== null) o.checkpoints = r.checkpoints;
+    const started =
+      r.gpus.length > 0 ? await launchOnFreeGpus(host, spec, o, { count: r.gpus.length, pinned: null, minFreeMiB: 0, prefer: r.gpus }) : await newRun(host, spec, o);
+    if (!started.ok) return started;
+    const id = `${spec.name}:${name}`;
+    const gpus = 'gpus' in started.value ? (started.value.gpus as number[]) : [];
+    ctx.stdout.write(
+      `started ${safeText(id)} again${replace ? ' (replacing the old session)' : ` (from ${safeText(runId)})`}\n` +
+        `  command      ${safeText(cmd.value.map((a) => shq(a)).join(' '))}\n` +
+        `  log          ${safeText(started.value.log)}\n` +
+        `  directory    ${safeText(started.value.cwd)}\n` +
+        (started.value.checkpoints ? `  checkpoints  ${safeText(started.value.checkpoints)}\n` : '') +
+        (gpus.length > 0 ? `  gpus         ${gpus.join(',')} (CUDA_VISIBLE_DEVICES)\n` : '') +
+        `  attach with  ${selfCommand(ctx.env)} attach ${shq(id)}\n`,
+    );
+    return ok(0);
+  } finally {
+    await Promise.all(opened.map((h) => h.close()));
+  }
+}
+
+async function resumeFrom(host: Host, runId: string, r: RunRecord): Promise<Result<Checkpoint>> {
+  if (r.checkpoints === null) return err('refused', `${runId} has no checkpoint directory (new --checkpoints DIR): nothing to resume from; relaunch without --resume to start over`);
+  const l = await listCheckpoints(host, runId, r.checkpoints);
+  if (!l.ok) return l;
+  const c = newestComplete(l.value.checkpoints);
+  if (c === null) return err('refused', `no complete checkpoint in ${r.checkpoints} (none with its weights): nothing to resume from; relaunch without --resume to start over`);
+  return ok(c);
+}
