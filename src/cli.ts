@@ -1,4 +1,6 @@
 // argv → one command. The only place that turns error values into exit codes.
+import { CommandLog, setCommandLog } from './remote/command-log.js';
+import { commandLogPath } from './events/state-file.js';
 import { readFileSync } from 'node:fs';
 import { COMMANDS, MONITOR, findCommand } from './commands/index.js';
 import { commandHelp, selfCommand } from './commands/help.js';
@@ -130,6 +132,14 @@ export function parseGlobal(argv: string[]): ParsedGlobal {
 
 function exitCodeFor(e: RtkError): number {
   return e.kind === 'usage' || e.kind === 'config' ? 2 : 1;
+}
+
+/**
+ * The binary records every remote command into the state directory's commands.jsonl
+ * (rtk-tui log-commands); in-process callers (tests) record nothing unless they call this.
+ */
+export function installCommandLog(env: NodeJS.ProcessEnv): void {
+  setCommandLog(new CommandLog(commandLogPath(env)));
 }
 
 export async function main(argv: string[], io: Partial<CommandContext> = {}): Promise<number> {

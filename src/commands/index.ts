@@ -248,6 +248,27 @@ export const COMMANDS: CommandInfo[] = [
     },
   },
   {
+    name: 'log-commands',
+    usage: 'log-commands [HOST] [-n N] [--full] [--json] [-f]',
+    summary: 'the remote commands rtk-tui ran, with times, durations and exit statuses',
+    built: true,
+    load: lazy('log-commands'),
+    help: {
+      about: [
+        'Every command rtk-tui runs on a host (the monitor\'s polls and streams, ls, kill, new, checks...) is recorded',
+        'with its time, host, duration, exit status and the exact sh script, in commands.jsonl beside the state file',
+        '($XDG_STATE_HOME/rtk-tui/, default ~/.local/state/rtk-tui/; the newest 4 MB are kept).',
+      ],
+      flags: [
+        ['-n N', 'the last N commands (default 50)'],
+        ['--full', 'each command\'s whole script under its line'],
+        ['--json', 'one JSON object per line: time, host, kind, ms, exit, error, command'],
+        ['-f, --follow', 'then print commands as they are recorded (a monitor running elsewhere, say)'],
+      ],
+      examples: ['rtk-tui log-commands', 'rtk-tui log-commands a800 --full -n 5', 'rtk-tui log-commands -f'],
+    },
+  },
+  {
     name: 'demo',
     usage: 'demo [--keep]',
     summary: 'a simulated training run on this machine, opened in the monitor',

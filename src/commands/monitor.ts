@@ -15,6 +15,7 @@ import { Controller } from '../sources/controller.js';
 import { EventHub } from '../events/hub.js';
 import { HookRunner } from '../events/hooks.js';
 import { statePath } from '../events/state-file.js';
+import { commandLog } from '../remote/command-log.js';
 import { desktopKind, notificationBytes } from '../tty/notify.js';
 import { createStore, type NewRunDefaults, type Store } from '../store/index.js';
 import { useColor, type CommandContext, type CommandResult } from './context.js';
@@ -91,6 +92,14 @@ export async function runMonitor(ctx: CommandContext, cfg: Config, o: MonitorOpt
   const desktop = desktopKind(cfg.notify.desktop, ctx.env);
   const inTmux = (ctx.env.TMUX ?? '') !== '';
   const hooks = cfg.notify.exec.length > 0 ? new HookRunner({ argv: cfg.notify.exec, onReport: (m) => say(m, 'warn') }) : null;
+  // the command log view (C): this monitor's commands, kept up to date while it is open
+  const cmdLog = commandLog();
+  const offCmds = cmdLog?.on((entry) => {
+    if (store.getState().commandsView !== null) store.dispatch({ type: 'commands', entries: [entry], replace: false });
+  }) ?? (() => undefined);
+  const offCmdOpen = store.onEffect((e) => {
+    if (e.type === 'commands.open') store.dispatch({ type: 'commands', entries: cmdLog?.entries() ?? [], replace: true });
+  });
   const offHub = hub.on((e) => {
     store.dispatch({ type: 'events', events: [e] });
     if (!cfg.notify.on.includes(e.kind)) return;
@@ -199,6 +208,8 @@ export async function runMonitor(ctx: CommandContext, cfg: Config, o: MonitorOpt
     offEffects();
     offPeek();
     offHub();
+    offCmds();
+    offCmdOpen();
     await controller.stop();
     hub.close();
     await hooks?.drain(2000);

@@ -194,3 +194,19 @@ export type LogChunk =
   | { kind: 'lines'; lines: string[]; /** byte offset just after the last complete line */ offset: number }
   | { kind: 'partial'; text: string }
   | { kind: 'marker'; text: string };
+
+/** A remote command rtk-tui ran (src/remote/command-log.ts): `log-commands` and the monitor's C. */
+export interface CommandEntry {
+  /** When it started (ISO, ms). */
+  time: string;
+  host: string;
+  kind: 'exec' | 'stream';
+  /** How long it ran; null for a stream still running. */
+  ms: number | null;
+  /** Its exit status; null when unknown (killed, still running, never started). */
+  exit: number | null;
+  /** Why it did not run or finish (the transport's sentence), else null. */
+  error: string | null;
+  /** The POSIX sh script as given to the host. */
+  command: string;
+}

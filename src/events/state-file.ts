@@ -36,6 +36,11 @@ export function statePath(env: NodeJS.ProcessEnv): string {
   return join(base, 'rtk-tui', 'state.json');
 }
 
+/** Where the remote commands are recorded (rtk-tui log-commands): beside the state file. */
+export function commandLogPath(env: NodeJS.ProcessEnv): string {
+  return join(dirname(statePath(env)), 'commands.jsonl');
+}
+
 export interface Loaded {
   state: SavedState;
   /** A sentence when the file was set aside (corrupt or foreign), else null. */

@@ -4,7 +4,7 @@
 /** Pane scopes are active when their pane has the focus; `global` backs every pane scope. */
 export type PaneScope = 'runs' | 'log' | 'gpus' | 'checkpoints';
 /** Modal scopes take every key while open (Ctrl-C, hard-wired to app.quit, still applies). */
-export type ModalScope = 'help' | 'input' | 'confirm' | 'confirm-typed' | 'new-run' | 'hosts' | 'events';
+export type ModalScope = 'help' | 'input' | 'confirm' | 'confirm-typed' | 'new-run' | 'hosts' | 'events' | 'commands';
 export type Scope = 'global' | PaneScope | ModalScope | 'attached';
 
 /** Ctrl-C always quits, in every scope; it is not configurable (the terminal's own convention). */
@@ -24,6 +24,7 @@ export const SCOPES: readonly Scope[] = [
   'new-run',
   'hosts',
   'events',
+  'commands',
   'attached',
 ];
 
@@ -61,6 +62,7 @@ export const DEFAULT_BINDINGS: readonly Binding[] = [
   b('global', 'app.refresh', ['r'], 'refresh now (and retry failed hosts)'),
   b('global', 'host.detail', ['H'], 'hosts: state, last error and fix'),
   b('global', 'events.open', ['e'], 'events', true),
+  b('global', 'commands.open', ['C'], 'the remote commands rtk-tui ran'),
 
   b('runs', 'runs.down', ['j', 'down'], 'next run'),
   b('runs', 'runs.up', ['k', 'up'], 'previous run'),
@@ -133,6 +135,10 @@ export const DEFAULT_BINDINGS: readonly Binding[] = [
   b('events', 'events.down', ['j', 'down'], 'older event', true),
   b('events', 'events.up', ['k', 'up'], 'newer event'),
   b('events', 'events.select', ['enter'], 'select its run', true),
+
+  b('commands', 'commands.close', ['esc', 'q', 'C'], 'close', true),
+  b('commands', 'commands.down', ['j', 'down'], 'older command', true),
+  b('commands', 'commands.up', ['k', 'up'], 'newer command'),
 
   b('attached', 'attach.detach', ['ctrl+\\'], 'detach back to the monitor', true),
 ];

@@ -9,6 +9,7 @@ import type { Host } from './host.js';
 import { LocalHost } from './local.js';
 import { SshHost, type SshHostOptions } from './ssh.js';
 import { expandHome, parseDestination } from './ssh-config.js';
+import { commandLog, recordingHost } from './command-log.js';
 
 export { statusOf, isFatal } from './status.js';
 export { LocalHost } from './local.js';
@@ -29,8 +30,10 @@ export function processHostEnv(env: NodeJS.ProcessEnv = process.env): HostEnv {
  * channels with a queue, keepalive, and reconnects with backoff except after auth/host-key errors.
  */
 export function openHost(spec: HostSpec, henv: HostEnv, opts: Partial<SshHostOptions> = {}): Host {
-  if (spec.local || !spec.ssh) return new LocalHost(spec.name, henv.env);
-  return new SshHost(spec, henv, opts);
+  const host = spec.local || !spec.ssh ? new LocalHost(spec.name, henv.env) : new SshHost(spec, henv, opts);
+  // every command it runs is recorded (rtk-tui log-commands, the monitor's C)
+  const log = commandLog();
+  return log === null ? host : recordingHost(host, log);
 }
 
 /**

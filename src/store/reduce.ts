@@ -9,7 +9,7 @@ import { findMatch, scroll } from './reduce-log.js';
 import { findRun, gpuHostOf, selectedRun, sortedCheckpoints, checkpointsOf, visibleRuns } from './selectors.js';
 import { PANES, type Effect, type PaneId, type State, type StoreEvent } from './state.js';
 import { hostsCommand } from './reduce-hosts.js';
-import { addEvents, eventsCommand } from './reduce-events.js';
+import { addCommands, addEvents, commandsCommand, eventsCommand } from './reduce-events.js';
 import { analyzeLog } from '../parse/progress.js';
 import type { CheckpointListing, LogChunk } from '../domain/types.js';
 
@@ -37,6 +37,7 @@ export function activeScopes(s: State): Scope[] {
   if (s.help) return ['help'];
   if (s.hostDetail !== null) return ['hosts'];
   if (s.eventsView !== null) return ['events'];
+  if (s.commandsView !== null) return ['commands'];
   return [s.focus, 'global'];
 }
 
@@ -67,6 +68,9 @@ export function reduce(state: State, ev: StoreEvent, ctx: ReduceContext): Reduce
       break;
     case 'events':
       s = addEvents(s, ev);
+      break;
+    case 'commands':
+      if (s.commandsView !== null) s = addCommands(s, ev);
       break;
     case 'runs': {
       s = { ...s, runsByHost: { ...s.runsByHost, [ev.host]: ev.runs }, runsAt: { ...s.runsAt, [ev.host]: ctx.now } };
@@ -227,6 +231,8 @@ function command(s: State, id: string, text: string | undefined, ctx: ReduceCont
   if (h !== null) return h;
   const e = eventsCommand(s, id, (t, runId) => select(t, runId, effects));
   if (e !== null) return e;
+  const c = commandsCommand(s, id, effects);
+  if (c !== null) return c;
   switch (id) {
     case 'app.quit':
       effects.push({ type: 'app.quit' });

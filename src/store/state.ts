@@ -1,6 +1,7 @@
 // The monitor's state, the events that change it and the effects it asks the outside world to run.
 import type { RtkEvent } from '../events/types.js';
 import type {
+  CommandEntry,
   Progress,
   Checkpoint,
   CheckpointListing,
@@ -120,6 +121,10 @@ export interface State {
   events: RtkEvent[];
   /** The events view (`e`) is open; the selected event, counted from the newest (0). */
   eventsView: number | null;
+  /** The command log view (`C`) is open: the selected entry, counted from the newest (0). */
+  commandsView: number | null;
+  /** This monitor's remote commands, oldest first (filled while the view is open). */
+  commands: CommandEntry[];
   /** Hosts whose runs on screen come from the state file (the last session), not yet from a poll: ms of that poll. */
   restored: Record<string, number>;
   input: InputMode;
@@ -142,6 +147,8 @@ export type StoreEvent =
   | { type: 'log.text'; runId: string; text: string }
   | { type: 'log.reset'; runId: string }
   | { type: 'checkpoints'; listing: CheckpointListing }
+  /** Remote commands this monitor ran: all of them (replace), or new ones (append). */
+  | { type: 'commands'; entries: CommandEntry[]; replace: boolean }
   /** New events (src/events): appended to the events view. */
   | { type: 'events'; events: RtkEvent[] }
   /** The last known runs of a host, from the state file: on screen (stale) until the host answers. */
@@ -164,6 +171,8 @@ export type Effect =
   /** The selected run changed: follow this run's log (null: none selected). */
   | { type: 'log.select'; runId: string | null; host: string | null; session: string | null; log: string | null; logStart: number | null }
   | { type: 'app.quit' }
+  /** The command log view opened: fill it (commands of this monitor so far). */
+  | { type: 'commands.open' }
   | { type: 'app.refresh' }
   /** The selected run's log said a checkpoint was saved: list its checkpoints again soon. */
   | { type: 'ckpt.refresh'; runId: string }
@@ -242,6 +251,8 @@ export function initialState(o: StoreOptions, now: number): State {
     hostDetail: null,
     events: [],
     eventsView: null,
+    commandsView: null,
+    commands: [],
     restored: {},
     input: null,
     confirm: null,

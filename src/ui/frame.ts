@@ -14,6 +14,7 @@ import { runsPane } from './panes/runs.js';
 import { NEW_RUN_TITLE, newRunRows } from './new-run-form.js';
 import { HOST_DETAIL_TITLE, hostDetailRows, hostStateText } from './host-detail.js';
 import { EVENTS_TITLE, eventsRows } from './events-view.js';
+import { COMMANDS_TITLE, commandsRows } from './commands-view.js';
 import { overlayRow, RowBuilder, textRow, type Row } from './rows.js';
 import { fit, width } from './text.js';
 
@@ -89,6 +90,10 @@ export function buildFrame(f: FrameInput): Row[] {
   if (s.eventsView !== null) {
     const w = Math.min(W - 2, 140);
     rows = boxOverlay(rows, EVENTS_TITLE, eventsRows(s, w - 2, Math.max(2, H - 4)), w, W, H);
+  }
+  if (s.commandsView !== null) {
+    const w = Math.min(W - 2, 160);
+    rows = boxOverlay(rows, COMMANDS_TITLE, commandsRows(s, w - 2, Math.max(3, H - 4)), w, W, H);
   }
   if (s.confirm !== null) rows = confirmOverlay(rows, s, W, H);
   if (s.newRun !== null) {

@@ -144,4 +144,24 @@ suite(why, 'rtk-tui new --gpus (lab)', () => {
     expect(outs.map((o) => o.code)).toEqual([1, 1]);
     expect(outs.filter((o) => /is still running: relaunch --replace ends it and starts it again, --as NAME starts a second copy beside it\n$/.test(o.stderr))).toHaveLength(1);
   });
+
+  it('log-commands shows the exact commands of a poll and of a kill, with host, duration and exit status', async () => {
+    const ls = await cli(lab, ['ls', '--config', lab.rtkConfig]);
+    expect(ls.code).toBe(0);
+    const kill = await cli(lab, ['kill', 'gpu:pinned', '--yes', '--config', lab.rtkConfig]);
+    expect(kill.stdout).toBe('killed gpu:pinned\n');
+    const r = await cli(lab, ['log-commands', 'gpu', '--json', '-n', '1000']);
+    expect(r.code).toBe(0);
+    const entries = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { host: string; kind: string; exit: number | null; ms: number; command: string });
+    const poll = entries.filter((e) => e.command.includes('list-panes -a -F') && e.command.includes('@@%s now'));
+    expect(poll.length).toBeGreaterThan(0);
+    expect(poll.at(-1)).toMatchObject({ host: 'gpu', kind: 'exec', exit: 0 });
+    const k = entries.filter((e) => e.command.includes('kill-session -t "$sid"'));
+    expect(k).toHaveLength(1);
+    expect(k[0]!.command).toMatch(/RTK_SESSION='?pinned'? /);
+    expect(k[0]).toMatchObject({ host: 'gpu', exit: 0 });
+    expect(typeof k[0]!.ms).toBe('number');
+    const text = await cli(lab, ['log-commands', 'gpu', '-n', '2']);
+    expect(text.stdout).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d {2}gpu {2}exec {2}\d+ ms {2}exit 0 {2}/m);
+  });
 });

@@ -134,3 +134,42 @@ describe('the hint of a failed run', () => {
     expect(h).toBeGreaterThan(i);
   });
 });
+
+describe('the command log view', () => {
+  it('C lists this monitor’s remote commands newest first with host, duration and status, and the selected one’s script', async () => {
+    const f = fixtureStore();
+    const r = await renderApp(f);
+    cleanup.push(r.unmount);
+    const opened: string[] = [];
+    f.store.onEffect((e) => {
+      if (e.type === 'commands.open') {
+        opened.push(e.type);
+        f.store.dispatch({
+          type: 'commands',
+          replace: true,
+          entries: [
+            { time: new Date(T0 - 5000).toISOString(), host: 'a800', kind: 'exec', ms: 42, exit: 0, error: null, command: "N=abc\ntmux -u list-panes -a -F 'RTKP …'\nexit 0" },
+            { time: new Date(T0 - 1000).toISOString(), host: 'gpu1', kind: 'exec', ms: 1500, exit: 93, error: null, command: 'tmux -u kill-session -t "$sid"' },
+          ],
+        });
+      }
+    });
+    await r.press('C');
+    expect(opened).toEqual(['commands.open']);
+    const frame = r.frame();
+    expect(frame).toContain('Remote commands (j/k choose');
+    expect(frame).toMatch(/› \d\d:\d\d:\d\d {2}gpu1 +1\.5 s {2}exit 93 +tmux -u kill-session -t "\$sid"/);
+    expect(frame).toMatch(/ {2}\d\d:\d\d:\d\d {2}a800 +42 ms {2}exit 0 +tmux -u list-panes -a -F 'RTKP …'/);
+    await r.press('j');
+    // the selected one's whole script under the list
+    expect(r.frame()).toMatch(/│ {2}N=abc/);
+    // a command recorded while open is added on top
+    f.store.dispatch({ type: 'commands', replace: false, entries: [{ time: new Date(T0).toISOString(), host: 'a800', kind: 'stream', ms: null, exit: null, error: 'connection lost', command: 'nvidia-smi -lms 2000' }] });
+    await r.settle();
+    expect(r.frame()).toMatch(/a800 +running {2}failed: connection lost {2}nvidia-smi -lms 2000/);
+    await r.press(KEY.esc);
+    await r.settle(50);
+    expect(r.frame()).not.toContain('Remote commands');
+    expect(f.store.getState().commands).toEqual([]);
+  });
+});
