@@ -242,7 +242,7 @@ export interface HelpSection {
 
 /** The `?` overlay: every binding, grouped by scope. */
 export function helpSections(keymap: Keymap): HelpSection[] {
-  const order: Scope[] = ['global', 'runs', 'log', 'gpus', 'checkpoints', 'new-run', 'hosts', 'events', 'commands', 'attached'];
+  const order: Scope[] = ['global', 'runs', 'log', 'gpus', 'checkpoints', 'new-run', 'hosts', 'attached'];
   return order.map((scope) => ({
     scope,
     rows: keymap.bindings
