@@ -134,16 +134,26 @@ export const COMMANDS: CommandInfo[] = [
   },
   {
     name: 'kill',
-    usage: 'kill RUN [--yes]',
-    summary: "kill the run's tmux session (refuses without --yes when stdin is not a terminal)",
+    usage: 'kill RUN [--yes] [--dry-run] [--grace S]',
+    summary: "end the run: its tmux session, its processes and what it left on the GPUs (refuses without --yes when stdin is not a terminal)",
     built: true,
     changes: 'it ends a run',
     load: lazy('kill'),
     help: {
-      about: [RUN, 'Asks first (a run older than an hour wants its name typed). It kills the session it showed, never one re-created under the name.'],
-      flags: [['--yes, -y', 'do not ask (needed without a terminal)']],
-      examples: ['rtk-tui kill a800:sweep-3', 'rtk-tui kill sweep-3 --yes'],
-      exit: 'Exit codes: 0 killed; 1 not found, changed meanwhile, refused, or the answer was no; 2 usage error (no terminal and no --yes).',
+      about: [
+        RUN,
+        'Asks first (a run older than an hour wants its name typed). It kills the session it showed, never one re-created under the name,',
+        "then every process of its panes' trees, what is left in their sessions or process groups (workers re-parented when their parent died)",
+        'and the GPU processes the process map gave the run: SIGTERM, then SIGKILL after the grace. Then it says the GPU memory freed, or who',
+        'still holds it and why. A process it did not attribute to the run is never signalled.',
+      ],
+      flags: [
+        ['--yes, -y', 'do not ask (needed without a terminal)'],
+        ['--dry-run, -n', 'list what it would end (pid, why it is the run\'s, command, GPU memory) and end nothing'],
+        ['--grace S', 'seconds between SIGTERM and SIGKILL (default 10)'],
+      ],
+      examples: ['rtk-tui kill a800:sweep-3', 'rtk-tui kill sweep-3 --dry-run', 'rtk-tui kill sweep-3 --yes --grace 30'],
+      exit: 'Exit codes: 0 killed (everything ended); 1 not found, changed meanwhile, refused, the answer was no, or a process would not end; 2 usage error (no terminal and no --yes).',
     },
   },
   {

@@ -9,7 +9,8 @@ import { err, ok, type HostSpec, type Result } from '../domain/types.js';
 import { buildKeymap } from '../keys/keymap.js';
 import type { Host } from '../remote/host.js';
 import { openHost, processHostEnv, type HostEnv } from '../remote/index.js';
-import { attachArgv, killSession, newRun } from '../remote/tmux-control.js';
+import { attachArgv, newRun } from '../remote/tmux-control.js';
+import { executeKill, killSummary, planKill } from '../sources/kill-run.js';
 import { installPeekEffect } from '../tty/attach-effect.js';
 import { Controller } from '../sources/controller.js';
 import { EventHub } from '../events/hub.js';
@@ -128,11 +129,22 @@ export async function runMonitor(ctx: CommandContext, cfg: Config, o: MonitorOpt
         if (!spec || !host) return;
         say(`killing ${e.runId}…`);
         const created = e.createdAt === null ? NaN : Date.parse(e.createdAt);
-        // the session shown, not one re-created under its name since
-        void killSession(host, spec, { name: e.session, createdAt: Number.isFinite(created) ? Math.round(created / 1000) : null }).then((r) => {
-          say(r.ok ? `killed ${e.runId}` : r.error.message, r.ok ? 'info' : 'error');
+        void (async () => {
+          // all of it (its processes, what it left on the GPUs), and only the session shown: not
+          // one re-created under its name since
+          const plan = await planKill(host, spec, e.session, e.runId);
+          if (plan.ok && Number.isFinite(created) && plan.value.createdAt !== null && plan.value.createdAt !== Math.round(created / 1000)) {
+            say(`${e.runId} was re-created under that name since it was shown; not killed. Look again.`, 'error');
+            return;
+          }
+          const r = plan.ok ? await executeKill(host, spec, plan.value, 10) : plan;
+          if (!r.ok) say(r.error.message, 'error');
+          else {
+            const lines = killSummary(e.runId, r.value);
+            say(lines.map((l) => l.trim()).join(' · '), r.value.left.length > 0 ? 'warn' : 'info');
+          }
           controller.refresh();
-        });
+        })();
         return;
       }
       case 'run.new': {

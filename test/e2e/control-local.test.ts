@@ -179,7 +179,7 @@ describe('rtk-tui kill (local)', () => {
     const r = await cli(['kill', 'local:-k', '--yes']);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(r.stdout).toBe('killed local:-k\n');
+    expect(r.stdout).toMatch(/^killed local:-k\n {2}ended \d+ process(es)?\n$/);
     expect(sessions()).toEqual(before.filter((s) => s !== '-k'));
     const again = await cli(['kill', 'local:-k', '--yes']);
     expect(again.code).toBe(1);

@@ -149,7 +149,7 @@ suite(why, 'rtk-tui new --gpus (lab)', () => {
     const ls = await cli(lab, ['ls', '--config', lab.rtkConfig]);
     expect(ls.code).toBe(0);
     const kill = await cli(lab, ['kill', 'gpu:pinned', '--yes', '--config', lab.rtkConfig]);
-    expect(kill.stdout).toBe('killed gpu:pinned\n');
+    expect(kill.stdout).toMatch(/^killed gpu:pinned\n/);
     const r = await cli(lab, ['log-commands', 'gpu', '--json', '-n', '1000']);
     expect(r.code).toBe(0);
     const entries = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { host: string; kind: string; exit: number | null; ms: number; command: string });
@@ -163,5 +163,40 @@ suite(why, 'rtk-tui new --gpus (lab)', () => {
     expect(typeof k[0]!.ms).toBe('number');
     const text = await cli(lab, ['log-commands', 'gpu', '-n', '2']);
     expect(text.stdout).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d {2}gpu {2}exec {2}\d+ ms {2}exit 0 {2}/m);
+  });
+
+  it('kill ends the session, its re-parented worker on a GPU, reports the memory freed, and leaves an unrelated process alone', async () => {
+    // the worker outlives its parent (re-parented, same session), as dataloader workers do
+    const r = await cli(lab, ['new', 'victim2', '--host', 'gpu', '--config', lab.rtkConfig, '--', 'sh', '-c', 'sh -c "sleep 511 </dev/null >/dev/null 2>&1 &"; exec sleep 512']);
+    expect(r.code).toBe(0);
+    await lab.remote('setsid sleep 513 </dev/null >/dev/null 2>&1 &');
+    const pid = async (n: number) =>
+      until(async () => {
+        const p = await lab.remote(`pgrep -f -x 'sleep ${n}'`);
+        return p.stdout.trim() ? Number(p.stdout.trim()) : null;
+      });
+    const worker = await pid(511);
+    const main = await pid(512);
+    const other = await pid(513);
+    // the worker's parent is gone: it is not in the pane's tree any more
+    expect((await lab.remote(`ps -o ppid= -p ${worker}`)).stdout.trim()).not.toBe(String(main));
+    setFakeGpuProcesses(lab.binDir, [
+      { pid: worker, gpu: 1, usedMemoryMiB: 20000, name: 'python' },
+      { pid: other, gpu: 1, usedMemoryMiB: 5000, name: 'python' },
+    ]);
+    const dry = await cli(lab, ['kill', 'gpu:victim2', '--dry-run', '--config', lab.rtkConfig]);
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toMatch(new RegExp(`^ +${worker} +session +sleep 511 +\\(GPU 1: 19\\.5 GiB\\)$`, 'm'));
+    expect(dry.stdout).toMatch(new RegExp(`^ +${main} +tree +sleep 512$`, 'm'));
+    expect(dry.stdout).not.toContain(`${other}`);
+    expect((await lab.remote(`kill -0 ${worker} && kill -0 ${main} && echo alive`)).stdout.trim()).toBe('alive');
+    const k = await cli(lab, ['kill', 'gpu:victim2', '--yes', '--grace', '2', '--config', lab.rtkConfig]);
+    expect(k.stderr).toBe('');
+    expect(k.code).toBe(0);
+    expect(k.stdout).toMatch(/^killed gpu:victim2\n {2}ended \d+ processes \(1 outside its panes' tree: re-parented workers in its session or group, or its GPU processes\)\n {2}GPU memory freed: 19\.5 GiB \(GPU 1\)\n$/);
+    // gone, or a zombie this machine's init has not collected yet (it holds nothing)
+    expect((await lab.remote(`ps -o stat= -p ${worker}`)).stdout.trim()).toMatch(/^(Z.*)?$/);
+    expect((await lab.remote(`kill -0 ${other} && echo alive`)).stdout.trim()).toBe('alive');
+    await lab.remote(`kill ${other}`);
   });
 });
