@@ -177,6 +177,22 @@ export async function runMonitor(ctx: CommandContext, cfg: Config, o: MonitorOpt
         }, (x: unknown) => say(`could not start ${id}: ${x instanceof Error ? x.message : String(x)}`, 'error'));
         return;
       }
+      case 'run.relaunch': {
+        const spec = specOf(e.host);
+        const host = hosts.get(e.host);
+        if (!spec || !host) return;
+        void import('./relaunch.js')
+          .then(({ relaunchRun }) => relaunchRun(host, spec, cfg, e.session, e.runId, { resume: false, replace: false }))
+          .then((r) => {
+            if (!r.ok) say(r.error.message, 'error');
+            else if (r.value !== null) {
+              say(`started ${r.value.id} again (from ${e.runId})`);
+              store.dispatch({ type: 'select', runId: r.value.id });
+              controller.refresh();
+            }
+          }, (x: unknown) => say(`could not relaunch ${e.runId}: ${x instanceof Error ? x.message : String(x)}`, 'error'));
+        return;
+      }
       case 'ckpt.pull': {
         const host = hosts.get(e.host);
         if (!host) return;

@@ -10,7 +10,7 @@ import { listCheckpoints } from '../sources/checkpoints.js';
 import { launchOnFreeGpus } from '../sources/launch.js';
 import { safeText } from '../parse/terminal.js';
 import { readRecord, nextFreeName, type RunRecord } from '../remote/run-record.js';
-import { killSession, newRun, sessionInfo, type NewRunOptions } from '../remote/tmux-control.js';
+import { killSession, newRun, sessionInfo, type NewRunOptions, type NewRunResult, type SessionInfo } from '../remote/tmux-control.js';
 import { shq } from '../remote/quote.js';
 import type { Host } from '../remote/host.js';
 import type { CommandContext, CommandResult } from './context.js';
@@ -49,6 +49,64 @@ export function relaunchArgv(rec: RunRecord, resume: { rule: string[]; checkpoin
   return ok([...base, ...resume.rule.map((a) => (a === '{checkpoint}' ? resume.checkpoint : a.replaceAll('{checkpoint}', resume.checkpoint)))]);
 }
 
+export interface RelaunchOptions {
+  as?: string;
+  resume: boolean;
+  replace: boolean;
+  /** Asked before a --replace ends the old session; false: not replaced. */
+  confirmReplace?: (info: SessionInfo) => Promise<boolean>;
+  /** A sentence for the user (no resume rule, resuming from X). */
+  note?: (s: string) => void;
+}
+
+export interface Relaunched {
+  id: string;
+  argv: string[];
+  started: NewRunResult;
+  gpus: number[];
+}
+
+/** Start RUN again (the CLI and the monitor's R). */
+export async function relaunchRun(host: Host, spec: HostSpec, cfg: Config, session: string, runId: string, o: RelaunchOptions): Promise<Result<Relaunched | null>> {
+  const rec = await readRecord(host, spec, session);
+  if (!rec.ok) return rec;
+  const r = rec.value;
+  if (r.alive && !o.replace && o.as === undefined)
+    return err('refused', `${runId} is still running: relaunch --replace ends it and starts it again, --as NAME starts a second copy beside it`);
+  // resume: the rule and the newest complete checkpoint, or say why not
+  let resume: { rule: string[]; checkpoint: string } | null = null;
+  if (o.resume) {
+    const rule = resumeRule(cfg, spec, session);
+    if (rule === null) o.note?.(`no resume rule for ${runId} in the config (resume: ["--resume_from_checkpoint", "{checkpoint}"]): relaunching it as it was`);
+    else {
+      const c = await resumeFrom(host, runId, r);
+      if (!c.ok) return c;
+      resume = { rule, checkpoint: c.value.path };
+      o.note?.(`resuming from ${c.value.name}`);
+    }
+  }
+  const cmd = relaunchArgv(r, resume);
+  if (!cmd.ok) return cmd;
+  const name = o.replace ? session : (o.as ?? nextFreeName(session, r.taken));
+  if (o.replace) {
+    const info = await sessionInfo(host, spec, session);
+    if (!info.ok) return info;
+    if (o.confirmReplace && !(await o.confirmReplace(info.value))) return ok(null);
+    const k = await killSession(host, spec, { name: session, id: r.id, createdAt: r.createdAt });
+    if (!k.ok) return k;
+  }
+  const env = { ...r.env };
+  delete env.CUDA_VISIBLE_DEVICES;
+  const n: NewRunOptions = { name, cmd: cmd.value, env };
+  if (r.cwd !== null) n.cwd = r.cwd;
+  if (r.log !== null) n.log = r.log;
+  if (r.checkpoints !== null) n.checkpoints = r.checkpoints;
+  const started =
+    r.gpus.length > 0 ? await launchOnFreeGpus(host, spec, n, { count: r.gpus.length, pinned: null, minFreeMiB: 0, prefer: r.gpus }) : await newRun(host, spec, n);
+  if (!started.ok) return started;
+  return ok({ id: `${spec.name}:${name}`, argv: cmd.value, started: started.value, gpus: 'gpus' in started.value ? (started.value.gpus as number[]) : [] });
+}
+
 export async function run(argv: string[], ctx: CommandContext): Promise<CommandResult> {
   const f = parseFlags('relaunch', argv, { values: ['--as'], switches: ['--resume', '--replace', '--yes'], aliases: { '-y': '--yes' } });
   if (!f.ok) return f;
@@ -64,50 +122,22 @@ export async function run(argv: string[], ctx: CommandContext): Promise<CommandR
   if (!t.ok) return t;
   const { host, spec, session, runId, opened } = t.value;
   try {
-    const rec = await readRecord(host, spec, session);
-    if (!rec.ok) return rec;
-    const r = rec.value;
-    if (r.alive && !replace && values['--as'] === undefined)
-      return err('refused', `${runId} is still running: relaunch --replace ends it and starts it again, --as NAME starts a second copy beside it`);
-    // resume: the rule and the newest complete checkpoint, or say why not
-    let resume: { rule: string[]; checkpoint: string } | null = null;
-    if (switches.has('--resume')) {
-      const rule = resumeRule(cfg.value, spec, session);
-      if (rule === null) ctx.stderr.write(`rtk-tui: no resume rule for ${safeText(runId)} in the config (resume: ["--resume_from_checkpoint", "{checkpoint}"]): relaunching it as it was\n`);
-      else {
-        const c = await resumeFrom(host, runId, r);
-        if (!c.ok) return c;
-        resume = { rule, checkpoint: c.value.path };
-        ctx.stderr.write(`rtk-tui: resuming from ${safeText(c.value.name)}\n`);
-      }
-    }
-    const cmd = relaunchArgv(r, resume);
-    if (!cmd.ok) return cmd;
-    const name = replace ? session : (values['--as'] ?? nextFreeName(session, r.taken));
-    if (replace) {
-      const info = await sessionInfo(host, spec, session);
-      if (!info.ok) return info;
-      if (!switches.has('--yes') && !(await confirmKill(ctx, runId, session, info.value, Date.now()))) return ok(1);
-      const k = await killSession(host, spec, { name: session, id: r.id, createdAt: r.createdAt });
-      if (!k.ok) return k;
-    }
-    const env = { ...r.env };
-    delete env.CUDA_VISIBLE_DEVICES;
-    const o: NewRunOptions = { name, cmd: cmd.value, env };
-    if (r.cwd !== null) o.cwd = r.cwd;
-    if (r.log !== null) o.log = r.log;
-    if (r.checkpoints !== null) o.checkpoints = r.checkpoints;
-    const started =
-      r.gpus.length > 0 ? await launchOnFreeGpus(host, spec, o, { count: r.gpus.length, pinned: null, minFreeMiB: 0, prefer: r.gpus }) : await newRun(host, spec, o);
-    if (!started.ok) return started;
-    const id = `${spec.name}:${name}`;
-    const gpus = 'gpus' in started.value ? (started.value.gpus as number[]) : [];
+    const r = await relaunchRun(host, spec, cfg.value, session, runId, {
+      ...(values['--as'] !== undefined ? { as: values['--as'] } : {}),
+      resume: switches.has('--resume'),
+      replace,
+      ...(switches.has('--yes') ? {} : { confirmReplace: (info: SessionInfo) => confirmKill(ctx, runId, session, info, Date.now()) }),
+      note: (m) => void ctx.stderr.write(`rtk-tui: ${safeText(m)}\n`),
+    });
+    if (!r.ok) return r;
+    if (r.value === null) return ok(1);
+    const { id, argv: cmd, started, gpus } = r.value;
     ctx.stdout.write(
       `started ${safeText(id)} again${replace ? ' (replacing the old session)' : ` (from ${safeText(runId)})`}\n` +
-        `  command      ${safeText(cmd.value.map((a) => shq(a)).join(' '))}\n` +
-        `  log          ${safeText(started.value.log)}\n` +
-        `  directory    ${safeText(started.value.cwd)}\n` +
-        (started.value.checkpoints ? `  checkpoints  ${safeText(started.value.checkpoints)}\n` : '') +
+        `  command      ${safeText(cmd.map((a) => shq(a)).join(' '))}\n` +
+        `  log          ${safeText(started.log)}\n` +
+        `  directory    ${safeText(started.cwd)}\n` +
+        (started.checkpoints ? `  checkpoints  ${safeText(started.checkpoints)}\n` : '') +
         (gpus.length > 0 ? `  gpus         ${gpus.join(',')} (CUDA_VISIBLE_DEVICES)\n` : '') +
         `  attach with  ${selfCommand(ctx.env)} attach ${shq(id)}\n`,
     );

@@ -73,6 +73,7 @@ export const DEFAULT_BINDINGS: readonly Binding[] = [
   b('runs', 'run.peek', ['p'], 'peek (live pane)'),
   b('runs', 'run.kill', ['K'], 'kill (confirm)', true, true),
   b('runs', 'run.new', ['n'], 'new run', false, true),
+  b('runs', 'run.relaunch', ['R'], 'relaunch (a finished or failed run, as it was started)', false, true),
   b('runs', 'runs.filter', ['/'], 'filter', true),
   b('runs', 'runs.clearFilter', ['esc'], 'clear the filter'),
 

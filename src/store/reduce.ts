@@ -294,6 +294,13 @@ function command(s: State, id: string, text: string | undefined, ctx: ReduceCont
       effects.push({ type: id as 'run.attach' | 'run.peek', runId: run.id, host: run.host, session: run.session });
       return s;
     }
+    case 'run.relaunch':
+      if (run === null) return say(s, 'no run selected', ctx, 'warn');
+      if (s.readonly) return say(s, 'read-only mode: relaunch is disabled', ctx, 'warn');
+      if (run.state === 'running' || run.state === 'stalled')
+        return say(s, `${run.id} is still running: R starts a finished or failed run again (rtk-tui relaunch ${run.id} --replace ends it first)`, ctx, 'warn');
+      effects.push({ type: 'run.relaunch', runId: run.id, host: run.host, session: run.session });
+      return say(s, `relaunching ${run.id}…`, ctx);
     case 'run.new':
       if (s.readonly) return say(s, 'read-only mode: new is disabled', ctx, 'warn');
       return openNewRunForm(s, effects);

@@ -171,6 +171,8 @@ export type Effect =
   /** The selected run changed: follow this run's log (null: none selected). */
   | { type: 'log.select'; runId: string | null; host: string | null; session: string | null; log: string | null; logStart: number | null }
   | { type: 'app.quit' }
+  /** Start this finished or failed run again as it was started (rtk-tui relaunch). */
+  | { type: 'run.relaunch'; runId: string; host: string; session: string }
   /** The command log view opened: fill it (commands of this monitor so far). */
   | { type: 'commands.open' }
   | { type: 'app.refresh' }

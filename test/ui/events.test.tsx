@@ -173,3 +173,22 @@ describe('the command log view', () => {
     expect(f.store.getState().commands).toEqual([]);
   });
 });
+
+describe('relaunch from the monitor', () => {
+  it('R asks to start a finished or failed run again, and refuses a live one', async () => {
+    const f = fixtureStore();
+    const effects: string[] = [];
+    f.store.onEffect((e) => {
+      if (e.type === 'run.relaunch') effects.push(`${e.type} ${e.runId}`);
+    });
+    const r = await renderApp(f);
+    cleanup.push(r.unmount);
+    await r.press('R');
+    expect(effects).toEqual([]);
+    expect(r.frame()).toContain('a800:training is still running: R starts a finished or failed run again');
+    await r.press('j');
+    await r.press('R');
+    expect(effects).toEqual(['run.relaunch a800:sweep-3']);
+    expect(r.frame()).toContain('relaunching a800:sweep-3…');
+  });
+});
