@@ -11,6 +11,8 @@ import type { Host } from '../remote/host.js';
 import { openHost, processHostEnv, type HostEnv } from '../remote/index.js';
 import { attachArgv, newRun } from '../remote/tmux-control.js';
 import { executeKill, killSummary, planKill } from '../sources/kill-run.js';
+import { launchOnFreeGpus } from '../sources/launch.js';
+import { parseGpusFlag } from '../parse/gpu-pick.js';
 import { installPeekEffect } from '../tty/attach-effect.js';
 import { Controller } from '../sources/controller.js';
 import { EventHub } from '../events/hub.js';
@@ -159,13 +161,21 @@ export async function runMonitor(ctx: CommandContext, cfg: Config, o: MonitorOpt
         const d = o.newRunDefaults;
         const cwd = e.cwd ?? (d ? d.cwd : null);
         const log = e.log ?? (d ? `${d.logDir}/${e.name}.log` : null);
-        void newRun(host, spec, {
+        const req = {
           name: e.name,
           cmd: e.cmd,
           ...(cwd !== null ? { cwd } : {}),
           ...(log !== null ? { log } : {}),
           ...(e.checkpoints !== null ? { checkpoints: e.checkpoints } : {}),
-        }).then((r) => {
+        };
+        // GPUs: picked free under the host's lock (as new --gpus), or pinned
+        const pick = e.gpus !== null ? parseGpusFlag(e.gpus, undefined) : null;
+        if (pick !== null && !pick.ok) {
+          say(pick.error.message, 'error');
+          return;
+        }
+        const started = pick?.value ? launchOnFreeGpus(host, spec, req, pick.value) : newRun(host, spec, req);
+        void started.then((r) => {
           if (!r.ok) {
             say(r.error.message, 'error');
             return;

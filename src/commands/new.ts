@@ -8,9 +8,8 @@ import { safeText } from '../parse/terminal.js';
 import { selfCommand } from './help.js';
 import { shq } from '../remote/quote.js';
 import { newRun } from '../remote/tmux-control.js';
-import { parseGpuList, type PickRequest } from '../parse/gpu-pick.js';
+import { parseGpusFlag } from '../parse/gpu-pick.js';
 import { launchOnFreeGpus, type LaunchResult } from '../sources/launch.js';
-import type { Result } from '../domain/types.js';
 import type { CommandContext, CommandResult } from './context.js';
 import { configWithoutCliHosts, openOne, parseFlags, pickHost } from './control-common.js';
 
@@ -64,16 +63,4 @@ export async function run(argv: string[], ctx: CommandContext): Promise<CommandR
   }
 }
 
-/** `--gpus 2` (a count, picked), `--gpus 0,3` or `--gpus 3,` (pinned); `--min-free-gib M` (default 2). */
-export function parseGpusFlag(gpus: string | undefined, minFree: string | undefined): Result<Omit<PickRequest, 'host'> | null> {
-  if (gpus === undefined) {
-    if (minFree !== undefined) return err('usage', 'new: --min-free-gib goes with --gpus N');
-    return ok(null);
-  }
-  const min = minFree === undefined ? 2 : Number(minFree);
-  if (!Number.isFinite(min) || min < 0) return err('usage', `new: --min-free-gib wants a number of GiB, got ${JSON.stringify(minFree)}`);
-  const list = parseGpuList(gpus);
-  if (list !== null) return ok({ count: null, pinned: list, minFreeMiB: min * 1024 });
-  if (!/^[1-9]\d*$/.test(gpus)) return err('usage', `new: --gpus wants a count (2) or a list of GPU indices (0,3; one GPU: 3,), got ${JSON.stringify(gpus)}`);
-  return ok({ count: Number(gpus), pinned: null, minFreeMiB: min * 1024 });
-}
+export { parseGpusFlag } from '../parse/gpu-pick.js';

@@ -79,3 +79,17 @@ export function pickGpus(report: GpuHostReport, claims: readonly GpuClaim[], req
     `${req.host} has ${free.length} free GPU${free.length === 1 ? '' : 's'} of ${report.gpus.length}, ${want} asked: ${busy.join('; ')}. Wait for one, pin GPUs with --gpus ${free.length > 0 ? free.map((g) => g.index).join(',') : '0,1'}, or lower --min-free-gib`,
   );
 }
+
+/** `--gpus 2` (a count, picked), `--gpus 0,3` or `--gpus 3,` (pinned); `--min-free-gib M` (default 2). */
+export function parseGpusFlag(gpus: string | undefined, minFree: string | undefined): Result<Omit<PickRequest, 'host'> | null> {
+  if (gpus === undefined) {
+    if (minFree !== undefined) return err('usage', 'new: --min-free-gib goes with --gpus N');
+    return ok(null);
+  }
+  const min = minFree === undefined ? 2 : Number(minFree);
+  if (!Number.isFinite(min) || min < 0) return err('usage', `new: --min-free-gib wants a number of GiB, got ${JSON.stringify(minFree)}`);
+  const list = parseGpuList(gpus);
+  if (list !== null) return ok({ count: null, pinned: list, minFreeMiB: min * 1024 });
+  if (!/^[1-9]\d*$/.test(gpus)) return err('usage', `new: --gpus wants a count (2) or a list of GPU indices (0,3; one GPU: 3,), got ${JSON.stringify(gpus)}`);
+  return ok({ count: Number(gpus), pinned: null, minFreeMiB: min * 1024 });
+}

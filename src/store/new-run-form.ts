@@ -1,6 +1,7 @@
 // The new-run form (`n` in the runs pane): pure state changes for its commands, and its validation.
 // Submit asks for the 'run.new' effect; src/commands/monitor.ts starts the run outside React.
 import { splitCommandLine } from '../parse/argv.js';
+import { parseGpusFlag } from '../parse/gpu-pick.js';
 import { checkRunName } from '../remote/tmux-control.js';
 import { hostsInOrder, selectedRun } from './selectors.js';
 import {
@@ -27,11 +28,16 @@ export function checkNewRunForm(f: NewRunForm): { ok: true; value: NewRunRequest
   if (f.host === '') errors.host = 'no host to start the run on';
   const cmd = splitCommandLine(f.text.cmd);
   if (!cmd.ok) errors.cmd = cmd.error;
+  const gpus = f.text.gpus.trim();
+  if (gpus !== '') {
+    const g = parseGpusFlag(gpus, undefined);
+    if (!g.ok) errors.gpus = g.error.message.replace(/^new: --gpus wants/, 'wants');
+  }
   if (!cmd.ok || Object.keys(errors).length > 0) return { ok: false, errors };
   const opt = (v: string): string | null => (v.trim() === '' ? null : v.trim());
   return {
     ok: true,
-    value: { host: f.host, name, cmd: cmd.value, cwd: opt(f.text.cwd), log: opt(f.text.log), checkpoints: opt(f.text.checkpoints) },
+    value: { host: f.host, name, cmd: cmd.value, cwd: opt(f.text.cwd), log: opt(f.text.log), checkpoints: opt(f.text.checkpoints), gpus: opt(f.text.gpus) },
   };
 }
 
@@ -48,7 +54,7 @@ export function openNewRunForm(s: State, effects: Effect[]): State {
   const host = selectedRun(s)?.host ?? hosts[0] ?? '';
   return {
     ...s,
-    newRun: { field: 'name', host, text: { name: '', cmd: '', cwd: '', log: '', checkpoints: '' }, cursor: 0, tried: false },
+    newRun: { field: 'name', host, text: { name: '', cmd: '', cwd: '', log: '', checkpoints: '', gpus: '' }, cursor: 0, tried: false },
   };
 }
 

@@ -43,8 +43,8 @@ export interface ConfirmKill {
 }
 
 /** The fields of the new-run form, in order. */
-export type NewRunField = 'name' | 'host' | 'cmd' | 'cwd' | 'log' | 'checkpoints';
-export const NEW_RUN_FIELDS: readonly NewRunField[] = ['name', 'host', 'cmd', 'cwd', 'log', 'checkpoints'];
+export type NewRunField = 'name' | 'host' | 'cmd' | 'cwd' | 'log' | 'checkpoints' | 'gpus';
+export const NEW_RUN_FIELDS: readonly NewRunField[] = ['name', 'host', 'cmd', 'cwd', 'log', 'checkpoints', 'gpus'];
 /** The fields typed as text (the host is chosen among the configured ones). */
 export type NewRunTextField = Exclude<NewRunField, 'host'>;
 
@@ -68,6 +68,8 @@ export interface NewRunRequest {
   cwd: string | null;
   log: string | null;
   checkpoints: string | null;
+  /** `--gpus`: a count to pick, or a list to pin; null: none. */
+  gpus: string | null;
 }
 
 export interface Message {

@@ -15,6 +15,7 @@ const LABELS: Record<NewRunField, string> = {
   cwd: 'Directory',
   log: 'Log',
   checkpoints: 'Checkpoints',
+  gpus: 'GPUs',
 };
 
 const HINTS: Record<NewRunField, string> = {
@@ -24,6 +25,7 @@ const HINTS: Record<NewRunField, string> = {
   cwd: 'where the command starts; empty: the directory shown dim',
   log: 'its output is also written here; empty: the file shown dim',
   checkpoints: 'a directory the checkpoints pane lists (optional)',
+  gpus: 'N: pick N free GPUs (CUDA_VISIBLE_DEVICES), 0,3: exactly those; empty: none chosen',
 };
 
 /** How the command line is run: split into words like sh would, run without a shell. */
@@ -107,7 +109,7 @@ function keyRows(keymap: Keymap, inner: number): Row[] {
 function placeholder(s: State, field: NewRunField, f: NewRunForm): string {
   if (field === 'cwd') return s.newRunDefaults.cwd;
   if (field === 'log') return `${s.newRunDefaults.logDir}/${f.text.name.trim() === '' ? 'NAME' : f.text.name.trim()}.log`;
-  if (field === 'checkpoints') return 'none';
+  if (field === 'checkpoints' || field === 'gpus') return 'none';
   return '';
 }
 

@@ -37,9 +37,10 @@ describe('new-run form', () => {
     expect(box[5]).toMatch(/^│ {3}Directory {4}~ +│$/);
     expect(box[6]).toMatch(/^│ {3}Log {10}~\/rtk-runs\/NAME\.log +│$/);
     expect(box[7]).toMatch(/^│ {3}Checkpoints {2}none +│$/);
-    expect(box[9]).toMatch(/^│ Command: split into words like sh \(quotes and \\ work\), nothing expanded; for pipes or \$VARS: +│$/);
-    expect(box[10]).toMatch(/^│ bash -lc '\.\.\.' +│$/);
-    expect(box[11]).toContain("Name: the tmux session's name on the host");
+    expect(box[8]).toMatch(/^│ {3}GPUs {9}none +│$/);
+    expect(box[10]).toMatch(/^│ Command: split into words like sh \(quotes and \\ work\), nothing expanded; for pipes or \$VARS: +│$/);
+    expect(box[11]).toMatch(/^│ bash -lc '\.\.\.' +│$/);
+    expect(box[12]).toContain("Name: the tmux session's name on the host");
     expect(r.frame()).toContain('Tab ↓ next field · Shift-Tab ↑ previous field');
     expect(r.frame()).toContain('Ctrl-u clear the field · Esc cancel');
     // the footer hints are the form's, from the same data
@@ -64,7 +65,7 @@ describe('new-run form', () => {
     expect(r.frame()).toMatch(/› Host {9}‹ gpu1 › {2}2\/2/);
     await r.press(KEY.down, "sh -c 'echo hi; sleep 5'", KEY.down, '/tmp/w', KEY.down, 'logs/x.log', '\u0013');
     expect(submitted(fx)).toEqual([
-      { type: 'run.new', host: 'gpu1', name: 'train2', cmd: ['sh', '-c', 'echo hi; sleep 5'], cwd: '/tmp/w', log: 'logs/x.log', checkpoints: null },
+      { type: 'run.new', host: 'gpu1', name: 'train2', cmd: ['sh', '-c', 'echo hi; sleep 5'], cwd: '/tmp/w', log: 'logs/x.log', checkpoints: null, gpus: null },
     ]);
     expect(r.frame()).not.toContain('New run');
     expect(r.frame()).toContain('starting gpu1:train2…');
@@ -79,7 +80,7 @@ describe('new-run form', () => {
     expect(r.frame()).toMatch(/│ ✗ Command/);
     await r.press('a.b');
     expect(r.frame()).toMatch(/✗ Name: the run name "a\.b" contains "\."/);
-    await r.press(KEY.ctrlU, 'ok', KEY.tab, KEY.tab, 'python t.py | tee x', KEY.enter, KEY.enter, KEY.enter, KEY.enter);
+    await r.press(KEY.ctrlU, 'ok', KEY.tab, KEY.tab, 'python t.py | tee x', KEY.enter, KEY.enter, KEY.enter, KEY.enter, KEY.enter);
     expect(r.frame()).toMatch(/✗ Command: "\|" is shell syntax/);
     expect(f.store.getState().newRun?.field).toBe('cmd');
     expect(r.frame()).not.toContain('✗ Name');
@@ -95,8 +96,10 @@ describe('new-run form', () => {
     await r.press('n', 'x1', KEY.enter, KEY.enter, 'python -u t.py', KEY.enter, KEY.enter, KEY.enter);
     expect(submitted(fx)).toEqual([]);
     await r.press('ck', KEY.enter);
+    expect(submitted(fx)).toEqual([]);
+    await r.press(KEY.enter);
     expect(submitted(fx)).toEqual([
-      { type: 'run.new', host: 'a800', name: 'x1', cmd: ['python', '-u', 't.py'], cwd: null, log: null, checkpoints: 'ck' },
+      { type: 'run.new', host: 'a800', name: 'x1', cmd: ['python', '-u', 't.py'], cwd: null, log: null, checkpoints: 'ck', gpus: null },
     ]);
   });
 

@@ -95,10 +95,12 @@ describe('editing', () => {
     keys(f.store, 'tab', 'tab', 'tab', 'tab');
     expect(form(f.store).field).toBe('checkpoints');
     keys(f.store, 'tab');
+    expect(form(f.store).field).toBe('gpus');
+    keys(f.store, 'tab');
     expect(form(f.store)).toMatchObject({ field: 'name', cursor: 4 });
     keys(f.store, 'shift+tab');
-    expect(form(f.store).field).toBe('checkpoints');
-    keys(f.store, 'up', 'up', 'up', 'up', 'up');
+    expect(form(f.store).field).toBe('gpus');
+    keys(f.store, 'up', 'up', 'up', 'up', 'up', 'up');
     expect(form(f.store).field).toBe('name');
   });
 
@@ -112,7 +114,7 @@ describe('editing', () => {
     expect(form(f.store).host).toBe('a800');
     keys(f.store, 'left', 'z', 'backspace');
     expect(form(f.store).host).toBe('gpu1');
-    expect(form(f.store).text).toEqual({ name: '', cmd: '', cwd: '', log: '', checkpoints: '' });
+    expect(form(f.store).text).toEqual({ name: '', cmd: '', cwd: '', log: '', checkpoints: '', gpus: '' });
   });
 });
 
@@ -132,6 +134,7 @@ describe('submitting', () => {
         cwd: null,
         log: null,
         checkpoints: '~/ckpt',
+        gpus: null,
       },
     ]);
     expect(f.store.getState().newRun).toBeNull();
@@ -146,7 +149,9 @@ describe('submitting', () => {
     expect(fx.some((e) => e.type === 'run.new')).toBe(false);
     expect(form(f.store).field).toBe('checkpoints');
     keys(f.store, 'enter');
-    expect(fx.at(-1)).toEqual({ type: 'run.new', host: 'a800', name: 'r1', cmd: ['true'], cwd: '/w', log: 'l.log', checkpoints: null });
+    expect(form(f.store).field).toBe('gpus');
+    keys(f.store, '2', 'enter');
+    expect(fx.at(-1)).toEqual({ type: 'run.new', host: 'a800', name: 'r1', cmd: ['true'], cwd: '/w', log: 'l.log', checkpoints: null, gpus: '2' });
   });
 
   it('refuses an empty name, a name tmux would change, an empty or shell-only command; errors follow the typing', () => {
