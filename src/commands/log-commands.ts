@@ -9,6 +9,7 @@ import { readCommandFile, type CommandEntry } from '../remote/command-log.js';
 import type { CommandContext, CommandResult } from './context.js';
 import { parseFlags } from './control-common.js';
 import { toJson } from './json.js';
+import { SKIP } from '../ui/commands-view.js';
 
 const USAGE = 'rtk-tui log-commands [HOST] [-n N] [--full] [--json] [-f]';
 
@@ -20,7 +21,7 @@ export function commandLine(e: CommandEntry, full: boolean): string {
   const end = e.error !== null ? `failed: ${e.error}` : e.exit === null ? (e.kind === 'stream' ? 'ended' : 'no status') : `exit ${e.exit}`;
   const lines = e.command.split('\n').filter((l) => l.trim() !== '');
   // the line that says what it does: not a variable, a marker or a function of the script's own
-  const first = lines.find((l) => !/^\s*(?:[A-Za-z_]\w*=\S*$|printf '(?:@@|\\n@@)|\w+\(\) \{|if \[|fi$|exit \d|done$)/.test(l)) ?? lines[0] ?? '';
+  const first = lines.find((l) => !SKIP.test(l)) ?? lines[0] ?? '';
   const head = `${when}  ${safeText(e.host)}  ${e.kind}  ${took}  ${safeText(end)}`;
   if (full) return `${head}\n${lines.map((l) => `    ${safeText(l)}`).join('\n')}\n`;
   return `${head}  ${safeText(first.length > 100 ? `${first.slice(0, 99)}…` : first)}${lines.length > 1 ? `  (+${lines.length - 1} lines)` : ''}\n`;

@@ -4,6 +4,9 @@ import type { CommandEntry } from '../domain/types.js';
 import type { State } from '../store/state.js';
 import { RowBuilder, textRow, type Row } from './rows.js';
 
+/** Lines that do not say what a script does: variables, markers, helpers, control words, subshell parentheses. */
+export const SKIP = /^\s*(?:[A-Za-z_]\w*=\S*$|printf '(?:@@|\\n@@)|\w+\(\) \{|if \[|fi$|exit \d|done$|[()]\s*$)/;
+
 export const COMMANDS_TITLE = 'Remote commands (j/k choose · Esc closes · all of them: rtk-tui log-commands)';
 
 function headOf(e: CommandEntry): { when: string; took: string; end: string; what: string; lines: string[] } {
@@ -12,7 +15,7 @@ function headOf(e: CommandEntry): { when: string; took: string; end: string; wha
   const took = e.ms === null ? 'running' : e.ms < 1000 ? `${e.ms} ms` : `${(e.ms / 1000).toFixed(1)} s`;
   const end = e.error !== null ? `failed: ${e.error}` : e.exit === null ? (e.kind === 'stream' ? 'ended' : '?') : `exit ${e.exit}`;
   const lines = e.command.split('\n').filter((l) => l.trim() !== '');
-  const what = lines.find((l) => !/^\s*(?:[A-Za-z_]\w*=\S*$|printf '(?:@@|\\n@@)|\w+\(\) \{|if \[|fi$|exit \d|done$)/.test(l)) ?? lines[0] ?? '';
+  const what = lines.find((l) => !SKIP.test(l)) ?? lines[0] ?? '';
   return { when, took, end, what: what.trim(), lines };
 }
 

@@ -50,7 +50,7 @@ export function eventsRows(s: State, w: number, h: number): Row[] {
       .add(e.message, on ? 'sel' : undefined)
       .row();
     const block = [head];
-    if (e.hint) for (const piece of wrapWords(`hint: ${e.hint}`, Math.max(10, w - 12)).slice(0, 3)) block.push(new RowBuilder(w).add(' '.repeat(12)).add(piece, 'dim').row());
+    if (e.hint) for (const piece of wrapWords(`hint: ${e.hint}`, Math.max(10, w - 12)).slice(0, 4)) block.push(new RowBuilder(w).add(' '.repeat(12)).add(piece, 'dim').row());
     if (i === sel) selStart = used;
     used += block.length;
     blocks.push(block);
