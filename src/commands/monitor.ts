@@ -192,7 +192,7 @@ export async function runMonitor(ctx: CommandContext, cfg: Config, o: MonitorOpt
         const host = hosts.get(e.host);
         if (!spec || !host) return;
         void import('./relaunch.js')
-          .then(({ relaunchRun }) => relaunchRun(host, spec, cfg, e.session, e.runId, { resume: false, replace: false }))
+          .then(({ relaunchRun }) => relaunchRun(host, spec, cfg, e.session, e.runId, { resume: e.resume, replace: false, note: (m) => say(m) }))
           .then((r) => {
             if (!r.ok) say(r.error.message, 'error');
             else if (r.value !== null) {

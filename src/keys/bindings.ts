@@ -4,7 +4,7 @@
 /** Pane scopes are active when their pane has the focus; `global` backs every pane scope. */
 export type PaneScope = 'runs' | 'log' | 'gpus' | 'checkpoints';
 /** Modal scopes take every key while open (Ctrl-C, hard-wired to app.quit, still applies). */
-export type ModalScope = 'help' | 'input' | 'confirm' | 'confirm-typed' | 'new-run' | 'hosts' | 'events' | 'commands';
+export type ModalScope = 'help' | 'input' | 'confirm' | 'confirm-typed' | 'new-run' | 'hosts' | 'events' | 'commands' | 'relaunch';
 export type Scope = 'global' | PaneScope | ModalScope | 'attached';
 
 /** Ctrl-C always quits, in every scope; it is not configurable (the terminal's own convention). */
@@ -25,6 +25,7 @@ export const SCOPES: readonly Scope[] = [
   'hosts',
   'events',
   'commands',
+  'relaunch',
   'attached',
 ];
 
@@ -136,6 +137,10 @@ export const DEFAULT_BINDINGS: readonly Binding[] = [
   b('events', 'events.down', ['j', 'down'], 'older event', true),
   b('events', 'events.up', ['k', 'up'], 'newer event'),
   b('events', 'events.select', ['enter'], 'select its run', true),
+
+  b('relaunch', 'relaunch.asIs', ['enter', 'y'], 'start it again as it was', true),
+  b('relaunch', 'relaunch.resume', ['r'], 'from its newest complete checkpoint (config resume:)', true),
+  b('relaunch', 'relaunch.cancel', ['esc', 'n', 'q'], 'cancel', true),
 
   b('commands', 'commands.close', ['esc', 'q', 'C'], 'close', true),
   b('commands', 'commands.down', ['j', 'down'], 'older command', true),

@@ -38,6 +38,7 @@ export function activeScopes(s: State): Scope[] {
   if (s.hostDetail !== null) return ['hosts'];
   if (s.eventsView !== null) return ['events'];
   if (s.commandsView !== null) return ['commands'];
+  if (s.relaunch !== null) return ['relaunch'];
   return [s.focus, 'global'];
 }
 
@@ -299,8 +300,17 @@ function command(s: State, id: string, text: string | undefined, ctx: ReduceCont
       if (s.readonly) return say(s, 'read-only mode: relaunch is disabled', ctx, 'warn');
       if (run.state === 'running' || run.state === 'stalled')
         return say(s, `${run.id} is still running: R starts a finished or failed run again (rtk-tui relaunch ${run.id} --replace ends it first)`, ctx, 'warn');
-      effects.push({ type: 'run.relaunch', runId: run.id, host: run.host, session: run.session });
-      return say(s, `relaunching ${run.id}…`, ctx);
+      return { ...s, relaunch: { runId: run.id, host: run.host, session: run.session } };
+    case 'relaunch.asIs':
+    case 'relaunch.resume': {
+      const r = s.relaunch;
+      if (r === null) return s;
+      const resume = id === 'relaunch.resume';
+      effects.push({ type: 'run.relaunch', ...r, resume });
+      return say({ ...s, relaunch: null }, `relaunching ${r.runId}${resume ? ' from its newest checkpoint' : ''}…`, ctx);
+    }
+    case 'relaunch.cancel':
+      return s.relaunch === null ? s : say({ ...s, relaunch: null }, 'relaunch cancelled', ctx);
     case 'run.new':
       if (s.readonly) return say(s, 'read-only mode: new is disabled', ctx, 'warn');
       return openNewRunForm(s, effects);

@@ -127,6 +127,8 @@ export interface State {
   commandsView: number | null;
   /** This monitor's remote commands, oldest first (filled while the view is open). */
   commands: CommandEntry[];
+  /** R on a finished or failed run: how to start it again is being asked. */
+  relaunch: { runId: string; host: string; session: string } | null;
   /** Hosts whose runs on screen come from the state file (the last session), not yet from a poll: ms of that poll. */
   restored: Record<string, number>;
   input: InputMode;
@@ -174,7 +176,7 @@ export type Effect =
   | { type: 'log.select'; runId: string | null; host: string | null; session: string | null; log: string | null; logStart: number | null }
   | { type: 'app.quit' }
   /** Start this finished or failed run again as it was started (rtk-tui relaunch). */
-  | { type: 'run.relaunch'; runId: string; host: string; session: string }
+  | { type: 'run.relaunch'; runId: string; host: string; session: string; resume: boolean }
   /** The command log view opened: fill it (commands of this monitor so far). */
   | { type: 'commands.open' }
   | { type: 'app.refresh' }
@@ -257,6 +259,7 @@ export function initialState(o: StoreOptions, now: number): State {
     eventsView: null,
     commandsView: null,
     commands: [],
+    relaunch: null,
     restored: {},
     input: null,
     confirm: null,

@@ -95,6 +95,16 @@ export function buildFrame(f: FrameInput): Row[] {
     const w = Math.min(W - 2, 160);
     rows = boxOverlay(rows, COMMANDS_TITLE, commandsRows(s, w - 2, Math.max(3, H - 4)), w, W, H);
   }
+  if (s.relaunch !== null) {
+    const w = Math.min(W - 2, 72);
+    const inner = w - 2;
+    const lines: Row[] = [
+      textRow(` Start ${s.relaunch.runId} again, as rtk-tui relaunch does:`, inner),
+      textRow(' its command, directory, log, checkpoints and GPU count, as a new session', inner, 'dim'),
+      textRow(' Enter as it was · r from its newest complete checkpoint · Esc cancel', inner, 'key'),
+    ];
+    rows = boxOverlay(rows, 'Relaunch', lines, w, W, H);
+  }
   if (s.confirm !== null) rows = confirmOverlay(rows, s, W, H);
   if (s.newRun !== null) {
     const w = Math.min(W - 2, 100);

@@ -175,11 +175,11 @@ describe('the command log view', () => {
 });
 
 describe('relaunch from the monitor', () => {
-  it('R asks to start a finished or failed run again, and refuses a live one', async () => {
+  it('R asks how to start a finished or failed run again (as it was, or resumed), and refuses a live one', async () => {
     const f = fixtureStore();
     const effects: string[] = [];
     f.store.onEffect((e) => {
-      if (e.type === 'run.relaunch') effects.push(`${e.type} ${e.runId}`);
+      if (e.type === 'run.relaunch') effects.push(`${e.type} ${e.runId} ${e.resume}`);
     });
     const r = await renderApp(f);
     cleanup.push(r.unmount);
@@ -188,7 +188,17 @@ describe('relaunch from the monitor', () => {
     expect(r.frame()).toContain('a800:training is still running: R starts a finished or failed run again');
     await r.press('j');
     await r.press('R');
-    expect(effects).toEqual(['run.relaunch a800:sweep-3']);
+    expect(r.frame()).toContain('Enter as it was · r from its newest complete checkpoint · Esc cancel');
+    await r.press(KEY.enter);
+    expect(effects).toEqual(['run.relaunch a800:sweep-3 false']);
     expect(r.frame()).toContain('relaunching a800:sweep-3…');
+    await r.press('R', 'r');
+    expect(effects).toEqual(['run.relaunch a800:sweep-3 false', 'run.relaunch a800:sweep-3 true']);
+    expect(r.frame()).toContain('relaunching a800:sweep-3 from its newest checkpoint…');
+    await r.press('R');
+    await r.press(KEY.esc);
+    await r.settle(50);
+    expect(effects).toHaveLength(2);
+    expect(r.frame()).toContain('relaunch cancelled');
   });
 });
