@@ -141,10 +141,12 @@ export function runWrapper(cmd: readonly string[], env: Readonly<Record<string, 
     ...Object.entries(env).map(([k, v]) => `${checkEnvName(k)}=${shq(v)}; export ${k}`),
     'trap : INT',
     'exec 4>&1',
-    `s=$( { { trap : INT; ${shjoin(cmd)} 3>&- 4>&-; echo $? >&3; } 2>&1 | tee -ai "$log" >&4; } 3>&1 )`,
+    // the status is recorded as soon as the command ends: workers it left behind may hold the log's
+    // pipe open for long (tee, and so this wrapper, wait for them), and the run has ended all the same
+    `s=$( { { trap : INT; ${shjoin(cmd)} 3>&- 4>&-; c=$?; tmux set-option -t "$TMUX_PANE" @rtk_exit "$c" </dev/null >/dev/null 2>&1; echo $c >&3; } 2>&1 | tee -ai "$log" >&4; } 3>&1 )`,
     'exec 4>&-',
-    "case $s in ''|*[!0-9]*) s=130;; esac",
-    'tmux set-option -t "$TMUX_PANE" @rtk_exit "$s"',
+    // no status came out: the block itself was killed
+    `case $s in ''|*[!0-9]*) s=130; tmux set-option -t "$TMUX_PANE" @rtk_exit "$s";; esac`,
     'exit "$s"',
     '',
   ].join('\n');

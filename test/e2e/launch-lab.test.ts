@@ -199,4 +199,21 @@ suite(why, 'rtk-tui new --gpus (lab)', () => {
     expect((await lab.remote(`kill -0 ${other} && echo alive`)).stdout.trim()).toBe('alive');
     await lab.remote(`kill ${other}`);
   });
+
+  it('a run whose command ended is failed at once, even while a worker it left holds its log open', async () => {
+    const r = await cli(lab, ['new', 'leaver', '--host', 'gpu', '--config', lab.rtkConfig, '--', 'sh', '-c', 'echo start; sleep 514 & exit 3']);
+    expect(r.code).toBe(0);
+    const run = await until(async () => {
+      const ls = await cli(lab, ['ls', '--json', '--config', lab.rtkConfig]);
+      const x = (JSON.parse(ls.stdout) as { runs: { id: string; state: string; exitStatus?: number | null }[] }).runs.find((y) => y.id === 'gpu:leaver');
+      return x && x.state !== 'running' ? x : null;
+    });
+    expect(run).toMatchObject({ state: 'failed', exitStatus: 3 });
+    // the worker is still there, holding the pipe: the pane has not ended
+    expect((await lab.remote("pgrep -f -x 'sleep 514' >/dev/null && tmux display-message -p -t '=leaver:' '#{pane_dead}'")).stdout.trim()).toBe('0');
+    // and kill ends it too (same session)
+    const k = await cli(lab, ['kill', 'gpu:leaver', '--yes', '--grace', '1', '--config', lab.rtkConfig]);
+    expect(k.stdout).toMatch(/^killed gpu:leaver\n {2}ended \d+ processes/);
+    expect((await lab.remote("pgrep -f -x 'sleep 514' || echo none")).stdout.trim()).toBe('none');
+  });
 });
