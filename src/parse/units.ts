@@ -32,3 +32,10 @@ export function duration(seconds: number): string {
   if (m > 0) return `${m}m${String(s % 60).padStart(2, '0')}s`;
   return `${s}s`;
 }
+
+const pad2 = (n: number): string => String(n).padStart(2, '0');
+
+/** "2026-12-04 03:12:09" in the local time zone (date and time from the same clock). */
+export function localStamp(d: Date): string {
+  return `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())} ${d.toTimeString().slice(0, 8)}`;
+}
