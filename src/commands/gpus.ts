@@ -10,6 +10,7 @@ import { collectGpus, GpuStream } from '../sources/gpus.js';
 import { safeText } from '../parse/terminal.js';
 import { useColor, type CommandContext, type CommandResult } from './context.js';
 import { toJson } from './json.js';
+import { untilStopped } from './until-stopped.js';
 
 const USAGE = 'usage: rtk-tui gpus [--json] [--watch]';
 
@@ -61,15 +62,7 @@ async function watchGpus(cfg: Config, hosts: Map<string, Host>, ctx: CommandCont
     return s;
   });
   const tick = setInterval(draw, cfg.refresh.gpusMs);
-  await new Promise<void>((resolve) => {
-    const done = (): void => {
-      process.off('SIGINT', done);
-      process.off('SIGTERM', done);
-      resolve();
-    };
-    process.on('SIGINT', done);
-    process.on('SIGTERM', done);
-  });
+  await untilStopped().done;
   clearInterval(tick);
   for (const s of streams) s.stop();
   return ok(0);

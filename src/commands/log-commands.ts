@@ -9,22 +9,20 @@ import { readCommandFile, type CommandEntry } from '../remote/command-log.js';
 import type { CommandContext, CommandResult } from './context.js';
 import { parseFlags } from './control-common.js';
 import { toJson } from './json.js';
-import { SKIP } from '../ui/commands-view.js';
+import { untilStopped } from './until-stopped.js';
+import { commandFacts } from '../ui/commands-view.js';
+import { localStamp } from '../parse/units.js';
 
 const USAGE = 'rtk-tui log-commands [HOST] [-n N] [--full] [--json] [-f]';
 
 /** One entry: its header line, and with `full` the whole script indented under it. */
 export function commandLine(e: CommandEntry, full: boolean): string {
   const d = new Date(e.time);
-  const when = Number.isNaN(d.getTime()) ? safeText(e.time) : `${d.toISOString().slice(0, 10)} ${d.toTimeString().slice(0, 8)}`;
-  const took = e.ms === null ? 'running' : e.ms < 1000 ? `${e.ms} ms` : `${(e.ms / 1000).toFixed(1)} s`;
-  const end = e.error !== null ? `failed: ${e.error}` : e.exit === null ? (e.kind === 'stream' ? 'ended' : 'no status') : `exit ${e.exit}`;
-  const lines = e.command.split('\n').filter((l) => l.trim() !== '');
-  // the line that says what it does: not a variable, a marker or a function of the script's own
-  const first = lines.find((l) => !SKIP.test(l)) ?? lines[0] ?? '';
+  const when = Number.isNaN(d.getTime()) ? safeText(e.time) : localStamp(d);
+  const { took, end, what, lines } = commandFacts(e);
   const head = `${when}  ${safeText(e.host)}  ${e.kind}  ${took}  ${safeText(end)}`;
   if (full) return `${head}\n${lines.map((l) => `    ${safeText(l)}`).join('\n')}\n`;
-  return `${head}  ${safeText(first.length > 100 ? `${first.slice(0, 99)}…` : first)}${lines.length > 1 ? `  (+${lines.length - 1} lines)` : ''}\n`;
+  return `${head}  ${safeText(what.length > 100 ? `${what.slice(0, 99)}…` : what)}${lines.length > 1 ? `  (+${lines.length - 1} lines)` : ''}\n`;
 }
 
 export async function run(argv: string[], ctx: CommandContext): Promise<CommandResult> {
@@ -57,43 +55,34 @@ export async function run(argv: string[], ctx: CommandContext): Promise<CommandR
   // follow: new whole lines as they are appended (a cut file starts over from its beginning)
   let offset = Buffer.byteLength(text);
   let partial = '';
-  const keep = setInterval(() => undefined, 3600_000);
-  await new Promise<void>((resolve) => {
-    const timer = setInterval(() => {
-      let size = 0;
-      try {
-        size = statSync(path).size;
-      } catch {
-        return;
-      }
-      if (size < offset) {
-        offset = 0;
-        partial = '';
-      }
-      if (size === offset) return;
-      const fd = openSync(path, 'r');
-      try {
-        const buf = Buffer.alloc(size - offset);
-        readSync(fd, buf, 0, buf.length, offset);
-        offset = size;
-        const chunk = partial + buf.toString('utf8');
-        const cut = chunk.lastIndexOf('\n');
-        partial = chunk.slice(cut + 1);
-        print(readCommandFile(chunk.slice(0, cut + 1)));
-      } finally {
-        closeSync(fd);
-      }
-    }, 500);
-    const done = () => {
-      clearInterval(timer);
-      process.off('SIGINT', done);
-      process.off('SIGTERM', done);
-      resolve();
-    };
-    process.on('SIGINT', done);
-    process.on('SIGTERM', done);
-    ctx.stdout.on('error', done);
-  });
-  clearInterval(keep);
+  const stopper = untilStopped();
+  ctx.stdout.on('error', () => stopper.stop());
+  const timer = setInterval(() => {
+    let size = 0;
+    try {
+      size = statSync(path).size;
+    } catch {
+      return;
+    }
+    if (size < offset) {
+      offset = 0;
+      partial = '';
+    }
+    if (size === offset) return;
+    const fd = openSync(path, 'r');
+    try {
+      const buf = Buffer.alloc(size - offset);
+      readSync(fd, buf, 0, buf.length, offset);
+      offset = size;
+      const chunk = partial + buf.toString('utf8');
+      const cut = chunk.lastIndexOf('\n');
+      partial = chunk.slice(cut + 1);
+      print(readCommandFile(chunk.slice(0, cut + 1)));
+    } finally {
+      closeSync(fd);
+    }
+  }, 500);
+  await stopper.done;
+  clearInterval(timer);
   return ok(0);
 }

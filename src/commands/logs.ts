@@ -14,6 +14,7 @@ import { clause, safeText, sanitizeLine } from '../parse/terminal.js';
 import { PaneFollower, settledLines } from '../sources/pane-follow.js';
 import { configMeta, remotePath } from '../sources/runs.js';
 import { tmuxCommand } from '../remote/tmux-control.js';
+import { isClosedPipe } from './until-stopped.js';
 import { useColor, type CommandContext, type CommandResult } from './context.js';
 import { closeHosts, openHosts, resolveRun, type ResolvedRun } from './resolve.js';
 
@@ -143,7 +144,7 @@ export async function run(argv: string[], ctx: CommandContext): Promise<CommandR
     term: ctx.stdout.isTTY === true ? new TermView(useColor(ctx), ctx.stdout.columns ?? 80) : null,
   };
   const onPipeError = (e: NodeJS.ErrnoException) => {
-    if (e.code === 'EPIPE' || e.code === 'ERR_STREAM_DESTROYED' || e.code === 'ERR_STREAM_WRITE_AFTER_END') {
+    if (isClosedPipe(e)) {
       pipe.closed = true;
       pipe.onClose?.();
     }

@@ -6,17 +6,19 @@
 import { loadConfig } from '../config/load.js';
 import { parseDuration } from '../config/schema.js';
 import { err, ok, type HostSpec } from '../domain/types.js';
-import { EventHub } from '../events/hub.js';
+import { EventHub, eventOptionsOf } from '../events/hub.js';
 import { HookRunner } from '../events/hooks.js';
 import { statePath } from '../events/state-file.js';
 import type { RtkEvent } from '../events/types.js';
 import { safeText } from '../parse/terminal.js';
+import { localStamp } from '../parse/units.js';
 import type { Host } from '../remote/host.js';
 import { openHost, processHostEnv } from '../remote/index.js';
 import { Controller } from '../sources/controller.js';
 import { createStore } from '../store/index.js';
 import { useColor, type CommandContext, type CommandResult } from './context.js';
 import { toJson } from './json.js';
+import { isClosedPipe, untilStopped, type Stopper } from './until-stopped.js';
 
 const USAGE = 'usage: rtk-tui watch [--json] [--since[=DURATION]] [--exec CMD [ARG...]]';
 
@@ -63,7 +65,7 @@ const KIND_COLOR: Record<string, string> = {
 /** One event as a human line (and its hint on the next), every host string made safe for the terminal. */
 export function eventLine(e: RtkEvent, color: boolean): string {
   const d = new Date(e.time);
-  const when = Number.isNaN(d.getTime()) ? safeText(String(e.time)) : `${d.toISOString().slice(0, 10)} ${d.toTimeString().slice(0, 8)}`;
+  const when = Number.isNaN(d.getTime()) ? safeText(String(e.time)) : localStamp(d);
   // events saved in the state file are read back from disk: nothing in them is trusted either
   const kind = safeText(String(e.kind)).padEnd(14);
   const k = color && KIND_COLOR[e.kind] ? `\x1b[${KIND_COLOR[e.kind]}m${kind}\x1b[0m` : kind;
@@ -79,13 +81,13 @@ export async function run(argv: string[], ctx: CommandContext): Promise<CommandR
   const cfg = loaded.value;
   const color = useColor(ctx);
   const warn = (s: string): void => void ctx.stderr.write(`rtk-tui: ${safeText(s)}\n`);
-  let stop: () => void = () => undefined;
+  let stopper: Stopper | null = null;
   let closed = false;
   // a reader that goes away (`| head`) ends the watch quietly
   ctx.stdout.on('error', (e: NodeJS.ErrnoException) => {
-    if (e.code === 'EPIPE' || e.code === 'ERR_STREAM_DESTROYED' || e.code === 'ERR_STREAM_WRITE_AFTER_END') {
+    if (isClosedPipe(e)) {
       closed = true;
-      stop();
+      stopper?.stop();
     }
   });
   const print = (e: RtkEvent): void => {
@@ -94,7 +96,7 @@ export async function run(argv: string[], ctx: CommandContext): Promise<CommandR
 
   const hub = new EventHub({
     path: statePath(ctx.env),
-    options: { stallAfterMs: cfg.stallAfterMs, gpuIdleAfterMs: cfg.gpuIdleAfterMs, hostLostAfterMs: Math.max(cfg.refresh.runsMs, 2000) },
+    options: eventOptionsOf(cfg),
     onWarning: warn,
   });
   if (hub.loadWarning) warn(hub.loadWarning);
@@ -114,23 +116,10 @@ export async function run(argv: string[], ctx: CommandContext): Promise<CommandR
   const store = createStore({ hosts: specs.map((s) => s.name), scrollback: 100, maxHz: 1 });
   const controller = new Controller({ cfg, specs, hosts, store, headless: true, checkpointsOfAll: true, observe: (o) => hub.observe(o), logFile: ctx.env.RTK_TUI_LOG ?? null, tickMs: 0 });
   controller.start();
-  // the sources' timers do not hold the process open (unref): this does, until a signal
-  const keepAlive = setInterval(() => undefined, 3600_000);
-  await new Promise<void>((resolve) => {
-    const done = (): void => {
-      stop = () => undefined;
-      process.off('SIGINT', done);
-      process.off('SIGTERM', done);
-      process.off('SIGHUP', done);
-      resolve();
-    };
-    stop = done;
-    if (closed) done();
-    process.on('SIGINT', done);
-    process.on('SIGTERM', done);
-    process.on('SIGHUP', done);
-  });
-  clearInterval(keepAlive);
+  // until a signal, or the reader went away
+  stopper = untilStopped(['SIGINT', 'SIGTERM', 'SIGHUP']);
+  if (closed) stopper.stop();
+  await stopper.done;
   await controller.stop();
   hub.close();
   // a notification on its way out is let finish, briefly

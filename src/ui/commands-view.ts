@@ -4,19 +4,24 @@ import type { CommandEntry } from '../domain/types.js';
 import type { State } from '../store/state.js';
 import { RowBuilder, textRow, type Row } from './rows.js';
 
-/** Lines that do not say what a script does: variables, markers, helpers, control words, subshell parentheses. */
-export const SKIP = /^\s*(?:[A-Za-z_]\w*=\S*$|printf '(?:@@|\\n@@)|\w+\(\) \{|if \[|fi$|exit \d|done$|[()]\s*$)/;
+/** Lines that do not say what a script does: variables, markers, helpers, control words, subshell parentheses, no-ops. */
+export const SKIP = /^\s*(?:[A-Za-z_]\w*=\S*$|printf '(?:@@|\\n@@)|\w+\(\) \{|if \[|fi$|exit \d|done$|[():]\s*$)/;
 
 export const COMMANDS_TITLE = 'Remote commands (j/k choose · Esc closes · all of them: rtk-tui log-commands)';
 
-function headOf(e: CommandEntry): { when: string; took: string; end: string; what: string; lines: string[] } {
-  const d = new Date(e.time);
-  const when = Number.isNaN(d.getTime()) ? e.time.slice(11, 19) : d.toTimeString().slice(0, 8);
+/** What a command entry says, in words: how long it took, how it ended, its telling line, its lines. */
+export function commandFacts(e: CommandEntry): { took: string; end: string; what: string; lines: string[] } {
   const took = e.ms === null ? 'running' : e.ms < 1000 ? `${e.ms} ms` : `${(e.ms / 1000).toFixed(1)} s`;
-  const end = e.error !== null ? `failed: ${e.error}` : e.exit === null ? (e.kind === 'stream' ? 'ended' : '?') : `exit ${e.exit}`;
+  const end = e.error !== null ? `failed: ${e.error}` : e.exit === null ? (e.kind === 'stream' ? 'ended' : 'no status') : `exit ${e.exit}`;
   const lines = e.command.split('\n').filter((l) => l.trim() !== '');
+  // the line that says what it does: not a variable, a marker or a function of the script's own
   const what = lines.find((l) => !SKIP.test(l)) ?? lines[0] ?? '';
-  return { when, took, end, what: what.trim(), lines };
+  return { took, end, what: what.trim(), lines };
+}
+
+function timeOf(iso: string): string {
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? iso.slice(11, 19) : d.toTimeString().slice(0, 8);
 }
 
 export function commandsRows(s: State, w: number, h: number): Row[] {
@@ -28,12 +33,12 @@ export function commandsRows(s: State, w: number, h: number): Row[] {
   const rows: Row[] = [];
   for (let i = top; i < Math.min(n, top + listH); i++) {
     const e = s.commands[n - 1 - i]!;
-    const x = headOf(e);
+    const x = commandFacts(e);
     const on = i === sel;
     rows.push(
       new RowBuilder(w)
         .add(on ? '› ' : '  ', on ? 'sel' : undefined)
-        .add(`${x.when}  `, 'dim')
+        .add(`${timeOf(e.time)}  `, 'dim')
         .add(`${e.host}  `)
         .add(`${x.took.padStart(8)}  `, 'dim')
         .add(`${x.end.padEnd(8)}  `, e.error !== null || (e.exit !== null && e.exit !== 0) ? 'warn' : 'ok')
@@ -44,7 +49,7 @@ export function commandsRows(s: State, w: number, h: number): Row[] {
   const chosen = s.commands[n - 1 - sel];
   if (chosen !== undefined) {
     rows.push(textRow('', w));
-    for (const l of headOf(chosen).lines.slice(0, Math.max(0, h - rows.length))) rows.push(textRow(`  ${l}`, w, 'dim'));
+    for (const l of commandFacts(chosen).lines.slice(0, Math.max(0, h - rows.length))) rows.push(textRow(`  ${l}`, w, 'dim'));
   }
   return rows.slice(0, h);
 }

@@ -1,6 +1,7 @@
 // The events view (`e`): the recent events, newest first: time, kind, the sentence and the hint.
 // The selected one is marked `›`; Enter selects its run. Pure: state in, rows out.
 import type { RtkEvent } from '../events/types.js';
+import { localStamp } from '../parse/units.js';
 import type { State } from '../store/state.js';
 import { RowBuilder, textRow, type Row } from './rows.js';
 import type { Tok } from './theme.js';
@@ -25,7 +26,8 @@ function when(iso: string, now: number): string {
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return iso.slice(0, 19);
   const t = d.toTimeString().slice(0, 8);
-  return new Date(now).toDateString() === d.toDateString() ? t : `${d.toISOString().slice(5, 10)} ${t}`;
+  // another day: its local date too (month-day)
+  return new Date(now).toDateString() === d.toDateString() ? t : localStamp(d).slice(5);
 }
 
 export function eventsRows(s: State, w: number, h: number): Row[] {
