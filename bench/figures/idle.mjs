@@ -15,7 +15,7 @@ import { defaultConfig } from '../../dist/config/load.js';
 import { installFakeNvidiaSmi } from '../../dist/demo/fake-nvidia-smi.js';
 import { openHost } from '../../dist/remote/index.js';
 import { Controller } from '../../dist/sources/controller.js';
-import { EventHub } from '../../dist/events/hub.js';
+import { EventHub, eventOptionsOf } from '../../dist/events/hub.js';
 import { labUnavailable, procCpuMs, selfCpuMs, setUpRuns, sleep, startLab } from '../lib/lab.mjs';
 import { mountMonitor } from '../lib/monitor.mjs';
 import { median, row } from '../lib/util.mjs';
@@ -62,7 +62,7 @@ async function ours(lab) {
   const hosts = new Map(specs.map((s) => [s.name, openHost(s, lab.henv())]));
   const mon = mountMonitor({ hosts: specs.map((s) => s.name), scrollback: cfg.scrollback });
   // as the monitor runs it: the events layer fed by every source, every live run's checkpoints listed
-  const hub = new EventHub({ path: null, options: { stallAfterMs: cfg.stallAfterMs, gpuIdleAfterMs: cfg.gpuIdleAfterMs, hostLostAfterMs: cfg.refresh.runsMs } });
+  const hub = new EventHub({ path: null, options: eventOptionsOf(cfg) });
   const ctl = new Controller({ cfg, specs, hosts, store: mon.store, checkpointsOfAll: true, observe: (o) => hub.observe(o) });
   try {
     ctl.start();

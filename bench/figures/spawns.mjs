@@ -20,7 +20,7 @@ import { installFakeNvidiaSmi } from '../../dist/demo/fake-nvidia-smi.js';
 import { openHost } from '../../dist/remote/index.js';
 import { createStore } from '../../dist/store/index.js';
 import { Controller } from '../../dist/sources/controller.js';
-import { EventHub } from '../../dist/events/hub.js';
+import { EventHub, eventOptionsOf } from '../../dist/events/hub.js';
 import { countExecs, hasProgram, labUnavailable, setUpRuns, sleep, startLab } from '../lib/lab.mjs';
 import { row } from '../lib/util.mjs';
 
@@ -74,7 +74,7 @@ export async function run() {
   const store = createStore({ hosts: ['gpu'], size: { cols: 120, rows: 40 } });
   const cfg = { ...defaultConfig(null), hosts: [spec] };
   // as the monitor runs it: the events layer fed by every source, every live run's checkpoints listed
-  const hub = new EventHub({ path: null, options: { stallAfterMs: cfg.stallAfterMs, gpuIdleAfterMs: cfg.gpuIdleAfterMs, hostLostAfterMs: cfg.refresh.runsMs } });
+  const hub = new EventHub({ path: null, options: eventOptionsOf(cfg) });
   const ctl = new Controller({ cfg, specs: [spec], hosts: new Map([['gpu', host]]), store, checkpointsOfAll: true, observe: (o) => hub.observe(o) });
   try {
     installFakeNvidiaSmi(lab.binDir, { mode: 'csv' });

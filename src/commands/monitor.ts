@@ -15,7 +15,7 @@ import { launchOnFreeGpus } from '../sources/launch.js';
 import { parseGpusFlag } from '../parse/gpu-pick.js';
 import { installPeekEffect } from '../tty/attach-effect.js';
 import { Controller } from '../sources/controller.js';
-import { EventHub } from '../events/hub.js';
+import { EventHub, eventOptionsOf } from '../events/hub.js';
 import { HookRunner } from '../events/hooks.js';
 import { statePath } from '../events/state-file.js';
 import { commandLog } from '../remote/command-log.js';
@@ -88,10 +88,11 @@ export async function runMonitor(ctx: CommandContext, cfg: Config, o: MonitorOpt
   // recent events in the events view, and notifications for what happens from now on
   const hub = new EventHub({
     path: o.statePath !== undefined ? o.statePath : statePath(ctx.env),
-    options: { stallAfterMs: cfg.stallAfterMs, gpuIdleAfterMs: cfg.gpuIdleAfterMs, hostLostAfterMs: Math.max(cfg.refresh.runsMs, 2000) },
+    options: eventOptionsOf(cfg),
     onWarning: (w) => say(w, 'warn'),
   });
-  store.dispatch({ type: 'events', events: hub.events.slice(-200) });
+  // the view keeps the newest EVENTS_SHOWN of them (addEvents)
+  store.dispatch({ type: 'events', events: [...hub.events] });
   const desktop = desktopKind(cfg.notify.desktop, ctx.env);
   const inTmux = (ctx.env.TMUX ?? '') !== '';
   const hooks = cfg.notify.exec.length > 0 ? new HookRunner({ argv: cfg.notify.exec, onReport: (m) => say(m, 'warn') }) : null;

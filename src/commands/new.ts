@@ -7,7 +7,7 @@ import { err, ok } from '../domain/types.js';
 import { safeText } from '../parse/terminal.js';
 import { selfCommand } from './help.js';
 import { shq } from '../remote/quote.js';
-import { newRun } from '../remote/tmux-control.js';
+import { newRun, type NewRunResult } from '../remote/tmux-control.js';
 import { parseGpusFlag } from '../parse/gpu-pick.js';
 import { launchOnFreeGpus, type LaunchResult } from '../sources/launch.js';
 import type { CommandContext, CommandResult } from './context.js';
@@ -45,18 +45,8 @@ export async function run(argv: string[], ctx: CommandContext): Promise<CommandR
     const o = { name, cmd: rest, cwd, log: values['--log'], checkpoints: values['--checkpoints'] };
     const r = gpus.value === null ? await newRun(host, spec.value, o) : await launchOnFreeGpus(host, spec.value, o, gpus.value);
     if (!r.ok) return r;
-    const picked = 'gpus' in r.value ? (r.value as LaunchResult) : null;
     const id = `${spec.value.name}:${name}`;
-    // the paths come back from the host
-    ctx.stdout.write(
-      `started ${safeText(id)}\n` +
-        `  log          ${safeText(r.value.log)}\n` +
-        `  directory    ${safeText(r.value.cwd)}\n` +
-        (r.value.checkpoints ? `  checkpoints  ${safeText(r.value.checkpoints)}\n` : '') +
-        (picked ? `  gpus         ${picked.gpus.join(',')} (CUDA_VISIBLE_DEVICES)\n` : '') +
-        (picked ? picked.busyPinned.map((b) => `  warning      ${safeText(b)}\n`).join('') : '') +
-        `  attach with  ${selfCommand(ctx.env)} attach ${shq(id)}\n`,
-    );
+    ctx.stdout.write(`started ${safeText(id)}\n${startedLines(ctx, id, r.value)}`);
     return ok(0);
   } finally {
     await host.close();
@@ -64,3 +54,20 @@ export async function run(argv: string[], ctx: CommandContext): Promise<CommandR
 }
 
 export { parseGpusFlag } from '../parse/gpu-pick.js';
+
+/**
+ * What a run was started with, as the host says it (paths resolved there): log, directory,
+ * checkpoints, GPUs and the pinned ones another run holds, and how to attach. `new` and `relaunch`.
+ */
+export function startedLines(ctx: CommandContext, id: string, r: NewRunResult | LaunchResult): string {
+  const picked = 'gpus' in r ? r : null;
+  return (
+    `  log          ${safeText(r.log)}\n` +
+    `  directory    ${safeText(r.cwd)}\n` +
+    (r.checkpoints ? `  checkpoints  ${safeText(r.checkpoints)}\n` : '') +
+    (picked && picked.gpus.length > 0 ? `  gpus         ${picked.gpus.join(',')} (CUDA_VISIBLE_DEVICES)\n` : '') +
+    (picked ? picked.busyPinned.map((b) => `  warning      ${safeText(b)}\n`).join('') : '') +
+    `  attach with  ${selfCommand(ctx.env)} attach ${shq(id)}\n`
+  );
+}
+

@@ -7,7 +7,7 @@ import { err, ok, type Checkpoint, type HostSpec, type Result } from '../domain/
 import type { Config } from '../config/schema.js';
 import { configMeta } from '../sources/runs.js';
 import { listCheckpoints } from '../sources/checkpoints.js';
-import { launchOnFreeGpus } from '../sources/launch.js';
+import { launchOnFreeGpus, type LaunchResult } from '../sources/launch.js';
 import { safeText } from '../parse/terminal.js';
 import { readRecord, nextFreeName, type RunRecord } from '../remote/run-record.js';
 import { killSession, newRun, sessionInfo, type NewRunOptions, type NewRunResult, type SessionInfo } from '../remote/tmux-control.js';
@@ -16,7 +16,7 @@ import type { Host } from '../remote/host.js';
 import type { CommandContext, CommandResult } from './context.js';
 import { configOf, parseFlags, resolveTarget } from './control-common.js';
 import { confirmKill } from './kill.js';
-import { selfCommand } from './help.js';
+import { startedLines } from './new.js';
 
 const USAGE = 'rtk-tui relaunch RUN [--as NAME] [--resume] [--replace] [--yes]';
 
@@ -62,8 +62,8 @@ export interface RelaunchOptions {
 export interface Relaunched {
   id: string;
   argv: string[];
-  started: NewRunResult;
-  gpus: number[];
+  /** With the GPUs picked when the run had some. */
+  started: NewRunResult | LaunchResult;
 }
 
 /** Start RUN again (the CLI and the monitor's R). */
@@ -104,7 +104,7 @@ export async function relaunchRun(host: Host, spec: HostSpec, cfg: Config, sessi
   const started =
     r.gpus.length > 0 ? await launchOnFreeGpus(host, spec, n, { count: r.gpus.length, pinned: null, minFreeMiB: 0, prefer: r.gpus }) : await newRun(host, spec, n);
   if (!started.ok) return started;
-  return ok({ id: `${spec.name}:${name}`, argv: cmd.value, started: started.value, gpus: 'gpus' in started.value ? (started.value.gpus as number[]) : [] });
+  return ok({ id: `${spec.name}:${name}`, argv: cmd.value, started: started.value });
 }
 
 export async function run(argv: string[], ctx: CommandContext): Promise<CommandResult> {
@@ -131,15 +131,11 @@ export async function run(argv: string[], ctx: CommandContext): Promise<CommandR
     });
     if (!r.ok) return r;
     if (r.value === null) return ok(1);
-    const { id, argv: cmd, started, gpus } = r.value;
+    const { id, argv: cmd, started } = r.value;
     ctx.stdout.write(
       `started ${safeText(id)} again${replace ? ' (replacing the old session)' : ` (from ${safeText(runId)})`}\n` +
         `  command      ${safeText(cmd.map((a) => shq(a)).join(' '))}\n` +
-        `  log          ${safeText(started.log)}\n` +
-        `  directory    ${safeText(started.cwd)}\n` +
-        (started.checkpoints ? `  checkpoints  ${safeText(started.checkpoints)}\n` : '') +
-        (gpus.length > 0 ? `  gpus         ${gpus.join(',')} (CUDA_VISIBLE_DEVICES)\n` : '') +
-        `  attach with  ${selfCommand(ctx.env)} attach ${shq(id)}\n`,
+        startedLines(ctx, id, started),
     );
     return ok(0);
   } finally {

@@ -2,6 +2,7 @@
 // the listeners (watch's printer, the monitor's store and notifier), and the memory, the recent events
 // and every host's last runs are saved to the state file (at once when something was reported, else
 // at most every SAVE_EVERY_MS).
+import type { Config } from '../config/schema.js';
 import type { Run } from '../domain/types.js';
 import { derive, emptyContext, type DeriveContext, type EventOptions, type Observation } from './derive.js';
 import { EVENTS_KEPT, emptyState, loadState, saveState, type SavedState } from './state-file.js';
@@ -9,6 +10,12 @@ import type { RtkEvent } from './types.js';
 
 const SAVE_EVERY_MS = 10_000;
 const TICK_MS = 1000;
+
+/** The events' timings from the config: the monitor, watch and the benches use the same. */
+export function eventOptionsOf(cfg: Pick<Config, 'stallAfterMs' | 'gpuIdleAfterMs' | 'refresh'>): EventOptions {
+  // a host is lost once it stayed down a poll interval (at least 2 s): a blip that reconnects is not
+  return { stallAfterMs: cfg.stallAfterMs, gpuIdleAfterMs: cfg.gpuIdleAfterMs, hostLostAfterMs: Math.max(cfg.refresh.runsMs, 2000) };
+}
 
 export interface HubOptions {
   /** The state file; null keeps everything in memory (tests, --no-state). */

@@ -28,9 +28,16 @@ export class CommandLog {
     if (this.ring.length > RING) this.ring.splice(0, this.ring.length - RING);
     for (const l of [...this.listeners]) l(entry);
     if (this.path === null || this.broken) return;
+    const line = `${JSON.stringify(entry)}\n`;
     try {
-      mkdirSync(dirname(this.path), { recursive: true, mode: 0o700 });
-      appendFileSync(this.path, `${JSON.stringify(entry)}\n`, { mode: 0o600 });
+      try {
+        appendFileSync(this.path, line, { mode: 0o600 });
+      } catch (e) {
+        // the state directory is made once, when first missing (not per command)
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+        mkdirSync(dirname(this.path), { recursive: true, mode: 0o700 });
+        appendFileSync(this.path, line, { mode: 0o600 });
+      }
       if (++this.sinceCheck >= 50) {
         this.sinceCheck = 0;
         trim(this.path);

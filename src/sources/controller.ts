@@ -338,10 +338,7 @@ export class Controller {
     this.ckptBusy = true;
     try {
       const r = await this.src.listCheckpoints(slot.host, sel.runId, run.checkpoints);
-      if (!this.stopped && r.ok) {
-        this.o.store.dispatch({ type: 'checkpoints', listing: r.value });
-        this.o.observe?.({ type: 'checkpoints', listing: r.value });
-      }
+      if (!this.stopped && r.ok) this.listed(r.value);
       else if (!r.ok) this.debug(`checkpoints ${sel.runId}: ${r.error.message}`);
     } finally {
       this.ckptBusy = false;
@@ -365,6 +362,12 @@ export class Controller {
       void this.pollCheckpoints();
     }, wait);
     this.ckptTimer.unref?.();
+  }
+
+  /** A checkpoint listing: to the screen and to the events layer. */
+  private listed(listing: CheckpointListing): void {
+    this.o.store.dispatch({ type: 'checkpoints', listing });
+    this.o.observe?.({ type: 'checkpoints', listing });
   }
 
   private scheduleAllCheckpoints(first = true): void {
@@ -393,10 +396,8 @@ export class Controller {
         const res = await this.src.listCheckpointsMany(slot.host, items);
         if (this.stopped) return;
         for (const [runId, r] of res) {
-          if (r.ok) {
-            this.o.store.dispatch({ type: 'checkpoints', listing: r.value });
-            this.o.observe?.({ type: 'checkpoints', listing: r.value });
-          } else this.debug(`checkpoints ${runId}: ${r.error.message}`);
+          if (r.ok) this.listed(r.value);
+          else this.debug(`checkpoints ${runId}: ${r.error.message}`);
         }
       }),
     );
