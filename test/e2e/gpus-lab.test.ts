@@ -1,34 +1,18 @@
 // `rtk-tui gpus` end to end: the built binary, real sshd through a jump host, the fake nvidia-smi on
 // the target's PATH, a real tmux session whose process the fake lists as a compute app.
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DRIVER_ERROR, installFakeNvidiaSmi, setFakeGpuProcesses } from '../../src/demo/fake-nvidia-smi.js';
 import { labUnavailable, startLab, type Lab } from '../helpers/lab.js';
 import { suite } from '../helpers/require.js';
+import { labCli as cli } from '../helpers/cli.js';
+import { pollFor as until } from '../helpers/wait.js';
 
 const BIN = new URL('../../bin/rtk-tui', import.meta.url).pathname;
 const FX = new URL('../fixtures/gpu/', import.meta.url).pathname;
 const why = labUnavailable() ?? (existsSync(new URL('../../dist/cli.js', import.meta.url)) ? null : 'dist/ is not built (npm test builds it)');
-
-function cli(lab: Lab, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((res) => {
-    execFile(BIN, args, { env: lab.env(), timeout: 60_000 }, (e, stdout, stderr) => {
-      res({ code: e ? (typeof e.code === 'number' ? e.code : null) : 0, stdout, stderr });
-    });
-  });
-}
-
-async function until<T>(fn: () => Promise<T | null> | T | null, ms = 20_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== null) return v;
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 suite(why, 'rtk-tui gpus e2e', () => {
   let lab: Lab;

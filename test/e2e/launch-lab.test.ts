@@ -2,37 +2,16 @@
 // busy (their processes are real, in tmux sessions, so they map to runs). The two free ones are
 // picked and reach the command as CUDA_VISIBLE_DEVICES; a concurrent third launch is refused with
 // the occupancy; `--gpus 0,3` pins.
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { defaultCapture, installFakeNvidiaSmi, setFakeGpuProcesses } from '../../src/demo/fake-nvidia-smi.js';
 import { labUnavailable, startLab, type Lab } from '../helpers/lab.js';
 import { suite } from '../helpers/require.js';
+import { labCli as cli } from '../helpers/cli.js';
+import { pollFor as until } from '../helpers/wait.js';
 
-const BIN = new URL('../../bin/rtk-tui', import.meta.url).pathname;
 const why = labUnavailable() ?? (existsSync(new URL('../../dist/cli.js', import.meta.url)) ? null : 'dist/ is not built (npm test builds it)');
-
-function cli(lab: Lab, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((res) => {
-    const c = spawn(BIN, args, { env: lab.env(), stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    c.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
-    c.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-    c.on('exit', (code) => res({ code, stdout, stderr }));
-  });
-}
-
-async function until<T>(fn: () => Promise<T | null> | T | null, ms = 20_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== null) return v;
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 /** A capture of N GPUs from the real one-GPU capture: index, uuid and utilisation per row. */
 function multiGpuCapture(path: string, utils: number[]): void {

@@ -11,6 +11,8 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { installFakeNvidiaSmi, setFakeGpuProcesses, defaultCapture } from '../../src/demo/fake-nvidia-smi.js';
 import { labUnavailable, startLab, type Lab } from '../helpers/lab.js';
 import { suite } from '../helpers/require.js';
+import { labCli as cli } from '../helpers/cli.js';
+import { pollFor as until } from '../helpers/wait.js';
 
 const BIN = new URL('../../bin/rtk-tui', import.meta.url).pathname;
 const OOM_LOG = new URL('../fixtures/logs/issue_seg-toolbox-54_cuda-oom_traceback_old-format.txt', import.meta.url).pathname;
@@ -60,27 +62,6 @@ class Watcher {
     const done = new Promise<number | null>((r) => this.child.once('exit', (c) => r(c)));
     this.child.kill('SIGTERM');
     return done;
-  }
-}
-
-function cli(lab: Lab, args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((res) => {
-    const c = spawn(BIN, args, { env: lab.env(env), stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    c.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
-    c.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-    c.on('exit', (code) => res({ code, stdout, stderr }));
-  });
-}
-
-async function until<T>(fn: () => Promise<T | null> | T | null, ms = 20_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== null) return v;
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 100));
   }
 }
 

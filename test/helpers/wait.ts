@@ -19,3 +19,14 @@ export async function pgrep(literal: string): Promise<string> {
   const r = await pexec('pgrep', ['-f', '--', literal.replaceAll('.', '\\.')]).catch(() => ({ stdout: '' }));
   return r.stdout.trim();
 }
+
+/** The first non-null answer of `fn`, polled every 50 ms; throws after `timeoutMs`. */
+export async function pollFor<T>(fn: () => Promise<T | null> | T | null, timeoutMs = 20_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v !== null) return v;
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
