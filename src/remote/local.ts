@@ -48,14 +48,15 @@ export class LocalHost implements Host {
     const timer = setTimeout(() => {
       timedOut = true;
       sub.stdin?.destroy();
-      killGroup(sub.pid, 'SIGKILL');
+      if (running(sub)) killGroup(sub.pid, 'SIGKILL');
     }, timeoutMs);
     const r = await sub;
     clearTimeout(timer);
     sub.stdin?.destroy();
     const what = `\`${short(command)}\` on ${this.name}`;
     if (timedOut) return err('timeout', `${what} took longer than ${fmtMs(timeoutMs)}.`);
-    if (r.isMaxBuffer) killGroup(sub.pid, 'SIGKILL');
+    // over the limit, execa has ended the command and reaped it: its pid may be anyone's now, so no
+    // signal goes to it; under the watchdog the closed stdin ends what it left behind
     if (r.isMaxBuffer) return err('io', `${what} printed more than ${maxBytes} bytes.`);
     if (r.failed && r.exitCode === undefined && !r.signal) {
       return err('io', `could not run ${what}: ${r.shortMessage ?? 'unknown error'}`, { cause: r.cause });
@@ -89,7 +90,7 @@ export class LocalHost implements Host {
         if (closed) cb(closed.code, closed.e);
       },
       close: () => {
-        if (child.exitCode === null && child.signalCode === null) killGroup(child.pid, 'SIGTERM');
+        if (running(child)) killGroup(child.pid, 'SIGTERM');
         child.stdin.destroy();
       },
     };
@@ -132,16 +133,18 @@ function underWatchdog(command: string, env: NodeJS.ProcessEnv): [string, string
   return bash === null ? null : [bash, ['--norc', '-c', watchdogScript(null), 'rtk-watchdog', command]];
 }
 
+/** Not yet reaped: its pid (and group) are still its own. After the exit, they may be anyone's. */
+function running(child: { exitCode: number | null; signalCode: NodeJS.Signals | null }): boolean {
+  return child.exitCode === null && child.signalCode === null;
+}
+
+/** The child's whole process group (it leads it: detached). Only while `running(child)`. */
 function killGroup(pid: number | undefined, sig: NodeJS.Signals): void {
   if (pid === undefined) return;
   try {
     process.kill(-pid, sig);
   } catch {
-    try {
-      process.kill(pid, sig);
-    } catch {
-      /* already gone */
-    }
+    /* already gone */
   }
 }
 

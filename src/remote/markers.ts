@@ -60,24 +60,43 @@ function withWatchdog(watchdogS: number, lead: string, otherwise: string): strin
  * SSH are ignored for root logins on OpenSSH < 9.8, hence all this. bash's own stderr goes to
  * /dev/null (its job notices would pollute the output); the command keeps the real stderr through fd
  * 3. `timeoutS` null: no heartbeats expected, only EOF ends it (a local pipe: no network to lose).
+ *
+ * A process is known by its pid AND its start time (WATCHDOG_FUNCTIONS): the KILL, 3 s after the
+ * TERM, goes only to the processes of the first listing that still run as themselves, never to a
+ * pid that another user's process took in between (a busy host with pid_max 32768 wraps in
+ * seconds). Where ps cannot say start times (busybox), nothing is KILLed: TERM only.
  */
 export function watchdogScript(timeoutS: number | null): string {
   const wait = timeoutS === null ? 'while read -r _; do :; done' : `while read -r -t ${Math.max(1, Math.round(timeoutS))} _; do :; done`;
   return (
     'exec 3>&2 2>/dev/null; set -m; sh -c "$1" 2>&3 3>&- </dev/null & c=$!; ' +
-    // every descendant of $1 (pids, one per line), from one ps listing
-    "rtk_tree() { ps -A -o pid= -o ppid= 2>/dev/null | awk -v r=\"$1\" '{ p[$1] = $2 } END { s[r] = 1; do { n = 0; for (k in p) if ((p[k] in s) && !(k in s)) { s[k] = 1; n = 1 } } while (n); for (k in s) if (k != r) print k }'; }; " +
-    'rtk_alive() { kill -0 -- -$c && return 0; for p do kill -0 "$p" && return 0; done; return 1; }; ' +
+    WATCHDOG_FUNCTIONS +
     // once it is ending the command, the watcher ignores the TERM the main shell sends it when the
     // command is gone: the first of its kills can end the command before the rest are sent
-    `( ${wait}; trap '' TERM; t=$(rtk_tree $c); kill -TERM -- $t -$c $c; ` +
-    // KILL only what is left after 3 s: signalling the saved pids of processes long gone could hit
-    // another process that got one of them since
-    'i=0; while [ $i -lt 30 ] && rtk_alive $c $t; do sleep 0.1; i=$((i+1)); done; ' +
-    'rtk_alive $c $t && kill -KILL -- $t $(rtk_tree $c) -$c $c ) 3>&- & w=$!; ' +
+    `( ${wait}; trap '' TERM; t=$(rtk_tree $c); kill -TERM -- $(rtk_pids $t) -$c; ` +
+    // KILL only what is left after 3 s, and only the same processes (and what they started since)
+    'i=0; while [ $i -lt 30 ] && [ -n "$(rtk_same $t)" ]; do sleep 0.1; i=$((i+1)); done; ' +
+    'l=$(rtk_same $t); g=; case " $(echo $l) " in *" $c "*) g=-$c;; esac; ' +
+    '[ -n "$l" ] && kill -KILL -- $(rtk_pids $(rtk_tree $l)) $g ) 3>&- & w=$!; ' +
     'wait $c; s=$?; kill -- -$w; exit $s'
   );
 }
+
+/**
+ * The watchdog's process listing, in bash (exported for tests):
+ * - rtk_tree PID...: `PID:START` of each given pid and every descendant, from one ps listing
+ *   (START: the start time, words joined by _; empty where ps cannot say it);
+ * - rtk_same PID:START...: the pids among those still running with the same start time;
+ * - rtk_pids PID:START...: the pids alone.
+ */
+export const WATCHDOG_FUNCTIONS =
+  'rtk_ps() { ps -A -o pid= -o ppid= -o lstart= 2>/dev/null || ps -A -o pid= -o ppid= 2>/dev/null; }; ' +
+  "rtk_tree() { rtk_ps | awk -v r=\"$*\" 'BEGIN { n = split(r, a, \" \"); for (i = 1; i <= n; i++) s[a[i]] = 1 } " +
+  '{ p[$1] = $2; t[$1] = ($3 == "" ? "" : $3 "_" $4 "_" $5 "_" $6 "_" $7) } ' +
+  "END { do { n = 0; for (k in p) if ((p[k] in s) && !(k in s)) { s[k] = 1; n = 1 } } while (n); for (k in s) if (k in p) print k \":\" t[k] }'; }; " +
+  "rtk_same() { rtk_ps | awk -v w=\"$*\" 'BEGIN { n = split(w, a, \" \"); for (i = 1; i <= n; i++) if (a[i] !~ /:$/) s[a[i]] = 1 } " +
+  "$3 != \"\" && (($1 \":\" $3 \"_\" $4 \"_\" $5 \"_\" $6 \"_\" $7) in s) { print $1 }'; }; " +
+  'rtk_pids() { for v do printf \'%s \' "${v%%:*}"; done; }; ';
 
 /**
  * The command line for a long-lived stream: begin markers, then the watchdog under bash (`read -t`

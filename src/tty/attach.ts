@@ -231,6 +231,8 @@ export async function attachInteractive(o: AttachOptions): Promise<AttachOutcome
       /* already gone */
     }
     killTimer = setTimeout(() => {
+      // once it has exited, its pid may be anyone's
+      if (exited) return;
       try {
         child.kill('SIGKILL');
       } catch {
@@ -284,7 +286,7 @@ export async function attachInteractive(o: AttachOptions): Promise<AttachOutcome
   const onCrash = (e: unknown): void => {
     restore();
     try {
-      child.kill('SIGHUP');
+      if (!exited) child.kill('SIGHUP');
     } catch {
       /* gone */
     }

@@ -36,6 +36,8 @@ export function localTestHost(name = 'local', env: NodeJS.ProcessEnv = process.e
           cb = f;
         },
         close: () => {
+          // once reaped, its pid (and group) may be anyone's
+          if (child.exitCode !== null || child.signalCode !== null) return;
           try {
             process.kill(-child.pid!, 'SIGTERM');
           } catch {

@@ -484,16 +484,16 @@ export async function startLab(opts: LabOptions = {}): Promise<Lab> {
     async killTargetSessions() {
       // only sshd's own per-connection processes: what the sessions ran is left to notice by itself
       const procs = listProcs();
-      const victims = descendants(procs, [gpu.pid]).filter((pid) => /^(\S*\/)?sshd[: ]/.test(procs.find((p) => p.pid === pid)?.cmd ?? ''));
+      const victims = descendants(procs, live.has(gpu.pid) ? [gpu.pid] : []).filter((pid) => /^(\S*\/)?sshd[: ]/.test(procs.find((p) => p.pid === pid)?.cmd ?? ''));
       for (const pid of victims) killQuiet(pid, 'SIGKILL');
       await until(() => victims.every((p) => !alive(p)), 5_000);
     },
     async freezeTarget() {
-      killQuiet(gpu.pid, 'SIGSTOP');
+      if (live.has(gpu.pid)) killQuiet(gpu.pid, 'SIGSTOP');
       await lab.killTargetSessions();
     },
     thawTarget() {
-      killQuiet(gpu.pid, 'SIGCONT');
+      if (live.has(gpu.pid)) killQuiet(gpu.pid, 'SIGCONT');
     },
     env(extra = {}) {
       return { ...baseEnv(), HOME: home, CI: 'false', ...extra };
@@ -503,7 +503,9 @@ export async function startLab(opts: LabOptions = {}): Promise<Lab> {
       stopped = true;
       await run('tmux', ['kill-server'], { env: { ...baseEnv(), TMUX_TMPDIR: tmuxTmpDir }, timeoutMs: 5_000 });
       const procs = listProcs();
-      const victims = new Set<number>([...pids, ...descendants(procs, pids)]);
+      // an sshd that ended already (and was reaped) is not ours any more: its pid may be anyone's
+      const ours = pids.filter((pid) => live.has(pid));
+      const victims = new Set<number>([...ours, ...descendants(procs, ours)]);
       // every process naming the lab, and everything the target's sessions started (they carry
       // the lab's TMUX_TMPDIR from sshd's SetEnv), even when orphaned
       for (const p of procs) if (p.cmd.includes(dir) || p.environ.includes(`TMUX_TMPDIR=${tmuxTmpDir}\0`)) victims.add(p.pid);

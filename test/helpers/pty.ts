@@ -57,7 +57,8 @@ export async function runInPty(
     await sleep(opts.stepDelayMs ?? 150);
   }
   const left = Math.max(0, deadline - Date.now());
-  const t = setTimeout(() => p.kill('SIGKILL'), left);
+  // node-pty's kill signals the pid whether or not it has exited: only while it runs
+  const t = setTimeout(() => done || p.kill('SIGKILL'), left);
   await exited;
   clearTimeout(t);
   return { raw, code };

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { ResolvedHop } from '../../../src/remote/ssh-config.js';
 import { planAuth } from '../../../src/remote/auth.js';
-import { afterBegin, BeginStripper, forLoginShell, isPosixShell, reportedShell, SHELL_REPORT, unwrapOutput, wrapExec } from '../../../src/remote/markers.js';
+import { afterBegin, BeginStripper, forLoginShell, isPosixShell, reportedShell, SHELL_REPORT, unwrapOutput, WATCHDOG_FUNCTIONS, wrapExec } from '../../../src/remote/markers.js';
 import { onPath } from '../../helpers/require.js';
 import { Semaphore } from '../../../src/remote/semaphore.js';
 import { backoffDelay } from '../../../src/remote/ssh.js';
@@ -214,6 +214,23 @@ describe('exec under the watchdog (run here with sh and bash)', () => {
     expect(r.out.toString()).not.toContain('never');
     expect(unwrapOutput(r.out, N).code).not.toBe(0);
   });
+  it('KILLs what ignores the TERM, 3 s later', async () => {
+    const mark = `rtk-wd-stubborn-${process.pid}-${Date.now()}`;
+    const t0 = Date.now();
+    const r = await runWrapped(wrapExec(`trap '' TERM; bash -c 'exec -a ${mark} sleep 97' & wait; echo never`, N, { watchdogS: 30 }), 300);
+    expect(r.out.toString()).not.toContain('never');
+    const alive = () => {
+      try {
+        return execFileSync('pgrep', ['-f', mark]).toString().trim() !== '';
+      } catch {
+        return false;
+      }
+    };
+    const end = Date.now() + 8000;
+    while (alive() && Date.now() < end) await new Promise((res) => setTimeout(res, 50));
+    expect(alive()).toBe(false);
+    expect(Date.now() - t0).toBeLessThan(9000);
+  });
   it('kills the whole tree, also what moved to a process group of its own (timeout, setsid-less daemons)', async () => {
     // check --run's shape: timeout puts its child in a new group, out of reach of a group kill
     const mark = `rtk-wd-${process.pid}-${Date.now()}`;
@@ -230,5 +247,33 @@ describe('exec under the watchdog (run here with sh and bash)', () => {
     while (alive() && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
     expect(alive()).toBe(false);
     expect(Date.now() - t0).toBeLessThan(6000);
+  });
+});
+
+describe('the watchdog knows a process by its pid and its start time (a reused pid is another process)', () => {
+  const bashFn = (call: string): string => execFileSync('bash', ['--norc', '-c', WATCHDOG_FUNCTIONS + call]).toString().trim();
+  it('rtk_tree lists a process with its descendants, each as PID:START', () => {
+    const child = spawn('sh', ['-c', 'sleep 30 & wait'], { stdio: 'ignore' });
+    try {
+      let words: string[] = [];
+      const end = Date.now() + 5000;
+      while (words.length < 2 && Date.now() < end) words = bashFn(`rtk_tree ${child.pid}`).split(/\s+/).filter(Boolean);
+      expect(words.length).toBe(2);
+      for (const w of words) expect(w).toMatch(/^\d+:\S+_\S+_\S+_\S+_\S+$/);
+      expect(words.map((w) => Number(w.split(':')[0]))).toContain(child.pid);
+      expect(bashFn(`rtk_pids ${words.join(' ')}`).split(' ').map(Number).sort()).toEqual(words.map((w) => Number(w.split(':')[0])).sort());
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+  it('rtk_same keeps a pid only while it runs with the start time seen', () => {
+    const me = bashFn(`rtk_tree ${process.pid}`).split(/\s+/).find((w) => w.startsWith(`${process.pid}:`))!;
+    expect(me).toBeDefined();
+    expect(bashFn(`rtk_same ${me}`)).toBe(String(process.pid));
+    // the same pid with another start time: the process that had it is gone, this is someone else
+    expect(bashFn(`rtk_same ${process.pid}:Mon_Jan_1_00:00:00_1990`)).toBe('');
+    // no start time known (ps without lstart): never taken for the same process
+    expect(bashFn(`rtk_same ${process.pid}:`)).toBe('');
+    expect(bashFn('rtk_same 99999999:Mon_Jan_1_00:00:00_1990')).toBe('');
   });
 });
