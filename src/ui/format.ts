@@ -1,4 +1,5 @@
-// Small text formatters shared by the panes: sizes, ages, durations, state words, bars, sparklines.
+// Small text formatters shared by the panes: sizes, ages, durations, state words, bars (sparklines
+// are in chart.ts).
 import type { AlertKind, Run } from '../domain/types.js';
 
 export { age, bytes, duration } from '../parse/units.js';
@@ -36,12 +37,6 @@ export function compactNumber(v: number): string {
   if (a >= 1e5 || a < 1e-3) return v.toExponential(2);
   if (Number.isInteger(v)) return String(v);
   return String(Number(v.toPrecision(4)));
-}
-
-const SPARK = ' ▁▂▃▄▅▆▇█';
-export function sparkline(values: number[], cols: number): string {
-  const v = values.slice(-Math.max(0, cols));
-  return v.map((x) => SPARK[Math.max(0, Math.min(8, Math.round((x / 100) * 8)))] as string).join('');
 }
 
 /** A utilisation bar of `cols` cells: filled and empty parts, for `percent` 0-100. */

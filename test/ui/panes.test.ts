@@ -30,7 +30,7 @@ describe('GPUs pane', () => {
     const out = frame(f);
     const at = (re: RegExp): number => out.findIndex((l) => re.test(l));
     expect(at(/│›0 A800 +100%/)).toBeGreaterThan(0);
-    expect(out[at(/│›0 A800/) + 1]).toContain('│   util █ ▂▄▆█');
+    expect(out[at(/│›0 A800/) + 1]).toMatch(/│   util +█▁▃▅▆█│/); // newest at the right, 0 % a baseline dot
     expect(out[at(/│›0 A800/) + 2]).toMatch(/│   4242 a800:training 68G python/);
     expect(out[at(/│ 1 A800 +0%/) + 2]).toContain('│   no processes');
     f.store.command('gpus.down');
@@ -55,7 +55,7 @@ describe('GPUs pane', () => {
     const out = frame(f).join('\n');
     expect(out).toMatch(/│ 0 A800 +0%/);
     expect(out).toMatch(/│›1 A800 +10%/);
-    expect(out).toContain('GPU 1 util  ▁'); // 0 % then 10 %
+    expect(out).toMatch(/GPU 1 util +▁▂│/); // 0 % then 10 %
     expect(out).toContain('101 a800:training 1.0G python');
     expect(out).not.toContain('100 a800:training');
   });

@@ -3,7 +3,8 @@
 // GPU's.
 import type { Gpu } from '../../domain/types.js';
 import { gpuHostOf, hostView } from '../../store/selectors.js';
-import { bar, gib, shortGpuName, sparkline } from '../format.js';
+import { sparkline } from '../chart.js';
+import { bar, gib, shortGpuName } from '../format.js';
 import { RowBuilder, textRow, type Row } from '../rows.js';
 import { notice, padRows, type PaneCtx, type PaneOut } from './pane.js';
 
@@ -52,7 +53,7 @@ export function gpusPane(c: PaneCtx): PaneOut {
 }
 
 function sparkRow(g: Gpu, hist: number[], w: number, label: string): Row {
-  return new RowBuilder(w).add(label, 'dim').add(sparkline(hist, w - label.length), 'bar').row();
+  return new RowBuilder(w).add(label, 'dim').add(sparkline(hist, w - label.length, [0, 100]), 'bar').row();
 }
 
 /** One row per process: the owning run first (it is what the row is for), the name last, cut first. */
