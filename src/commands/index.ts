@@ -69,6 +69,27 @@ export const COMMANDS: CommandInfo[] = [
     },
   },
   {
+    name: 'show',
+    usage: 'show RUN [--json] [--log-scale] [--width N]',
+    summary: 'the run card: state, command, progress, metrics and charts over the whole run, GPUs, processes, checkpoints',
+    built: true,
+    load: lazy('show'),
+    help: {
+      about: [
+        RUN,
+        "The metrics come from the run's whole log, read once from its first byte (streamed, downsampled to 2,000 points a metric).",
+        'In the monitor: i on a run.',
+      ],
+      flags: [
+        ['--json', '{"run", "command", "cwd", "startedAt", "series": {"loss": [[step, value], ...]}, "metrics", "gpus", "processes", "checkpoints", "alerts", "hints", "events"} (DESIGN section 2)'],
+        ['--log-scale', 'loss charts on a log scale'],
+        ['--width N', 'columns of the text card (default: the terminal\'s, else 120)'],
+      ],
+      examples: ['rtk-tui show a800:training', 'rtk-tui show training --json | jq \'.series.loss[0]\''],
+      exit: 'Exit codes: 0 shown; 1 not found or the host failed; 2 usage error.',
+    },
+  },
+  {
     name: 'attach',
     usage: 'attach RUN',
     summary: "attach to the run's tmux session (detach returns to the shell)",

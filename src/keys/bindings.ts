@@ -4,7 +4,7 @@
 /** Pane scopes are active when their pane has the focus; `global` backs every pane scope. */
 export type PaneScope = 'runs' | 'log' | 'gpus' | 'checkpoints';
 /** Modal scopes take every key while open (Ctrl-C, hard-wired to app.quit, still applies). */
-export type ModalScope = 'help' | 'input' | 'confirm' | 'confirm-typed' | 'new-run' | 'hosts' | 'events' | 'commands' | 'relaunch';
+export type ModalScope = 'help' | 'input' | 'confirm' | 'confirm-typed' | 'new-run' | 'hosts' | 'events' | 'commands' | 'relaunch' | 'card';
 export type Scope = 'global' | PaneScope | ModalScope | 'attached';
 
 /** Ctrl-C always quits, in every scope; it is not configurable (the terminal's own convention). */
@@ -26,6 +26,7 @@ export const SCOPES: readonly Scope[] = [
   'events',
   'commands',
   'relaunch',
+  'card',
   'attached',
 ];
 
@@ -70,6 +71,7 @@ export const DEFAULT_BINDINGS: readonly Binding[] = [
   b('runs', 'runs.first', ['g', 'home'], 'first run'),
   b('runs', 'runs.last', ['G', 'end'], 'last run'),
   b('runs', 'run.showLog', ['enter'], 'show its log'),
+  b('runs', 'card.open', ['i'], 'run card: everything about the run, charts over the whole run', true),
   b('runs', 'run.attach', ['a'], 'attach', true, true),
   b('runs', 'run.peek', ['p'], 'peek (live pane)'),
   b('runs', 'run.kill', ['K'], 'kill (confirm)', true, true),
@@ -145,6 +147,21 @@ export const DEFAULT_BINDINGS: readonly Binding[] = [
   b('commands', 'commands.close', ['esc', 'q', 'C'], 'close', true),
   b('commands', 'commands.down', ['j', 'down'], 'older command', true),
   b('commands', 'commands.up', ['k', 'up'], 'newer command'),
+
+  // the run card (`i`): the run's own keys work on it as in the runs pane
+  b('card', 'card.close', ['esc', 'q', 'i'], 'close', true),
+  b('card', 'card.down', ['j', 'down'], 'scroll down'),
+  b('card', 'card.up', ['k', 'up'], 'scroll up'),
+  b('card', 'card.pageDown', ['pagedown', 'ctrl+d', 'space'], 'page down'),
+  b('card', 'card.pageUp', ['pageup', 'ctrl+u'], 'page up'),
+  b('card', 'card.top', ['g', 'home'], 'top'),
+  b('card', 'card.logScale', ['L'], 'log scale for the loss charts', true),
+  b('card', 'card.log', ['l', 'enter'], 'its log', true),
+  b('card', 'run.attach', ['a'], 'attach', true, true),
+  b('card', 'run.peek', ['p'], 'peek (live pane)'),
+  b('card', 'run.kill', ['K'], 'kill (confirm)', true, true),
+  b('card', 'card.pull', ['D'], 'download (pull) the newest checkpoint', true),
+  b('card', 'app.refresh', ['r'], 'refresh now'),
 
   b('attached', 'attach.detach', ['ctrl+\\'], 'detach back to the monitor', true),
 ];

@@ -66,3 +66,50 @@ export function runProcesses(ps: readonly Proc[], panePids: readonly number[], g
   for (const pid of gpuPids) take(pid, 'gpu');
   return { procs: ps.filter((p) => why.has(p.pid)), why };
 }
+
+/** A process with what the run card shows of it. */
+export interface ProcWide extends Proc {
+  /** ps %CPU: CPU time over its lifetime. */
+  cpuPercent: number | null;
+  rssKiB: number | null;
+}
+
+/** `ps -A -o pid=,ppid=,pgid=,sid=,etimes=,stat=,pcpu=,rss=,args=` lines. */
+export function parsePsWide(text: string): ProcWide[] {
+  const out: ProcWide[] = [];
+  for (const line of text.split('\n')) {
+    const m = /^\s*(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\S+)\s+(\d+(?:[.,]\d+)?|-)\s+(\d+|-)\s?(.*)$/.exec(line);
+    if (!m) continue;
+    const cpu = Number(m[7]!.replace(',', '.'));
+    const rss = Number(m[8]);
+    out.push({
+      pid: +m[1]!,
+      ppid: +m[2]!,
+      pgid: +m[3]!,
+      sid: +m[4]!,
+      etimes: +m[5]!,
+      stat: m[6]!,
+      command: (m[9] ?? '').trim(),
+      cpuPercent: Number.isFinite(cpu) ? cpu : null,
+      rssKiB: Number.isFinite(rss) ? rss : null,
+    });
+  }
+  return out;
+}
+
+/** `PID RANK=3 LOCAL_RANK=1 ...` lines (what a run's processes have in their environment) -> pid -> rank. */
+export function parseRanks(text: string): Map<number, number> {
+  const m = new Map<number, number>();
+  for (const line of text.split('\n')) {
+    const pid = /^(\d+)\s/.exec(line)?.[1];
+    const rank = /(?:^|\s)RANK=(\d+)(?:\s|$)/.exec(line)?.[1] ?? /(?:^|\s)LOCAL_RANK=(\d+)(?:\s|$)/.exec(line)?.[1];
+    if (pid !== undefined && rank !== undefined) m.set(Number(pid), Number(rank));
+  }
+  return m;
+}
+
+/** The rank an argv names (`--local_rank=2`, `--local-rank 2`), else null. */
+export function rankInArgs(command: string): number | null {
+  const m = /--local[_-]rank[= ](\d+)/.exec(command);
+  return m ? Number(m[1]) : null;
+}

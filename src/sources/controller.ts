@@ -9,6 +9,7 @@ import type { Observation } from '../events/derive.js';
 import type { Host } from '../remote/host.js';
 import type { Effect, Store } from '../store/index.js';
 import { listCheckpoints as realListCheckpoints, listCheckpointsOfRuns } from './checkpoints.js';
+import { CardSource } from './card-source.js';
 import { GpuStream } from './gpus.js';
 import { LogFollower } from './log-follow.js';
 import { pollRuns as realPollRuns, type RunsSnapshot } from './runs.js';
@@ -101,6 +102,7 @@ export class Controller {
   /** The selection changed while a listing was in flight: list again right after. */
   private ckptAgain = false;
   private unsubscribeEffects: () => void = () => {};
+  private readonly card: CardSource;
 
   constructor(private readonly o: ControllerOptions) {
     this.src = { ...REAL_SOURCES, ...o.sources };
@@ -114,6 +116,7 @@ export class Controller {
       };
     }
     this.log = new SelectedLog(o.store, this.src.logFollower, o.cfg.scrollback, (m) => this.debug(m));
+    this.card = new CardSource({ store: o.store, cfg: o.cfg, events: () => o.store.getState().events });
   }
 
   start(): void {
@@ -171,12 +174,14 @@ export class Controller {
       slot.gpu?.refresh();
     }
     void this.pollCheckpoints();
+    this.card.refresh();
   }
 
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
     this.unsubscribeEffects();
+    this.card.close();
     if (this.tickTimer) clearInterval(this.tickTimer);
     if (this.allTimer) clearTimeout(this.allTimer);
     if (this.ckptTimer) clearTimeout(this.ckptTimer);
@@ -301,6 +306,15 @@ export class Controller {
         if (slot) void slot.host.connect().then((r) => r.ok && void this.poll(slot));
         break;
       }
+      case 'card.open': {
+        const slot = this.slots.get(e.host);
+        if (slot) this.card.show(e.runId, e.session, slot.host, slot.spec);
+        else this.o.store.dispatch({ type: 'card', runId: e.runId, error: `${e.host} is not one of the monitored hosts` });
+        break;
+      }
+      case 'card.close':
+        this.card.close();
+        break;
       case 'app.quit':
         void this.stop();
         break;

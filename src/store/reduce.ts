@@ -10,6 +10,7 @@ import { findRun, gpuHostOf, selectedRun, sortedCheckpoints, checkpointsOf, visi
 import { PANES, type Effect, type PaneId, type State, type StoreEvent } from './state.js';
 import { hostsCommand } from './reduce-hosts.js';
 import { addCommands, addEvents, commandsCommand, eventsCommand } from './reduce-events.js';
+import { cardCommand, cardEvent } from './reduce-card.js';
 import { analyzeLog } from '../parse/progress.js';
 import type { CheckpointListing, LogChunk } from '../domain/types.js';
 
@@ -39,6 +40,7 @@ export function activeScopes(s: State): Scope[] {
   if (s.eventsView !== null) return ['events'];
   if (s.commandsView !== null) return ['commands'];
   if (s.relaunch !== null) return ['relaunch'];
+  if (s.card !== null) return ['card'];
   return [s.focus, 'global'];
 }
 
@@ -69,6 +71,9 @@ export function reduce(state: State, ev: StoreEvent, ctx: ReduceContext): Reduce
       break;
     case 'events':
       s = addEvents(s, ev);
+      break;
+    case 'card':
+      s = cardEvent(s, ev);
       break;
     case 'commands':
       if (s.commandsView !== null) s = addCommands(s, ev);
@@ -234,6 +239,8 @@ function command(s: State, id: string, text: string | undefined, ctx: ReduceCont
   if (e !== null) return e;
   const c = commandsCommand(s, id, effects);
   if (c !== null) return c;
+  const k = cardCommand(s, id, effects, (t, m, level) => say(t, m, ctx, level));
+  if (k !== null) return k;
   switch (id) {
     case 'app.quit':
       effects.push({ type: 'app.quit' });

@@ -1,5 +1,6 @@
 // The monitor's state, the events that change it and the effects it asks the outside world to run.
 import type { RtkEvent } from '../events/types.js';
+import type { RunCard } from '../domain/run-card.js';
 import type {
   CommandEntry,
   Progress,
@@ -26,6 +27,21 @@ export interface LogView {
   query: string;
   /** The match the view jumped to. */
   matchSeq: number | null;
+}
+
+/** The run card (`i`): one run whole; its data comes from a source while it is open. */
+export interface CardView {
+  runId: string;
+  host: string;
+  session: string;
+  /** First row shown (the card scrolls when it is taller than the screen). */
+  top: number;
+  /** Loss charts on a log scale. */
+  log: boolean;
+  data: RunCard | null;
+  /** What is being read, while the first data is on its way ('reading the whole log: 12 MB'). */
+  loading: string | null;
+  error: string | null;
 }
 
 export type InputMode = { kind: 'log-search' | 'runs-filter'; draft: string } | null;
@@ -129,6 +145,7 @@ export interface State {
   commands: CommandEntry[];
   /** R on a finished or failed run: how to start it again is being asked. */
   relaunch: { runId: string; host: string; session: string } | null;
+  card: CardView | null;
   /** Hosts whose runs on screen come from the state file (the last session), not yet from a poll: ms of that poll. */
   restored: Record<string, number>;
   input: InputMode;
@@ -157,6 +174,7 @@ export type StoreEvent =
   | { type: 'events'; events: RtkEvent[] }
   /** The last known runs of a host, from the state file: on screen (stale) until the host answers. */
   | { type: 'runs.restored'; host: string; runs: Run[]; at: number }
+  | { type: 'card'; runId: string; data?: RunCard; loading?: string | null; error?: string | null }
   | { type: 'tick' }
   | { type: 'resize'; cols: number; rows: number }
   | { type: 'message'; text: string; level?: Message['level'] }
@@ -183,7 +201,9 @@ export type Effect =
   /** The selected run's log said a checkpoint was saved: list its checkpoints again soon. */
   | { type: 'ckpt.refresh'; runId: string }
   /** Connect to this host again now, even after a failure that is not retried by itself. */
-  | { type: 'host.retry'; host: string };
+  | { type: 'host.retry'; host: string }
+  | { type: 'card.open'; runId: string; host: string; session: string }
+  | { type: 'card.close' };
 
 export interface StoreOptions {
   /** Log lines kept per run (config `scrollback`). */
@@ -260,6 +280,7 @@ export function initialState(o: StoreOptions, now: number): State {
     commandsView: null,
     commands: [],
     relaunch: null,
+    card: null,
     restored: {},
     input: null,
     confirm: null,

@@ -15,6 +15,7 @@ import { NEW_RUN_TITLE, newRunRows } from './new-run-form.js';
 import { HOST_DETAIL_TITLE, hostDetailRows, hostStateText } from './host-detail.js';
 import { EVENTS_TITLE, eventsRows } from './events-view.js';
 import { COMMANDS_TITLE, commandsRows } from './commands-view.js';
+import { cardViewRows, cardViewTitle } from './card-view.js';
 import { overlayRow, RowBuilder, textRow, type Row } from './rows.js';
 import { fit, width } from './text.js';
 
@@ -95,6 +96,8 @@ export function buildFrame(f: FrameInput): Row[] {
     const w = Math.min(W - 2, 160);
     rows = boxOverlay(rows, COMMANDS_TITLE, commandsRows(s, w - 2, Math.max(3, H - 4)), w, W, H);
   }
+  // the card takes the whole screen (it has charts to draw); a kill confirmation still goes over it
+  if (s.card !== null) rows = boxOverlay(rows, cardViewTitle(s.card), cardViewRows(s.card, W - 2, H - 2, s.now), W, W, H);
   if (s.relaunch !== null) {
     const w = Math.min(W - 2, 72);
     const inner = w - 2;
