@@ -100,7 +100,7 @@ export function runsPane(c: PaneCtx): PaneOut {
   }));
   // the trend leaves before its value (a trend without the value says little)
   const trendCol = col('', 5, false, runs.map((r) => ({ text: lossTrend(r) })));
-  // left to right as the columns of `ls`; prio says which leave first
+  // left to right as shown; prio says which leave first (lower stays longer)
   const optional: Column[] = [
     col('PROG', 1, true, pcts.map((p) => ({ text: p === null ? '' : `${Math.floor(p)}%` }))),
     { head: '', prio: 8, cells: [], w: pcts.some((p) => p !== null) ? BAR_W : 0 },
@@ -112,7 +112,10 @@ export function runsPane(c: PaneCtx): PaneOut {
     })),
     lossCol,
     trendCol,
-    col('GPUS', 6, false, runs.map((r) => ({ text: fit(gpus.get(r.id) ?? '', Math.min(GPUS_W, width(gpus.get(r.id) ?? ''))) }))),
+    col('GPUS', 6, false, runs.map((r) => {
+      const list = gpus.get(r.id) ?? '';
+      return { text: fit(list, Math.min(GPUS_W, width(list))) };
+    })),
     col('LAST', 7, true, runs.map((r) => ({ text: r.lastOutputSecondsAgo === null ? '' : age(r.lastOutputSecondsAgo * 1000), tok: 'dim' }))),
     col('ALERT', 2, false, runs.map((r) => {
       const a = r.alerts.find((x) => x.kind !== r.reason && x.kind !== 'stalled');
