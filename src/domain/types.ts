@@ -105,6 +105,10 @@ export interface Run {
   alerts: Alert[];
   progress: Progress | null;
   metrics: Metrics;
+  /** The training loss as the log tail of the last poll shows it, oldest first: its last values
+   * (finite only, at most 32: sources/runs.ts LOSS_HISTORY_MAX), for the runs pane's trend and
+   * `ls --json`; absent where nothing read a log. */
+  lossHistory?: number[];
   log: string | null;
   /** Byte offset in `log` where this run's output begins (a log file reused by a new run keeps the
    * old run's lines before it); null: from the start of the file. */

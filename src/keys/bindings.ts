@@ -79,6 +79,7 @@ export const DEFAULT_BINDINGS: readonly Binding[] = [
   b('runs', 'run.relaunch', ['R'], 'relaunch (a finished or failed run, as it was started)', false, true),
   b('runs', 'runs.filter', ['/'], 'filter', true),
   b('runs', 'runs.clearFilter', ['esc'], 'clear the filter'),
+  b('runs', 'runs.sort', ['s'], 'sort: host, state, progress, last output'),
 
   b('log', 'log.down', ['j', 'down'], 'line down'),
   b('log', 'log.up', ['k', 'up'], 'line up'),

@@ -27,6 +27,8 @@ export const TAIL_BYTES = 16 * 1024;
 const MAX_SAME = 400;
 /** Lines of pane history captured for a run without a log file. */
 export const PANE_LINES = 200;
+/** Loss values kept on each run (Run.lossHistory): the runs pane's trend shows the last few. */
+export const LOSS_HISTORY_MAX = 32;
 
 
 /**
@@ -233,6 +235,7 @@ function snapshotOf(s: PollSections, spec: HostSpec, cfg: Pick<Config, 'runs' | 
 interface TailReading {
   progress: Progress | null;
   metrics: Metrics;
+  lossHistory: number[];
   alerts: Alert[];
 }
 const tailCache = new Map<string, { text: string; read: TailReading }>();
@@ -242,8 +245,8 @@ const TAIL_CACHE_MAX = 512;
 function readTail(key: string, text: string): TailReading {
   const hit = tailCache.get(key);
   if (hit && hit.text === text) return hit.read;
-  const { progress, metrics } = analyzeLog(text);
-  const read = { progress, metrics, alerts: detectAlerts(text) };
+  const { progress, metrics, lossHistory } = analyzeLog(text);
+  const read = { progress, metrics, lossHistory: lossHistory.filter(Number.isFinite).slice(-LOSS_HISTORY_MAX), alerts: detectAlerts(text) };
   if (tailCache.size >= TAIL_CACHE_MAX) tailCache.delete(tailCache.keys().next().value!);
   tailCache.set(key, { text, read });
   return read;
@@ -274,7 +277,7 @@ function buildRun(row: TmuxSessionRow, spec: HostSpec, cfg: Pick<Config, 'runs' 
   const idle = isIdleShell(row, s.parentPids, s.pids);
   const alive = !row.paneDead && !idle;
   const exitStatus = row.options.exit ?? (row.paneDead ? row.paneDeadStatus : null);
-  const { progress, metrics, alerts } = readTail(`${spec.name}\0${row.id}`, text);
+  const { progress, metrics, lossHistory, alerts } = readTail(`${spec.name}\0${row.id}`, text);
   let decision = decideState({
     alive,
     exitStatus,
@@ -300,6 +303,7 @@ function buildRun(row: TmuxSessionRow, spec: HostSpec, cfg: Pick<Config, 'runs' 
     // only a live run has an ETA
     progress: progress !== null && decision.state !== 'running' && progress.etaSeconds !== null ? { ...progress, etaSeconds: null } : progress,
     metrics,
+    lossHistory,
     log: expandHome(row.options.log ?? meta?.log ?? null, s.remoteHome),
     logStart: row.options.log !== null ? row.options.logStart : null,
     checkpoints: expandHome(row.options.checkpoints ?? meta?.checkpoints ?? null, s.remoteHome),

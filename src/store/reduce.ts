@@ -7,7 +7,7 @@ import { helpMaxTop } from './layout.js';
 import { newRunCommand, openNewRunForm } from './new-run-form.js';
 import { findMatch, scroll } from './reduce-log.js';
 import { findRun, gpuHostOf, selectedRun, sortedCheckpoints, checkpointsOf, visibleRuns } from './selectors.js';
-import { PANES, type Effect, type PaneId, type State, type StoreEvent } from './state.js';
+import { PANES, RUNS_SORTS, type Effect, type PaneId, type RunsSort, type State, type StoreEvent } from './state.js';
 import { hostsCommand } from './reduce-hosts.js';
 import { addCommands, addEvents, commandsCommand, eventsCommand } from './reduce-events.js';
 import { cardCommand, cardEvent } from './reduce-card.js';
@@ -323,6 +323,11 @@ function command(s: State, id: string, text: string | undefined, ctx: ReduceCont
       return openNewRunForm(s, effects);
     case 'runs.filter':
       return { ...s, input: { kind: 'runs-filter', draft: s.runsFilter } };
+    case 'runs.sort': {
+      // the selection stays on its run (by id); the pane scrolls to wherever the run went
+      const next = RUNS_SORTS[(RUNS_SORTS.indexOf(s.runsSort) + 1) % RUNS_SORTS.length] as RunsSort;
+      return { ...s, runsSort: next };
+    }
 
     case 'log.search':
       return { ...s, input: { kind: 'log-search', draft: s.logView.query } };

@@ -2,16 +2,44 @@
 import type { Checkpoint, CheckpointListing, GpuHostReport, HostConnState, Progress, Run } from '../domain/types.js';
 import type { LogBuffer } from './log-buffer.js';
 import { stripAnsi } from '../parse/terminal.js';
-import type { State } from './state.js';
+import type { RunsSort, State } from './state.js';
 
-/** Every run on every host, in host order, after the runs filter. */
+/** Every run on every host after the runs filter, in the order of the runs pane (`runsSort`; host
+ * order by default): j/k, g/G, the selection's neighbour and the pane all read this one list. */
 export function visibleRuns(s: State): Run[] {
   const out: Run[] = [];
   const f = s.runsFilter.toLowerCase();
   for (const h of hostsInOrder(s)) {
     for (const r of s.runsByHost[h] ?? []) if (f === '' || r.id.toLowerCase().includes(f)) out.push(r);
   }
-  return out;
+  const sort = s.runsSort;
+  if (sort === 'host' || out.length < 2) return out;
+  // keys first, then a stable sort: ties keep host order
+  const keys = out.map((r) => sortKey(s, r, sort));
+  return out
+    .map((r, i) => ({ r, k: keys[i] as number, i }))
+    .sort((a, b) => a.k - b.k || a.i - b.i)
+    .map((x) => x.r);
+}
+
+/** The pane's title words for an order ('' for the default, host order). */
+export function runsSortLabel(sort: RunsSort): string {
+  return sort === 'state' ? 'by state' : sort === 'progress' ? 'by progress' : sort === 'output' ? 'by last output' : '';
+}
+
+/** Trouble first: a failed run, then a stalled one, then what runs; the ended ones last. */
+const STATE_RANK: Record<Run['state'], number> = { failed: 0, stalled: 1, running: 2, unknown: 3, finished: 4 };
+
+/** Smaller sorts first; a run without the value goes after every run with it. */
+function sortKey(s: State, r: Run, sort: RunsSort): number {
+  if (sort === 'state') return STATE_RANK[r.state] ?? 3;
+  if (sort === 'progress') {
+    // what the pane shows: a finished run's percent is not (it is done, not furthest along)
+    const p = r.state === 'finished' ? null : (progressOf(s, r)?.percent ?? null);
+    return p === null || !Number.isFinite(p) ? Infinity : -p;
+  }
+  const ago = r.lastOutputSecondsAgo;
+  return ago === null || !Number.isFinite(ago) ? Infinity : ago;
 }
 
 export function hostsInOrder(s: State): string[] {

@@ -44,6 +44,11 @@ export interface CardView {
   error: string | null;
 }
 
+/** The order of the runs pane (`s` cycles): host order, failed and stalled first, furthest progress
+ * first, most recent output first. */
+export type RunsSort = 'host' | 'state' | 'progress' | 'output';
+export const RUNS_SORTS: readonly RunsSort[] = ['host', 'state', 'progress', 'output'];
+
 export type InputMode = { kind: 'log-search' | 'runs-filter'; draft: string } | null;
 
 export interface ConfirmKill {
@@ -109,6 +114,7 @@ export interface State {
   runsAt: Record<string, number>;
   selectedRunId: string | null;
   runsFilter: string;
+  runsSort: RunsSort;
   gpus: Record<string, GpuHostReport>;
   gpusAt: Record<string, number>;
   /** Utilisation samples per GPU, oldest first; key `host#index`. */
@@ -258,6 +264,7 @@ export function initialState(o: StoreOptions, now: number): State {
     runsAt: {},
     selectedRunId: null,
     runsFilter: '',
+    runsSort: 'host',
     gpus: {},
     gpusAt: {},
     gpuHistory: {},

@@ -101,17 +101,17 @@ describe('runs pane', () => {
     });
     f.settle();
     let out = frame(f).join('\n');
-    expect(out).toMatch(/RUN +STATE +PROG +LOSS +ETA +LAST +ALERT/);
-    expect(out).toMatch(/› a800:training +RUNNING +10% +NaN +10m00s +4s +!NAN/);
+    expect(out).toMatch(/RUN +STATE +PROG +ETA +LOSS +GPUS +LAST +ALERT/);
+    expect(out).toMatch(/› a800:training +RUNNING +10% +10m00s +NaN +0 +4s +!NAN/);
     expect(out).toMatch(/ a800:dead +FAILED NCCL +5% +4s/);
     expect(out).not.toContain('15m00s');
     f.store.dispatch({ type: 'host', state: conn('a800', { phase: 'reconnecting', status: 'unreachable', lastOkAt: f.clock.now }) });
     f.settle(30_000);
     out = frame(f).join('\n');
-    expect(out).toMatch(/› a800:training +RUNNING\? +10% +NaN +10m00s\? /);
+    expect(out).toMatch(/› a800:training +RUNNING\? +10% +10m00s\? +NaN /);
     // zoomed, the bar joins
     f.store.command('pane.zoom');
-    expect(frame(f).join('\n')).toMatch(/› a800:training +RUNNING\? +10% +█░+ +NaN/);
+    expect(frame(f).join('\n')).toMatch(/› a800:training +RUNNING\? +10% +█░+ +10m00s\? +NaN/);
   });
 });
 

@@ -1,14 +1,16 @@
 // Runs pane: every run on every host, as a table that uses its width. `›` marks the selection; the
-// run and its state are always there, then progress, alert, loss, ETA, last output and a bar, in that
-// order of priority as the pane widens (the columns of `ls`); a narrow pane names runs by session.
+// run and its state are always there, then the columns join in this order of priority as the pane
+// widens: progress, alert, ETA, loss, its trend, GPUs, last output, a bar (and the host where runs are
+// named by session). A narrow pane names runs by session. The order is visibleRuns' (`s` sorts).
 import type { Run } from '../../domain/types.js';
 import { primaryLoss } from '../../parse/progress.js';
-import { hostView, progressOf, visibleRuns } from '../../store/selectors.js';
+import { hostView, progressOf, runsSortLabel, visibleRuns } from '../../store/selectors.js';
 import { age, alertWord, bar, compactNumber, duration, stateLabel, stateWord } from '../format.js';
 import { RowBuilder, textRow, type Row } from '../rows.js';
 import { fit, fitRight, width } from '../text.js';
 import type { Tok } from '../theme.js';
 import { notice, padRows, windowStart, type PaneCtx, type PaneOut } from './pane.js';
+import { gpusByRun, lossTrend } from './run-cells.js';
 
 const STATE_TOK: Record<Run['state'], Tok> = {
   running: 'ok',
@@ -34,6 +36,8 @@ interface Column {
 }
 
 const BAR_W = 10;
+/** A GPU list longer than this is cut (`0,2,4,6,…`). */
+const GPUS_W = 9;
 /** The run name keeps this many cells (or all of it when shorter) before another column is shown. */
 const NAME_CAP = 24;
 
@@ -62,6 +66,8 @@ export function runsPane(c: PaneCtx): PaneOut {
   const total = Object.values(s.runsByHost).reduce((n, l) => n + l.length, 0);
   let title = `Runs · ${total}`;
   if (s.runsFilter !== '') title += ` · /${s.runsFilter} ${runs.length}`;
+  const order = runsSortLabel(s.runsSort);
+  if (order !== '') title += ` · ${order}`;
   if (runs.length === 0) {
     if (total > 0) return { title, rows: notice(c, `no run matches "${s.runsFilter}"`) };
     // per host, the truth: never "no tmux sessions" for a host that was never reached
@@ -87,20 +93,30 @@ export function runsPane(c: PaneCtx): PaneOut {
   const progress = runs.map((r) => progressOf(s, r));
   const pcts = runs.map((r, i) => (r.state === 'finished' ? null : (progress[i]?.percent ?? null)));
   const multiHost = new Set(runs.map((r) => r.host)).size > 1;
+  const gpus = gpusByRun(s);
+  const lossCol = col('LOSS', 4, true, runs.map((r) => {
+    const l = primaryLoss(r.metrics);
+    return { text: l === null ? '' : compactNumber(l.value) };
+  }));
+  // the trend leaves before its value (a trend without the value says little)
+  const trendCol = col('', 5, false, runs.map((r) => ({ text: lossTrend(r) })));
+  // left to right as shown; prio says which leave first (lower stays longer)
   const optional: Column[] = [
     col('PROG', 1, true, pcts.map((p) => ({ text: p === null ? '' : `${Math.floor(p)}%` }))),
-    { head: '', prio: 6, cells: [], w: pcts.some((p) => p !== null) ? BAR_W : 0 },
-    col('LOSS', 3, true, runs.map((r) => {
-      const l = primaryLoss(r.metrics);
-      return { text: l === null ? '' : compactNumber(l.value) };
-    })),
-    col('ETA', 4, true, runs.map((r, i) => {
+    { head: '', prio: 8, cells: [], w: pcts.some((p) => p !== null) ? BAR_W : 0 },
+    col('ETA', 3, true, runs.map((r, i) => {
       // a dead run has no ETA; a host not heard from marks it rather than freeze it as if live
       const eta = progress[i]?.etaSeconds ?? null;
       if (r.state !== 'running' || eta === null || eta <= 0) return { text: '' };
       return isStale(r.host) ? { text: `${duration(eta)}?`, tok: 'dim' } : { text: duration(eta) };
     })),
-    col('LAST', 5, true, runs.map((r) => ({ text: r.lastOutputSecondsAgo === null ? '' : age(r.lastOutputSecondsAgo * 1000), tok: 'dim' }))),
+    lossCol,
+    trendCol,
+    col('GPUS', 6, false, runs.map((r) => {
+      const list = gpus.get(r.id) ?? '';
+      return { text: fit(list, Math.min(GPUS_W, width(list))) };
+    })),
+    col('LAST', 7, true, runs.map((r) => ({ text: r.lastOutputSecondsAgo === null ? '' : age(r.lastOutputSecondsAgo * 1000), tok: 'dim' }))),
     col('ALERT', 2, false, runs.map((r) => {
       const a = r.alerts.find((x) => x.kind !== r.reason && x.kind !== 'stalled');
       return a ? { text: `!${alertWord(a.kind)}`, tok: 'err' } : { text: '' };
@@ -108,7 +124,7 @@ export function runsPane(c: PaneCtx): PaneOut {
   ];
   const barCol = optional[1] as Column;
   // with session names only, the host gets a column of its own when there is room
-  const hostCol = col('HOST', 7, false, runs.map((r) => ({ text: r.host, tok: 'dim' })));
+  const hostCol = col('HOST', 9, false, runs.map((r) => ({ text: r.host, tok: 'dim' })));
 
   // how to name a run and word its state: the first way that shows the whole name beside the state
   // and, when there is progress, the progress too; the narrowest way otherwise
@@ -141,16 +157,16 @@ export function runsPane(c: PaneCtx): PaneOut {
     const nameNat = Math.max(4, ...names.map((n) => width(n)));
     const nameMin = Math.min(nameNat, NAME_CAP);
     const fixed = 2 + 1 + stateW;
-    // columns join in priority order while the name keeps its room
+    // columns join in priority order while the name keeps its room; the first that does not fit
+    // ends it, so a column never shows while one of higher priority is gone (nor flickers in the gap)
     const shown = new Set<Column>();
     let used = fixed;
     const candidates = way.session && multiHost ? [...optional, hostCol] : optional;
     for (const k of [...candidates].sort((a, b) => a.prio - b.prio)) {
       if (k.w === 0) continue;
-      if (used + 1 + k.w + nameMin <= c.w) {
-        shown.add(k);
-        used += 1 + k.w;
-      }
+      if (used + 1 + k.w + nameMin > c.w) break;
+      shown.add(k);
+      used += 1 + k.w;
     }
     const cols = candidates.filter((k) => shown.has(k));
     return { names, nameNat, states, stateW, cols, nameW: Math.max(1, Math.min(nameNat, c.w - used)) };

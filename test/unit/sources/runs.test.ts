@@ -64,6 +64,25 @@ describe('parsePollOutput', () => {
     expect(r.value.panes).toEqual([{ runId: 'h:a', panePid: 42 }, { runId: 'h:b', panePid: 42 }]);
   });
 
+  it('keeps the last 32 training losses of the tail on the run (finite only), oldest first; none: empty', () => {
+    const lines = Array.from({ length: 50 }, (_, i) => `iter ${i}: loss ${(10 - i * 0.1).toFixed(2)}`);
+    lines.splice(45, 0, 'iter 45: loss nan');
+    const out = output(rec('$1', 'a', ['/l/a.log', '', '', '', '', '']) + rec('$2', 'b', ['/l/b.log', '', '', '', '', '']), [
+      `@@${N} log $1 1 5 1700000090 \n${lines.join('\n')}\n\n@@${N} end\n`,
+      `@@${N} log $2 2 5 1700000090 \nno numbers here\n\n@@${N} end\n`,
+    ]);
+    const r = parsePollOutput(out, spec, defaultConfig(null), N, 0);
+    if (!r.ok) throw new Error(r.error.message);
+    const [a, b] = r.value.runs;
+    expect(a!.lossHistory).toHaveLength(32);
+    expect(a!.lossHistory!.every(Number.isFinite)).toBe(true);
+    expect(a!.lossHistory!.at(-1)).toBe(5.1);
+    expect(a!.lossHistory![0]).toBeGreaterThan(a!.lossHistory!.at(-1)!);
+    expect(b!.lossHistory).toEqual([]);
+    // ls --json carries it: a new field, the last values of the trend
+    expect(JSON.parse(JSON.stringify(a)).lossHistory).toHaveLength(32);
+  });
+
   it('marks a run stalled after stallAfter without log output', () => {
     const out = output(rec('$1', 'a', ['/l', '', '', '', '', '']), [`@@${N} log $1 1 5 1700000000 \nx\n\n@@${N} end\n`], 0, 1700000000 + 601);
     const r = parsePollOutput(out, spec, defaultConfig(null), N, 0);
