@@ -4,7 +4,7 @@
 /** Pane scopes are active when their pane has the focus; `global` backs every pane scope. */
 export type PaneScope = 'runs' | 'log' | 'gpus' | 'checkpoints';
 /** Modal scopes take every key while open (Ctrl-C, hard-wired to app.quit, still applies). */
-export type ModalScope = 'help' | 'input' | 'confirm' | 'confirm-typed' | 'new-run' | 'hosts' | 'events' | 'commands' | 'relaunch';
+export type ModalScope = 'help' | 'input' | 'confirm' | 'confirm-typed' | 'new-run' | 'hosts' | 'events' | 'commands' | 'relaunch' | 'log-search';
 export type Scope = 'global' | PaneScope | ModalScope | 'attached';
 
 /** Ctrl-C always quits, in every scope; it is not configurable (the terminal's own convention). */
@@ -26,6 +26,7 @@ export const SCOPES: readonly Scope[] = [
   'events',
   'commands',
   'relaunch',
+  'log-search',
   'attached',
 ];
 
@@ -86,6 +87,7 @@ export const DEFAULT_BINDINGS: readonly Binding[] = [
   b('log', 'log.bottom', ['G', 'end'], 'bottom'),
   b('log', 'log.follow', ['f'], 'follow', true),
   b('log', 'log.search', ['/'], 'search', true),
+  b('log', 'log.searchFile', ['F'], 'search the whole log file (on the host)', true),
   b('log', 'log.next', ['n'], 'next match'),
   b('log', 'log.prev', ['N'], 'previous match'),
   b('log', 'log.wrap', ['w'], 'wrap'),
@@ -106,6 +108,8 @@ export const DEFAULT_BINDINGS: readonly Binding[] = [
   b('input', 'input.cancel', ['esc'], 'cancel', true),
   b('input', 'input.backspace', ['backspace'], 'delete a character'),
   b('input', 'input.clear', ['ctrl+u'], 'clear'),
+  b('input', 'input.regex', ['tab'], 'whole-file search: regex on/off'),
+  b('input', 'input.case', ['shift+tab'], 'whole-file search: ignore case on/off'),
 
   b('confirm', 'confirm.yes', ['y', 'Y'], 'confirm', true),
   b('confirm', 'confirm.no', ['n', 'N', 'esc', 'q'], 'cancel', true),
@@ -145,6 +149,14 @@ export const DEFAULT_BINDINGS: readonly Binding[] = [
   b('commands', 'commands.close', ['esc', 'q', 'C'], 'close', true),
   b('commands', 'commands.down', ['j', 'down'], 'older command', true),
   b('commands', 'commands.up', ['k', 'up'], 'newer command'),
+
+  // the matches of a whole-file search (F in the log pane)
+  b('log-search', 'logSearch.jump', ['enter'], 'show it in the log pane', true),
+  b('log-search', 'logSearch.down', ['j', 'down'], 'next match', true),
+  b('log-search', 'logSearch.up', ['k', 'up'], 'previous match'),
+  b('log-search', 'logSearch.first', ['g', 'home'], 'first match'),
+  b('log-search', 'logSearch.last', ['G', 'end'], 'last match'),
+  b('log-search', 'logSearch.close', ['esc', 'q'], 'close', true),
 
   b('attached', 'attach.detach', ['ctrl+\\'], 'detach back to the monitor', true),
 ];

@@ -6,6 +6,7 @@ import type { LogBuffer } from './log-buffer.js';
 import { helpMaxTop } from './layout.js';
 import { newRunCommand, openNewRunForm } from './new-run-form.js';
 import { findMatch, scroll } from './reduce-log.js';
+import { dropOtherRuns, logSearchCommand, logSearchEvent } from './reduce-log-search.js';
 import { findRun, gpuHostOf, selectedRun, sortedCheckpoints, checkpointsOf, visibleRuns } from './selectors.js';
 import { PANES, type Effect, type PaneId, type State, type StoreEvent } from './state.js';
 import { hostsCommand } from './reduce-hosts.js';
@@ -38,6 +39,7 @@ export function activeScopes(s: State): Scope[] {
   if (s.hostDetail !== null) return ['hosts'];
   if (s.eventsView !== null) return ['events'];
   if (s.commandsView !== null) return ['commands'];
+  if (s.logFileSearch?.open === true) return ['log-search'];
   if (s.relaunch !== null) return ['relaunch'];
   return [s.focus, 'global'];
 }
@@ -131,8 +133,12 @@ export function reduce(state: State, ev: StoreEvent, ctx: ReduceContext): Reduce
     case 'command':
       s = command(s, ev.id, ev.text, ctx, effects);
       break;
+    case 'logFile.matches':
+    case 'logFile.region':
+      s = logSearchEvent(s, ev);
+      break;
   }
-  if (s.selectedRunId !== state.selectedRunId) s = markSeen(state, s, ctx);
+  if (s.selectedRunId !== state.selectedRunId) s = dropOtherRuns(markSeen(state, s, ctx));
   return { state: s, effects };
 }
 
@@ -234,6 +240,8 @@ function command(s: State, id: string, text: string | undefined, ctx: ReduceCont
   if (e !== null) return e;
   const c = commandsCommand(s, id, effects);
   if (c !== null) return c;
+  const f = logSearchCommand(s, id, effects);
+  if (f !== null) return f;
   switch (id) {
     case 'app.quit':
       effects.push({ type: 'app.quit' });
