@@ -87,7 +87,7 @@ export const DEFAULT_BINDINGS: readonly Binding[] = [
   b('log', 'log.bottom', ['G', 'end'], 'bottom'),
   b('log', 'log.follow', ['f'], 'follow', true),
   b('log', 'log.search', ['/'], 'search', true),
-  b('log', 'log.searchFile', ['F'], 'search the whole log file (on the host)', true),
+  b('log', 'log.searchFile', ['F'], 'search whole file', true),
   b('log', 'log.next', ['n'], 'next match'),
   b('log', 'log.prev', ['N'], 'previous match'),
   b('log', 'log.wrap', ['w'], 'wrap'),
@@ -151,12 +151,12 @@ export const DEFAULT_BINDINGS: readonly Binding[] = [
   b('commands', 'commands.up', ['k', 'up'], 'newer command'),
 
   // the matches of a whole-file search (F in the log pane)
-  b('log-search', 'logSearch.jump', ['enter'], 'show it in the log pane', true),
-  b('log-search', 'logSearch.down', ['j', 'down'], 'next match', true),
-  b('log-search', 'logSearch.up', ['k', 'up'], 'previous match'),
-  b('log-search', 'logSearch.first', ['g', 'home'], 'first match'),
-  b('log-search', 'logSearch.last', ['G', 'end'], 'last match'),
-  b('log-search', 'logSearch.close', ['esc', 'q'], 'close', true),
+  b('log-search', 'matches.jump', ['enter'], 'show it in the log pane', true),
+  b('log-search', 'matches.down', ['j', 'down'], 'next match', true),
+  b('log-search', 'matches.up', ['k', 'up'], 'previous match'),
+  b('log-search', 'matches.first', ['g', 'home'], 'first match'),
+  b('log-search', 'matches.last', ['G', 'end'], 'last match'),
+  b('log-search', 'matches.close', ['esc', 'q'], 'close', true),
 
   b('attached', 'attach.detach', ['ctrl+\\'], 'detach back to the monitor', true),
 ];

@@ -55,19 +55,19 @@ export function logSearchCommand(s: State, id: string, effects: Effect[]): State
       effects.push({ type: 'logFile.search', id: sid, runId: run.id, host: run.host, log: run.log, logStart: run.logStart ?? null, ...q });
       return { ...t, logFileSearch: search };
     }
-    case 'logSearch.close':
+    case 'matches.close':
       return s.logFileSearch === null ? s : { ...s, logFileSearch: { ...s.logFileSearch, open: false } };
-    case 'logSearch.down':
-    case 'logSearch.up':
-    case 'logSearch.first':
-    case 'logSearch.last': {
+    case 'matches.down':
+    case 'matches.up':
+    case 'matches.first':
+    case 'matches.last': {
       const f = s.logFileSearch;
       if (f === null || f.hits.length === 0) return s;
       const n = f.hits.length;
-      const j = id === 'logSearch.first' ? 0 : id === 'logSearch.last' ? n - 1 : Math.max(0, Math.min(n - 1, f.selected + (id === 'logSearch.down' ? 1 : -1)));
+      const j = id === 'matches.first' ? 0 : id === 'matches.last' ? n - 1 : Math.max(0, Math.min(n - 1, f.selected + (id === 'matches.down' ? 1 : -1)));
       return { ...s, logFileSearch: { ...f, selected: j } };
     }
-    case 'logSearch.jump':
+    case 'matches.jump':
       return s.logFileSearch === null ? s : jump(s, s.logFileSearch.selected, effects);
   }
   const region = activeRegion(s);
