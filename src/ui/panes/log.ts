@@ -148,7 +148,8 @@ function regionRows(c: PaneCtx, r: LogRegion): Row[] {
   const last = r.first + r.lines.length - 1;
   const where = r.lines.length > 0 ? `lines ${r.first.toLocaleString('en-US')}–${last.toLocaleString('en-US')} of the file` : `line ${r.line.toLocaleString('en-US')} of the file`;
   const state = r.phase === 'loading' ? ' · loading…' : '';
-  const rows: Row[] = [new RowBuilder(c.w).add(`── ${where}, not the live tail${state} · n/N match · Esc/f back to the tail ──`, 'banner').row()];
+  // the way back first: a narrow pane cuts the end
+  const rows: Row[] = [new RowBuilder(c.w).add(`── ${where}, not the live tail · Esc back${state} · n/N match ──`, 'banner').row()];
   if (r.phase === 'failed') {
     rows.push(textRow(` ${r.error ?? 'could not read the file'}`, c.w, 'err'));
     return rows;
