@@ -4,7 +4,7 @@
 /** Pane scopes are active when their pane has the focus; `global` backs every pane scope. */
 export type PaneScope = 'runs' | 'log' | 'gpus' | 'checkpoints';
 /** Modal scopes take every key while open (Ctrl-C, hard-wired to app.quit, still applies). */
-export type ModalScope = 'help' | 'input' | 'confirm' | 'confirm-typed' | 'new-run' | 'hosts' | 'events' | 'commands' | 'relaunch' | 'card';
+export type ModalScope = 'help' | 'input' | 'confirm' | 'confirm-typed' | 'new-run' | 'hosts' | 'events' | 'commands' | 'relaunch' | 'card' | 'log-search';
 export type Scope = 'global' | PaneScope | ModalScope | 'attached';
 
 /** Ctrl-C always quits, in every scope; it is not configurable (the terminal's own convention). */
@@ -27,6 +27,7 @@ export const SCOPES: readonly Scope[] = [
   'commands',
   'relaunch',
   'card',
+  'log-search',
   'attached',
 ];
 
@@ -89,6 +90,7 @@ export const DEFAULT_BINDINGS: readonly Binding[] = [
   b('log', 'log.bottom', ['G', 'end'], 'bottom'),
   b('log', 'log.follow', ['f'], 'follow', true),
   b('log', 'log.search', ['/'], 'search', true),
+  b('log', 'log.searchFile', ['F'], 'search whole file', true),
   b('log', 'log.next', ['n'], 'next match'),
   b('log', 'log.prev', ['N'], 'previous match'),
   b('log', 'log.wrap', ['w'], 'wrap'),
@@ -109,6 +111,8 @@ export const DEFAULT_BINDINGS: readonly Binding[] = [
   b('input', 'input.cancel', ['esc'], 'cancel', true),
   b('input', 'input.backspace', ['backspace'], 'delete a character'),
   b('input', 'input.clear', ['ctrl+u'], 'clear'),
+  b('input', 'input.regex', ['tab'], 'whole-file search: regex on/off'),
+  b('input', 'input.case', ['shift+tab'], 'whole-file search: ignore case on/off'),
 
   b('confirm', 'confirm.yes', ['y', 'Y'], 'confirm', true),
   b('confirm', 'confirm.no', ['n', 'N', 'esc', 'q'], 'cancel', true),
@@ -163,6 +167,13 @@ export const DEFAULT_BINDINGS: readonly Binding[] = [
   b('card', 'run.kill', ['K'], 'kill (confirm)', true, true),
   b('card', 'card.pull', ['D'], 'download (pull) the newest checkpoint', true),
   b('card', 'app.refresh', ['r'], 'refresh now'),
+  // the matches of a whole-file search (F in the log pane)
+  b('log-search', 'matches.jump', ['enter'], 'show it in the log pane', true),
+  b('log-search', 'matches.down', ['j', 'down'], 'next match', true),
+  b('log-search', 'matches.up', ['k', 'up'], 'previous match'),
+  b('log-search', 'matches.first', ['g', 'home'], 'first match'),
+  b('log-search', 'matches.last', ['G', 'end'], 'last match'),
+  b('log-search', 'matches.close', ['esc', 'q'], 'close', true),
 
   b('attached', 'attach.detach', ['ctrl+\\'], 'detach back to the monitor', true),
 ];

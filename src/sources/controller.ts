@@ -12,6 +12,7 @@ import { listCheckpoints as realListCheckpoints, listCheckpointsOfRuns } from '.
 import { CardSource } from './card-source.js';
 import { GpuStream } from './gpus.js';
 import { LogFollower } from './log-follow.js';
+import { readRegion, searchLog } from './log-search.js';
 import { pollRuns as realPollRuns, type RunsSnapshot } from './runs.js';
 import { SelectedLog, type LogFollowerFactory } from './selected-log.js';
 
@@ -315,11 +316,38 @@ export class Controller {
       case 'card.close':
         this.card.close();
         break;
+      case 'logFile.search':
+      case 'logFile.region':
+        this.logFile(e);
+        break;
       case 'app.quit':
         void this.stop();
         break;
       default:
         break;
+    }
+  }
+
+  /** A whole-file search or a region of the log: one exec on the run's host, the answer to the store. */
+  private logFile(e: Extract<Effect, { type: 'logFile.search' | 'logFile.region' }>): void {
+    const { store } = this.o;
+    const host = this.slots.get(e.host)?.host;
+    const fail = (error: string) =>
+      store.dispatch(e.type === 'logFile.search' ? { type: 'logFile.matches', id: e.id, hits: [], more: false, note: null, error } : { type: 'logFile.region', id: e.id, first: e.from, lines: [], error });
+    if (!host) return fail(`no host named ${e.host} in this monitor`);
+    const done = (x: unknown) => fail(`${e.type === 'logFile.search' ? 'search' : 'read'} failed: ${x instanceof Error ? x.message : String(x)}`);
+    if (e.type === 'logFile.search') {
+      searchLog(host, { path: e.log, logStart: e.logStart, pattern: e.pattern, regex: e.regex, ignoreCase: e.ignoreCase }).then((r) => {
+        if (this.stopped) return;
+        if (r.ok) store.dispatch({ type: 'logFile.matches', id: e.id, hits: r.value.hits, more: r.value.more, note: r.value.note, error: null });
+        else fail(r.error.message);
+      }, done);
+    } else {
+      readRegion(host, e.log, e.logStart, e.from, e.count).then((r) => {
+        if (this.stopped) return;
+        if (r.ok) store.dispatch({ type: 'logFile.region', id: e.id, first: r.value.first, lines: r.value.lines, error: null });
+        else fail(r.error.message);
+      }, done);
     }
   }
 

@@ -1,6 +1,6 @@
 // The log pane's commands: scrolling with follow/pause, and search (n/N). Pure, like reduce.ts.
 import { paneRect } from './layout.js';
-import { logBottomSeq, matcher } from './selectors.js';
+import { logBottomSeq, matcher, selectedRun } from './selectors.js';
 import type { State } from './state.js';
 import type { ReduceContext } from './reduce.js';
 
@@ -55,7 +55,7 @@ export function findMatch(s: State, dir: 0 | 1 | -1, ctx: ReduceContext): State 
   const m = matcher(v.query);
   if (m === null) return say(s, 'no search: press / to search the log', ctx);
   const buf = s.selectedRunId === null ? undefined : ctx.log(s.selectedRunId);
-  if (buf === undefined || buf.length === 0) return say(s, `no match for "${v.query}"`, ctx, 'warn');
+  if (buf === undefined || buf.length === 0) return say(s, `no match for "${v.query}"${wholeFileOffer(s, 0)}`, ctx, 'warn');
   const rows = logRows(s);
   const bottom = logBottomSeq(s, buf, rows);
   const from = dir === 0 ? bottom : (v.matchSeq ?? bottom) + (dir === 1 ? 1 : -1);
@@ -79,5 +79,12 @@ export function findMatch(s: State, dir: 0 | 1 | -1, ctx: ReduceContext): State 
     }
   }
   const where = dir === 1 ? ' below' : dir === -1 ? ' above' : '';
-  return say(s, `no match for "${v.query}"${where}`, ctx, 'warn');
+  return say(s, `no match for "${v.query}"${where}${wholeFileOffer(s, buf.length)}`, ctx, 'warn');
+}
+
+/** The buffer holds the last lines only: a run with a log file can be searched whole on its host. */
+function wholeFileOffer(s: State, kept: number): string {
+  const run = selectedRun(s);
+  if (run === null || run.log === null) return '';
+  return `${kept > 0 ? ` in the last ${kept.toLocaleString('en-US')} lines` : ''} · F searches the whole log file`;
 }

@@ -6,6 +6,7 @@ import type { LogBuffer } from './log-buffer.js';
 import { helpMaxTop } from './layout.js';
 import { newRunCommand, openNewRunForm } from './new-run-form.js';
 import { findMatch, scroll } from './reduce-log.js';
+import { dropOtherRuns, logSearchCommand, logSearchEvent } from './reduce-log-search.js';
 import { findRun, gpuHostOf, selectedRun, sortedCheckpoints, checkpointsOf, visibleRuns } from './selectors.js';
 import { PANES, RUNS_SORTS, type Effect, type PaneId, type RunsSort, type State, type StoreEvent } from './state.js';
 import { hostsCommand } from './reduce-hosts.js';
@@ -39,6 +40,7 @@ export function activeScopes(s: State): Scope[] {
   if (s.hostDetail !== null) return ['hosts'];
   if (s.eventsView !== null) return ['events'];
   if (s.commandsView !== null) return ['commands'];
+  if (s.logFileSearch?.open === true) return ['log-search'];
   if (s.relaunch !== null) return ['relaunch'];
   if (s.card !== null) return ['card'];
   return [s.focus, 'global'];
@@ -136,8 +138,12 @@ export function reduce(state: State, ev: StoreEvent, ctx: ReduceContext): Reduce
     case 'command':
       s = command(s, ev.id, ev.text, ctx, effects);
       break;
+    case 'logFile.matches':
+    case 'logFile.region':
+      s = logSearchEvent(s, ev);
+      break;
   }
-  if (s.selectedRunId !== state.selectedRunId) s = markSeen(state, s, ctx);
+  if (s.selectedRunId !== state.selectedRunId) s = dropOtherRuns(markSeen(state, s, ctx));
   return { state: s, effects };
 }
 
@@ -241,6 +247,8 @@ function command(s: State, id: string, text: string | undefined, ctx: ReduceCont
   if (c !== null) return c;
   const k = cardCommand(s, id, effects, (t, m, level) => say(t, m, ctx, level));
   if (k !== null) return k;
+  const f = logSearchCommand(s, id, effects);
+  if (f !== null) return f;
   switch (id) {
     case 'app.quit':
       effects.push({ type: 'app.quit' });

@@ -1,6 +1,7 @@
 // The monitor's state, the events that change it and the effects it asks the outside world to run.
 import type { RtkEvent } from '../events/types.js';
 import type { RunCard } from '../domain/run-card.js';
+import type { GrepHit } from '../parse/grep.js';
 import type {
   CommandEntry,
   Progress,
@@ -49,7 +50,53 @@ export interface CardView {
 export type RunsSort = 'host' | 'state' | 'progress' | 'output';
 export const RUNS_SORTS: readonly RunsSort[] = ['host', 'state', 'progress', 'output'];
 
-export type InputMode = { kind: 'log-search' | 'runs-filter'; draft: string } | null;
+export type InputMode =
+  | { kind: 'log-search' | 'runs-filter'; draft: string }
+  /** `F`: search the whole log file on the host; Tab toggles regex, Shift-Tab ignore case. */
+  | { kind: 'log-file-search'; draft: string; regex: boolean; ignoreCase: boolean }
+  | null;
+
+/** How a whole-file search matches. */
+export interface LogFileQuery {
+  pattern: string;
+  regex: boolean;
+  ignoreCase: boolean;
+}
+
+/** A search of the selected run's whole log file (`F`): its matches, listed in a full-screen view. */
+export interface LogFileSearch extends LogFileQuery {
+  /** Tells this search's answers from an older one's. */
+  id: number;
+  runId: string;
+  /** The file searched (the run's log). */
+  path: string;
+  phase: 'searching' | 'done' | 'failed';
+  hits: GrepHit[];
+  /** More matches than listed. */
+  more: boolean;
+  /** Why the list may be incomplete, or why the search failed. */
+  note: string | null;
+  selected: number;
+  /** The matches view is on screen (it closes on a jump and comes back with F's list or n/N). */
+  open: boolean;
+}
+
+/** A region of the log file around a match, shown in the log pane instead of the live tail. */
+export interface LogRegion {
+  id: number;
+  runId: string;
+  path: string;
+  /** The line of the match (1-based, in the run's part of the file). */
+  line: number;
+  /** Line number of lines[0]. */
+  first: number;
+  lines: string[];
+  phase: 'loading' | 'done' | 'failed';
+  error: string | null;
+  /** Index in lines of the first row on screen. */
+  top: number;
+  query: LogFileQuery;
+}
 
 export interface ConfirmKill {
   kind: 'kill';
@@ -134,6 +181,10 @@ export interface State {
   logRule: { runId: string; seq: number; at: number } | null;
   /** Each run's log search, kept while another run is on screen. */
   logQueries: Record<string, string>;
+  /** The last whole-file search of the selected run (`F`). */
+  logFileSearch: LogFileSearch | null;
+  /** The log pane shows this region of the file, not the live tail (Esc, f or G go back). */
+  logRegion: LogRegion | null;
   focus: PaneId;
   zoom: boolean;
   help: boolean;
@@ -186,7 +237,11 @@ export type StoreEvent =
   | { type: 'message'; text: string; level?: Message['level'] }
   /** Select this run now, or as soon as a runs snapshot has it. */
   | { type: 'select'; runId: string }
-  | { type: 'command'; id: string; text?: string };
+  | { type: 'command'; id: string; text?: string }
+  /** A whole-file search's answer (its matches, or why it failed). */
+  | { type: 'logFile.matches'; id: number; hits: GrepHit[]; more: boolean; note: string | null; error: string | null }
+  /** A region of the log file, as asked by a 'logFile.region' effect. */
+  | { type: 'logFile.region'; id: number; first: number; lines: string[]; error: string | null };
 
 /** What the store asks code outside React to do. */
 export type Effect =
@@ -209,7 +264,11 @@ export type Effect =
   /** Connect to this host again now, even after a failure that is not retried by itself. */
   | { type: 'host.retry'; host: string }
   | { type: 'card.open'; runId: string; host: string; session: string }
-  | { type: 'card.close' };
+  | { type: 'card.close' }
+  /** Search this run's whole log file on its host (grep); answered by a 'logFile.matches' event. */
+  | ({ type: 'logFile.search'; id: number; runId: string; host: string; log: string; logStart: number | null } & LogFileQuery)
+  /** Read lines [from, from + count) of the run's log file; answered by a 'logFile.region' event. */
+  | { type: 'logFile.region'; id: number; runId: string; host: string; log: string; logStart: number | null; from: number; count: number };
 
 export interface StoreOptions {
   /** Log lines kept per run (config `scrollback`). */
@@ -277,6 +336,8 @@ export function initialState(o: StoreOptions, now: number): State {
     seenMarks: {},
     logRule: null,
     logQueries: {},
+    logFileSearch: null,
+    logRegion: null,
     focus: 'runs',
     zoom: false,
     help: false,

@@ -16,6 +16,7 @@ import { HOST_DETAIL_TITLE, hostDetailRows, hostStateText } from './host-detail.
 import { EVENTS_TITLE, eventsRows } from './events-view.js';
 import { COMMANDS_TITLE, commandsRows } from './commands-view.js';
 import { cardViewRows, cardViewTitle } from './card-view.js';
+import { LOG_SEARCH_TITLE, logSearchRows, queryMode } from './log-search-view.js';
 import { overlayRow, RowBuilder, textRow, type Row } from './rows.js';
 import { fit, width } from './text.js';
 
@@ -98,6 +99,10 @@ export function buildFrame(f: FrameInput): Row[] {
   }
   // the card takes the whole screen (it has charts to draw); a kill confirmation still goes over it
   if (s.card !== null) rows = boxOverlay(rows, cardViewTitle(s.card), cardViewRows(s.card, W - 2, H - 2, s.now), W, W, H);
+  if (s.logFileSearch?.open === true) {
+    const w = Math.min(W - 2, 160);
+    rows = boxOverlay(rows, LOG_SEARCH_TITLE, logSearchRows(s, w - 2, Math.max(3, H - 4)), w, W, H);
+  }
   if (s.relaunch !== null) {
     const w = Math.min(W - 2, 72);
     const inner = w - 2;
@@ -139,6 +144,12 @@ function side(content: Row): Row {
 function statusBar(f: FrameInput, W: number): Row {
   const { s } = f;
   const b = new RowBuilder(W);
+  if (s.input?.kind === 'log-file-search') {
+    // the whole-file search says how it matches and how to change it
+    b.add(' search the whole log file: /', 'key').add(s.input.draft).add('█', 'accent');
+    b.add(`   [${queryMode(s.input)}]`, 'accent').add('  Tab regex · Shift-Tab case · Enter search · Esc cancel', 'dim');
+    return b.row();
+  }
   if (s.input !== null) {
     const prompt = s.input.kind === 'log-search' ? 'search log: /' : 'filter runs: ';
     b.add(` ${prompt}`, 'key').add(s.input.draft).add('█', 'accent');

@@ -7,6 +7,9 @@ import { compactNumber, duration, stateLabel } from '../format.js';
 import { RowBuilder, textRow, type Row } from '../rows.js';
 import { chunk, fit, stripSgr } from '../text.js';
 import { notice, padRows, type PaneCtx, type PaneOut } from './pane.js';
+import { activeRegion } from '../../store/reduce-log-search.js';
+import type { LogRegion } from '../../store/state.js';
+import { markedLine } from '../log-search-view.js';
 
 export function logTitle(run: Run | null, c: Pick<PaneCtx, 's'>): string {
   if (run === null) return 'Log';
@@ -14,7 +17,9 @@ export function logTitle(run: Run | null, c: Pick<PaneCtx, 's'>): string {
   // the search the user is in; then ETA, state, loss, wrap
   const parts = ['Log', run.id];
   const v = c.s.logView;
-  if (!v.follow) parts.push('PAUSED');
+  const region = activeRegion(c.s);
+  if (region !== null) parts.push(`FILE line ${region.line.toLocaleString('en-US')}`, `/${region.query.pattern}`);
+  else if (!v.follow) parts.push('PAUSED');
   // the newest of the last poll and the last lines on screen
   const p = progressOf(c.s, run);
   const alive = run.state === 'running';
@@ -25,7 +30,7 @@ export function logTitle(run: Run | null, c: Pick<PaneCtx, 's'>): string {
       parts.push(t);
     } else if (p.percent !== null) parts.push(`${Math.floor(p.percent)}%`);
   }
-  if (v.query !== '') parts.push(`/${v.query}`);
+  if (v.query !== '' && region === null) parts.push(`/${v.query}`);
   // a dead run has no ETA; a host not heard from says so rather than freeze it as if live
   if (alive && p !== null && p.etaSeconds !== null && p.etaSeconds > 0) parts.push(`ETA ${duration(p.etaSeconds)}${hostView(c.s, run.host).stale ? ' (stale)' : ''}`);
   if (!alive && run.state !== 'unknown') parts.push(stateLabel(run));
@@ -39,6 +44,8 @@ export function logPane(c: PaneCtx): PaneOut {
   const run = selectedRun(c.s);
   const title = logTitle(run, c);
   if (run === null) return { title, rows: notice(c, 'no run selected') };
+  const region = activeRegion(c.s);
+  if (region !== null) return { title, rows: padRows(regionRows(c, region), c) };
   const buf = c.log(run.id);
   if (buf === undefined || (buf.length === 0 && buf.partial === null)) {
     return { title, rows: notice(c, run.log === null ? `waiting for output of ${run.id}…` : `waiting for ${run.log}…`) };
@@ -131,4 +138,32 @@ function wrapped(c: PaneCtx, buf: LogBuffer, lineRows: number): Row[] {
     for (let i = pieces.length - 1; i >= 0 && out.length < lineRows; i--) out.push(textRow(pieces[i] as string, c.w, tok));
   }
   return out.reverse();
+}
+
+/**
+ * A region of the log file (a jump from the whole-file search): a banner that says so and how to go
+ * back, then the lines with their line numbers, the match's line marked.
+ */
+function regionRows(c: PaneCtx, r: LogRegion): Row[] {
+  const last = r.first + r.lines.length - 1;
+  const where = r.lines.length > 0 ? `lines ${r.first.toLocaleString('en-US')}–${last.toLocaleString('en-US')} of the file` : `line ${r.line.toLocaleString('en-US')} of the file`;
+  const state = r.phase === 'loading' ? ' · loading…' : '';
+  // the way back first: a narrow pane cuts the end
+  const rows: Row[] = [new RowBuilder(c.w).add(`── ${where}, not the live tail · Esc back${state} · n/N match ──`, 'banner').row()];
+  if (r.phase === 'failed') {
+    rows.push(textRow(` ${r.error ?? 'could not read the file'}`, c.w, 'err'));
+    return rows;
+  }
+  if (r.lines.length === 0) {
+    rows.push(textRow(r.phase === 'loading' ? ' reading the file…' : ' the file has no such line (any more)', c.w, 'dim'));
+    return rows;
+  }
+  const numW = String(last).length;
+  for (let i = r.top; i < r.lines.length && rows.length < c.h; i++) {
+    const n = r.first + i;
+    const on = n === r.line;
+    const b = new RowBuilder(c.w).add(on ? '›' : ' ', on ? 'sel' : undefined).add(`${String(n).padStart(numW)} `, on ? 'sel' : 'dim');
+    rows.push(on ? markedLine(b, r.lines[i] as string, r.query, 'sel').row() : b.add(stripSgr(r.lines[i] as string)).row());
+  }
+  return rows;
 }

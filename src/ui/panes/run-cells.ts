@@ -2,7 +2,7 @@
 // processes mapped to runs) and its loss trend (a sparkline of Run.lossHistory).
 import type { Run } from '../../domain/types.js';
 import type { State } from '../../store/state.js';
-import { sparkline } from '../format.js';
+import { sparkline } from '../chart.js';
 
 /** Loss values in the trend: enough to see a direction, few enough for a narrow pane. */
 export const TREND_N = 8;
@@ -56,9 +56,6 @@ export function lossTrend(run: Pick<Run, 'lossHistory'>, n = TREND_N): string {
   if (!Array.isArray(h)) return '';
   const v = h.filter((x): x is number => typeof x === 'number' && Number.isFinite(x)).slice(-n);
   if (v.length < 2) return '';
-  const lo = Math.min(...v);
-  const hi = Math.max(...v);
-  // format.ts's sparkline reads 0-100 (a utilisation); 12.5 is its ▁, 100 its █, 50 its ▄
-  const pct = v.map((x) => (hi === lo ? 50 : 12.5 + (87.5 * (x - lo)) / (hi - lo)));
-  return sparkline(pct, v.length);
+  // scaled between its own low and high; a flat series sits at the middle
+  return sparkline(v, v.length);
 }

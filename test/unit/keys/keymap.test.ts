@@ -117,7 +117,7 @@ describe('key names', () => {
 
 describe('config overrides', () => {
   it('rebinds a command, with one key or several', () => {
-    const r = buildKeymap({ 'run.attach': 'A', 'log.follow': ['F', 'ctrl+f'] });
+    const r = buildKeymap({ 'run.attach': 'A', 'log.follow': ['ctrl+f', 'ctrl+g'] });
     expect(r.ok).toBe(true);
     if (!r.ok) return;
     expect(resolveKey(r.value, ['runs', 'global'], 'A')?.command).toBe('run.attach');

@@ -161,7 +161,7 @@ describe('log follow, scroll and search', () => {
     store.command('log.next');
     v = store.getState().logView;
     expect(v.matchSeq).toBe(198);
-    expect(store.getState().message?.text).toBe('no match for "iter 1" below');
+    expect(store.getState().message?.text).toBe('no match for "iter 1" below in the last 200 lines · F searches the whole log file');
   });
 
   it('says so when nothing matches', () => {
@@ -169,7 +169,7 @@ describe('log follow, scroll and search', () => {
     store.command('log.search');
     store.command('input.char', 'nccl');
     store.command('input.submit');
-    expect(store.getState().message?.text).toBe('no match for "nccl"');
+    expect(store.getState().message?.text).toBe('no match for "nccl" in the last 200 lines · F searches the whole log file');
     expect(store.getState().logView.follow).toBe(true);
   });
 });
