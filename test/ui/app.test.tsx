@@ -36,7 +36,7 @@ describe('the four panes and the status bar', () => {
     expect(r.frame()).toContain('4242 a800:training 68G python');
     expect(r.frame()).toMatch(/│› checkpoint-3000 +2\.3 GiB +5m ago +safetensors,pt/);
     expect(r.frame()).toMatch(/│  checkpoint-2000 +2\.3 GiB +1h ago/);
-    expect(f[28]).toMatch(/^ a800 ● 12ms {2}gpu1 ● 30ms {3}\? help {2}a attach {2}K kill \(confirm\) {2}\/ filter {2}z zoom {2}e events {2}q quit/);
+    expect(f[28]).toMatch(/^ a800 ● 12ms {2}gpu1 ● 30ms {3}\? help {2}i run card {2}a attach {2}K kill \(confirm\) {2}\/ filter {2}z zoom {2}q quit/);
   });
 
   it('redraws on resize, down to 80x24', async () => {
