@@ -9,7 +9,7 @@ export function renderTable(l: CheckpointListing, now: number): string {
     c.step === null ? '-' : String(c.step),
     humanBytes(c.sizeBytes),
     c.modifiedAt === null ? '-' : age(now - Date.parse(c.modifiedAt)),
-    c.formats.length ? c.formats.join(',') : '-',
+    `${c.formats.length ? c.formats.join(',') : '-'}${c.writing === true ? '  (writing…)' : ''}`,
   ]);
   const head = ['NAME', 'STEP', 'SIZE', 'AGE', 'FORMATS'];
   const right = [false, true, true, true, false];

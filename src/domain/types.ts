@@ -175,7 +175,7 @@ export interface GpuHostReport {
   gpus: Gpu[];
 }
 
-export type CheckpointFormat = 'safetensors' | 'bin' | 'pt' | 'ckpt' | 'pth' | 'gguf' | 'other';
+export type CheckpointFormat = 'safetensors' | 'bin' | 'pt' | 'ckpt' | 'pth' | 'gguf' | 'distcp' | 'nemo' | 'other';
 
 export interface Checkpoint {
   name: string;
@@ -184,6 +184,8 @@ export interface Checkpoint {
   sizeBytes: number;
   modifiedAt: string | null;
   formats: CheckpointFormat[];
+  /** Still being written when listed (files changing by the host's clock, a staging name, shards without their index); absent when not. */
+  writing?: boolean;
 }
 
 export interface CheckpointListing {

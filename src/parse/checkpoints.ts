@@ -1,22 +1,54 @@
 // Checkpoint listings: the output of one remote script (src/sources/checkpoints.ts) that prints the
-// directory tree (GNU find -printf, or a stat fallback) and `df -P -k` between markers.
-// Pure; never throws on garbage.
-import type { Checkpoint, CheckpointFormat, CheckpointListing, Result } from '../domain/types.js';
+// host's clock, the directory tree (GNU find summed per top-level entry by awk, or a stat fallback),
+// what DeepSpeed's/Megatron's `latest` files say, and `df -P -k`, between markers.
+// What the entries mean is src/parse/checkpoint-layout.ts. Pure; never throws on garbage.
+import type { CheckpointListing, Result } from '../domain/types.js';
 import { err, ok } from '../domain/types.js';
+import { buildCheckpoints, type Aggregate, type Entry } from './checkpoint-layout.js';
+
+export { buildCheckpoints, formatOf, stepOf, type Aggregate, type Entry } from './checkpoint-layout.js';
 
 export const MARK_FIND = '@@RTK-CKPT find';
 export const MARK_STAT = '@@RTK-CKPT stat';
 export const MARK_DF = '@@RTK-CKPT df';
 export const MARK_NODIR = '@@RTK-CKPT nodir';
 export const MARK_NOTDIR = '@@RTK-CKPT notdir';
+export const MARK_AGG = '@@RTK-CKPT agg';
+export const MARK_NOW = '@@RTK-CKPT now';
+export const MARK_LATEST = '@@RTK-CKPT latest';
+export const MARK_ITER = '@@RTK-CKPT iter';
+export const MARK_CUT = '@@RTK-CKPT cut';
+/** A newline in a file name travels as this byte (tr on the host), so one record stays one line. */
+export const NL_STANDIN = '\x01';
 
-/** One filesystem entry, path relative to the checkpoint directory. */
-export interface Entry {
-  type: 'd' | 'f' | 'l' | 'o';
-  size: number;
-  /** seconds since epoch */
-  mtime: number;
-  path: string;
+/**
+ * The awk summary of `find -printf '%y\t%s\t%T@\t%P\0'` (NUL-separated, newlines in names turned into
+ * \x01): top-level entries and a few deeper samples as find lines, then one
+ * `A<TAB>size<TAB>mtime<TAB>files<TAB>name` line per top-level directory with every file under it summed.
+ */
+export function parseAggregated(text: string): { entries: Entry[]; aggregates: Aggregate[] } {
+  const entries: Entry[] = [];
+  const aggregates: Aggregate[] = [];
+  const lines: string[] = [];
+  for (const line of text.split('\n')) {
+    if (line.startsWith('A\t')) {
+      const f = line.replace(/\r$/, '').split('\t');
+      if (f.length < 5) continue;
+      const top = f.slice(4).join('\t').split(NL_STANDIN).join('\n');
+      const size = Number(f[1]);
+      const mtime = Number(f[2]);
+      const files = Number(f[3]);
+      if (top === '' || top.includes('/')) continue;
+      aggregates.push({
+        top,
+        size: Number.isFinite(size) && size >= 0 ? size : 0,
+        mtime: Number.isFinite(mtime) ? mtime : 0,
+        files: Number.isFinite(files) && files >= 0 ? files : 0,
+      });
+    } else lines.push(line);
+  }
+  for (const e of parseFindPrintf(lines.join('\n'))) entries.push({ ...e, path: e.path.split(NL_STANDIN).join('\n') });
+  return { entries, aggregates };
 }
 
 /** GNU find `-printf '%y\t%s\t%T@\t%P\n'` lines. */
@@ -83,112 +115,6 @@ export function parseDfAvailable(text: string): number | null {
   return null;
 }
 
-const WEIGHT_EXT: Record<string, CheckpointFormat> = {
-  safetensors: 'safetensors',
-  bin: 'bin',
-  pt: 'pt',
-  pth: 'pth',
-  ckpt: 'ckpt',
-  gguf: 'gguf',
-};
-const FORMAT_ORDER: CheckpointFormat[] = ['safetensors', 'bin', 'pt', 'pth', 'ckpt', 'gguf', 'other'];
-// training state, not model weights: counted in the size, not in the formats
-const NOT_WEIGHTS = /^(training_args\.bin|optimizer\.(pt|bin)|scheduler\.(pt|bin)|scaler\.pt|rng_state.*\.pth|.*optim_states\.pt|trainer_state\.json)$/;
-// files that together make up the model in the directory itself (HF save_pretrained, sharded or not)
-const ROOT_MODEL = /^(model|pytorch_model|adapter_model|diffusion_pytorch_model|consolidated|tf_model|flax_model)([.-]|$)/;
-const CKPT_DIR = /^(checkpoint|ckpt|step|global[_-]?step|iter|iteration|epoch)([-_=]?\d+)|^epoch=\d+-step=\d+/i;
-
-export function formatOf(fileName: string): CheckpointFormat | null {
-  const dot = fileName.lastIndexOf('.');
-  if (dot < 0) return null;
-  const f = WEIGHT_EXT[fileName.slice(dot + 1).toLowerCase()];
-  if (f === undefined || NOT_WEIGHTS.test(fileName)) return null;
-  return f;
-}
-
-/** Step from a checkpoint's name: checkpoint-2000, step_2000, global_step2000, epoch=3-step=4500.ckpt. */
-export function stepOf(name: string): number | null {
-  const m =
-    /(?:^|[^a-z])(?:global[_-]?step|step|iter|iteration|checkpoint|ckpt)[-_=]?(\d+)/i.exec(name) ??
-    /^(?:checkpoint|ckpt|model)?[-_]?(\d+)(?:\.[a-z]+)?$/i.exec(name);
-  if (!m) return null;
-  const v = Number(m[1]);
-  return Number.isSafeInteger(v) ? v : null;
-}
-
-/** Group entries into checkpoints, newest first. */
-export function buildCheckpoints(dir: string, entries: Entry[]): Checkpoint[] {
-  interface Acc {
-    name: string;
-    isDir: boolean;
-    size: number;
-    mtime: number;
-    formats: Set<CheckpointFormat>;
-    weights: number;
-  }
-  const groups = new Map<string, Acc>();
-  const get = (name: string, isDir: boolean): Acc => {
-    let g = groups.get(name);
-    if (!g) {
-      g = { name, isDir, size: 0, mtime: 0, formats: new Set(), weights: 0 };
-      groups.set(name, g);
-    }
-    return g;
-  };
-  for (const e of entries) {
-    const parts = e.path.split('/').filter((p) => p !== '' && p !== '.');
-    if (parts.length === 0) continue;
-    const top = parts[0]!;
-    const base = parts[parts.length - 1]!;
-    if (parts.length === 1) {
-      if (e.type === 'd') {
-        const g = get(top, true);
-        g.mtime = Math.max(g.mtime, e.mtime);
-        continue;
-      }
-      if (e.type !== 'f') continue;
-      const f = formatOf(base);
-      if (f === null) continue;
-      const g = ROOT_MODEL.test(base) ? get('.', false) : get(top, false);
-      g.size += e.size;
-      g.mtime = Math.max(g.mtime, e.mtime);
-      g.formats.add(f);
-      g.weights++;
-      continue;
-    }
-    const g = get(top, true);
-    g.mtime = Math.max(g.mtime, e.mtime);
-    if (e.type !== 'f') continue;
-    g.size += e.size;
-    const f = formatOf(base);
-    if (f !== null) {
-      g.formats.add(f);
-      g.weights++;
-    }
-  }
-  const out: (Checkpoint & { mt: number })[] = [];
-  for (const g of groups.values()) {
-    // a directory is a checkpoint when its name says so or it holds weights
-    if (g.isDir && g.name !== '.' && g.weights === 0 && !CKPT_DIR.test(g.name)) continue;
-    const epochStep = /epoch=(\d+)-step=(\d+)/.exec(g.name);
-    out.push({
-      name: g.name,
-      path: g.name === '.' ? dir : joinPath(dir, g.name),
-      step: epochStep ? Number(epochStep[2]) : stepOf(g.name),
-      sizeBytes: g.size,
-      modifiedAt: g.mtime > 0 ? new Date(Math.round(g.mtime * 1000)).toISOString().replace(/\.\d{3}Z$/, 'Z') : null,
-      formats: FORMAT_ORDER.filter((f) => g.formats.has(f)),
-      mt: g.mtime,
-    });
-  }
-  out.sort((a, b) => b.mt - a.mt || (b.step ?? -1) - (a.step ?? -1) || a.name.localeCompare(b.name));
-  return out.map(({ mt: _mt, ...c }) => c);
-}
-
-function joinPath(dir: string, name: string): string {
-  return dir.endsWith('/') ? `${dir}${name}` : `${dir}/${name}`;
-}
-
 /** Parse the whole output of the listing script. */
 export function parseCheckpointOutput(text: string, run: string, dir: string, host = 'the host'): Result<CheckpointListing> {
   try {
@@ -201,16 +127,23 @@ export function parseCheckpointOutput(text: string, run: string, dir: string, ho
       const next = text.indexOf('\n@@RTK-CKPT ', from - 1);
       return text.slice(from, next < 0 ? text.length : next + 1);
     };
+    const agg = section(MARK_AGG);
     const find = section(MARK_FIND);
     const stat = section(MARK_STAT);
-    if (find === null && stat === null) return err('parse', `Could not read the listing of ${dir} on ${host}.`);
-    const entries = find !== null ? parseFindPrintf(find) : parseStatLines(stat ?? '');
+    if (agg === null && find === null && stat === null) return err('parse', `Could not read the listing of ${dir} on ${host}.`);
+    const { entries, aggregates } = agg !== null ? parseAggregated(agg) : { entries: find !== null ? parseFindPrintf(find) : parseStatLines(stat ?? ''), aggregates: [] };
+    const word = (mark: string): string | null => {
+      const w = (section(mark) ?? '').trim().split('\n')[0]?.trim() ?? '';
+      return /^[A-Za-z0-9_.=-]{1,64}$/.test(w) ? w : null;
+    };
+    const nowWord = word(MARK_NOW);
+    const now = nowWord !== null && /^\d{9,11}$/.test(nowWord) ? Number(nowWord) : null;
     const df = section(MARK_DF);
     return ok({
       run,
       dir,
       diskFreeBytes: df === null ? null : parseDfAvailable(df),
-      checkpoints: buildCheckpoints(dir, entries),
+      checkpoints: buildCheckpoints(dir, entries, { aggregates, now, latest: word(MARK_LATEST), latestIteration: word(MARK_ITER) }),
     });
   } catch (e) {
     return err('parse', `Could not read the listing of ${dir} on ${host}.`, { cause: e });

@@ -1,34 +1,90 @@
-// One exec per poll: the checkpoint directory's tree (3 levels, so DeepSpeed's
-// checkpoint-N/global_stepN/*.pt is counted) and the free space of its filesystem.
+// One exec per poll: the checkpoint directory's tree and the free space of its filesystem. Every file
+// under a top-level entry counts, at any depth (NeMo's epoch_0_step_9/model/consolidated/*.safetensors,
+// checkpoint-N/global_stepN/*.pt); awk on the host sums them per top-level entry, so a DeepSpeed run
+// with 64 ranks and fifty checkpoints is a few hundred lines, not tens of thousands.
 import { randomBytes } from 'node:crypto';
 import type { CheckpointListing, Result } from '../domain/types.js';
 import { err } from '../domain/types.js';
 import type { Host } from '../remote/host.js';
 import { remoteOperand, shq } from '../remote/quote.js';
-import { MARK_DF, MARK_FIND, MARK_NODIR, MARK_NOTDIR, MARK_STAT, parseCheckpointOutput } from '../parse/checkpoints.js';
+import {
+  MARK_AGG,
+  MARK_CUT,
+  MARK_DF,
+  MARK_ITER,
+  MARK_LATEST,
+  MARK_NODIR,
+  MARK_NOTDIR,
+  MARK_NOW,
+  MARK_STAT,
+  parseCheckpointOutput,
+} from '../parse/checkpoints.js';
 
-/** Enough for any sane checkpoint directory; a home directory given by mistake is cut, not streamed. */
+/** Lines the listing prints at most; a home directory given by mistake is cut, not streamed. */
 export const MAX_ENTRIES = 20000;
+/** Files find may hand awk before it stops reading (the sums then cover what was read). */
+export const MAX_FILES = 2_000_000;
+/** How deep find looks: NeMo's epoch_E_step_S/model/consolidated/x is 4, Lightning's lightning_logs/version_N/checkpoints/x 4. */
+export const MAX_DEPTH = 8;
+
+// Reads `type<TAB>size<TAB>mtime<TAB>path` records (one a line: newlines in names are \001 by then).
+// A top-level entry prints as it is; under one, only samples print (its second-level entries, the first
+// weight and the first state file of each extension, every file whose name marks progress), and its
+// totals at the end. No single quote in here: the program travels in single quotes.
+const AWK = String.raw`BEGIN { FS = "\t" }
+NR > maxf { cut = 1; exit }
+{
+  p = $0; sub(/^[^\t]*\t[^\t]*\t[^\t]*\t/, "", p)
+  if (p == "") next
+  i = index(p, "/")
+  if (i == 0) { if (++out <= lim) print; else cut = 1; next }
+  top = substr(p, 1, i - 1); rest = substr(p, i + 1)
+  if (!(top in n)) { order[++k] = top; n[top] = 0; sz[top] = 0; mt[top] = 0 }
+  if ($1 == "f") { n[top]++; sz[top] += $2 }
+  if ($3 + 0 > mt[top]) mt[top] = $3 + 0
+  base = p; sub(/.*\//, "", base)
+  ext = ""; if (base ~ /\./) { ext = base; sub(/.*\./, "", ext) }
+  cls = (base ~ /optim|rng_state|scheduler|scaler|training_args/) ? "s" : "w"
+  key = top SUBSEP $1 SUBSEP ext SUBSEP cls
+  show = 0
+  if (index(rest, "/") == 0) { if (++second[top] <= 8) show = 1 }
+  if (!(key in seen)) { seen[key] = 1; show = 1 }
+  if (base ~ /^(latest|\.metadata)$/ || base ~ /\.(tmp|incomplete|partial|part)$/ || base ~ /^tmp[-_]/) show = 1
+  if (show) { if (++out <= lim) print; else cut = 1 }
+}
+END {
+  for (x = 1; x <= k; x++) { t = order[x]; printf "A\t%.0f\t%.3f\t%d\t%s\n", sz[t], mt[t], n[t], t }
+  if (cut) print "${MARK_CUT}"
+}`;
 
 /**
- * The POSIX sh script. GNU find prints type, size, mtime and path in one go; where -printf is
- * unsupported (BSD, busybox) a stat loop over globs prints the same facts.
+ * The POSIX sh script. GNU find prints type, size, mtime and path of every entry NUL-separated, tr
+ * makes one record a line, awk sums them per top-level entry; where -printf is unsupported (BSD,
+ * busybox) a stat loop over globs prints the entries themselves, five levels deep.
  */
 export function checkpointScript(dir: string): string {
   const lim = String(MAX_ENTRIES);
+  const globs = '* */* */*/* */*/*/* */*/*/*/* */.metadata */*/.metadata';
   return [
+    // byte semantics for tr and awk: a name is bytes, whatever the locale
+    'LC_ALL=C; export LC_ALL',
     // ~ is the remote home; a relative path gets ./ so that find never reads it as an expression
     `d=${remoteOperand(dir)}`,
     `if [ ! -e "$d" ]; then echo ${shq(MARK_NODIR)}; exit 0; fi`,
     `if [ ! -d "$d" ]; then echo ${shq(MARK_NOTDIR)}; exit 0; fi`,
+    `echo ${shq(MARK_NOW)}`,
+    'date +%s',
+    // what DeepSpeed's `latest` and Megatron's tracker name (written after a checkpoint is complete)
+    `if [ -f "$d/latest" ]; then echo ${shq(MARK_LATEST)}; head -c 64 "$d/latest" | tr -cd 'A-Za-z0-9_.=-'; echo; fi`,
+    `if [ -f "$d/latest_checkpointed_iteration.txt" ]; then echo ${shq(MARK_ITER)}; head -c 64 "$d/latest_checkpointed_iteration.txt" | tr -cd 'A-Za-z0-9_.=-'; echo; fi`,
     `if find "$d" -maxdepth 0 -printf '' >/dev/null 2>&1; then`,
-    `  echo ${shq(MARK_FIND)}`,
-    `  find "$d" -maxdepth 3 -printf '%y\\t%s\\t%T@\\t%P\\n' 2>/dev/null | head -n ${lim}`,
+    `  echo ${shq(MARK_AGG)}`,
+    `  find "$d" -mindepth 1 -maxdepth ${MAX_DEPTH} -printf '%y\\t%s\\t%T@\\t%P\\0' 2>/dev/null | tr '\\n\\000' '\\001\\n' | awk -v lim=${lim} -v maxf=${MAX_FILES} ${shq(AWK)}`,
     'else',
     `  echo ${shq(MARK_STAT)}`,
     `  ( cd "$d" 2>/dev/null || exit 0`,
-    `    if stat -c '%s' . >/dev/null 2>&1; then stat -c '%F|%s|%Y|%n' -- * */* */*/* 2>/dev/null`,
-    `    else stat -f '%HT|%z|%m|%N' -- * */* */*/* 2>/dev/null; fi | head -n ${lim} )`,
+    `    if stat -c '%s' . >/dev/null 2>&1; then stat -c '%F|%s|%Y|%n' -- ${globs} 2>/dev/null`,
+    `    else stat -f '%HT|%z|%m|%N' -- ${globs} 2>/dev/null; fi | head -n ${lim} )`,
     'fi',
     `echo ${shq(MARK_DF)}`,
     `df -P -k "$d" 2>/dev/null`,

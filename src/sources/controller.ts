@@ -16,6 +16,10 @@ import { readRegion, searchLog } from './log-search.js';
 import { pollRuns as realPollRuns, type RunsSnapshot } from './runs.js';
 import { SelectedLog, type LogFollowerFactory } from './selected-log.js';
 
+/** While a checkpoint is being written the selected run's listing is repeated this often, at most this many times per save. */
+const WRITING_RECHECK_MS = 3000;
+const WRITING_RECHECKS = 40;
+
 export { LOG_BACKLOG_BYTES, type LogSource } from './selected-log.js';
 
 export interface GpuSource {
@@ -102,6 +106,9 @@ export class Controller {
   private ckptSoon: NodeJS.Timeout | null = null;
   /** The selection changed while a listing was in flight: list again right after. */
   private ckptAgain = false;
+  /** The selected run's last listing had a checkpoint still being written: look again soon, a bounded number of times. */
+  private ckptWriting = false;
+  private ckptQuickLeft = WRITING_RECHECKS;
   private unsubscribeEffects: () => void = () => {};
   private readonly card: CardSource;
 
@@ -290,6 +297,7 @@ export class Controller {
       case 'ckpt.refresh':
         // the trainer said it saved one: list once it has had a moment to land
         if (this.selected?.runId === e.runId && !this.ckptSoon) {
+          this.ckptQuickLeft = WRITING_RECHECKS;
           this.ckptSoon = setTimeout(() => {
             this.ckptSoon = null;
             void this.pollCheckpoints();
@@ -359,6 +367,8 @@ export class Controller {
     if (!prev || !sel || prev.runId !== sel.runId) {
       if (this.ckptTimer) clearTimeout(this.ckptTimer);
       this.ckptTimer = null;
+      this.ckptWriting = false;
+      this.ckptQuickLeft = WRITING_RECHECKS;
       void this.pollCheckpoints();
     }
     this.log.showPaneTail(slot?.tails);
@@ -380,6 +390,7 @@ export class Controller {
     this.ckptBusy = true;
     try {
       const r = await this.src.listCheckpoints(slot.host, sel.runId, run.checkpoints);
+      this.ckptWriting = r.ok && r.value.checkpoints.some((c) => c.writing === true);
       if (!this.stopped && r.ok) this.listed(r.value);
       else if (!r.ok) this.debug(`checkpoints ${sel.runId}: ${r.error.message}`);
     } finally {
@@ -396,6 +407,16 @@ export class Controller {
     if (this.ckptTimer) clearTimeout(this.ckptTimer);
     // until the selected run's checkpoint dir is known (first runs poll), look again soon
     const run = this.selected ? this.findRun(this.selected.runId) : null;
+    // one still being written: soon again, until it is done (or the rechecks run out)
+    if (this.ckptWriting && this.ckptQuickLeft > 0) {
+      this.ckptQuickLeft--;
+      this.ckptTimer = setTimeout(() => {
+        this.ckptTimer = null;
+        void this.pollCheckpoints();
+      }, WRITING_RECHECK_MS);
+      this.ckptTimer.unref?.();
+      return;
+    }
     // a live run's directory is in the round of every live run's (one command for all): no second timer
     if (this.o.checkpointsOfAll && run?.checkpoints && (run.state === 'running' || run.state === 'stalled')) return;
     const wait = run?.checkpoints ? this.o.cfg.refresh.checkpointsMs : Math.min(2000, this.o.cfg.refresh.checkpointsMs);

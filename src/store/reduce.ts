@@ -1,6 +1,7 @@
 // The pure reducer: (state, event, context) -> state + effects. Log buffers are read, never written
 // here (the store ingests chunks before reducing, see create-store.ts).
 import type { Run } from '../domain/types.js';
+import { anySavesCheckpoint } from '../parse/checkpoint-saved.js';
 import type { Scope } from '../keys/bindings.js';
 import type { LogBuffer } from './log-buffer.js';
 import { helpMaxTop } from './layout.js';
@@ -170,7 +171,7 @@ function sameListing(a: CheckpointListing | undefined, b: CheckpointListing): bo
   if (a.diskFreeBytes !== null && b.diskFreeBytes !== null && Math.abs(a.diskFreeBytes - b.diskFreeBytes) > Math.max(64 * 2 ** 20, a.diskFreeBytes / 1000)) return false;
   return a.checkpoints.every((c, i) => {
     const d = b.checkpoints[i]!;
-    return c.name === d.name && c.sizeBytes === d.sizeBytes && c.modifiedAt === d.modifiedAt && c.step === d.step && c.formats.join() === d.formats.join();
+    return c.name === d.name && c.sizeBytes === d.sizeBytes && c.modifiedAt === d.modifiedAt && c.step === d.step && c.formats.join() === d.formats.join() && c.writing === d.writing;
   });
 }
 
@@ -211,9 +212,6 @@ function select(s: State, id: string | null, effects: Effect[]): State {
   };
 }
 
-/** A trainer saying it saved a checkpoint (HF, Lightning, DeepSpeed, torch.save wrappers). */
-const SAVED = /\b(?:sav(?:ed|ing)\b.{0,40}\bcheckpoint|checkpoint\b.{0,40}\bsaved|save_checkpoint|saving (?:model|weights)\b)/i;
-
 /**
  * The selected run's newest lines: a progress bar further than its last poll goes to the title now,
  * and a line saying a checkpoint was saved asks for the checkpoints to be listed again.
@@ -221,7 +219,7 @@ const SAVED = /\b(?:sav(?:ed|ing)\b.{0,40}\bcheckpoint|checkpoint\b.{0,40}\bsave
 function liveLog(s: State, runId: string, chunk: LogChunk, effects: Effect[]): State {
   if (chunk.kind === 'marker') return s;
   const lines = chunk.kind === 'partial' ? [chunk.text] : chunk.lines.slice(-3);
-  if (chunk.kind === 'lines' && chunk.lines.some((l) => SAVED.test(l))) effects.push({ type: 'ckpt.refresh', runId });
+  if (chunk.kind === 'lines' && anySavesCheckpoint(chunk.lines)) effects.push({ type: 'ckpt.refresh', runId });
   const p = analyzeLog(lines.join('\n')).progress;
   if (p === null || p.step === null) return s;
   const prev = s.liveProgress?.runId === runId ? s.liveProgress.progress : null;
@@ -374,6 +372,8 @@ function command(s: State, id: string, text: string | undefined, ctx: ReduceCont
       const list = sortedCheckpoints(listing);
       const c = list.find((x) => x.name === s.selectedCkpt) ?? list[0];
       if (run === null || listing === null || c === undefined) return say(s, 'no checkpoint selected', ctx, 'warn');
+      // half a checkpoint is worse than none: wait until it is complete
+      if (c.writing === true) return say(s, `${c.name} is still being written; pull it when it is done`, ctx, 'warn');
       effects.push({ type: 'ckpt.pull', runId: run.id, host: run.host, dir: listing.dir, checkpoint: c });
       return say(s, `pulling ${c.name} from ${run.host}…`, ctx);
     }

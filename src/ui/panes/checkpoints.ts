@@ -38,6 +38,8 @@ export function checkpointsPane(c: PaneCtx): PaneOut {
         .add(selected ? '› ' : '  ', selected ? 'sel' : undefined)
         .add(k.name.padEnd(nameW), selected ? 'sel' : undefined)
         .add(`  ${bytes(k.sizeBytes).padStart(9)}  ${when.padStart(7)}   `)
+        // the size still grows and a pull now would be half a checkpoint: said in words, not colour alone
+        .add(k.writing === true ? 'writing… ' : '', 'warn')
         .add(k.formats.join(','), 'dim')
         .row(),
     );

@@ -149,14 +149,14 @@ describe('checkpoint listings', () => {
     const cks = buildCheckpoints('/d', entries);
     expect(cks.map((c) => [c.name, c.step, c.sizeBytes, c.formats])).toEqual([
       ['checkpoint-2500', 2500, 0, []], // being written: no files yet
-      ['.', null, 923, ['safetensors', 'gguf']],
+      ['final (output_dir)', null, 923, ['safetensors', 'gguf']],
       ['checkpoint-2000', 2000, 1310, ['bin', 'pt']],
       ['global_step1500', 1500, 1600, ['pt']],
       ['last.ckpt', null, 50, ['ckpt']],
       ['epoch=1-step=1000.ckpt', 1000, 100, ['ckpt']],
       ['epoch=0-step=500.ckpt', 500, 100, ['ckpt']],
     ]);
-    expect(cks.find((c) => c.name === '.')?.path).toBe('/d');
+    expect(cks.find((c) => c.name === 'final (output_dir)')?.path).toBe('/d');
   });
 
   it('missing directory is a clear error', () => {
