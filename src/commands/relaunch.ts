@@ -26,12 +26,13 @@ export function resumeRule(cfg: Config, spec: HostSpec, session: string): string
 }
 
 /**
- * The newest complete checkpoint: weights present (a weight file), and not cut short (a newest one
- * much smaller than the one before it was still being written when the run ended).
+ * The newest complete checkpoint: weights present (a weight file), not still being written (the
+ * listing's `writing` mark), and not cut short (a newest one much smaller than the one before it was
+ * still being written when the run ended).
  */
 export function newestComplete(list: readonly Checkpoint[]): Checkpoint | null {
   const withWeights = list
-    .filter((c) => c.formats.length > 0 && c.sizeBytes > 0)
+    .filter((c) => c.formats.length > 0 && c.sizeBytes > 0 && c.writing !== true)
     .sort((a, b) => (b.step ?? -1) - (a.step ?? -1) || (Date.parse(b.modifiedAt ?? '') || 0) - (Date.parse(a.modifiedAt ?? '') || 0));
   for (let i = 0; i < withWeights.length; i++) {
     const c = withWeights[i]!;

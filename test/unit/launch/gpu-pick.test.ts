@@ -64,6 +64,8 @@ describe('relaunch pieces', () => {
     expect(newestComplete([ck('c-100', 100, 1000), ck('c-200', 200, 300)])?.name).toBe('c-100');
     expect(newestComplete([ck('c-100', 100, 1000), ck('c-200', 200, 1000, [])])?.name).toBe('c-100');
     expect(newestComplete([ck('c-200', 200, 1000, [])])).toBeNull();
+    // one still being written (the listing says so) is not resumed from
+    expect(newestComplete([ck('c-100', 100, 1000), { ...ck('c-200', 200, 1000), writing: true }])?.name).toBe('c-100');
   });
 
   it('reads the record (NUL-separated, base64 JSON argv) and builds the argv with the resume words', () => {
