@@ -72,9 +72,7 @@ suite(why, 'whole-file log search (lab)', () => {
     await t.waitUntil((s) => /› odd/.test(s) && /third line/.test(s), 'the odd run and its log', 30_000);
     await t.sendKeys('2', 'F');
     await t.waitFor(/search the whole log file: \/█/);
-    // (tmux send-keys -l would read a leading - as its own flag)
-    await t.sendKeys('-');
-    await t.type("e needle'x");
+    await t.type("-e needle'x");
     await t.sendKeys('Enter');
     await t.waitFor(/1 match for "-e needle'x" \(fixed string, ignore case\) in -odd dir\/it's a log\.txt/, 30_000);
     await t.sendKeys('Enter');

@@ -183,7 +183,7 @@ export async function startTui(opts: TuiOptions = {}): Promise<Tui> {
       await tmux('send-keys', '-t', 'tui', ...keys);
     },
     type: async (text) => {
-      await tmux('send-keys', '-t', 'tui', '-l', text);
+      await tmux('send-keys', '-t', 'tui', '-l', '--', text);
     },
     exitCode,
     waitExit: async (deadlineMs = 15_000) => {
