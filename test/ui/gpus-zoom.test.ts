@@ -58,7 +58,7 @@ describe('zoomed GPU pane', () => {
     // the table: biggest GPU memory first, the selected row marked, the command line without its escape
     expect(out[at(/PID USER/)]).toMatch(/│ +PID USER +GPU-MEM▼ +CPU% +RSS +TIME RUN +COMMAND/);
     expect(out[at(/4242/)]).toMatch(/│› +4242 alice +68G +102 +12G +1h02m a800:training +python train\.py --lr 3e-4 --cfg "bi…│/);
-    expect(out[at(/1234/)]).toMatch(/│ +1234 bob +1\.0G +3\.0 +0\.9G +40s \(no run\) +python probe\.py/);
+    expect(out[at(/1234/)]).toMatch(/│ +1234 bob +1\.0G +3\.0 +900M +40s \(no run\) +python probe\.py/);
     expect(out.join('')).not.toMatch(/\x1b|\x07/);
   });
 

@@ -33,7 +33,7 @@ export function gpuZoomRows(c: PaneCtx, report: GpuHostReport, head: Row[]): Row
   const chartRoom = room - tableRows;
   const charts: Chart[] = [
     { title: 'utilisation %', pick: (s) => s.util, yFormat: (v) => `${Math.round(v)}%`, yMin: 0, yMax: 100 },
-    { title: 'memory used', pick: (s) => s.memMiB, yFormat: (v) => `${gib(v)}G`, yMin: 0, ...(g.memoryTotalMiB !== null ? { yMax: g.memoryTotalMiB } : {}) },
+    { title: 'memory used', pick: (s) => s.memMiB, yFormat: mib, yMin: 0, ...(g.memoryTotalMiB !== null ? { yMax: g.memoryTotalMiB } : {}) },
     { title: 'power', pick: (s) => s.powerW, yFormat: (v) => `${Math.round(v)}W`, yMin: 0, ...(g.powerLimitW !== null ? { yMax: g.powerLimitW } : {}) },
   ];
   // each chart takes a title row and 3 rows at least (2 of plot, the time axis): power goes first,
@@ -61,6 +61,11 @@ function gpuLine(g: Gpu, sel: number, n: number, w: number): Row {
   return new RowBuilder(w).add(`›GPU ${g.index} ${shortGpuName(g.name)}`, 'sel').add(` ${parts.join(' · ')}`).add(where, 'dim').row();
 }
 
+/** 900M, 1.5G, 68G: MiB under a GiB, else GiB. */
+function mib(v: number): string {
+  return v < 1024 ? `${Math.round(v)}M` : `${gib(v)}G`;
+}
+
 /** "now", "-5m", "-1h20m": how long before the newest sample. */
 function ago(now: number, x: number): string {
   const s = Math.round((now - x) / 1000);
@@ -75,7 +80,8 @@ function ago(now: number, x: number): string {
 function chartRows(ch: Chart, hist: GpuHistory | undefined, now: number, w: number, h: number): Row[] {
   const pts = series(hist, ch.pick);
   const first = pts[0];
-  const span = first === undefined ? '' : ` · ${ago(now, first[0]).replace(/^-/, 'last ')}`;
+  const back = first === undefined ? 'now' : ago(now, first[0]);
+  const span = back === 'now' ? '' : ` · ${back.replace(/^-/, 'last ')}`;
   const out: Row[] = [textRow(` ${ch.title}${span}`, w, 'dim')];
   const lines = brailleChart(pts, { width: w, height: h - 1, yFormat: ch.yFormat, xLabel: (x) => ago(now, x), yMin: ch.yMin, ...(ch.yMax !== undefined ? { yMax: ch.yMax } : {}) });
   lines.forEach((l, i) => out.push(i < lines.length - 1 ? new RowBuilder(w).add(l, 'bar').row() : textRow(l, w, 'dim')));
@@ -85,9 +91,9 @@ function chartRows(ch: Chart, hist: GpuHistory | undefined, now: number, w: numb
 const COLS: { head: string; w: number; cell: (p: GpuProcess) => string }[] = [
   { head: 'PID', w: 8, cell: (p) => String(p.pid) },
   { head: 'USER', w: 9, cell: (p) => p.user ?? '?' },
-  { head: 'GPU-MEM', w: 8, cell: (p) => (p.usedMemoryMiB === null ? '?' : `${gib(p.usedMemoryMiB)}G`) },
+  { head: 'GPU-MEM', w: 8, cell: (p) => (p.usedMemoryMiB === null ? '?' : mib(p.usedMemoryMiB)) },
   { head: 'CPU%', w: 6, cell: (p) => (p.cpuPercent === null || p.cpuPercent === undefined ? '?' : p.cpuPercent.toFixed(p.cpuPercent >= 100 ? 0 : 1)) },
-  { head: 'RSS', w: 7, cell: (p) => (p.rssMiB === null || p.rssMiB === undefined ? '?' : `${gib(p.rssMiB)}G`) },
+  { head: 'RSS', w: 7, cell: (p) => (p.rssMiB === null || p.rssMiB === undefined ? '?' : mib(p.rssMiB)) },
   { head: 'TIME', w: 8, cell: (p) => (p.elapsedSeconds === null || p.elapsedSeconds === undefined ? '?' : duration(p.elapsedSeconds)) },
 ];
 
