@@ -44,6 +44,8 @@ export function gpuZoomRows(c: PaneCtx, report: GpuHostReport, head: Row[]): Row
     const h = Math.floor(chartRoom / shown) + (i < chartRoom % shown ? 1 : 0);
     rows.push(...chartRows(charts[i] as Chart, hist, c.s.now, c.w, h));
   }
+  // a short pane still gets the utilisation, untitled: one row of dots and the time axis at least
+  if (shown === 0 && chartRoom >= 2) rows.push(...chartRows(charts[0] as Chart, hist, c.s.now, c.w, chartRoom + 1).slice(1));
   rows.push(...processTable(procs, c, c.h - rows.length));
   return padRows(rows, c);
 }
