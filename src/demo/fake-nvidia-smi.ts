@@ -215,11 +215,13 @@ function demoCapture(procs: LiveProc[], now = Date.now()): Capture {
     ['power.draw.instant', `${(power + 3 * wave(2)).toFixed(2)} W`],
     ['power.limit', '400.00 W'],
     ['enforced.power.limit', '400.00 W'],
+    ['clocks.current.sm', `${busy ? 1410 : 210} MHz`],
+    ['clocks.current.memory', `${busy ? 1593 : 405} MHz`],
   ]);
   const units = new Map<string, string>([
     ['memory.total', 'MiB'], ['memory.used', 'MiB'], ['memory.free', 'MiB'], ['fan.speed', '%'],
     ['utilization.gpu', '%'], ['utilization.memory', '%'], ['power.draw', 'W'], ['power.draw.instant', 'W'],
-    ['power.limit', 'W'], ['enforced.power.limit', 'W'],
+    ['power.limit', 'W'], ['enforced.power.limit', 'W'], ['clocks.current.sm', 'MHz'], ['clocks.current.memory', 'MHz'],
   ]);
   return { units, devices: [{ cells }] };
 }

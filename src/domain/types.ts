@@ -150,6 +150,13 @@ export interface GpuProcess {
   usedMemoryMiB: number | null;
   /** Run id owning this process, or null. */
   run: string | null;
+  /** From the host's `ps` in the same poll, where it answered (absent from gpustat and old reports). */
+  user?: string | null;
+  cpuPercent?: number | null;
+  rssMiB?: number | null;
+  elapsedSeconds?: number | null;
+  /** Its command line as ps printed it (cut to a few KiB; sanitise before it reaches a screen). */
+  command?: string | null;
 }
 
 export interface Gpu {
@@ -162,6 +169,9 @@ export interface Gpu {
   temperatureC: number | null;
   powerW: number | null;
   powerLimitW: number | null;
+  /** Current SM and memory clocks, where the driver answers them. */
+  smClockMHz?: number | null;
+  memClockMHz?: number | null;
   processes: GpuProcess[];
 }
 

@@ -98,6 +98,11 @@ export const DEFAULT_BINDINGS: readonly Binding[] = [
 
   b('gpus', 'gpus.down', ['j', 'down'], 'next GPU'),
   b('gpus', 'gpus.up', ['k', 'up'], 'previous GPU'),
+  // zoomed (z): j/k walk the process table, these jump between GPUs
+  b('gpus', 'gpus.next', ['l', 'right'], 'next GPU (zoomed)'),
+  b('gpus', 'gpus.prev', ['h', 'left'], 'previous GPU (zoomed)'),
+  b('gpus', 'gpus.sort', ['o'], 'sort processes (zoomed): memory, CPU, RSS, time, pid, user, run'),
+  b('gpus', 'gpus.select', ['enter'], "select the process's run (zoomed)"),
 
   b('checkpoints', 'ckpt.down', ['j', 'down'], 'next checkpoint'),
   b('checkpoints', 'ckpt.up', ['k', 'up'], 'previous checkpoint'),

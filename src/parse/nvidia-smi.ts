@@ -28,6 +28,8 @@ export const GPU_COLUMNS = {
   temperature: ['temperature.gpu'],
   power: ['power.draw', 'power.draw.instant', 'power.draw.average'],
   powerLimit: ['power.limit', 'enforced.power.limit'],
+  smClock: ['clocks.current.sm', 'clocks.sm'],
+  memClock: ['clocks.current.memory', 'clocks.mem'],
 } as const;
 
 /** What an nvidia-smi that cannot answer --help-query-gpu is asked for (present since R2xx). */
@@ -181,7 +183,13 @@ export function rowToGpu(row: SmiRow, position: number): Gpu {
     powerW: parseNumber(pick(row, GPU_COLUMNS.power)),
     powerLimitW: parseNumber(pick(row, GPU_COLUMNS.powerLimit)),
     processes: [],
+    // only where answered: a report from a driver without clocks keeps its old shape
+    ...clocks(parseNumber(pick(row, GPU_COLUMNS.smClock)), parseNumber(pick(row, GPU_COLUMNS.memClock))),
   };
+}
+
+function clocks(sm: number | null, mem: number | null): Pick<Gpu, 'smClockMHz' | 'memClockMHz'> {
+  return { ...(sm !== null ? { smClockMHz: sm } : {}), ...(mem !== null ? { memClockMHz: mem } : {}) };
 }
 
 export interface GpuQuery {

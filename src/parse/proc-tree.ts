@@ -4,6 +4,45 @@
 export interface ProcEntry {
   ppid: number;
   comm: string;
+  /** From the long ps form (parseProcDetails) only. */
+  user?: string;
+  cpuPercent?: number;
+  rssKiB?: number;
+  elapsedSeconds?: number;
+  /** The command line as ps printed it, cut to ARGS_MAX; raw host bytes: sanitise before a screen. */
+  args?: string;
+}
+
+/** The fields of the long ps form, args last (it may hold blanks and anything else). */
+export const PS_DETAIL_FIELDS = 'pid=,ppid=,user=,pcpu=,rss=,etimes=,args=';
+const ARGS_MAX = 4096;
+const DETAIL = /^\s*(\d+)\s+(\d+)\s+(\S+)\s+(\d+(?:\.\d+)?)\s+(\d+)\s+(\d+)(?:\s(.*))?$/;
+
+/**
+ * `ps -eo pid=,ppid=,user=,pcpu=,rss=,etimes=,args=` lines (run under LC_ALL=C, so pcpu has a
+ * point) → the table with each process's owner, CPU %, RSS, age and command line. The command name
+ * is argv[0]'s last path part. Lines that do not fit are skipped.
+ */
+export function parseProcDetails(text: string): ProcTable {
+  const table: ProcTable = new Map();
+  for (const line of text.split(/\r?\n/)) {
+    const m = DETAIL.exec(line);
+    if (!m) continue;
+    const pid = Number(m[1]);
+    const ppid = Number(m[2]);
+    if (!Number.isSafeInteger(pid) || !Number.isSafeInteger(ppid)) continue;
+    const args = (m[7] ?? '').trim().slice(0, ARGS_MAX);
+    const argv0 = args.split(/\s/, 1)[0] ?? '';
+    const e: ProcEntry = { ppid, comm: argv0.slice(argv0.lastIndexOf('/') + 1).slice(0, 64), user: m[3] as string, args };
+    const cpu = Number(m[4]);
+    const rss = Number(m[5]);
+    const age = Number(m[6]);
+    if (Number.isFinite(cpu)) e.cpuPercent = cpu;
+    if (Number.isSafeInteger(rss)) e.rssKiB = rss;
+    if (Number.isSafeInteger(age)) e.elapsedSeconds = age;
+    table.set(pid, e);
+  }
+  return table;
 }
 
 /** pid → parent and command name. */

@@ -21,7 +21,7 @@ import {
   SampleGrouper,
   tableToGpus,
 } from '../parse/nvidia-smi.js';
-import { mapPidsToRuns, type PaneRef, parsePaneList, parseProcTable } from '../parse/proc-tree.js';
+import { mapPidsToRuns, type PaneRef, parsePaneList, parseProcDetails, parseProcTable, PS_DETAIL_FIELDS, type ProcTable } from '../parse/proc-tree.js';
 import type { Host, StreamHandle } from '../remote/host.js';
 import { shq } from '../remote/quote.js';
 
@@ -102,12 +102,29 @@ export async function probeGpus(host: Host, spec: HostSpec): Promise<Result<GpuP
   return ok(probe);
 }
 
-/** Pid → run, through the process tree, for every process on every GPU. */
-function attachRuns(gpus: Gpu[], procText: string, panes: readonly PaneRef[]): void {
+/** The process table of a poll: the long ps form (`psx`: owner, CPU, RSS, age, command line) when
+ * that ps answered, else the short one or /proc (`ps`). */
+function procTableOf(sec: ReadonlyMap<string, { body: string }>): ProcTable {
+  const long = sec.get('psx');
+  return long !== undefined ? parseProcDetails(long.body) : parseProcTable(sec.get('ps')?.body ?? '');
+}
+
+/** Pid → run, through the process tree, for every process on every GPU; with what ps said of it. */
+function attachRuns(gpus: Gpu[], table: ProcTable, panes: readonly PaneRef[]): void {
   const pids = gpus.flatMap((g) => g.processes.map((p) => p.pid));
   if (pids.length === 0) return;
-  const runs = mapPidsToRuns(pids, parseProcTable(procText), panes);
-  for (const g of gpus) for (const p of g.processes) p.run = runs.get(p.pid) ?? null;
+  const runs = mapPidsToRuns(pids, table, panes);
+  for (const g of gpus)
+    for (const p of g.processes) {
+      p.run = runs.get(p.pid) ?? null;
+      const e = table.get(p.pid);
+      if (e?.args === undefined) continue;
+      p.user = e.user ?? null;
+      p.cpuPercent = e.cpuPercent ?? null;
+      p.rssMiB = e.rssKiB === undefined ? null : Math.round(e.rssKiB / 102.4) / 10;
+      p.elapsedSeconds = e.elapsedSeconds ?? null;
+      p.command = e.args;
+    }
 }
 
 /** Put compute apps on their GPU (joined by UUID; a single GPU takes them all when UUIDs are missing). */
@@ -131,9 +148,10 @@ function appsScript(spec: HostSpec, bin: string | null): string[] {
   lines.push(
     'printf \'%s panes\\n\' "$M"',
     `${tmuxCommand(spec)} list-panes -a -F '#{pane_pid} #{session_name}' 2>/dev/null`,
-    'printf \'%s ps\\n\' "$M"',
-    // the process table is only needed when some process uses a GPU (gpustat: not known here)
-    `${bin !== null ? '[ -z "$a" ] || ' : ''}{ ps -eo pid=,ppid=,comm= 2>/dev/null || cat /proc/[0-9]*/stat 2>/dev/null; }`,
+    // the process table is only needed when some process uses a GPU (gpustat: not known here); the
+    // long form gives the zoomed GPU view its owner, CPU, RSS, age and command line in the same
+    // exec; a ps without those fields (busybox) falls back to the short form, then to /proc
+    `${bin !== null ? '[ -z "$a" ] || ' : ''}{ p=$(LC_ALL=C ps -eo ${PS_DETAIL_FIELDS} 2>/dev/null) && printf '%s psx\\n%s\\n' "$M" "$p" || { printf '%s ps\\n' "$M"; ps -eo pid=,ppid=,comm= 2>/dev/null || cat /proc/[0-9]*/stat 2>/dev/null; }; }`,
     'printf \'\\n%s done\\n\' "$M"',
   );
   return lines;
@@ -179,12 +197,12 @@ export async function collectGpus(host: Host, spec: HostSpec, panes: readonly Pa
     if (!gpuSec || !sec.has('done')) return report(spec, 'error', `the GPU query on ${spec.name} was cut short`);
     const found = parsePaneList(sec.get('panes')?.body ?? '', spec.name);
     const allPanes = mergePanes(panes, found);
-    const procText = sec.get('ps')?.body ?? '';
+    const procs = procTableOf(sec);
 
     if (probe.value.source === 'gpustat') {
       const g = parseGpustatJson(gpuSec.body);
       if (!g.ok) return report(spec, 'error', `gpustat on ${spec.name}: ${firstLine(gpuSec.body) ?? g.error.message}`);
-      attachRuns(g.value.gpus, procText, allPanes);
+      attachRuns(g.value.gpus, procs, allPanes);
       return report(spec, 'ok', null, g.value.driver, g.value.gpus);
     }
 
@@ -200,7 +218,7 @@ export async function collectGpus(host: Host, spec: HostSpec, panes: readonly Pa
     if (!q.ok || q.value.gpus.length === 0) return report(spec, 'error', failure?.message ?? (q.ok ? `nvidia-smi on ${spec.name} listed no GPU` : q.error.message));
     const appsSec = sec.get('apps');
     joinApps(q.value.gpus, appsSec && appsSec.rc === 0 ? parseComputeApps(appsSec.body) : []);
-    attachRuns(q.value.gpus, procText, allPanes);
+    attachRuns(q.value.gpus, procs, allPanes);
     return report(spec, 'ok', failure?.message ?? null, q.value.driver, q.value.gpus);
   }
   return report(spec, 'error', `nvidia-smi on ${spec.name} keeps refusing the fields it listed as valid`);
@@ -455,7 +473,7 @@ export class GpuStream {
       const gpus = this.gpus.map((g) => ({ ...g, processes: [] as GpuProcess[] }));
       this.notePoll(gpus);
       joinApps(gpus, parseComputeApps(appsSec.body));
-      attachRuns(gpus, sec.get('ps')?.body ?? '', mergePanes(this.panes, parsePaneList(sec.get('panes')?.body ?? '', this.spec.name)));
+      attachRuns(gpus, procTableOf(sec), mergePanes(this.panes, parsePaneList(sec.get('panes')?.body ?? '', this.spec.name)));
       this.apps = new Map(gpus.map((g) => [key(g), g.processes]));
       if (gpus.length > 0 && this.last?.status === 'ok') {
         this.gpus = gpus;

@@ -3,6 +3,7 @@
 import { getDefaultKeymap, helpSections, type Keymap } from '../keys/keymap.js';
 import { BlockPool, DEFAULT_MAX_LINE, DEFAULT_SCROLLBACK, LogBuffer } from './log-buffer.js';
 import { reduce, type ReduceContext } from './reduce.js';
+import { FINE_MAX } from './gpu-history.js';
 import { initialState, type Effect, type State, type StoreEvent, type StoreOptions } from './state.js';
 
 export interface Store {
@@ -65,7 +66,7 @@ export function createStore(opts: StoreOptions & { keymap?: Keymap } = {}): Stor
     now: 0,
     log: (id) => logs.get(id),
     typeNameAfterMs: opts.typeNameAfterMs ?? 3600_000,
-    gpuHistory: opts.gpuHistory ?? 300,
+    gpuHistory: opts.gpuHistory ?? FINE_MAX,
     helpEntries: helpSections(keymap).reduce((n, sec) => n + (sec.rows.length > 0 ? sec.rows.length + 1 : 0), 0),
   };
 

@@ -11,6 +11,8 @@ import { dropOtherRuns, logSearchCommand, logSearchEvent } from './reduce-log-se
 import { findRun, gpuHostOf, selectedRun, sortedCheckpoints, checkpointsOf, visibleRuns } from './selectors.js';
 import { PANES, RUNS_SORTS, type Effect, type PaneId, type RunsSort, type State, type StoreEvent } from './state.js';
 import { hostsCommand } from './reduce-hosts.js';
+import { gpusCommand } from './reduce-gpus.js';
+import { recordReport } from './gpu-history.js';
 import { addCommands, addEvents, commandsCommand, eventsCommand } from './reduce-events.js';
 import { cardCommand, cardEvent } from './reduce-card.js';
 import { analyzeLog } from '../parse/progress.js';
@@ -103,15 +105,8 @@ export function reduce(state: State, ev: StoreEvent, ctx: ReduceContext): Reduce
       // a host that cannot be reached keeps its last GPUs on screen (marked stale by the pane)
       const prev = s.gpus[ev.report.name];
       const r = ev.report.status === 'unreachable' && ev.report.gpus.length === 0 && prev !== undefined && prev.gpus.length > 0 ? { ...prev, status: ev.report.status, error: ev.report.error } : ev.report;
-      const hist = { ...s.gpuHistory };
-      for (const g of r === ev.report ? r.gpus : []) {
-        if (g.utilizationPercent === null) continue;
-        const k = `${r.name}#${g.index}`;
-        const prev = hist[k] ?? [];
-        const next = prev.length >= ctx.gpuHistory ? prev.slice(prev.length - ctx.gpuHistory + 1) : [...prev];
-        next.push(g.utilizationPercent);
-        hist[k] = next;
-      }
+      // the last values shown again are not a new sample
+      const hist = r === ev.report ? recordReport(s.gpuHistory, r, ctx.now, ctx.gpuHistory) : s.gpuHistory;
       s = { ...s, gpus: { ...s.gpus, [r.name]: r }, gpusAt: { ...s.gpusAt, [r.name]: ctx.now }, gpuHistory: hist };
       break;
     }
@@ -247,6 +242,8 @@ function command(s: State, id: string, text: string | undefined, ctx: ReduceCont
   if (k !== null) return k;
   const f = logSearchCommand(s, id, effects);
   if (f !== null) return f;
+  const g = gpusCommand(s, id, (t, runId) => select(t, runId, effects));
+  if (g !== null) return g;
   switch (id) {
     case 'app.quit':
       effects.push({ type: 'app.quit' });
@@ -350,14 +347,6 @@ function command(s: State, id: string, text: string | undefined, ctx: ReduceCont
     case 'log.next':
     case 'log.prev':
       return findMatch(s, id === 'log.next' ? 1 : -1, ctx);
-
-    case 'gpus.down':
-    case 'gpus.up': {
-      const n = gpuHostOf(s).report?.gpus.length ?? 0;
-      if (n === 0) return s;
-      const j = Math.max(0, Math.min(n - 1, s.selectedGpu + (id === 'gpus.down' ? 1 : -1)));
-      return { ...s, selectedGpu: j };
-    }
 
     case 'ckpt.down':
     case 'ckpt.up': {

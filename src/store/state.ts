@@ -2,6 +2,8 @@
 import type { RtkEvent } from '../events/types.js';
 import type { RunCard } from '../domain/run-card.js';
 import type { GrepHit } from '../parse/grep.js';
+import type { GpuHistory } from './gpu-history.js';
+import type { GpuView } from './reduce-gpus.js';
 import type {
   CommandEntry,
   Progress,
@@ -164,9 +166,11 @@ export interface State {
   runsSort: RunsSort;
   gpus: Record<string, GpuHostReport>;
   gpusAt: Record<string, number>;
-  /** Utilisation samples per GPU, oldest first; key `host#index`. */
-  gpuHistory: Record<string, number[]>;
+  /** Utilisation, memory and power over time per GPU (store/gpu-history.ts); key `host#index`. */
+  gpuHistory: Record<string, GpuHistory>;
   selectedGpu: number;
+  /** The zoomed GPU view's process table: its selected row and sort column. */
+  gpuView: GpuView;
   checkpoints: Record<string, CheckpointListing>;
   /** Selected checkpoint, by name (kept across refreshes). */
   selectedCkpt: string | null;
@@ -293,7 +297,7 @@ export interface StoreOptions {
   };
   /** Runs alive longer than this (ms) ask for the session name before a kill. Default 1 h. */
   typeNameAfterMs?: number;
-  /** Utilisation samples kept per GPU for the sparkline. */
+  /** Samples kept per GPU in the last hour at most (older ones are merged into minute buckets). */
   gpuHistory?: number;
   /** Where a run started from the form runs and logs when those fields are left empty (the demo
    * keeps them in its own directory). Default: the login directory and ~/rtk-runs, as `rtk-tui new`. */
@@ -328,6 +332,7 @@ export function initialState(o: StoreOptions, now: number): State {
     gpusAt: {},
     gpuHistory: {},
     selectedGpu: 0,
+    gpuView: { proc: 0, sort: 'memory' },
     checkpoints: {},
     selectedCkpt: null,
     logView: { follow: true, anchorSeq: -1, pausedAtSeq: -1, wrap: false, query: '', matchSeq: null },

@@ -20,6 +20,9 @@ export interface ChartOptions {
   yFormat?: (v: number) => string;
   /** x-axis labels, default compact integer */
   xLabel?: (x: number) => string;
+  /** The y scale reaches at least down to yMin and up to yMax (0-100 for a utilisation), when given. */
+  yMin?: number;
+  yMax?: number;
 }
 
 /** 1.2k, 12k, 3.4M, 45.7, 0.0123, 3.4e-5: at most ~6 cells for any finite number. */
@@ -102,6 +105,12 @@ export function brailleChart(points: readonly Point[], o: ChartOptions): string[
     if (x > xmax) xmax = x;
     if (y < ymin) ymin = y;
     if (y > ymax) ymax = y;
+  }
+  for (const [b, low] of [[o.yMin, true], [o.yMax, false]] as const) {
+    if (b === undefined || !Number.isFinite(b) || (o.log === true && b <= 0) || xs.length === 0) continue;
+    const v = o.log === true ? Math.log10(b) : b;
+    if (low) ymin = Math.min(ymin, v);
+    else ymax = Math.max(ymax, v);
   }
   if (xs.length === 0) {
     const rows = Array.from({ length: H }, () => blank);

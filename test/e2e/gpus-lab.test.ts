@@ -57,7 +57,22 @@ suite(why, 'rtk-tui gpus e2e', () => {
               temperatureC: 59,
               powerW: 631.95,
               powerLimitW: 700,
-              processes: [{ pid: gpuPid, name: 'python', usedMemoryMiB: 17000, run: 'gpu:train;$(touch x)' }],
+              smClockMHz: 1980,
+              memClockMHz: 2619,
+              // with what the target's ps says of it, from the same exec
+              processes: [
+                {
+                  pid: gpuPid,
+                  name: 'python',
+                  usedMemoryMiB: 17000,
+                  run: 'gpu:train;$(touch x)',
+                  user: expect.any(String),
+                  cpuPercent: expect.any(Number),
+                  rssMiB: expect.any(Number),
+                  elapsedSeconds: expect.any(Number),
+                  command: 'sleep 300',
+                },
+              ],
             },
           ],
         },

@@ -62,7 +62,7 @@ describe('frames at five sizes', () => {
     expect(bar).not.toMatch(/ q q…| [a-z]…$/);
   });
 
-  it.each(SIZES)('%ix%i zoomed: the runs table and the GPUs with their processes use the space', (cols, rows) => {
+  it.each(SIZES)('%ix%i zoomed: the runs table, and the selected GPU with its chart and its processes, use the space', (cols, rows) => {
     const f = fixtureStore({ cols, rows });
     f.store.command('pane.zoom');
     const runs = frame(f).join('\n');
@@ -70,16 +70,14 @@ describe('frames at five sizes', () => {
     if (cols >= 80) expect(runs).toMatch(/a800:training +RUNNING +12% +█░+ +7h34m +0\.0123 +0 +4s/);
     f.store.command('pane.gpus');
     const gpus = frame(f);
-    expect(gpus[0]).toMatch(/^┌\[GPUs · a800\]/);
+    expect(gpus[0]).toMatch(/^┌\[GPUs · a800/);
     const text = gpus.join('\n');
-    expect(text).toMatch(/│›0 A800 +98%/);
-    if (rows >= 15) {
-      // every GPU with its history and its processes, not one line and empty rows
-      expect(text).toMatch(/│ 1 A800 +0%/);
-      expect(text).toContain('4242 a800:training 68G python');
-      expect(text).toContain('no processes');
-      expect(text.match(/ util /g)?.length).toBe(2);
-    }
+    // the zoomed GPU view (gpus-zoom.ts): the selected GPU's figures, its utilisation chart, its processes
+    expect(text).toMatch(/│›GPU 0 A800 98%/);
+    expect(text).toMatch(rows >= 15 ? /│ utilisation %/ : /│100% [\u2801-\u28ff]/);
+    expect(text).toMatch(/│› +4242 /);
+    if (cols >= 80) expect(text).toMatch(/│› +4242 \? +68G .* a800:training +python/);
+    if (rows >= 24) expect(text).toMatch(/│ memory used/);
   });
 
   it.each(SIZES)('%ix%i: the new-run form keeps its keys and the help fits or scrolls', (cols, rows) => {

@@ -1,11 +1,13 @@
 // GPUs pane: the selected run's host; one row per GPU (bar, memory, temperature, power), each with its
 // utilisation history and processes (the run that owns each) when there is room, else the selected
-// GPU's.
+// GPU's. Zoomed, the selected GPU's charts and process table (gpus-zoom.ts).
 import type { Gpu } from '../../domain/types.js';
+import { historyKey, utilValues } from '../../store/gpu-history.js';
 import { gpuHostOf, hostView } from '../../store/selectors.js';
 import { sparkline } from '../chart.js';
 import { bar, gib, shortGpuName } from '../format.js';
 import { RowBuilder, textRow, type Row } from '../rows.js';
+import { gpuZoomRows } from './gpus-zoom.js';
 import { notice, padRows, type PaneCtx, type PaneOut } from './pane.js';
 
 export function gpusPane(c: PaneCtx): PaneOut {
@@ -25,9 +27,10 @@ export function gpusPane(c: PaneCtx): PaneOut {
   const rows: Row[] = [];
   if (report.status === 'error') rows.push(textRow(` nvidia-smi: ${report.error ?? 'error'} (last values shown)`, c.w, 'warn'));
   if (report.status === 'unreachable') rows.push(textRow(` ${host} not reached: last values shown`, c.w, 'warn'));
+  if (c.s.zoom && c.s.focus === 'gpus') return { title: `${title} · o sort, Enter its run`, rows: gpuZoomRows(c, report, rows) };
   const room = c.h - rows.length;
   const multi = report.gpus.length > 1;
-  const hist = (g: Gpu): number[] => c.s.gpuHistory[`${report.name}#${g.index}`] ?? [];
+  const hist = (g: Gpu): number[] => utilValues(c.s.gpuHistory[historyKey(report.name, g.index)]);
   // room for every GPU with its utilisation history and its processes (a zoomed pane, a tall
   // terminal, a small host): all of it, nothing left empty
   const whole = report.gpus.reduce((n, g) => n + 2 + Math.max(1, g.processes.length), 0);

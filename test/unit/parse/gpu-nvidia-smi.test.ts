@@ -26,24 +26,24 @@ describe('parseQueryGpu over real captures', () => {
     {
       file: 'nge_h100-80gb-hbm3_590.48.01_query-gpu-all-fields_load.txt',
       driver: '590.48.01',
-      gpu: { index: 0, name: 'NVIDIA H100 80GB HBM3', uuid: H100, utilizationPercent: 100, memoryUsedMiB: 19818, memoryTotalMiB: 81559, temperatureC: 59, powerW: 631.95, powerLimitW: 700, processes: [] },
+      gpu: { index: 0, name: 'NVIDIA H100 80GB HBM3', uuid: H100, utilizationPercent: 100, memoryUsedMiB: 19818, memoryTotalMiB: 81559, temperatureC: 59, powerW: 631.95, powerLimitW: 700, smClockMHz: 1980, memClockMHz: 2619, processes: [] },
     },
     {
       // MIG mode: utilization is [N/A] on MIG-enabled GPUs
       file: 'nge_h100-mig_590.48.01_query-gpu-all-fields_load.txt',
       driver: '590.48.01',
-      gpu: { index: 0, name: 'NVIDIA H100 80GB HBM3', uuid: H100, utilizationPercent: null, memoryUsedMiB: 11125, memoryTotalMiB: 81559, temperatureC: 53, powerW: 433.78, powerLimitW: 700, processes: [] },
+      gpu: { index: 0, name: 'NVIDIA H100 80GB HBM3', uuid: H100, utilizationPercent: null, memoryUsedMiB: 11125, memoryTotalMiB: 81559, temperatureC: 53, powerW: 433.78, powerLimitW: 700, smClockMHz: 1980, memClockMHz: 2619, processes: [] },
     },
     {
       file: 'nge_windows-rtx-2080-super_591.86_query-gpu-all-fields_load.txt',
       driver: '591.86',
-      gpu: { index: 0, name: 'NVIDIA GeForce RTX 2080 SUPER', uuid: H100, utilizationPercent: 7, memoryUsedMiB: 1296, memoryTotalMiB: 8192, temperatureC: 45, powerW: 97.43, powerLimitW: 250, processes: [] },
+      gpu: { index: 0, name: 'NVIDIA GeForce RTX 2080 SUPER', uuid: H100, utilizationPercent: 7, memoryUsedMiB: 1296, memoryTotalMiB: 8192, temperatureC: 45, powerW: 97.43, powerLimitW: 250, smClockMHz: 2055, memClockMHz: 7500, processes: [] },
     },
     {
       // 510 driver, csv,nounits with a header, no index/memory.total/power.limit asked: index falls back to the row
       file: 'netdata_tesla-p100_510.47.03_csv-nounits.txt',
       driver: null,
-      gpu: { index: 0, name: 'Tesla P100-PCIE-16GB', uuid: 'GPU-ef1b2c9b-38d8-2090-2bd1-f567a3eb42a6', utilizationPercent: 0, memoryUsedMiB: 0, memoryTotalMiB: null, temperatureC: 37, powerW: 28.16, powerLimitW: null, processes: [] },
+      gpu: { index: 0, name: 'Tesla P100-PCIE-16GB', uuid: 'GPU-ef1b2c9b-38d8-2090-2bd1-f567a3eb42a6', utilizationPercent: 0, memoryUsedMiB: 0, memoryTotalMiB: null, temperatureC: 37, powerW: 28.16, powerLimitW: null, smClockMHz: 405, memClockMHz: 715, processes: [] },
     },
   ];
   for (const c of cases) {

@@ -29,6 +29,7 @@ suite(built ? null : 'dist/ is not built (npm test builds it first)', 'collectGp
     rmSync(dir, { recursive: true, force: true });
   });
 
+  const psFields = { user: expect.any(String), cpuPercent: expect.any(Number), rssMiB: expect.any(Number), elapsedSeconds: expect.any(Number) };
   it('reports the capture’s numbers and maps a DDP-like child of a pane to its run', async () => {
     installFakeNvidiaSmi(dir, { capture: join(FX, 'nge_h100-80gb-hbm3_590.48.01_query-gpu-all-fields_load.txt') });
     // the "pane": sh with a child that plays the GPU process
@@ -53,9 +54,12 @@ suite(built ? null : 'dist/ is not built (npm test builds it first)', 'collectGp
           temperatureC: 59,
           powerW: 631.95,
           powerLimitW: 700,
+          smClockMHz: 1980,
+          memClockMHz: 2619,
+          // what ps says of each process comes in the same exec (the zoomed GPU view shows it)
           processes: [
-            { pid: childPid, name: 'python', usedMemoryMiB: 17000, run: 'local:train' },
-            { pid: 1, name: expect.any(String), usedMemoryMiB: 5, run: null },
+            { pid: childPid, name: 'python', usedMemoryMiB: 17000, run: 'local:train', ...psFields, command: 'sleep 60' },
+            { pid: 1, name: expect.any(String), usedMemoryMiB: 5, run: null, ...psFields, command: expect.any(String) },
           ],
         },
       ],
@@ -67,11 +71,11 @@ suite(built ? null : 'dist/ is not built (npm test builds it first)', 'collectGp
     setFakeGpuProcesses(dir, []);
     const h = host();
     const p = await probeGpus(h, spec);
-    expect(p).toEqual({ ok: true, value: { source: 'nvidia-smi', bin: 'nvidia-smi', fields: ['uuid', 'name', 'utilization.gpu', 'memory.used', 'temperature.gpu', 'power.draw'] } });
+    expect(p).toEqual({ ok: true, value: { source: 'nvidia-smi', bin: 'nvidia-smi', fields: ['uuid', 'name', 'utilization.gpu', 'memory.used', 'temperature.gpu', 'power.draw', 'clocks.current.sm', 'clocks.current.memory'] } });
     const r = await collectGpus(h, spec);
     expect(r.status).toBe('ok');
     expect(r.gpus).toEqual([
-      { index: 0, name: 'Tesla P100-PCIE-16GB', uuid: 'GPU-ef1b2c9b-38d8-2090-2bd1-f567a3eb42a6', utilizationPercent: 0, memoryUsedMiB: 0, memoryTotalMiB: null, temperatureC: 37, powerW: 28.16, powerLimitW: null, processes: [] },
+      { index: 0, name: 'Tesla P100-PCIE-16GB', uuid: 'GPU-ef1b2c9b-38d8-2090-2bd1-f567a3eb42a6', utilizationPercent: 0, memoryUsedMiB: 0, memoryTotalMiB: null, temperatureC: 37, powerW: 28.16, powerLimitW: null, smClockMHz: 405, memClockMHz: 715, processes: [] },
     ]);
   });
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createStore, activeScopes, hostView, newLinesWhilePaused, logBottomSeq, paneRect, visibleRuns, type Effect } from '../../../src/store/index.js';
 import { conn, fixtureStore, emptyFixture, mkRun, RUNS_A800, T0 } from '../../ui/fixture-store.js';
+import { utilValues } from '../../../src/store/gpu-history.js';
 
 function effects(store: ReturnType<typeof createStore>): Effect[] {
   const out: Effect[] = [];
@@ -106,7 +107,8 @@ describe('panes, zoom, help', () => {
     for (const u of [10, 20, 30, 40]) {
       s.dispatch({ type: 'gpus', report: { name: 'h', status: 'ok', error: null, driver: null, gpus: [{ index: 0, name: null, uuid: null, utilizationPercent: u, memoryUsedMiB: null, memoryTotalMiB: null, temperatureC: null, powerW: null, powerLimitW: null, processes: [] }] } });
     }
-    expect(s.getState().gpuHistory['h#0']).toEqual([20, 30, 40]);
+    expect(utilValues(s.getState().gpuHistory['h#0'])).toEqual([20, 30, 40]);
+    expect(s.getState().gpuHistory['h#0']?.coarse.map((b) => b.util)).toEqual([10]);
     store.dispose();
   });
 });
