@@ -1,7 +1,20 @@
 // The monitor's run card view (`i`): the card's rows scrolled to the view's top, or what it waits for.
-import type { CardView } from '../store/state.js';
+import { series } from '../store/gpu-history.js';
+import type { CardView, State } from '../store/state.js';
 import { cardRows } from './run-card.js';
 import { textRow, type Row } from './rows.js';
+
+/** The card's GPUs with the history this monitor has kept of them (the card itself has one sample). */
+export function withGpuHistory(c: CardView, s: Pick<State, 'gpuHistory'>): CardView {
+  if (c.data === null || c.data.gpus.length === 0) return c;
+  const gpus = c.data.gpus.map((g) => {
+    const h = s.gpuHistory[`${c.host}#${g.index}`];
+    if (h === undefined) return g;
+    const sec = (pts: [number, number][]): [number, number][] => pts.map(([t, v]) => [Math.round(t / 1000), v]);
+    return { ...g, utilizationHistory: sec(series(h, (x) => x.util)), memoryHistory: sec(series(h, (x) => x.memMiB)) };
+  });
+  return { ...c, data: { ...c.data, gpus } };
+}
 
 export function cardViewTitle(c: CardView): string {
   return `Run card · ${c.runId}`;

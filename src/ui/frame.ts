@@ -15,7 +15,7 @@ import { NEW_RUN_TITLE, newRunRows } from './new-run-form.js';
 import { HOST_DETAIL_TITLE, hostDetailRows, hostStateText } from './host-detail.js';
 import { EVENTS_TITLE, eventsRows } from './events-view.js';
 import { COMMANDS_TITLE, commandsRows } from './commands-view.js';
-import { cardViewRows, cardViewTitle } from './card-view.js';
+import { cardViewRows, cardViewTitle, withGpuHistory } from './card-view.js';
 import { LOG_SEARCH_TITLE, logSearchRows, queryMode } from './log-search-view.js';
 import { overlayRow, RowBuilder, textRow, type Row } from './rows.js';
 import { fit, width } from './text.js';
@@ -98,7 +98,7 @@ export function buildFrame(f: FrameInput): Row[] {
     rows = boxOverlay(rows, COMMANDS_TITLE, commandsRows(s, w - 2, Math.max(3, H - 4)), w, W, H);
   }
   // the card takes the whole screen (it has charts to draw); a kill confirmation still goes over it
-  if (s.card !== null) rows = boxOverlay(rows, cardViewTitle(s.card), cardViewRows(s.card, W - 2, H - 2, s.now), W, W, H);
+  if (s.card !== null) rows = boxOverlay(rows, cardViewTitle(s.card), cardViewRows(withGpuHistory(s.card, s), W - 2, H - 2, s.now), W, W, H);
   if (s.logFileSearch?.open === true) {
     const w = Math.min(W - 2, 160);
     rows = boxOverlay(rows, LOG_SEARCH_TITLE, logSearchRows(s, w - 2, Math.max(3, H - 4)), w, W, H);

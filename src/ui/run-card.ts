@@ -3,7 +3,7 @@
 // side as the width allows, GPUs, processes, checkpoints, alerts and events. Pure.
 import type { MetricSummary, RunCard, SeriesPoint } from '../domain/run-card.js';
 import { localStamp } from '../parse/units.js';
-import { brailleChart } from './chart.js';
+import { brailleChart, sparkline } from './chart.js';
 import { bar, bytes, compactNumber, duration, gib, stateLabel } from './format.js';
 import { RowBuilder, textRow, type Row } from './rows.js';
 import type { Tok } from './theme.js';
@@ -63,7 +63,8 @@ export function cardRows(card: RunCard, o: CardLayout): Row[] {
         .add(` ${g.index} ${g.name ?? '?'} `)
         .add(full, 'bar')
         .add(empty, 'dim')
-        .add(` ${util === null ? '?' : util}% · ${gib(g.memoryUsedMiB)}/${gib(g.memoryTotalMiB)} GiB`)
+        .add(` ${util === null ? '?' : util}% · ${gib(g.memoryUsedMiB)}/${gib(g.memoryTotalMiB)} GiB `)
+        .add(g.utilizationHistory.length > 1 ? `util ${sparkline(g.utilizationHistory.map(([, v]) => v), Math.min(60, Math.max(0, w - 60)), [0, 100])}` : '', 'bar')
         .row(),
     );
   }
