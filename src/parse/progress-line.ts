@@ -32,6 +32,9 @@ export interface LineFacts {
 /** Longest piece of a line looked at (a bar is ~200 chars, an HF dict ~150). */
 export const SCAN_MAX = 4096;
 
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/;
+const RATE_KEY = /sec|\/s|^tps$|^elapsed_time_per_iteration_ms$/i;
 const NUM = String.raw`-?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?|-?nan|[-+]?inf(?:inity)?`;
 // key=value / key: value / 'key': value / "key": value; the key starts after a separator
 const PAIR = new RegExp(
@@ -69,12 +72,25 @@ const IT_RATE = /(\d+(?:\.\d+)?)\s*(it|s)\/(s|it)\b/;
 // `tok/s 51234`, `tokens/s: 1.2e5`, `51234 tok/s`, `samples/sec: 62.5`
 const SPACED_RATE = /\b(tok(?:en)?s?|samples?)\/s(?:ec)?\b[:=]?\s*(\d+(?:\.\d+)?(?:e[-+]?\d+)?)|(\d+(?:\.\d+)?)\s*(tok(?:en)?s?|samples?)\/s(?:ec)?\b/i;
 
-/** One '\r'-separated redraw of a line (raw: ANSI and trailing spaces allowed), or null for nothing. */
-export function scanLine(raw: string): LineFacts | null {
+/** Whether text has control characters other than '\t', '\n', '\r' (escape sequences, junk). */
+export function hasControls(text: string): boolean {
+  return CONTROL.test(text);
+}
+
+/**
+ * One '\r'-separated redraw of a line (raw: ANSI and trailing spaces allowed), or null for nothing.
+ * plain: the caller knows raw has no control characters (hasControls on a whole chunk is cheaper).
+ */
+export function scanLine(raw: string, plain = false): LineFacts | null {
   const cut = raw.length > SCAN_MAX ? raw.slice(raw.length - SCAN_MAX) : raw;
-  const seg = stripAnsi(cut).trim();
+  const seg = (!plain && CONTROL.test(cut) ? stripAnsi(cut) : cut).trim();
   if (seg.length === 0) return null;
   const facts: LineFacts = { text: seg, record: null, pairs: [], epoch: null, itPerSec: null, samplesPerSec: null, tokensPerSec: null };
+  // HF Trainer's dicts are most of a long log's metric lines: read them without the regexes
+  if (seg.charCodeAt(0) === 123 && hfDict(seg, facts.pairs)) {
+    rates('', facts);
+    return facts.pairs.length > 0 ? facts : null;
+  }
   let pairsFrom = seg;
   const header = seg.length < 24 ? EPOCH_HEADER.exec(seg) : null;
   if (header) {
@@ -84,8 +100,8 @@ export function scanLine(raw: string): LineFacts | null {
   const bar = barRecord(seg) ?? kerasRecord(seg, facts);
   if (bar) {
     facts.record = bar.rec;
-    pairsFrom = `${bar.rec.desc} , ${bar.postfix}`;
-    const ep = /^epoch\s+(\d+)/i.exec(bar.rec.desc);
+    pairsFrom = bar.rec.desc.length === 0 ? bar.postfix.trim() : `${bar.rec.desc} , ${bar.postfix}`;
+    const ep = bar.rec.desc.length > 5 ? /^epoch\s+(\d+)/i.exec(bar.rec.desc) : null;
     if (ep) facts.epoch = Number(ep[1]);
     if (facts.itPerSec === null) facts.itPerSec = itRate(bar.rateText);
   } else if (DS_PIPE.test(seg)) {
@@ -109,6 +125,36 @@ export function scanLine(raw: string): LineFacts | null {
   collectPairs(pairsFrom, facts.pairs);
   rates(pairsFrom, facts);
   return facts;
+}
+
+/** `{'loss': 0.47, 'grad_norm': 1.29, 'learning_rate': 7e-05, 'epoch': 0.05}`; false (nothing taken) when it is not one. */
+function hfDict(seg: string, out: [string, number][]): boolean {
+  const n = seg.length;
+  if (seg.charCodeAt(n - 1) !== 125) return false;
+  const found: [string, number][] = [];
+  let i = 1;
+  while (i < n - 1) {
+    while (seg.charCodeAt(i) === 32) i++;
+    const q = seg.charCodeAt(i);
+    if (q !== 39 && q !== 34) return false;
+    const close = seg.indexOf(q === 39 ? "'" : '"', i + 1);
+    if (close < 0 || seg.charCodeAt(close + 1) !== 58) return false;
+    const key = seg.slice(i + 1, close);
+    let j = close + 2;
+    while (seg.charCodeAt(j) === 32) j++;
+    let end = seg.indexOf(',', j);
+    if (end < 0) end = n - 1;
+    if (j >= end) return false;
+    const raw = seg.slice(j, end);
+    const v = Number(raw);
+    if (Number.isNaN(v) && !/^-?nan\s*$|^[-+]?inf(?:inity)?\s*$/i.test(raw)) return false;
+    const k0 = key.charCodeAt(0) | 32;
+    if (!(k0 >= 97 && k0 <= 122) && key.charCodeAt(0) !== 95) return false;
+    found.push([key, Number.isNaN(v) ? num(raw.trim()) : v]);
+    i = end + 1;
+  }
+  for (const [k, v] of found) add(out, k, v);
+  return true;
 }
 
 function collectPairs(text: string, out: [string, number][]): void {
@@ -135,19 +181,20 @@ function collectPairs(text: string, out: [string, number][]): void {
 }
 
 function add(out: [string, number][], key: string, v: number): void {
-  if (!NOT_METRICS.has(key.toLowerCase())) out.push([key, v]);
+  if (key.length > 11 || !NOT_METRICS.has(key.toLowerCase())) out.push([key, v]);
 }
 
 /** samples/s and tokens/s from the metrics (HF `train_samples_per_second`, DeepSpeed `SamplesPerSec=`) or spaced text. */
 function rates(text: string, facts: LineFacts): void {
   for (const [key, v] of facts.pairs) {
     if (!Number.isFinite(v) || v < 0) continue;
+    if (!RATE_KEY.test(key)) continue;
     const k = key.toLowerCase();
     if (/samples?(?:_per_second|_per_sec|\/s|\/sec|persec)$/.test(k)) facts.samplesPerSec = v;
     else if (/^(?:train_)?tok(?:en)?s?(?:_per_second|_per_sec|\/s|\/sec|persec)$|^tps$/.test(k)) facts.tokensPerSec = v;
     else if (k === 'elapsed_time_per_iteration_ms' && v > 0) facts.itPerSec ??= 1000 / v;
   }
-  if (facts.samplesPerSec === null || facts.tokensPerSec === null) {
+  if ((facts.samplesPerSec === null || facts.tokensPerSec === null) && text.includes('/s')) {
     const m = SPACED_RATE.exec(text);
     if (m) {
       const what = (m[1] ?? m[4]!).toLowerCase();
@@ -174,6 +221,19 @@ function deepspeedPipe(seg: string, facts: LineFacts): LineFacts {
 }
 
 function itRate(text: string): number | null {
+  if (text.length === 0) return null;
+  // ` 7.03s/it`, `1.02it/s`: by hand first, the regex for the rest
+  let i = 0;
+  while (text.charCodeAt(i) === 32) i++;
+  const n0 = i;
+  while (isDigit(text.charCodeAt(i)) || text.charCodeAt(i) === 46) i++;
+  if (i > n0) {
+    const it = text.startsWith('it/s', i) && i + 4 === text.length;
+    if (it || (text.startsWith('s/it', i) && i + 4 === text.length)) {
+      const r = Number(text.slice(n0, i));
+      if (r > 0 && Number.isFinite(r)) return it ? r : 1 / r;
+    }
+  }
   const m = IT_RATE.exec(text);
   if (!m) return null;
   const r = Number(m[1]);
@@ -181,7 +241,7 @@ function itRate(text: string): number | null {
   return m[2] === 'it' ? r : 1 / r;
 }
 
-interface Bar {
+export interface Bar {
   rec: LineRecord;
   postfix: string;
   /** Where the bar's it/s or s/it is printed. */
@@ -206,6 +266,8 @@ function kerasRecord(seg: string, facts: LineFacts): Bar | null {
 }
 
 function barRecord(seg: string): Bar | null {
+  const fast = tqdmFast(seg);
+  if (fast) return fast;
   const c = seg.includes('|') ? BAR_COUNTS.exec(seg) : null;
   if (!c) {
     if (seg.includes('\u2022')) {
@@ -244,6 +306,59 @@ function barRecord(seg: string): Bar | null {
     postfix: `${parts.slice(2).join(',')} ${seg.slice(c.index + c[0].length)}`,
     rateText: parts[1] ?? '',
   };
+}
+
+/**
+ * The common tqdm bar, `desc: 12%|█▏   | 3600/30000 [1:02:03<7:34:12, 1.02it/s, loss=2.29]`, read by
+ * hand (a long log is mostly these); anything else (unit scales, odd spacing) is left to the regexes,
+ * which read the same bar the same way (a unit test holds them to it).
+ */
+export function tqdmFast(seg: string): Bar | null {
+  const pct = seg.indexOf('%|');
+  if (pct < 1) return null;
+  let d = pct;
+  while (d > 0 && isDigit(seg.charCodeAt(d - 1)) && pct - d < 3) d--;
+  if (d === pct || (d > 0 && isDigit(seg.charCodeAt(d - 1)))) return null;
+  const close = seg.indexOf('| ', pct + 2);
+  if (close < 0 || seg.indexOf('|', pct + 2) !== close) return null;
+  let i = close + 2;
+  const n0 = i;
+  let step = 0;
+  for (let c = seg.charCodeAt(i); isDigit(c); c = seg.charCodeAt(++i)) step = step * 10 + (c - 48);
+  if (i === n0 || i - n0 > 15 || seg.charCodeAt(i) !== 47) return null;
+  const t0 = ++i;
+  let total = 0;
+  for (let c = seg.charCodeAt(i); isDigit(c); c = seg.charCodeAt(++i)) total = total * 10 + (c - 48);
+  if (i === t0 || i - t0 > 15 || seg.charCodeAt(i) !== 32 || seg.charCodeAt(i + 1) !== 91) return null;
+  const open = i + 2;
+  const n = seg.length;
+  const end = seg.indexOf(']', open);
+  const bound = end < 0 ? n : end;
+  let c1 = seg.indexOf(',', open);
+  if (c1 >= bound) c1 = -1;
+  let c2 = c1 < 0 ? -1 : seg.indexOf(',', c1 + 1);
+  if (c2 >= bound) c2 = -1;
+  const timesEnd = c1 < 0 ? bound : c1;
+  const lt = seg.indexOf('<', open);
+  let eta = lt >= 0 && lt < timesEnd ? clock(seg, lt + 1, timesEnd) : null;
+  const rateText = c1 < 0 ? '' : seg.slice(c1 + 1, c2 < 0 ? bound : c2);
+  if (eta === null && c1 >= 0 && total > step) {
+    const perSec = itRate(rateText);
+    if (perSec !== null) eta = Math.round((total - step) / perSec);
+  }
+  let desc = d === 0 ? '' : seg.slice(0, d).trim();
+  if (desc.endsWith(':')) desc = desc.slice(0, -1).trim();
+  const after = end < 0 ? n : end + 1;
+  const postfix = c2 < 0 && after >= n ? '' : `${c2 < 0 ? '' : seg.slice(c2 + 1, bound)} ${seg.slice(after)}`;
+  return { rec: { bar: true, desc, step, total: total > 0 ? total : null, etaSeconds: eta }, postfix, rateText };
+}
+
+function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
+
+function isSpace(c: number): boolean {
+  return c === 32 || c === 9 || c === 10 || c === 13 || c === 11 || c === 12 || c === 0xa0 || c === 0xfeff || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0x1680;
 }
 
 /** rich.progress with its own columns: `desc ━━━━╺━━━ 45/100 0:01:23 • 0:00:10 3.2it/s` or `desc ━━━╸━━ 52% 0:00:05`. */
@@ -289,12 +404,27 @@ function isPhraseOrCount(field: string, m: RegExpExecArray): boolean {
 }
 
 /** `7:34:12`, `01:02`, `42` -> seconds; `?` and garbage -> null. */
-export function clock(s: string): number | null {
-  const t = s.trim();
-  const parts = t.split(':');
-  if (parts.length > 3 || parts.some((p) => !/^\d+$/.test(p))) return null;
+export function clock(t: string, from = 0, to = t.length): number | null {
+  while (from < to && isSpace(t.charCodeAt(from))) from++;
+  while (to > from && isSpace(t.charCodeAt(to - 1))) to--;
   let v = 0;
-  for (const p of parts) v = v * 60 + Number(p);
+  let part = 0;
+  let digits = 0;
+  let parts = 1;
+  for (let i = from; i < to; i++) {
+    const c = t.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      part = part * 10 + (c - 48);
+      digits++;
+    } else if (c === 58 && digits > 0 && parts < 3) {
+      v = v * 60 + part;
+      part = 0;
+      digits = 0;
+      parts++;
+    } else return null;
+  }
+  if (digits === 0) return null;
+  v = v * 60 + part;
   return Number.isFinite(v) ? v : null;
 }
 
@@ -308,6 +438,8 @@ function duration(s: string): number | null {
 }
 
 function scaled(s: string): number | null {
+  const plain = Number(s);
+  if (Number.isFinite(plain) && s.length > 0 && s.charCodeAt(0) !== 32) return plain;
   const m = /^(\d+(?:\.\d+)?)([kMGTP]?)$/.exec(s);
   if (!m) return null;
   const mult = { '': 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15 }[m[2] as '' | 'k' | 'M' | 'G' | 'T' | 'P'];
@@ -316,6 +448,8 @@ function scaled(s: string): number | null {
 }
 
 function num(s: string): number {
+  const v = Number(s);
+  if (!Number.isNaN(v)) return v;
   const l = s.toLowerCase();
   if (l.endsWith('nan')) return Number.NaN;
   if (l.includes('inf')) return l.startsWith('-') ? -Infinity : Infinity;
