@@ -213,7 +213,7 @@ function deepspeedPipe(seg: string, facts: LineFacts): LineFacts {
   for (let m = DS_FIELD.exec(seg); m; m = DS_FIELD.exec(seg)) {
     const key = m[1]!.toLowerCase().replace(' (s)', '_s').replace(/ /g, '_');
     const v = num(m[2]!);
-    if (key === 'iter_time_s' && v > 0) facts.itPerSec = 1 / v;
+    if (key === 'iter_time_s' && v > 0 && Number.isFinite(v)) facts.itPerSec = 1 / v;
     add(facts.pairs, key, v);
   }
   rates(seg, facts);
@@ -258,7 +258,7 @@ function kerasRecord(seg: string, facts: LineFacts): Bar | null {
   if (per) {
     const unit = per[2] === 'ms' ? 1e-3 : per[2] === 's' ? 1 : 1e-6;
     const s = Number(per[1]) * unit;
-    if (s > 0) facts.itPerSec = 1 / s;
+    if (s > 0 && Number.isFinite(s)) facts.itPerSec = 1 / s;
   }
   // before the end the time printed is what remains; at the end it is the epoch's duration
   const eta = step >= total ? 0 : k[3] !== undefined ? duration(k[3]) : null;

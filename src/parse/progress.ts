@@ -56,7 +56,8 @@ export function analyzeLog(tail: string): LogAnalysis {
   }
 }
 
-type History = { step: number | null; v: number }[];
+/** step: `epoch:step` (Keras and Lightning bars restart every epoch), null for none. */
+type History = { step: string | null; v: number }[];
 
 /** Every progress record and metric in the text, in order. */
 export function scanLog(tail: string): LogScan {
@@ -111,9 +112,9 @@ function take(
   val: History,
   lossLines: LogScan['lossLines'],
 ): void {
-  const step = f.record ? f.record.step : null;
-  if (f.record) records.push({ line, ...f.record });
   if (f.epoch !== null) metrics.epoch = f.epoch;
+  const step = f.record ? `${metrics.epoch ?? ''}:${f.record.step}` : null;
+  if (f.record) records.push({ line, ...f.record });
   let trainLoss: [string, number] | null = null;
   let valLoss: [string, number] | null = null;
   for (const [key, v] of f.pairs) {
@@ -142,7 +143,7 @@ export function rankLoss(k: string): number {
   return 2;
 }
 
-function push(h: History, step: number | null, v: number): void {
+function push(h: History, step: string | null, v: number): void {
   if (!Number.isFinite(v)) return;
   const last = h[h.length - 1];
   if (last && step !== null && last.step === step) last.v = v;
