@@ -48,7 +48,7 @@ describe('analyzeLog over real logs (test/fixtures/logs, provenance in README.md
 
   it('a traceback-only log has no progress', () => {
     const a = analyzeLog(fixture('issue_seg-toolbox-54_cuda-oom_traceback_old-format.txt'));
-    expect(a).toEqual({ progress: null, metrics: {}, lossHistory: [] });
+    expect(a).toEqual({ progress: null, metrics: {}, lossHistory: [], rate: null });
   });
 
   it('a tail cut in the middle of the modded-nanogpt log still reads the last step', () => {
