@@ -13,10 +13,19 @@ export function betterOf(key: string): 'lower' | 'higher' | null {
   return null;
 }
 
-/** Trend of the last points: the change of a least-squares line over them, against their spread. */
-export function trendOf(points: readonly SeriesPoint[], last = 20): MetricSummary['trend'] {
-  const p = points.slice(-last).filter(([, v]) => Number.isFinite(v));
-  if (p.length < 3) return null;
+/**
+ * Trend of the run's recent part: the change of a least-squares line over the points in the last
+ * `share` of the steps (by step, not by count: a downsampled series is denser in some places than in
+ * others), against their level and spread.
+ */
+export function trendOf(points: readonly SeriesPoint[], share = 0.1): MetricSummary['trend'] {
+  const finite = points.filter(([, v]) => Number.isFinite(v));
+  if (finite.length < 3) return null;
+  const x0 = finite[0]![0];
+  const x1 = finite[finite.length - 1]![0];
+  const from = x1 - (x1 - x0) * share;
+  let p = finite.filter(([x]) => x >= from);
+  if (p.length < 3) p = finite.slice(-3);
   const n = p.length;
   const mx = p.reduce((a, [x]) => a + x, 0) / n;
   const my = p.reduce((a, [, y]) => a + y, 0) / n;

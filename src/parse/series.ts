@@ -165,7 +165,7 @@ class Builder implements SeriesBuilder {
 
   private compact(r: Reservoir): void {
     spreadTies(r.steps);
-    const idx = bucketIndexes(r.values, this.keep);
+    const idx = bucketIndexes(r.values, this.keep, r.steps);
     r.steps = idx.map((k) => r.steps[k]!);
     r.values = idx.map((k) => r.values[k]!);
   }
@@ -215,18 +215,24 @@ export function downsample(points: readonly Point[], max: number): Point[] {
   if (points.length <= m) return points.slice();
   if (m < 2) return [points[points.length - 1]!];
   const values = points.map((p) => p[1]);
-  return bucketIndexes(values, m).map((k) => points[k]!);
+  return bucketIndexes(values, m, points.map((p) => p[0])).map((k) => points[k]!);
 }
 
-/** Indexes kept by downsample (values.length > max >= 2), ascending. */
-function bucketIndexes(values: readonly number[], max: number): number[] {
+/**
+ * Indexes kept by downsample (values.length > max >= 2), ascending. The buckets are equal spans of
+ * steps when the steps never go back (a chart's x axis: a part of the run logged densely, or kept
+ * whole since the last compaction, gets no more points than any other part of the same length), else
+ * equal counts of points.
+ */
+function bucketIndexes(values: readonly number[], max: number, steps?: readonly number[]): number[] {
   const n = values.length;
   const out: number[] = [0];
   const buckets = Math.floor((max - 2) / 2);
   const inner = n - 2;
+  const ends = steps !== undefined && ascending(steps) ? stepBuckets(steps, buckets) : null;
   for (let b = 0; b < buckets; b++) {
-    const from = 1 + Math.floor((b * inner) / buckets);
-    const to = 1 + Math.floor(((b + 1) * inner) / buckets);
+    const from = ends === null ? 1 + Math.floor((b * inner) / buckets) : ends[b]!;
+    const to = ends === null ? 1 + Math.floor(((b + 1) * inner) / buckets) : ends[b + 1]!;
     if (to <= from) continue;
     let lo = from;
     let hi = from;
@@ -241,4 +247,25 @@ function bucketIndexes(values: readonly number[], max: number): number[] {
   }
   out.push(n - 1);
   return out;
+}
+
+function ascending(steps: readonly number[]): boolean {
+  for (let i = 1; i < steps.length; i++) if (!(steps[i]! >= steps[i - 1]!)) return false;
+  return steps.length > 2 && steps[steps.length - 1]! > steps[0]!;
+}
+
+/** Where each of `buckets` equal step spans begins among the inner points 1..n-2 (and where the last ends). */
+function stepBuckets(steps: readonly number[], buckets: number): number[] {
+  const n = steps.length;
+  const x0 = steps[0]!;
+  const span = steps[n - 1]! - x0;
+  const ends: number[] = [1];
+  let k = 1;
+  for (let b = 1; b < buckets; b++) {
+    const edge = x0 + (span * b) / buckets;
+    while (k < n - 1 && steps[k]! < edge) k++;
+    ends.push(k);
+  }
+  ends.push(n - 1);
+  return ends;
 }

@@ -75,6 +75,9 @@ suite(why, 'run card (show, i) against the lab', () => {
     expect(loss[loss.length - 1]![0]).toBe(100_000);
     expect(loss[loss.length - 1]![1]).toBeCloseTo(2, 3);
     expect(j.seriesSource?.lines).toBe(200_000);
+    // spread over the whole run, not crowded at its end
+    const firstHalf = loss.filter(([step]) => step <= 50_000).length / loss.length;
+    expect(firstHalf).toBeGreaterThan(0.4);
     const m = j.metrics.find((x) => x.key === 'loss')!;
     expect(m.best).toBeCloseTo(2, 3);
     expect(m.trend).toBe('down');

@@ -231,3 +231,28 @@ describe('bounded memory', () => {
     );
   });
 });
+
+describe('downsampled over the steps, not over the points', () => {
+  it('a long run gets as many points in its first half as in its second, whatever was compacted when', () => {
+    const b = newSeriesBuilder({ maxPoints: 200 });
+    let t = '';
+    for (let i = 1; i <= 20_000; i++) t += `step ${i}/20000 loss ${(10 - i / 4000).toFixed(4)}\n`;
+    b.push(t);
+    b.end();
+    const loss = b.series().loss!;
+    expect(loss.length).toBeLessThanOrEqual(200);
+    expect(loss[0]![0]).toBe(1);
+    expect(loss.at(-1)![0]).toBe(20_000);
+    const firstHalf = loss.filter(([s]) => s <= 10_000).length;
+    expect(firstHalf / loss.length).toBeGreaterThan(0.4);
+    expect(firstHalf / loss.length).toBeLessThan(0.6);
+  });
+  it('downsample puts no more points in a densely logged part than in a sparse one of the same length', () => {
+    const pts: [number, number][] = [];
+    for (let s = 0; s < 1000; s += 10) pts.push([s, Math.sin(s)]);
+    for (let s = 1000; s < 2000; s += 0.1) pts.push([s, Math.sin(s)]);
+    const d = downsample(pts, 100);
+    const early = d.filter(([s]) => s < 1000).length;
+    expect(early).toBeGreaterThan(35);
+  });
+});
