@@ -3,7 +3,10 @@
 // with progress-line.ts's scanLine, so it knows every format the monitor knows. Memory stays bounded
 // for any log size: each metric keeps a reservoir of at most 4x maxPoints, compacted to 2x maxPoints
 // (min/max per bucket) when full. NaN and ±Infinity are kept out of the points (JSON has no NaN;
-// the nan-loss alert reports them). Pure; never throws.
+// the nan-loss alert reports them). Steps: the line's own (bars that restart every epoch count on
+// across epochs); lines without one (HF dicts, timer lines) borrow the latest training bar's or step
+// line's, else count their metric's points; points that end up on one step are spread back to the
+// point before them (spreadTies). Pure; never throws.
 import { SCAN_MAX, hasControls, scanLine, type LineFacts } from './progress-line.js';
 
 export type Point = [step: number, value: number];

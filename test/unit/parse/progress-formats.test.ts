@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { analyzeLog, scanLine } from '../../../src/parse/progress.js';
-import { tqdmFast } from '../../../src/parse/progress-line.js';
+import { tqdmFast } from '../../../src/parse/line-fast.js';
 
 /** A fixture under test/fixtures/training-logs without its first (provenance) line. */
 const capture = (f: string): string => {
