@@ -41,8 +41,9 @@ export function computeLayout(size: { cols: number; rows: number }, zoom: boolea
       splitY: 0,
     };
   }
-  // a wide terminal gives the runs table room for its columns; the log keeps the most
-  const leftW = clamp(Math.round(width * 0.36), Math.min(32, width >> 1), width >= 160 ? 64 : 48);
+  // a wide terminal gives the runs table room for its columns (at 120: run, state, progress, ETA and
+  // loss); the log keeps the most
+  const leftW = clamp(Math.round(width * (width >= 110 ? 0.4 : 0.36)), Math.min(32, width >> 1), width >= 160 ? 64 : 48);
   const rightW = width - leftW;
   const bottomH = clamp(Math.floor(H * 0.4), 3, 14);
   const splitY = H - bottomH;
