@@ -31,9 +31,7 @@ export function resumeRule(cfg: Config, spec: HostSpec, session: string): string
  * still being written when the run ended).
  */
 export function newestComplete(list: readonly Checkpoint[]): Checkpoint | null {
-  const withWeights = list
-    .filter((c) => c.formats.length > 0 && c.sizeBytes > 0 && c.writing !== true)
-    .sort((a, b) => (b.step ?? -1) - (a.step ?? -1) || (Date.parse(b.modifiedAt ?? '') || 0) - (Date.parse(a.modifiedAt ?? '') || 0));
+  const withWeights = byNewest(list.filter((c) => c.formats.length > 0 && c.sizeBytes > 0 && c.writing !== true));
   for (let i = 0; i < withWeights.length; i++) {
     const c = withWeights[i]!;
     const prev = withWeights[i + 1];
@@ -146,9 +144,27 @@ export async function run(argv: string[], ctx: CommandContext): Promise<CommandR
 
 async function resumeFrom(host: Host, runId: string, r: RunRecord): Promise<Result<Checkpoint>> {
   if (r.checkpoints === null) return err('refused', `${runId} has no checkpoint directory (new --checkpoints DIR): nothing to resume from; relaunch without --resume to start over`);
-  const l = await listCheckpoints(host, runId, r.checkpoints);
+  let l = await listCheckpoints(host, runId, r.checkpoints);
+  // the newest one may still be settling (a file changed seconds ago): wait for it rather than resume
+  // from an older one; a staging name or a missing index does not settle, and after a while we go on
+  for (let i = 0; l.ok && i < WAIT_TRIES && newestWithWeights(l.value.checkpoints)?.writing === true; i++) {
+    await new Promise((res) => setTimeout(res, WAIT_MS));
+    l = await listCheckpoints(host, runId, r.checkpoints);
+  }
   if (!l.ok) return l;
   const c = newestComplete(l.value.checkpoints);
-  if (c === null) return err('refused', `no complete checkpoint in ${r.checkpoints} (none with its weights): nothing to resume from; relaunch without --resume to start over`);
+  if (c === null) return err('refused', `no complete checkpoint in ${r.checkpoints} (none with its weights, or all still being written): nothing to resume from; relaunch without --resume to start over`);
   return ok(c);
+}
+
+const WAIT_MS = 2000;
+const WAIT_TRIES = 8;
+
+function newestWithWeights(list: readonly Checkpoint[]): Checkpoint | undefined {
+  return byNewest(list.filter((c) => c.formats.length > 0 && c.sizeBytes > 0))[0];
+}
+
+/** Highest step first, then the most recently written. */
+function byNewest(list: readonly Checkpoint[]): Checkpoint[] {
+  return [...list].sort((a, b) => (b.step ?? -1) - (a.step ?? -1) || (Date.parse(b.modifiedAt ?? '') || 0) - (Date.parse(a.modifiedAt ?? '') || 0));
 }

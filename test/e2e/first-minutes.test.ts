@@ -160,7 +160,7 @@ suite(firstReason(labUnavailable(), distMissing()), "a new user's first ten minu
     const s = await t.waitFor(/Log · gpu:dead · step 1310\/8000 16% · FAILED/);
     // the bar's own ETA (05:06) is the log's text; none of rtk-tui's: not in the title, not in the row
     expect(s.split('\n')[0]).not.toMatch(/ETA/);
-    expect(s).toMatch(/› dead +FAILED ERROR +16% +█*░* +\d+s /);
+    expect(s).toMatch(/› dead +FAILED ERROR +16% +█*░* +\d+s\b/);
     expect(s.split('\n')[0]).toContain('FAILED ERROR'); // the same words in the title
     // attach to the dead pane, detach: the truth about it
     await t.sendKeys('a');
