@@ -7,8 +7,7 @@ import type { RtkEvent } from '../events/types.js';
 import type { Host } from '../remote/host.js';
 import type { Store } from '../store/index.js';
 import { bytes } from '../parse/units.js';
-import { collectCard } from './run-card.js';
-import type { SeriesReadState } from './run-series.js';
+import { collectCard, type CardResult } from './run-card.js';
 
 export const CARD_REFRESH_MS = 10_000;
 
@@ -17,7 +16,8 @@ interface Open {
   session: string;
   host: Host;
   spec: HostSpec;
-  series: SeriesReadState | null;
+  /** The last gathering: the next one reads only what changed. */
+  prev: CardResult | null;
   timer: NodeJS.Timeout | null;
   busy: boolean;
   /** Bumped on every open and close: a gathering that finishes for an older one is dropped. */
@@ -34,7 +34,7 @@ export class CardSource {
 
   show(runId: string, session: string, host: Host, spec: HostSpec): void {
     this.close();
-    this.open = { runId, session, host, spec, series: null, timer: null, busy: false, gen: ++this.gen };
+    this.open = { runId, session, host, spec, prev: null, timer: null, busy: false, gen: ++this.gen };
     void this.gather(this.open);
   }
 
@@ -52,7 +52,7 @@ export class CardSource {
     if (c.timer) clearTimeout(c.timer);
     c.timer = null;
     c.busy = true;
-    const first = c.series === null;
+    const first = c.prev === null;
     let lastSaid = 0;
     const r = await collectCard({
       host: c.host,
@@ -61,7 +61,7 @@ export class CardSource {
       runId: c.runId,
       session: c.session,
       events: this.o.events(),
-      series: c.series,
+      prev: c.prev,
       onLogBytes: first
         ? (n) => {
             const now = Date.now();
@@ -74,7 +74,7 @@ export class CardSource {
     c.busy = false;
     if (c.gen !== this.gen) return;
     if (r.ok) {
-      c.series = r.value.series;
+      c.prev = r.value;
       this.o.store.dispatch({ type: 'card', runId: c.runId, data: r.value.card, loading: null, error: null });
     } else this.o.store.dispatch({ type: 'card', runId: c.runId, error: r.error.message, loading: null });
     c.timer = setTimeout(() => void this.gather(c), this.o.refreshMs ?? CARD_REFRESH_MS);

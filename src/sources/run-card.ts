@@ -30,8 +30,9 @@ export interface CardInputs {
   session: string;
   /** The events file's events (the run's are picked). */
   events?: readonly RtkEvent[];
-  /** The previous read of the log (the monitor refreshes the card: only what was appended is read). */
-  series?: SeriesReadState | null;
+  /** The previous gathering (the monitor refreshes the card): only what the log gained is read, how
+   * the run was started is not read again, nor the ranks of processes already seen. */
+  prev?: CardResult | null;
   now?: number;
   /** Bytes of the log read so far, as they arrive (the first read of a long log takes a while). */
   onLogBytes?: (n: number) => void;
@@ -40,6 +41,9 @@ export interface CardInputs {
 export interface CardResult {
   card: RunCard;
   series: SeriesReadState | null;
+  record: RunRecord | null;
+  /** Ranks read, and of which pids (sorted, joined). */
+  ranks: { pids: string; map: Map<number, number> } | null;
 }
 
 export async function collectCard(o: CardInputs): Promise<Result<CardResult>> {
@@ -50,11 +54,11 @@ export async function collectCard(o: CardInputs): Promise<Result<CardResult>> {
   if (run === undefined) return err('not-found', `no run ${o.runId} on ${o.spec.name} (any more)`);
   const errors: string[] = [];
   const [record, procs, gpus, listing, series] = await Promise.all([
-    readRecord(o.host, o.spec, o.session),
+    o.prev?.record ? Promise.resolve({ ok: true as const, value: o.prev.record }) : readRecord(o.host, o.spec, o.session),
     listProcesses(o.host, o.spec, o.session),
     collectGpus(o.host, o.spec),
     run.checkpoints ? listCheckpoints(o.host, run.id, run.checkpoints) : Promise.resolve(null),
-    run.log ? readSeries(o.host, run.log, run.logStart ?? 0, o.series ?? null, { onBytes: o.onLogBytes }) : Promise.resolve(null),
+    run.log ? readSeries(o.host, run.log, run.logStart ?? 0, o.prev?.series ?? null, { onBytes: o.onLogBytes }) : Promise.resolve(null),
   ]);
   const rec = record.ok ? record.value : null;
   if (!record.ok) errors.push(`how it was started: ${record.error.message}`);
@@ -67,7 +71,8 @@ export async function collectCard(o: CardInputs): Promise<Result<CardResult>> {
   const gpuOf = new Map<number, number>();
   for (const g of gpus.gpus) for (const p of g.processes) gpuOf.set(p.pid, (gpuOf.get(p.pid) ?? 0) + (p.usedMemoryMiB ?? 0));
   const mine = procs.ok ? procs.value.procs : [];
-  const ranks = procs.ok ? await readRanks(o.host, mine) : new Map<number, number>();
+  const pidKey = mine.map((p) => p.pid).sort((a, b) => a - b).join(',');
+  const ranks = !procs.ok ? new Map<number, number>() : o.prev?.ranks?.pids === pidKey ? o.prev.ranks.map : await readRanks(o.host, mine);
   const processes: CardProcess[] = mine.map((p) => ({
     pid: p.pid,
     rank: ranks.get(p.pid) ?? rankInArgs(p.command),
@@ -98,7 +103,7 @@ export async function collectCard(o: CardInputs): Promise<Result<CardResult>> {
     events: (o.events ?? []).filter((e) => e.run === run.id).slice(-8).map(cardEvent),
     errors,
   };
-  return ok({ card, series: st });
+  return ok({ card, series: st, record: rec, ranks: procs.ok ? { pids: pidKey, map: ranks } : null });
 }
 
 function cardEvent(e: RtkEvent): CardEvent {

@@ -114,6 +114,13 @@ suite(why, 'run card (show, i) against the lab', () => {
         );
         expect(screen.split('\n').length).toBe(rows);
         expect(screen).toMatch(/100000\b/);
+        if (cols === 120) {
+          // what the log gains reaches the card (only the new bytes are read): r refreshes at once
+          const r = await lab.remote(`printf "%s\\n" "100001/100000 [00:10<00:00, 9.50it/s]" "{'loss': 1.25, 'epoch': 1.0}" >> "$HOME/big/train.log"`);
+          expect(r.code).toBe(0);
+          await t.type('r');
+          await t.waitFor(/200,002 lines read[\s\S]*loss +1\.25 /, 30_000);
+        }
         await t.sendKeys('Escape');
         await t.waitUntil((s) => !/Run card/.test(s) && /› big/.test(s), 'the card closed', 10_000);
       } finally {
