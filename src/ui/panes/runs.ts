@@ -4,7 +4,7 @@
 // named by session). A narrow pane names runs by session. The order is visibleRuns' (`s` sorts).
 import type { Run } from '../../domain/types.js';
 import { primaryLoss } from '../../parse/progress.js';
-import { hostView, progressOf, runsSortLabel, visibleRuns } from '../../store/selectors.js';
+import { allRuns, hostView, progressOf, runsSortLabel, visibleRuns } from '../../store/selectors.js';
 import { age, alertWord, bar, compactNumber, duration, stateLabel, stateWord } from '../format.js';
 import { RowBuilder, textRow, type Row } from '../rows.js';
 import { fit, fitRight, width } from '../text.js';
@@ -63,7 +63,8 @@ interface Plan {
 export function runsPane(c: PaneCtx): PaneOut {
   const { s } = c;
   const runs = visibleRuns(s);
-  const total = Object.values(s.runsByHost).reduce((n, l) => n + l.length, 0);
+  // a group (config groups) counts once, as it is listed
+  const total = allRuns(s).length;
   let title = `Runs · ${total}`;
   if (s.runsFilter !== '') title += ` · /${s.runsFilter} ${runs.length}`;
   const order = runsSortLabel(s.runsSort);
@@ -153,7 +154,8 @@ export function runsPane(c: PaneCtx): PaneOut {
       return { text: `${word}${st ? '?' : ''}`, tok: st ? 'dim' : STATE_TOK[r.state] };
     });
     const stateW = Math.max(...states.map((x) => width(x.text)));
-    const names = runs.map((r) => (way.session ? r.session : r.id));
+    // a group is named by its id and its part count whatever the way (its session is rank 0's)
+    const names = runs.map((r) => (r.parts !== undefined ? `${r.id} ×${r.parts.length}` : way.session ? r.session : r.id));
     const nameNat = Math.max(4, ...names.map((n) => width(n)));
     const nameMin = Math.min(nameNat, NAME_CAP);
     const fixed = 2 + 1 + stateW;
