@@ -152,6 +152,8 @@ export function renderRuns(report: LsReport, opts: { color: boolean; width: numb
     // what to try, under the run it is for
     const hint = hintOf(run);
     if (hint !== null) out.push(fitWidth(`  hint: ${printable(hint)}`, opts.width));
+    // a group (config groups): its parts, each with its own state (or why it is not known)
+    if (run.parts) out.push(fitWidth(`  parts: ${printable(run.parts.map((p) => `${p.id} ${p.status === 'ok' ? p.state : p.status}`).join(', '))}`, opts.width));
   });
   return `${out.join('\n')}\n`;
 }
