@@ -127,7 +127,7 @@ suite(why, 'groups: one run across two hosts (lab)', () => {
     // the runs are in session order on each host: solo comes first
     if (!/› llama/.test(listed)) await tui.sendKeys('j');
     const screen = await tui.waitUntil(
-      (s) => /› llama ×2 +RUNNING/.test(s) && /Log · llama/.test(s) && s.includes('step 40/100 loss=0.5'),
+      (s) => /› llama ×2 +RUNNING/.test(s) && /Log · llama \(rank 0 node1:train-a\)/.test(s) && s.includes('step 40/100 loss=0.5'),
       'llama selected, with the log of rank 0',
       40_000,
     );

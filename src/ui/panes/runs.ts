@@ -114,7 +114,8 @@ export function runsPane(c: PaneCtx): PaneOut {
     lossCol,
     trendCol,
     col('GPUS', 6, false, runs.map((r) => {
-      const list = gpus.get(r.id) ?? '';
+      // a group's: rank 0's, as the GPU pane shows its host
+      const list = gpus.get(r.parts?.[0]?.id ?? r.id) ?? '';
       return { text: fit(list, Math.min(GPUS_W, width(list))) };
     })),
     col('LAST', 7, true, runs.map((r) => ({ text: r.lastOutputSecondsAgo === null ? '' : age(r.lastOutputSecondsAgo * 1000), tok: 'dim' }))),

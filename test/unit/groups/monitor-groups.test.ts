@@ -53,6 +53,7 @@ describe('groups in the monitor', () => {
     expect(text).toContain('llama ×2');
     expect(text).not.toContain('train-b');
     expect(text).toMatch(/Runs · 2/);
+    expect(text).toContain('Log · llama (rank 0 node1:train-a)');
   });
 
   it("selects the group with rank 0's log and checkpoints", () => {
