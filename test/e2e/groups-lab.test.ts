@@ -138,6 +138,17 @@ suite(why, 'groups: one run across two hosts (lab)', () => {
     tui = null;
   });
 
+  it('kill --dry-run llama lists every part; relaunch refuses a group', async () => {
+    const d = await cli(['kill', 'llama', '--dry-run', '--config', cfg]);
+    expect(d.code).toBe(0);
+    expect(d.stdout).toMatch(/^would kill node1:train-a \(group llama\): its session and \d+ process/m);
+    expect(d.stdout).toMatch(/^would kill node2:train-b \(group llama\): its session and \d+ process/m);
+    expect(await alive('n1', 'train-a')).toBe(true);
+    const r = await cli(['relaunch', 'llama', '--config', cfg]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('llama is a group of 2 sessions (node1:train-a, node2:train-b): name one of them as HOST:SESSION');
+  });
+
   it('kill --yes llama ends both parts and nothing else', async () => {
     const r = await cli(['kill', 'llama', '--yes', '--grace', '1', '--config', cfg]);
     expect(r.stderr).toBe('');
