@@ -9,7 +9,8 @@ import { attachInteractive, parseDetachKey } from '../tty/attach.js';
 import type { CommandContext, CommandResult } from './context.js';
 import { configOf, hostEnvOf, openOne, parseFlags, resolveTarget } from './control-common.js';
 import { sessionInfo } from '../remote/tmux-control.js';
-import type { HostSpec } from '../domain/types.js';
+import type { HostSpec, Result, RunGroup } from '../domain/types.js';
+import { findGroup, partId } from '../parse/groups.js';
 
 // the monitor used to import it from here
 export { attachArgv };
@@ -32,11 +33,11 @@ async function paneDead(spec: HostSpec, session: string, ctx: CommandContext): P
 }
 
 export async function run(argv: string[], ctx: CommandContext): Promise<CommandResult> {
-  const f = parseFlags('attach', argv, {});
+  const f = parseFlags('attach', argv, { values: ['--part'] });
   if (!f.ok) return f;
   const words = [...f.value.positional, ...(f.value.rest ?? [])];
   if (words.length !== 1) return err('usage', 'attach takes one RUN (HOST:SESSION, or SESSION where it is unique): rtk-tui attach RUN');
-  const id = words[0]!;
+  let id = words[0]!;
   if (ctx.stdin.isTTY !== true || ctx.stdout.isTTY !== true)
     return err('usage', `attach ${id} needs a terminal: stdin and stdout must be a TTY`);
   const cfg = configOf(ctx);
@@ -45,7 +46,11 @@ export async function run(argv: string[], ctx: CommandContext): Promise<CommandR
   if (detachKey !== undefined && parseDetachKey(detachKey) === null)
     return err('config', `keys.attach.detach ${JSON.stringify(detachKey)} in ${cfg.value.path ?? 'the config'} is not a control key such as ctrl+\\`);
 
-  const t = await resolveTarget(ctx, id);
+  // a group (config groups): its rank 0, or the part --part names
+  const part = groupPart(cfg.value.groups, id, f.value.values['--part']);
+  if (!part.ok) return part;
+  if (part.value !== null) id = part.value;
+  const t = await resolveTarget(ctx, id, { group: 'rank0' });
   if (!t.ok) return t;
   const { spec, session, runId, opened } = t.value;
   // resolveRun found the session; the lookup connections are not needed while attached (the
@@ -85,4 +90,14 @@ export async function run(argv: string[], ctx: CommandContext): Promise<CommandR
       ctx.stderr.write(`${safeText(res.message ?? `detached from ${runId}`)}\n`);
       return ok(128 + (constants.signals[res.signal ?? 'SIGTERM'] ?? 15));
   }
+}
+
+/** `attach GROUP [--part HOST:SESSION]`: the part to attach to (null: RUN is not a group, no --part). */
+export function groupPart(groups: readonly RunGroup[] | undefined, id: string, part: string | undefined): Result<string | null> {
+  const g = findGroup(groups, id);
+  if (part === undefined) return ok(g === null ? null : partId(g.parts[0]!));
+  if (g === null) return err('usage', `attach: --part is for a group (config groups), and ${id} is not one`);
+  const ids = g.parts.map(partId);
+  if (!ids.includes(part)) return err('usage', `attach: ${part} is not a part of group ${id} (its parts: ${ids.join(', ')})`);
+  return ok(part);
 }

@@ -5,6 +5,7 @@ import { err, ok, type HostSpec, type Result } from '../domain/types.js';
 import { openHost, type HostEnv } from '../remote/index.js';
 import type { Host } from '../remote/host.js';
 import type { CommandContext } from './context.js';
+import { findGroup, partId } from '../parse/groups.js';
 import { closeHosts, openHosts, resolveRun } from './resolve.js';
 
 export interface ParsedFlags {
@@ -131,9 +132,13 @@ export interface ResolvedTarget {
 }
 
 /** RUN as HOST:SESSION, or a SESSION that exists on exactly one host (C's resolveRun). */
-export async function resolveTarget(ctx: CommandContext, id: string): Promise<Result<ResolvedTarget>> {
+export async function resolveTarget(ctx: CommandContext, id: string, opts: { group?: 'rank0' } = {}): Promise<Result<ResolvedTarget>> {
   const cfg = configOf(ctx);
   if (!cfg.ok) return cfg;
+  // a group is several sessions: only a command that says so acts on its rank 0 alone
+  const group = findGroup(cfg.value.groups, id);
+  if (group && opts.group !== 'rank0')
+    return err('usage', `${id} is a group of ${group.parts.length} sessions (${group.parts.map(partId).join(', ')}): name one of them as HOST:SESSION`);
   const hosts = openHosts(cfg.value, ctx.env);
   const r = await resolveRun(id, cfg.value, hosts, ctx.env);
   if (!r.ok) {

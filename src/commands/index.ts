@@ -6,7 +6,7 @@ import type { CommandInfo, CommandModule } from './context.js';
 const lazy = (file: string) => (): Promise<CommandModule> =>
   import(new URL(`./${file}.js`, import.meta.url).href) as Promise<CommandModule>;
 
-const RUN = 'RUN is HOST:SESSION (HOST: a configured host, an ssh alias or user@host[:port]), or SESSION where only one host has it.';
+const RUN = 'RUN is HOST:SESSION (HOST: a configured host, an ssh alias or user@host[:port]), or SESSION where only one host has it, or a group of the config (its rank 0; kill: every part).';
 
 export const COMMANDS: CommandInfo[] = [
   {
@@ -91,13 +91,14 @@ export const COMMANDS: CommandInfo[] = [
   },
   {
     name: 'attach',
-    usage: 'attach RUN',
+    usage: 'attach RUN [--part HOST:SESSION]',
     summary: "attach to the run's tmux session (detach returns to the shell)",
     built: true,
     load: lazy('attach'),
     help: {
       about: [RUN, 'Ctrl-\\ (or tmux\'s Ctrl-b d) detaches; the run keeps going. With --readonly, a read-only client.', 'The detach key: keys: {attach.detach: "ctrl+]"} in the config.'],
-      examples: ['rtk-tui attach a800:training', 'rtk-tui --readonly attach training'],
+      flags: [['--part HOST:SESSION', 'RUN is a group (config groups): attach to this part instead of its rank 0']],
+      examples: ['rtk-tui attach a800:training', 'rtk-tui --readonly attach training', 'rtk-tui attach llama-70b --part node2:train'],
       exit: 'Exit codes: 0 detached, or the session ended by itself; 1 not found or the connection was lost; 2 usage error (no terminal).',
     },
   },

@@ -7,7 +7,9 @@ import { safeText } from '../parse/terminal.js';
 import { sessionInfo, type SessionInfo } from '../remote/tmux-control.js';
 import { executeKill, killSummary, planKill } from '../sources/kill-run.js';
 import type { CommandContext, CommandResult } from './context.js';
-import { ago, ask, parseFlags, resolveTarget } from './control-common.js';
+import { ago, ask, configOf, parseFlags, resolveTarget } from './control-common.js';
+import { findGroup } from '../parse/groups.js';
+import { killGroup } from './kill-group.js';
 
 /** Alive longer than this: the session name must be typed to confirm. */
 export const TYPE_NAME_AFTER_MS = 3600_000;
@@ -45,6 +47,11 @@ export async function run(argv: string[], ctx: CommandContext): Promise<CommandR
   if (!Number.isFinite(grace) || grace < 0 || grace > 600) return err('usage', `kill: --grace wants seconds between 0 and 600, got ${JSON.stringify(values['--grace'])}`);
   if (!yes && !dry && ctx.stdin.isTTY !== true)
     return err('usage', `kill ${id} needs --yes when stdin is not a terminal (nothing to ask for confirmation on)`);
+
+  // a group (config groups) ends as a whole: every part, asked once
+  const cfg = configOf(ctx);
+  const group = cfg.ok ? findGroup(cfg.value.groups, id) : null;
+  if (cfg.ok && group) return killGroup(ctx, cfg.value, group, { yes, dry, grace });
 
   const t = await resolveTarget(ctx, id);
   if (!t.ok) return t;

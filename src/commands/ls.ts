@@ -4,6 +4,7 @@ import { stateLabel } from '../ui/format.js';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { err, ok, type HostStatus, type Run } from '../domain/types.js';
+import { groupRuns } from '../parse/groups.js';
 import { primaryLoss } from '../parse/progress.js';
 import { safeText } from '../parse/terminal.js';
 import { statusOf } from '../remote/index.js';
@@ -42,6 +43,11 @@ export async function collectRuns(cfg: Config, env: NodeJS.ProcessEnv): Promise<
       } else {
         report.hosts.push({ name: spec.name, status: statusOf(res.error), error: res.error.message });
       }
+    }
+    // a multi-node run (config groups) is one run: its parts are not listed on their own
+    if (cfg.groups?.length) {
+      const up = new Set(report.hosts.filter((h) => h.status === 'connected').map((h) => h.name));
+      report.runs = groupRuns(report.runs, cfg.groups, (h) => up.has(h));
     }
     return report;
   } finally {
@@ -125,7 +131,7 @@ export function renderRuns(report: LsReport, opts: { color: boolean; width: numb
   const header = ['RUN', 'STATE', 'PROGRESS', 'LOSS/METRIC', 'LAST OUTPUT', 'ALERT'];
   const rows = report.runs.map((r) => {
     const state = stateLabel(r);
-    return { state: r.state, cells: [printable(r.id), state, progressText(r), printable(metricText(r)), ago(r.lastOutputSecondsAgo), alertText(r)] };
+    return { state: r.state, cells: [printable(r.id) + (r.parts ? ` ×${r.parts.length}` : ''), state, progressText(r), printable(metricText(r)), ago(r.lastOutputSecondsAgo), alertText(r)] };
   });
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => [...r.cells[i]!].length)));
   const line = (cells: string[], stateColor: string | null): string => {
@@ -146,6 +152,8 @@ export function renderRuns(report: LsReport, opts: { color: boolean; width: numb
     // what to try, under the run it is for
     const hint = hintOf(run);
     if (hint !== null) out.push(fitWidth(`  hint: ${printable(hint)}`, opts.width));
+    // a group (config groups): its parts, each with its own state (or why it is not known)
+    if (run.parts) out.push(fitWidth(`  parts: ${printable(run.parts.map((p) => `${p.id} ${p.status === 'ok' ? p.state : p.status}`).join(', '))}`, opts.width));
   });
   return `${out.join('\n')}\n`;
 }

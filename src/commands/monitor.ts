@@ -77,6 +77,7 @@ export async function runMonitor(ctx: CommandContext, cfg: Config, o: MonitorOpt
   uiModule.catch(() => undefined);
   const store = createStore({
     hosts: specs.map((s) => s.name),
+    ...(cfg.groups ? { groups: cfg.groups } : {}),
     scrollback: cfg.scrollback,
     readonly: ctx.global.readonly,
     ...(o.newRunDefaults ? { newRunDefaults: o.newRunDefaults } : {}),

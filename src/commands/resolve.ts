@@ -5,6 +5,7 @@ import { err, ok, type HostSpec, type Result, type RtkError } from '../domain/ty
 import type { Host } from '../remote/host.js';
 import { openHost } from '../remote/index.js';
 import { addCliHosts } from '../config/load.js';
+import { findGroup, partId } from '../parse/groups.js';
 import { didYouMean } from '../parse/suggest.js';
 import { isNoServerMessage } from '../parse/tmux.js';
 import { shq } from '../remote/quote.js';
@@ -21,6 +22,8 @@ export interface ResolvedRun {
    * `=NAME` whose NAME starts with `$` as a session *id*, so `=$0` can hit another session.
    */
   sessionId: string;
+  /** RUN named a group (config groups): this is its rank 0 part (its first listed). */
+  group?: string;
 }
 
 /** One Host per configured host (connections are opened lazily by the first exec). */
@@ -65,6 +68,8 @@ export async function listSessionNames(host: Host, spec: HostSpec): Promise<Resu
 
 export async function resolveRun(id: string, cfg: Config, hosts: Map<string, Host>, env?: NodeJS.ProcessEnv): Promise<Result<ResolvedRun>> {
   if (id === '') return err('usage', 'RUN is empty (expected HOST:SESSION or SESSION)');
+  const group = findGroup(cfg.groups, id);
+  if (group) return resolveGroupPart(group.name, partId(group.parts[0]!), cfg, hosts, env);
   // the LAST colon: tmux keeps no ':' in a session name, and a host may be user@host:port or [v6]:port
   const colon = id.lastIndexOf(':');
   const byName = new Map(cfg.hosts.map((h) => [h.name, h]));
@@ -117,4 +122,12 @@ export async function resolveRun(id: string, cfg: Config, hosts: Map<string, Hos
   if (failed.length > 0 && failed.length === cfg.hosts.length) return { ok: false, error: failed[0]!.error };
   const unchecked = failed.length ? ` (could not check ${failed.map((f) => f.name).join(', ')})` : '';
   return err('not-found', `run ${id} not found on ${cfg.hosts.map((h) => h.name).join(', ')}${unchecked}${didYouMean(id, all)}`);
+}
+
+/** A group's RUN is its rank 0 part (log, checkpoints, card, attach); a group's name wins over a bare
+ * SESSION of that name (HOST:SESSION still names the session). */
+async function resolveGroupPart(group: string, part: string, cfg: Config, hosts: Map<string, Host>, env?: NodeJS.ProcessEnv): Promise<Result<ResolvedRun>> {
+  const r = await resolveRun(part, cfg, hosts, env);
+  if (!r.ok) return { ok: false, error: { ...r.error, message: `group ${group}: ${r.error.message}` } };
+  return ok({ ...r.value, group });
 }

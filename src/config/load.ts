@@ -18,6 +18,7 @@ import {
   type ConfigFile,
   type RunMeta,
 } from './schema.js';
+import { buildGroups } from './groups.js';
 
 export type { Config, RunMeta } from './schema.js';
 
@@ -71,7 +72,9 @@ export function selectHosts(cfg: Config, names: readonly string[]): Result<Confi
     if (!added.ok) return added;
     picked.splice(0, picked.length, ...added.value.hosts);
   }
-  return ok({ ...cfg, hosts: picked });
+  // a group none of whose hosts is monitored is not shown (its parts would all read as unreachable)
+  const groups = cfg.groups?.filter((g) => g.parts.some((p) => picked.some((h) => h.name === p.host)));
+  return ok({ ...cfg, hosts: picked, ...(groups !== undefined ? { groups } : {}) });
 }
 
 export function defaultConfig(path: string | null): Config {
@@ -187,6 +190,11 @@ function buildConfig(f: ConfigFile, file: string, doc: Document, at: (o: number)
   if (f.scrollback !== undefined) cfg.scrollback = f.scrollback;
   if (f.gpuIdleAfter !== undefined) cfg.gpuIdleAfterMs = f.gpuIdleAfter;
   if (f.resume !== undefined) cfg.resume = f.resume;
+  if (f.groups !== undefined) {
+    const g = buildGroups(f.groups, cfg.hosts, (path, keyOf) => at(positionOf(doc, path, keyOf)));
+    if (!g.ok) return g;
+    cfg.groups = g.value;
+  }
   if (f.notify !== undefined) {
     const n = f.notify;
     cfg.notify = {

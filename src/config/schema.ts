@@ -1,7 +1,7 @@
 // The config file's shape (DESIGN section 3), validated once at the boundary with zod.
 // Objects are strict: an unknown key is an error, since a typo (`sshh:`) would otherwise be ignored silently.
 import { z } from 'zod';
-import type { HostSpec } from '../domain/types.js';
+import type { HostSpec, RunGroup } from '../domain/types.js';
 import { DEFAULT_NOTIFY_ON, EVENT_KINDS, type EventKind } from '../events/types.js';
 
 export interface RunMeta {
@@ -28,6 +28,8 @@ export interface Config {
   notify: NotifyConfig;
   /** How trainers resume (relaunch --resume): arguments appended, {checkpoint} replaced; per host and per run too. */
   resume: string[] | null;
+  /** Multi-node runs: sessions on several hosts shown as one run (config `groups:`); absent: none. */
+  groups?: RunGroup[];
 }
 
 export interface NotifyConfig {
@@ -114,6 +116,13 @@ const keyBinding = z.union([z.string().min(1), z.array(z.string().min(1))], {
   error: 'expected a key or a list of keys',
 });
 
+// name -> [HOST:SESSION, ...], rank 0 first; names and parts are checked in load.ts (groups.ts)
+const groupsSchema = z.record(
+  z.string(),
+  z.array(z.string({ error: 'expected HOST:SESSION' }), { error: 'expected a list of HOST:SESSION' }).min(1),
+  { error: 'expected a mapping of group name to a list of HOST:SESSION' },
+);
+
 export const configSchema = z
   .object({
     hosts: z.array(hostSchema).optional(),
@@ -128,6 +137,7 @@ export const configSchema = z
     gpuIdleAfter: duration.optional(),
     notify: notifySchema.optional(),
     resume: z.array(z.string()).min(1).optional(),
+    groups: groupsSchema.optional(),
   })
   .strict();
 

@@ -119,6 +119,27 @@ export interface Run {
   lastOutputAt?: string | null;
   attachedClients: number;
   createdAt: string | null;
+  /** A group (config `groups:`): one multi-node run made of sessions on several hosts, rank 0 first.
+   * The run's log, progress and metrics are rank 0's; its state the worst of its parts'. */
+  parts?: RunPart[];
+}
+
+/** One session of a group run. */
+export interface RunPart {
+  /** HOST:SESSION. */
+  id: string;
+  host: string;
+  session: string;
+  /** The part's own state ('unknown' when it is missing or its host is not reached). */
+  state: RunState;
+  /** ok: listed; missing: its host answered without that session; unreachable: its host did not answer. */
+  status: 'ok' | 'missing' | 'unreachable';
+}
+
+/** A group as configured: its name (the run id) and its parts, rank 0 first. */
+export interface RunGroup {
+  name: string;
+  parts: { host: string; session: string }[];
 }
 
 /** What tmux tells about a session (parse/tmux.ts), before the log is read. */

@@ -8,6 +8,7 @@ import type { CheckpointListing, GpuHostReport, HostConnState, HostSpec, Result,
 import type { Observation } from '../events/derive.js';
 import type { Host } from '../remote/host.js';
 import type { Effect, Store } from '../store/index.js';
+import { findRun } from '../store/selectors.js';
 import { listCheckpoints as realListCheckpoints, listCheckpointsOfRuns } from './checkpoints.js';
 import { CardSource } from './card-source.js';
 import { GpuStream } from './gpus.js';
@@ -87,6 +88,8 @@ interface HostSlot {
 interface Selected {
   runId: string;
   host: string;
+  /** Its session: a group's is rank 0's, whose pane tail is the group's (runId is the group's name). */
+  session?: string | null;
   log: string | null;
   logStart: number | null;
 }
@@ -263,7 +266,7 @@ export class Controller {
         this.o.store.dispatch({ type: 'runs', host: slot.spec.name, runs: r.value.runs });
         this.o.observe?.({ type: 'runs', host: slot.spec.name, runs: r.value.runs, tails: r.value.logTails });
         slot.gpu?.setPanes(r.value.panes);
-        if (this.selected?.host === slot.spec.name) this.log.showPaneTail(slot.tails);
+        if (this.selected?.host === slot.spec.name) this.log.showPaneTail(this.tailsOf(slot));
       } else {
         // the host's state (stale, reconnecting) reaches the store through onState; this is for the log
         this.debug(`poll ${slot.spec.name}: ${r.error.kind}: ${r.error.message}`);
@@ -292,7 +295,7 @@ export class Controller {
         break;
       case 'log.select':
         if (this.o.headless) break;
-        this.select(e.runId && e.host ? { runId: e.runId, host: e.host, log: e.log, logStart: e.logStart ?? null } : null);
+        this.select(e.runId && e.host ? { runId: e.runId, host: e.host, session: e.session, log: e.log, logStart: e.logStart ?? null } : null);
         break;
       case 'ckpt.refresh':
         // the trainer said it saved one: list once it has had a moment to land
@@ -371,7 +374,16 @@ export class Controller {
       this.ckptQuickLeft = WRITING_RECHECKS;
       void this.pollCheckpoints();
     }
-    this.log.showPaneTail(slot?.tails);
+    this.log.showPaneTail(slot ? this.tailsOf(slot) : undefined);
+  }
+
+  /** The host's pane tails by run id; a group selected (config groups) reads its rank 0's. */
+  private tailsOf(slot: HostSlot): Record<string, string> {
+    const sel = this.selected;
+    const part = sel?.session != null ? `${sel.host}:${sel.session}` : null;
+    if (!sel || part === null || part === sel.runId) return slot.tails;
+    const tail = slot.tails[part];
+    return tail === undefined ? slot.tails : { ...slot.tails, [sel.runId]: tail };
   }
 
   private async pollCheckpoints(): Promise<void> {
@@ -389,7 +401,8 @@ export class Controller {
     }
     this.ckptBusy = true;
     try {
-      const r = await this.src.listCheckpoints(slot.host, sel.runId, run.checkpoints);
+      // a group's checkpoints are rank 0's, listed under its id as the round of all runs lists them
+      const r = await this.src.listCheckpoints(slot.host, run.parts?.[0]?.id ?? sel.runId, run.checkpoints);
       this.ckptWriting = r.ok && r.value.checkpoints.some((c) => c.writing === true);
       if (!this.stopped && r.ok) this.listed(r.value);
       else if (!r.ok) this.debug(`checkpoints ${sel.runId}: ${r.error.message}`);
@@ -466,8 +479,11 @@ export class Controller {
     );
   }
 
-  private findRun(runId: string): { checkpoints: string | null; state: string } | null {
+  private findRun(runId: string): { checkpoints: string | null; state: string; parts?: Run['parts'] } | null {
     const s = this.o.store.getState();
+    // a group (config groups) is not in any host's runs: it is rank 0's, merged by the selectors
+    const g = findRun(s, runId);
+    if (g) return g;
     for (const runs of Object.values(s.runsByHost)) {
       const r = runs.find((x) => x.id === runId);
       if (r) return r;

@@ -296,6 +296,8 @@ function command(s: State, id: string, text: string | undefined, ctx: ReduceCont
       const verb = id.slice(4);
       // read-only: attach is a read-only client (tmux attach -r), peek only reads
       if (s.readonly && id === 'run.kill') return say(s, `read-only mode: ${verb} is disabled`, ctx, 'warn');
+      // a group's row is rank 0's session: K would end one part of a multi-node run and leave the rest
+      if (id === 'run.kill' && run.parts !== undefined) return say(s, `${run.id} is a group of ${run.parts.length} sessions: rtk-tui kill ${run.id} ends every part`, ctx, 'warn');
       if (id === 'run.kill') {
         const created = run.createdAt === null ? NaN : Date.parse(run.createdAt);
         const alive = run.state === 'running' || run.state === 'stalled';
@@ -307,6 +309,7 @@ function command(s: State, id: string, text: string | undefined, ctx: ReduceCont
     }
     case 'run.relaunch':
       if (run === null) return say(s, 'no run selected', ctx, 'warn');
+      if (run.parts !== undefined) return say(s, `${run.id} is a group of ${run.parts.length} sessions: relaunch starts one session again (rtk-tui relaunch HOST:SESSION)`, ctx, 'warn');
       if (s.readonly) return say(s, 'read-only mode: relaunch is disabled', ctx, 'warn');
       if (run.state === 'running' || run.state === 'stalled')
         return say(s, `${run.id} is still running: R starts a finished or failed run again (rtk-tui relaunch ${run.id} --replace ends it first)`, ctx, 'warn');

@@ -2,16 +2,14 @@
 import type { Checkpoint, CheckpointListing, GpuHostReport, HostConnState, Progress, Run } from '../domain/types.js';
 import type { LogBuffer } from './log-buffer.js';
 import { stripAnsi } from '../parse/terminal.js';
+import { groupRuns } from '../parse/groups.js';
 import type { RunsSort, State } from './state.js';
 
 /** Every run on every host after the runs filter, in the order of the runs pane (`runsSort`; host
  * order by default): j/k, g/G, the selection's neighbour and the pane all read this one list. */
 export function visibleRuns(s: State): Run[] {
-  const out: Run[] = [];
   const f = s.runsFilter.toLowerCase();
-  for (const h of hostsInOrder(s)) {
-    for (const r of s.runsByHost[h] ?? []) if (f === '' || r.id.toLowerCase().includes(f)) out.push(r);
-  }
+  const out = f === '' ? [...allRuns(s)] : allRuns(s).filter((r) => r.id.toLowerCase().includes(f) || r.parts?.some((p) => p.id.toLowerCase().includes(f)) === true);
   const sort = s.runsSort;
   if (sort === 'host' || out.length < 2) return out;
   // keys first, then a stable sort: ties keep host order
@@ -48,8 +46,35 @@ export function hostsInOrder(s: State): string[] {
   return [...s.hostOrder, ...new Set(extra)];
 }
 
+let merged: { key: unknown[]; runs: Run[] } | null = null;
+
+/**
+ * Every run on every host in host order, each group (config groups) once in the place of its first
+ * part listed, its parts not on their own. A part's host that is down (stale) or failed to connect
+ * reads as unreachable; one still connecting, as not there yet. Kept while its inputs are the same
+ * objects: the panes and the reducer call it many times a frame.
+ */
+export function allRuns(s: State): Run[] {
+  const key = [s.runsByHost, s.groups, s.hosts, s.restored, s.hostOrder];
+  if (merged !== null && merged.key.every((k, i) => k === key[i])) return merged.runs;
+  const flat: Run[] = [];
+  for (const h of hostsInOrder(s)) for (const r of s.runsByHost[h] ?? []) flat.push(r);
+  const reachable = (h: string): boolean => {
+    if (s.runsByHost[h] !== undefined) return !hostView(s, h).stale;
+    const phase = s.hosts[h]?.phase;
+    return phase !== 'failed' && phase !== 'reconnecting';
+  };
+  const runs = s.groups === undefined || s.groups.length === 0 ? flat : groupRuns(flat, s.groups, reachable);
+  merged = { key, runs };
+  return runs;
+}
+
 export function findRun(s: State, id: string | null): Run | null {
   if (id === null) return null;
+  if (s.groups !== undefined && s.groups.length > 0) {
+    const g = allRuns(s).find((r) => r.id === id);
+    if (g !== undefined) return g;
+  }
   for (const h of Object.keys(s.runsByHost)) {
     for (const r of s.runsByHost[h] ?? []) if (r.id === id) return r;
   }
@@ -89,7 +114,10 @@ export function gpuHostOf(s: State): { host: string | null; report: GpuHostRepor
 }
 
 export function checkpointsOf(s: State): CheckpointListing | null {
-  return s.selectedRunId === null ? null : (s.checkpoints[s.selectedRunId] ?? null);
+  if (s.selectedRunId === null) return null;
+  // a group's (config groups) are its rank 0's, listed under that part's id
+  const rank0 = s.groups !== undefined && s.groups.length > 0 ? selectedRun(s)?.parts?.[0]?.id : undefined;
+  return s.checkpoints[rank0 ?? s.selectedRunId] ?? null;
 }
 
 /** Newest first: by step, then by modification time. */

@@ -13,6 +13,7 @@ import type {
   HostConnState,
   LogChunk,
   Run,
+  RunGroup,
 } from '../domain/types.js';
 
 export type PaneId = 'runs' | 'log' | 'gpus' | 'checkpoints';
@@ -160,6 +161,8 @@ export interface State {
   hosts: Record<string, HostConnState>;
   /** Last good runs per host: kept while a host is down. */
   runsByHost: Record<string, Run[]>;
+  /** Config groups: each shows as one run in place of its parts (selectors.ts allRuns). */
+  groups?: RunGroup[];
   runsAt: Record<string, number>;
   selectedRunId: string | null;
   runsFilter: string;
@@ -283,6 +286,8 @@ export interface StoreOptions {
   size?: { cols: number; rows: number };
   /** Hosts in display order. */
   hosts?: string[];
+  /** Config groups: sessions on several hosts shown as one run. */
+  groups?: RunGroup[];
   /** Publish rate limit to React (default 20 Hz). */
   maxHz?: number;
   /** Publish rate while the log on screen floods in (over burstLines lines per frame). Default 10 Hz. */
@@ -324,6 +329,7 @@ export function initialState(o: StoreOptions, now: number): State {
     hostOrder: [...hosts],
     hosts: {},
     runsByHost: {},
+    groups: o.groups ?? [],
     runsAt: {},
     selectedRunId: null,
     runsFilter: '',

@@ -15,7 +15,8 @@ export function logTitle(run: Run | null, c: Pick<PaneCtx, 's'>): string {
   if (run === null) return 'Log';
   // what matters most first (a long title is cut at its end): the run, paused or not, its progress,
   // the search the user is in; then ETA, state, loss, wrap
-  const parts = ['Log', run.id];
+  // a group (config groups) shows rank 0's log: say whose
+  const parts = ['Log', run.parts?.[0] !== undefined ? `${run.id} (rank 0 ${run.parts[0].id})` : run.id];
   const v = c.s.logView;
   const region = activeRegion(c.s);
   if (region !== null) parts.push(`FILE line ${region.line.toLocaleString('en-US')}`, `/${region.query.pattern}`);

@@ -4,7 +4,7 @@
 // named by session). A narrow pane names runs by session. The order is visibleRuns' (`s` sorts).
 import type { Run } from '../../domain/types.js';
 import { primaryLoss } from '../../parse/progress.js';
-import { hostView, progressOf, runsSortLabel, visibleRuns } from '../../store/selectors.js';
+import { allRuns, hostView, progressOf, runsSortLabel, visibleRuns } from '../../store/selectors.js';
 import { age, alertWord, bar, compactNumber, duration, stateLabel, stateWord } from '../format.js';
 import { RowBuilder, textRow, type Row } from '../rows.js';
 import { fit, fitRight, width } from '../text.js';
@@ -63,7 +63,8 @@ interface Plan {
 export function runsPane(c: PaneCtx): PaneOut {
   const { s } = c;
   const runs = visibleRuns(s);
-  const total = Object.values(s.runsByHost).reduce((n, l) => n + l.length, 0);
+  // a group (config groups) counts once, as it is listed
+  const total = allRuns(s).length;
   let title = `Runs · ${total}`;
   if (s.runsFilter !== '') title += ` · /${s.runsFilter} ${runs.length}`;
   const order = runsSortLabel(s.runsSort);
@@ -113,7 +114,8 @@ export function runsPane(c: PaneCtx): PaneOut {
     lossCol,
     trendCol,
     col('GPUS', 6, false, runs.map((r) => {
-      const list = gpus.get(r.id) ?? '';
+      // a group's: rank 0's, as the GPU pane shows its host
+      const list = gpus.get(r.parts?.[0]?.id ?? r.id) ?? '';
       return { text: fit(list, Math.min(GPUS_W, width(list))) };
     })),
     col('LAST', 7, true, runs.map((r) => ({ text: r.lastOutputSecondsAgo === null ? '' : age(r.lastOutputSecondsAgo * 1000), tok: 'dim' }))),
@@ -153,7 +155,8 @@ export function runsPane(c: PaneCtx): PaneOut {
       return { text: `${word}${st ? '?' : ''}`, tok: st ? 'dim' : STATE_TOK[r.state] };
     });
     const stateW = Math.max(...states.map((x) => width(x.text)));
-    const names = runs.map((r) => (way.session ? r.session : r.id));
+    // a group is named by its id and its part count whatever the way (its session is rank 0's)
+    const names = runs.map((r) => (r.parts !== undefined ? `${r.id} ×${r.parts.length}` : way.session ? r.session : r.id));
     const nameNat = Math.max(4, ...names.map((n) => width(n)));
     const nameMin = Math.min(nameNat, NAME_CAP);
     const fixed = 2 + 1 + stateW;

@@ -81,7 +81,7 @@ describe('parseConfig', () => {
   it.each([
     ['unknown host key', 'hosts:\n  - name: a\n    ssh: a\n  - ssh: b\n    sshh: x\n',
       'config.yaml:5:5: hosts[1].sshh is not a known key (expected one of name, ssh, jump, identityFile, tmuxSocket, local, gpuSource, resume)'],
-    ['unknown top key', 'host: []\n', 'config.yaml:1:1: host is not a known key (expected one of hosts, runs, stallAfter, refresh, keys, scrollback, gpuIdleAfter, notify, resume)'],
+    ['unknown top key', 'host: []\n', 'config.yaml:1:1: host is not a known key (expected one of hosts, runs, stallAfter, refresh, keys, scrollback, gpuIdleAfter, notify, resume, groups)'],
     ['unknown refresh key', 'refresh: {runs: 5s, gpu: 2s}\n', 'config.yaml:1:21: refresh.gpu is not a known key (expected one of runs, gpus, checkpoints)'],
     ['unknown runs key', 'runs:\n  - run: a:b\n    logg: x\n', 'config.yaml:3:5: runs[0].logg is not a known key (expected one of run, log, checkpoints, resume)'],
     ['malformed YAML', 'hosts: [\n', /^config\.yaml:2:1: malformed YAML: /],
@@ -95,7 +95,7 @@ describe('parseConfig', () => {
     ['duplicate names', 'hosts:\n  - ssh: a\n  - ssh: me@a\n', 'config.yaml:3:5: host name a is used twice (hosts[0] and hosts[1])'],
     ['colon in name', 'hosts:\n  - {name: "a:b", ssh: a}\n', 'config.yaml:2:12: hosts[0].name: a host name cannot contain ":", blanks or control characters'],
     ['missing run', 'runs:\n  - log: x\n', 'config.yaml:2:5: runs[0].run is required (expected a string)'],
-    ['not a mapping', '- a\n', 'config.yaml:1:1: expected a mapping with keys hosts, runs, stallAfter, refresh, keys, scrollback, gpuIdleAfter, notify, resume'],
+    ['not a mapping', '- a\n', 'config.yaml:1:1: expected a mapping with keys hosts, runs, stallAfter, refresh, keys, scrollback, gpuIdleAfter, notify, resume, groups'],
     ['notify kind', 'notify: {on: [run.exploded]}\n', /^config\.yaml:1:15: notify\.on\[0\] must be one of run\.started, run\.finished/],
     ['scrollback', 'scrollback: 0\n', 'config.yaml:1:13: scrollback must be greater than 0'],
     ['keys', 'keys:\n  x: 3\n', 'config.yaml:2:6: keys.x: expected a key or a list of keys'],
