@@ -99,6 +99,11 @@ export interface LabOptions {
    * with the given login shell (needs root; removed by stop()). Reach one as `NAME@rtk-gpu`.
    */
   users?: { shell: string }[];
+  /**
+   * More variables for every session on the target (sshd SetEnv, for the throwaway users too), e.g.
+   * `{ SLURM_CONF }` from test/helpers/slurm.ts. Values without spaces or quotes.
+   */
+  targetEnv?: Record<string, string>;
 }
 
 const live = new Set<number>();
@@ -106,7 +111,7 @@ const live = new Set<number>();
 const liveUsers = new Set<string>();
 let exitHookInstalled = false;
 
-function killQuiet(pid: number, sig: NodeJS.Signals = 'SIGTERM'): void {
+export function killQuiet(pid: number, sig: NodeJS.Signals = 'SIGTERM'): void {
   try {
     process.kill(pid, sig);
   } catch {
@@ -124,7 +129,7 @@ function installExitHook(): void {
   });
 }
 
-function freePort(host: string): Promise<number> {
+export function freePort(host: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.once('error', reject);
@@ -182,14 +187,14 @@ export function hashHostToken(token: string, salt: Buffer = randomBytes(20)): st
   return `|1|${salt.toString('base64')}|${mac}`;
 }
 
-interface Proc {
+export interface Proc {
   pid: number;
   ppid: number;
   cmd: string;
   environ: string;
 }
 
-function listProcs(): Proc[] {
+export function listProcs(): Proc[] {
   const out: Proc[] = [];
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
@@ -211,7 +216,7 @@ function listProcs(): Proc[] {
   return out;
 }
 
-function descendants(procs: Proc[], roots: number[]): number[] {
+export function descendants(procs: Proc[], roots: number[]): number[] {
   const found = new Set<number>();
   let frontier = roots;
   while (frontier.length > 0) {
@@ -223,7 +228,7 @@ function descendants(procs: Proc[], roots: number[]): number[] {
 }
 
 /** Running, not a zombie (an orphan's zombie waits for init, which may be slow to reap in containers). */
-function alive(pid: number): boolean {
+export function alive(pid: number): boolean {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
@@ -232,7 +237,7 @@ function alive(pid: number): boolean {
   }
 }
 
-async function until(cond: () => boolean, timeoutMs: number, stepMs = 10): Promise<boolean> {
+export async function until(cond: () => boolean, timeoutMs: number, stepMs = 10): Promise<boolean> {
   const end = Date.now() + timeoutMs;
   while (Date.now() < end) {
     if (cond()) return true;
@@ -376,6 +381,7 @@ export async function startLab(opts: LabOptions = {}): Promise<Lab> {
   const remoteHome = join(dir, 'remote-home');
   mkdirSync(remoteHome, { recursive: true, mode: 0o700 });
   writeFileSync(join(remoteHome, '.bashrc'), `cd "$HOME" 2>/dev/null\n${opts.remoteBashrc ?? ''}\n`);
+  const extraEnv = Object.entries(opts.targetEnv ?? {}).map(([k, v]) => ` ${k}=${v}`).join('');
   const setEnv = [`TMUX_TMPDIR=${tmuxTmpDir}`, `PATH=${targetPath}`, `HOME=${remoteHome}`];
   let users: LabUser[] = [];
   if (opts.users?.length) {
@@ -389,9 +395,9 @@ export async function startLab(opts: LabOptions = {}): Promise<Lab> {
   }
   // sshd keeps the first SetEnv that applies: each user's own block, then everyone else's
   const gpuEnv = [
-    ...users.flatMap((u) => [`Match User ${u.name}`, `  SetEnv TMUX_TMPDIR=${u.tmuxTmpDir} PATH=${targetPath}`]),
+    ...users.flatMap((u) => [`Match User ${u.name}`, `  SetEnv TMUX_TMPDIR=${u.tmuxTmpDir} PATH=${targetPath}${extraEnv}`]),
     ...(users.length ? ['Match all'] : []),
-    `SetEnv ${setEnv.join(' ')}`,
+    `SetEnv ${setEnv.join(' ')}${extraEnv}`,
   ];
   const pids: number[] = [];
   let jump: Sshd;

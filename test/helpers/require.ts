@@ -40,3 +40,15 @@ export function suite(why: string | null, name: string, fn: () => void): void {
   }
   describe.skip(`${name} (skipped: ${why})`, fn);
 }
+
+/**
+ * Why a throwaway single-node Slurm (test/helpers/slurm.ts) cannot run here, or null. Its daemons
+ * run as root (SlurmUser=root: jobs run as whoever submits them).
+ */
+export function slurmUnavailable(): string | null {
+  const missing = ['/usr/sbin/slurmctld', '/usr/sbin/slurmd', '/usr/sbin/munged'].filter((f) => !existsSync(f) && !onPath(f.split('/').pop() ?? f));
+  for (const c of ['squeue', 'sbatch', 'scontrol', 'scancel', 'sinfo']) if (!onPath(c)) missing.push(c);
+  if (missing.length) return `${missing.join(', ')} missing (apt-get install -y slurm-wlm munge)`;
+  if (process.getuid?.() !== 0) return 'the test Slurm needs root (its daemons run jobs as the submitting user)';
+  return null;
+}
