@@ -8,6 +8,7 @@
 // line's, else count their metric's points; points that end up on one step are spread back to the
 // point before them (spreadTies). Pure; never throws.
 import { SCAN_MAX, hasControls, scanLine, type LineFacts } from './progress-line.js';
+import { RankChooser, SAMPLE_LINES, detectPrefix, stripPrefix, unescapeCr, type PrefixStyle } from './rank-prefix.js';
 
 export type Point = [step: number, value: number];
 
@@ -50,6 +51,13 @@ class Builder implements SeriesBuilder {
   private epochIndex: number | null = null;
   private readonly cap: number;
   private readonly keep: number;
+  /** Launcher prefixes (srun -l, mpirun --tag-output, torchrun --tee); null while none seen. */
+  private style: PrefixStyle | null = null;
+  private readonly chooser = new RankChooser();
+  /** The next segment begins a physical line; the rank (and host) that began the current one. */
+  private lineStart = true;
+  private lineRank: number | null = null;
+  private lineHost: string | null = null;
 
   constructor(private readonly maxPoints: number) {
     this.keep = 2 * maxPoints;
@@ -66,7 +74,8 @@ class Builder implements SeriesBuilder {
 
   end(): void {
     if (this.pending.length > 0) {
-      this.segment(this.pending, false);
+      if (this.style !== null) this.rankedSegment(this.pending, false);
+      else this.segment(this.pending, false);
       this.pending = '';
       this.lines++;
     }
@@ -90,6 +99,12 @@ class Builder implements SeriesBuilder {
   }
 
   private feed(chunk: string): void {
+    // the srun / host forms show on the first lines; the bracket forms may start later (torch's own)
+    if (this.style === null) this.style = detectPrefix(chunk, this.lines < 8 * SAMPLE_LINES);
+    if (this.style !== null) {
+      this.feedRanked(chunk);
+      return;
+    }
     // one look for escape sequences per chunk instead of one per line
     const plain = !hasControls(chunk);
     let s = 0;
@@ -113,6 +128,49 @@ class Builder implements SeriesBuilder {
     this.pending = open.length > 2 * SCAN_MAX ? open.slice(open.length - SCAN_MAX) : open;
   }
 
+  /** feed's loop for a prefixed log (kept apart: the plain loop stays as small as the bench wants it). */
+  private feedRanked(chunk: string): void {
+    const plain = !hasControls(chunk);
+    let s = 0;
+    let nl = chunk.indexOf('\n');
+    let cr = chunk.indexOf('\r');
+    for (;;) {
+      if (nl >= 0 && nl < s) nl = chunk.indexOf('\n', s);
+      if (cr >= 0 && cr < s) cr = chunk.indexOf('\r', s);
+      const e = nl < 0 ? cr : cr < 0 ? nl : Math.min(nl, cr);
+      if (e < 0) break;
+      if (s === 0 && this.pending.length > 0) {
+        this.rankedSegment(this.pending + chunk.slice(0, e), false);
+        this.pending = '';
+      } else if (e > s) this.rankedSegment(chunk.slice(s, e), plain);
+      if (e === nl) {
+        this.lines++;
+        this.lineStart = true;
+      }
+      s = e + 1;
+    }
+    const open = s === 0 ? this.pending + chunk : s >= chunk.length ? '' : chunk.slice(s);
+    this.pending = open.length > 2 * SCAN_MAX ? open.slice(0, 256) + open.slice(open.length - SCAN_MAX) : open;
+  }
+
+  /**
+   * One redraw of a prefixed log: its prefix stripped (a redraw without one belongs to the rank that
+   * began the line); other ranks' redraws are skipped. SageMaker's `#015` is a '\r'.
+   */
+  private rankedSegment(raw: string, plain: boolean): void {
+    const style = this.style!;
+    const parts = style.escaped && raw.includes('#01') ? unescapeCr(raw).split('\r') : [raw];
+    for (const part of parts) {
+      const p = stripPrefix(style, part.length > 4 * SCAN_MAX ? part.slice(0, 256) + part.slice(part.length - SCAN_MAX) : part);
+      if (p.rank !== null || p.host !== null || this.lineStart) {
+        this.lineRank = p.rank;
+        this.lineHost = p.host;
+      }
+      this.lineStart = false;
+      if (!this.chooser.keep(this.lineRank, this.lineHost)) continue;
+      if (p.text.length > 0) this.segment(p.text.length > SCAN_MAX ? p.text.slice(p.text.length - SCAN_MAX) : p.text, plain);
+    }
+  }
 
   private segment(raw: string, plain: boolean): void {
     const f = scanLine(raw, plain);
