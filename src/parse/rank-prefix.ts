@@ -26,7 +26,7 @@ export interface Stripped {
 
 /** Lines looked at to tell srun and host prefixes (every line carries them, so the first ones tell). */
 export const SAMPLE_LINES = 64;
-const SAMPLE_CHARS = 32768;
+export const SAMPLE_CHARS = 32768;
 
 // Open MPI `[jobid,rank]<stdout>:` and SageMaker's `[1,mpirank:0,algo-1]<stdout>:`; torch / torchrun
 // `[rank0]:` / `[default0]:` / `[trainer3]:` (one space after it belongs to the prefix); `[gpu187:1]:`
@@ -197,12 +197,15 @@ export class RankChooser {
   private host: string | null = null;
   private rank = -1;
   private chosen = false;
+  /** Times a lower rank took over from the one chosen before (a stream's earlier points were another rank's). */
+  switches = 0;
 
   /** Whether a line from (rank, host) is the chosen rank's; a lower one than chosen so far becomes chosen. */
   keep(rank: number | null, host: string | null): boolean {
     if (rank === null && host === null) return true;
     const r = rank ?? -1;
     if (!this.chosen || lower(host, r, this.host, this.rank)) {
+      if (this.chosen) this.switches++;
       this.chosen = true;
       this.host = host;
       this.rank = r;

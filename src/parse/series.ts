@@ -8,7 +8,7 @@
 // line's, else count their metric's points; points that end up on one step are spread back to the
 // point before them (spreadTies). Pure; never throws.
 import { SCAN_MAX, hasControls, scanLine, type LineFacts } from './progress-line.js';
-import { RankChooser, SAMPLE_LINES, detectPrefix, stripPrefix, unescapeCr, type PrefixStyle } from './rank-prefix.js';
+import { RankChooser, SAMPLE_CHARS, SAMPLE_LINES, detectPrefix, stripPrefix, unescapeCr, type PrefixStyle } from './rank-prefix.js';
 
 export type Point = [step: number, value: number];
 
@@ -58,6 +58,8 @@ class Builder implements SeriesBuilder {
   private lineStart = true;
   private lineRank: number | null = null;
   private lineHost: string | null = null;
+  /** The text so far while it is short and without prefixes (null after): read again if prefixes show. */
+  private head: string | null = '';
 
   constructor(private readonly maxPoints: number) {
     this.keep = 2 * maxPoints;
@@ -99,8 +101,25 @@ class Builder implements SeriesBuilder {
   }
 
   private feed(chunk: string): void {
-    // the srun / host forms show on the first lines; the bracket forms may start later (torch's own)
-    if (this.style === null) this.style = detectPrefix(chunk, this.lines < 8 * SAMPLE_LINES);
+    if (this.style === null) {
+      // srun / host prefixes show on the first lines, which may come in small pieces: while they come,
+      // keep them to read again once the prefixes are known; the bracket forms may start any time
+      if (this.head !== null) {
+        this.head += chunk;
+        const style = detectPrefix(this.head);
+        if (style !== null) {
+          const again = this.head;
+          this.head = null;
+          this.style = style;
+          this.restart();
+          this.lines = 0;
+          this.pending = '';
+          this.feedRanked(again);
+          return;
+        }
+        if (this.head.length >= SAMPLE_CHARS || this.lines >= SAMPLE_LINES) this.head = null;
+      } else this.style = detectPrefix(chunk, false);
+    }
     if (this.style !== null) {
       this.feedRanked(chunk);
       return;
@@ -167,9 +186,19 @@ class Builder implements SeriesBuilder {
         this.lineHost = p.host;
       }
       this.lineStart = false;
+      const switches = this.chooser.switches;
       if (!this.chooser.keep(this.lineRank, this.lineHost)) continue;
+      // a lower rank showed up (rank 0 printed after rank 1 began): the series are that rank's from here
+      if (this.chooser.switches !== switches) this.restart();
       if (p.text.length > 0) this.segment(p.text.length > SCAN_MAX ? p.text.slice(p.text.length - SCAN_MAX) : p.text, plain);
     }
+  }
+
+  private restart(): void {
+    this.series_.clear();
+    this.step = null;
+    this.mainTotal = 0;
+    this.epochIndex = null;
   }
 
   private segment(raw: string, plain: boolean): void {
