@@ -137,7 +137,8 @@ function collapsed(l: string): string {
 
 /** The last redraw of a prefixed line, without its prefix; who[i] gets the rank that printed it. */
 function ranked(style: PrefixStyle, l: string, who: (string | null)[], i: number): string {
-  const segs = splitLine(style, l.length > 65536 ? l.slice(0, 65536) : l);
+  // a long line of redraws: its prefix and its last redraws (an error printed after a bar ends it)
+  const segs = splitLine(style, l.length > 65536 ? `${l.slice(0, 256)}\r${l.slice(l.length - 65536)}` : l);
   let last = segs[segs.length - 1]!;
   for (let k = segs.length - 1; k > 0 && last.text.length === 0; k--) last = segs[k - 1]!;
   who[i] = rankLabel(last);

@@ -1,6 +1,8 @@
 // Progress and metrics from the tail of a training log: every '\r' redraw of a bar, not just the last,
 // read line by line by progress-line.ts (tqdm / accelerate / Lightning / rich / Keras bars, HF Trainer
-// dicts, nanoGPT, DeepSpeed and Megatron lines, key=value lines). Later information wins. Pure; never throws.
+// dicts, nanoGPT, DeepSpeed and Megatron lines, key=value lines). Later information wins. Lines with a
+// launcher's rank prefix (rank-prefix.ts: srun -l, mpirun --tag-output, torchrun --tee) are read without
+// it, and only the lowest rank's count. Pure; never throws.
 import type { Metrics, Progress } from '../domain/types.js';
 import { SCAN_MAX, clock, scanLine } from './progress-line.js';
 import { RankChooser, detectPrefix, splitLine, type PrefixStyle } from './rank-prefix.js';

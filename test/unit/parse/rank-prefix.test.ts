@@ -200,3 +200,12 @@ describe('alerts come from every rank and name it', () => {
     );
   });
 });
+
+describe('long prefixed lines', () => {
+  it('an error printed after 1 MB of one rank bar redraws is found and named', () => {
+    const redraws = Array.from({ length: 20000 }, (_, i) => ` ${i % 100}%|█ | ${i}/20000 [00:01<00:09, 10it/s]`).join('\r');
+    const t = `0: step 1 loss 2\n1: step 1 loss 2\n2: step 1 loss 2\n3: ${redraws}RuntimeError: CUDA error: out of memory\n`;
+    expect(t.length).toBeGreaterThan(500_000);
+    expect(detectAlerts(t)).toEqual([{ kind: 'oom', message: expect.stringMatching(/^rank 3: .*RuntimeError: CUDA error: out of memory$/) }]);
+  });
+});
