@@ -26,7 +26,7 @@ export interface Stripped {
 
 /** Lines looked at to tell srun and host prefixes (every line carries them, so the first ones tell). */
 export const SAMPLE_LINES = 64;
-export const SAMPLE_CHARS = 32768;
+const SAMPLE_CHARS = 32768;
 
 // Open MPI `[jobid,rank]<stdout>:` and SageMaker's `[1,mpirank:0,algo-1]<stdout>:`; torch / torchrun
 // `[rank0]:` / `[default0]:` / `[trainer3]:` (one space after it belongs to the prefix); `[gpu187:1]:`
@@ -222,4 +222,66 @@ function lower(h: string | null, r: number, ch: string | null, cr: number): bool
     return h.localeCompare(ch, 'en', { numeric: true }) < 0;
   }
   return r < cr;
+}
+
+/**
+ * A stream's '\r' redraws, one at a time (lineStart: the first of a physical line), read without their
+ * prefix: the chosen rank's text, or null for another rank's. A redraw without its own prefix belongs
+ * to the rank that began its line; SageMaker's `#015` splits a redraw in several.
+ */
+export class RankedStream {
+  readonly chooser = new RankChooser();
+  private rank: number | null = null;
+  private host: string | null = null;
+
+  constructor(readonly style: PrefixStyle) {}
+
+  /** The chosen rank's texts in the redraw; restarted: a lower rank took over (what came before was another's). */
+  take(raw: string, lineStart: boolean): { texts: string[]; restarted: boolean } {
+    const parts = this.style.escaped && raw.includes('#01') ? unescapeCr(raw).split('\r') : [raw];
+    const texts: string[] = [];
+    let restarted = false;
+    let first = lineStart;
+    for (const part of parts) {
+      const p = stripPrefix(this.style, part);
+      if (p.rank !== null || p.host !== null || first) {
+        this.rank = p.rank;
+        this.host = p.host;
+      }
+      first = false;
+      const switches = this.chooser.switches;
+      if (!this.chooser.keep(this.rank, this.host)) continue;
+      if (this.chooser.switches !== switches) {
+        restarted = true;
+        texts.length = 0;
+      }
+      if (p.text.length > 0) texts.push(p.text);
+    }
+    return { texts, restarted };
+  }
+}
+
+/**
+ * Watches a stream for prefixes: its first lines (which may come in small pieces, so they are kept
+ * until SAMPLE_CHARS or SAMPLE_LINES) for every style, later chunks for the bracket forms only.
+ */
+export class PrefixWatch {
+  private head: string | null = '';
+
+  /** The style once seen, with the stream's start to read again when its first lines showed it; null: none yet. */
+  see(chunk: string, linesSoFar: number): { style: PrefixStyle; again: string | null } | null {
+    if (this.head === null) {
+      const style = detectPrefix(chunk, false);
+      return style === null ? null : { style, again: null };
+    }
+    this.head += chunk;
+    const style = detectPrefix(this.head);
+    if (style !== null) {
+      const again = this.head;
+      this.head = null;
+      return { style, again };
+    }
+    if (this.head.length >= SAMPLE_CHARS || linesSoFar >= SAMPLE_LINES) this.head = null;
+    return null;
+  }
 }

@@ -8,7 +8,7 @@
 // line's, else count their metric's points; points that end up on one step are spread back to the
 // point before them (spreadTies). Pure; never throws.
 import { SCAN_MAX, hasControls, scanLine, type LineFacts } from './progress-line.js';
-import { RankChooser, SAMPLE_CHARS, SAMPLE_LINES, detectPrefix, stripPrefix, unescapeCr, type PrefixStyle } from './rank-prefix.js';
+import { PrefixWatch, RankedStream } from './rank-prefix.js';
 
 export type Point = [step: number, value: number];
 
@@ -52,14 +52,10 @@ class Builder implements SeriesBuilder {
   private readonly cap: number;
   private readonly keep: number;
   /** Launcher prefixes (srun -l, mpirun --tag-output, torchrun --tee); null while none seen. */
-  private style: PrefixStyle | null = null;
-  private readonly chooser = new RankChooser();
-  /** The next segment begins a physical line; the rank (and host) that began the current one. */
+  private ranked: RankedStream | null = null;
+  /** The next segment begins a physical line. */
   private lineStart = true;
-  private lineRank: number | null = null;
-  private lineHost: string | null = null;
-  /** The text so far while it is short and without prefixes (null after): read again if prefixes show. */
-  private head: string | null = '';
+  private readonly watch = new PrefixWatch();
 
   constructor(private readonly maxPoints: number) {
     this.keep = 2 * maxPoints;
@@ -76,7 +72,7 @@ class Builder implements SeriesBuilder {
 
   end(): void {
     if (this.pending.length > 0) {
-      if (this.style !== null) this.rankedSegment(this.pending, false);
+      if (this.ranked !== null) this.rankedSegment(this.pending, false);
       else this.segment(this.pending, false);
       this.pending = '';
       this.lines++;
@@ -101,26 +97,21 @@ class Builder implements SeriesBuilder {
   }
 
   private feed(chunk: string): void {
-    if (this.style === null) {
-      // srun / host prefixes show on the first lines, which may come in small pieces: while they come,
-      // keep them to read again once the prefixes are known; the bracket forms may start any time
-      if (this.head !== null) {
-        this.head += chunk;
-        const style = detectPrefix(this.head);
-        if (style !== null) {
-          const again = this.head;
-          this.head = null;
-          this.style = style;
+    if (this.ranked === null) {
+      const seen = this.watch.see(chunk, this.lines);
+      if (seen !== null) {
+        this.ranked = new RankedStream(seen.style);
+        if (seen.again !== null) {
+          // the prefixes showed on the first lines: read them again as prefixed (they include this chunk)
           this.restart();
           this.lines = 0;
           this.pending = '';
-          this.feedRanked(again);
+          this.feedRanked(seen.again);
           return;
         }
-        if (this.head.length >= SAMPLE_CHARS || this.lines >= SAMPLE_LINES) this.head = null;
-      } else this.style = detectPrefix(chunk, false);
+      }
     }
-    if (this.style !== null) {
+    if (this.ranked !== null) {
       this.feedRanked(chunk);
       return;
     }
@@ -172,26 +163,14 @@ class Builder implements SeriesBuilder {
     this.pending = open.length > 2 * SCAN_MAX ? open.slice(0, 256) + open.slice(open.length - SCAN_MAX) : open;
   }
 
-  /**
-   * One redraw of a prefixed log: its prefix stripped (a redraw without one belongs to the rank that
-   * began the line); other ranks' redraws are skipped. SageMaker's `#015` is a '\r'.
-   */
+  /** One redraw of a prefixed log: the chosen rank's text, read as any other. */
   private rankedSegment(raw: string, plain: boolean): void {
-    const style = this.style!;
-    const parts = style.escaped && raw.includes('#01') ? unescapeCr(raw).split('\r') : [raw];
-    for (const part of parts) {
-      const p = stripPrefix(style, part.length > 4 * SCAN_MAX ? part.slice(0, 256) + part.slice(part.length - SCAN_MAX) : part);
-      if (p.rank !== null || p.host !== null || this.lineStart) {
-        this.lineRank = p.rank;
-        this.lineHost = p.host;
-      }
-      this.lineStart = false;
-      const switches = this.chooser.switches;
-      if (!this.chooser.keep(this.lineRank, this.lineHost)) continue;
-      // a lower rank showed up (rank 0 printed after rank 1 began): the series are that rank's from here
-      if (this.chooser.switches !== switches) this.restart();
-      if (p.text.length > 0) this.segment(p.text.length > SCAN_MAX ? p.text.slice(p.text.length - SCAN_MAX) : p.text, plain);
-    }
+    const cut = raw.length > 4 * SCAN_MAX ? raw.slice(0, 256) + raw.slice(raw.length - SCAN_MAX) : raw;
+    const { texts, restarted } = this.ranked!.take(cut, this.lineStart);
+    this.lineStart = false;
+    // a lower rank showed up (rank 0 printed after rank 1 began): the series are that rank's from here
+    if (restarted) this.restart();
+    for (const t of texts) this.segment(t.length > SCAN_MAX ? t.slice(t.length - SCAN_MAX) : t, plain);
   }
 
   private restart(): void {
