@@ -2,6 +2,7 @@
 // Pure; never throws.
 import type { Alert, AlertKind, RunState } from '../domain/types.js';
 import { scanLog } from './progress.js';
+import { detectPrefix, rankLabel, splitLine, type PrefixStyle } from './rank-prefix.js';
 import { stripAnsi } from './terminal.js';
 
 /** Alerts that mean the run is dead when its process is gone, most specific first. */
@@ -69,16 +70,16 @@ export function detectAlerts(tail: string): Alert[] {
 }
 
 function detect(tail: string): Hit[] {
-  // the collapsed view of each physical line: what was on screen after the last '\r'
+  // the collapsed view of each physical line: what was on screen after the last '\r'; with launcher
+  // prefixes, without them, and which rank printed it (every rank's errors count)
+  const style = detectPrefix(tail);
   const raw = tail.split('\n');
-  const lines = raw.map((l) => {
-    const cr = l.lastIndexOf('\r', l.length - 2);
-    const seg = cr >= 0 ? l.slice(cr + 1) : l;
-    return stripRankPrefix(stripAnsi(seg.length > 8192 ? seg.slice(0, 8192) : seg).replace(/\r$/, ''));
-  });
+  const who: (string | null)[] = new Array<string | null>(raw.length).fill(null);
+  const lines = raw.map((l, i) => (style === null ? collapsed(l) : ranked(style, l, who, i)));
   const latest = new Map<AlertKind, Hit>();
   const note = (kind: AlertKind, line: number, message: string): void => {
-    latest.set(kind, { kind, line, message: clip(message) });
+    const from = who[line];
+    latest.set(kind, { kind, line, message: clip(from ? `${from}: ${message}` : message) });
   };
   for (let i = 0; i < lines.length; i++) {
     const l = lines[i]!;
@@ -90,7 +91,7 @@ function detect(tail: string): Hit[] {
     if (t.length < 400 && KILLED.some((r) => r.test(t)) && !/OutOfMemory|out of memory/i.test(t)) note('killed', i, t);
     const tb = l.indexOf(TRACEBACK);
     if (tb >= 0) {
-      const exc = exceptionLine(lines, i + 1);
+      const exc = exceptionLine(lines, i + 1, who);
       if (exc !== null) note('traceback', exc.line, exc.text);
     }
   }
@@ -128,13 +129,34 @@ function detect(tail: string): Hit[] {
   return ORDER.filter((k) => latest.has(k)).map((k) => latest.get(k)!);
 }
 
-/** The final exception line of a traceback starting at line `from`, or null if it is not there yet. */
-function exceptionLine(lines: string[], from: number): { line: number; text: string } | null {
+function collapsed(l: string): string {
+  const cr = l.lastIndexOf('\r', l.length - 2);
+  const seg = cr >= 0 ? l.slice(cr + 1) : l;
+  return stripRankPrefix(stripAnsi(seg.length > 8192 ? seg.slice(0, 8192) : seg).replace(/\r$/, ''));
+}
+
+/** The last redraw of a prefixed line, without its prefix; who[i] gets the rank that printed it. */
+function ranked(style: PrefixStyle, l: string, who: (string | null)[], i: number): string {
+  // a long line of redraws: its prefix and its last redraws (an error printed after a bar ends it)
+  const segs = splitLine(style, l.length > 65536 ? `${l.slice(0, 256)}\r${l.slice(l.length - 65536)}` : l);
+  let last = segs[segs.length - 1]!;
+  for (let k = segs.length - 1; k > 0 && last.text.length === 0; k--) last = segs[k - 1]!;
+  who[i] = rankLabel(last);
+  const t = last.text;
+  return stripAnsi(t.length > 8192 ? t.slice(0, 8192) : t);
+}
+
+/**
+ * The final exception line of a traceback starting at line `from`, or null if it is not there yet.
+ * With rank prefixes only the traceback's own rank's lines are read (the ranks' tracebacks interleave).
+ */
+function exceptionLine(lines: string[], from: number, who: (string | null)[] = []): { line: number; text: string } | null {
+  const own = who[from - 1] ?? null;
   const end = Math.min(lines.length, from + 400);
   let first = true;
   for (let j = from; j < end; j++) {
     const l = lines[j]!;
-    if (l.length === 0) continue;
+    if (l.length === 0 || (own !== null && who[j] !== own)) continue;
     if (l.startsWith(' ') || l.startsWith('\t')) continue; // frames and source lines
     if (l.startsWith(TRACEBACK)) return null; // a newer traceback: that one is looked at on its own
     if (/^(During handling of the above exception|The above exception was the direct cause)/.test(l)) continue;

@@ -1,8 +1,11 @@
 // Progress and metrics from the tail of a training log: every '\r' redraw of a bar, not just the last,
 // read line by line by progress-line.ts (tqdm / accelerate / Lightning / rich / Keras bars, HF Trainer
-// dicts, nanoGPT, DeepSpeed and Megatron lines, key=value lines). Later information wins. Pure; never throws.
+// dicts, nanoGPT, DeepSpeed and Megatron lines, key=value lines). Later information wins. Lines with a
+// launcher's rank prefix (rank-prefix.ts: srun -l, mpirun --tag-output, torchrun --tee) are read without
+// it, and only the lowest rank's count. Pure; never throws.
 import type { Metrics, Progress } from '../domain/types.js';
 import { SCAN_MAX, clock, scanLine } from './progress-line.js';
+import { RankChooser, detectPrefix, splitLine, type PrefixStyle } from './rank-prefix.js';
 
 export { clock, scanLine } from './progress-line.js';
 export type { LineFacts, LineRecord } from './progress-line.js';
@@ -67,6 +70,16 @@ export function scanLog(tail: string): LogScan {
   const val: History = [];
   const lossLines: LogScan['lossLines'] = [];
   let rate: Rate | null = null;
+  const style = detectPrefix(tail);
+  if (style !== null) {
+    // launcher prefixes (srun -l, mpirun --tag-output, torchrun --tee...): one rank's lines only
+    const lines = scanRanked(style, tail, (f, lineNo) => {
+      rate = takeRate(rate, f);
+      take(f, lineNo, records, metrics, train, val, lossLines);
+    });
+    const hist = (train.length > 0 ? train : val).map((h) => h.v);
+    return { records, metrics, lossHistory: hist.slice(-HISTORY), lossLines, lines, rate };
+  }
   let lineNo = 0;
   let start = 0;
   const n = tail.length;
@@ -92,6 +105,26 @@ export function scanLog(tail: string): LogScan {
   }
   const hist = (train.length > 0 ? train : val).map((h) => h.v);
   return { records, metrics, lossHistory: hist.slice(-HISTORY), lossLines, lines: lineNo, rate };
+}
+
+/**
+ * Each '\r' redraw of each line read without its prefix; lines of ranks other than the lowest one in
+ * the text are skipped (unprefixed lines are kept). Returns the number of physical lines.
+ */
+function scanRanked(style: PrefixStyle, tail: string, found: (f: NonNullable<ReturnType<typeof scanLine>>, lineNo: number) => void): number {
+  const lines = tail.split('\n');
+  const split = lines.map((l) => splitLine(style, l));
+  // the lowest rank in the whole text first, so lines printed before rank 0's first one are not taken
+  const chooser = new RankChooser();
+  for (const segs of split) for (const p of segs) chooser.keep(p.rank, p.host);
+  split.forEach((segs, lineNo) => {
+    for (const p of segs) {
+      if (p.text.length === 0 || !chooser.keep(p.rank, p.host)) continue;
+      const f = scanLine(p.text);
+      if (f) found(f, lineNo);
+    }
+  });
+  return lines.length;
 }
 
 function takeRate(r: Rate | null, f: { itPerSec: number | null; samplesPerSec: number | null; tokensPerSec: number | null }): Rate | null {

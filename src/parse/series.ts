@@ -8,6 +8,7 @@
 // line's, else count their metric's points; points that end up on one step are spread back to the
 // point before them (spreadTies). Pure; never throws.
 import { SCAN_MAX, hasControls, scanLine, type LineFacts } from './progress-line.js';
+import { PrefixWatch, RankedStream } from './rank-prefix.js';
 
 export type Point = [step: number, value: number];
 
@@ -50,6 +51,11 @@ class Builder implements SeriesBuilder {
   private epochIndex: number | null = null;
   private readonly cap: number;
   private readonly keep: number;
+  /** Launcher prefixes (srun -l, mpirun --tag-output, torchrun --tee); null while none seen. */
+  private ranked: RankedStream | null = null;
+  /** The next segment begins a physical line. */
+  private lineStart = true;
+  private readonly watch = new PrefixWatch();
 
   constructor(private readonly maxPoints: number) {
     this.keep = 2 * maxPoints;
@@ -66,7 +72,8 @@ class Builder implements SeriesBuilder {
 
   end(): void {
     if (this.pending.length > 0) {
-      this.segment(this.pending, false);
+      if (this.ranked !== null) this.rankedSegment(this.pending, false);
+      else this.segment(this.pending, false);
       this.pending = '';
       this.lines++;
     }
@@ -90,6 +97,24 @@ class Builder implements SeriesBuilder {
   }
 
   private feed(chunk: string): void {
+    if (this.ranked === null) {
+      const seen = this.watch.see(chunk, this.lines);
+      if (seen !== null) {
+        this.ranked = new RankedStream(seen.style);
+        if (seen.again !== null) {
+          // the prefixes showed on the first lines: read them again as prefixed (they include this chunk)
+          this.restart();
+          this.lines = 0;
+          this.pending = '';
+          this.feedRanked(seen.again);
+          return;
+        }
+      }
+    }
+    if (this.ranked !== null) {
+      this.feedRanked(chunk);
+      return;
+    }
     // one look for escape sequences per chunk instead of one per line
     const plain = !hasControls(chunk);
     let s = 0;
@@ -113,6 +138,47 @@ class Builder implements SeriesBuilder {
     this.pending = open.length > 2 * SCAN_MAX ? open.slice(open.length - SCAN_MAX) : open;
   }
 
+  /** feed's loop for a prefixed log (kept apart: the plain loop stays as small as the bench wants it). */
+  private feedRanked(chunk: string): void {
+    const plain = !hasControls(chunk);
+    let s = 0;
+    let nl = chunk.indexOf('\n');
+    let cr = chunk.indexOf('\r');
+    for (;;) {
+      if (nl >= 0 && nl < s) nl = chunk.indexOf('\n', s);
+      if (cr >= 0 && cr < s) cr = chunk.indexOf('\r', s);
+      const e = nl < 0 ? cr : cr < 0 ? nl : Math.min(nl, cr);
+      if (e < 0) break;
+      if (s === 0 && this.pending.length > 0) {
+        this.rankedSegment(this.pending + chunk.slice(0, e), false);
+        this.pending = '';
+      } else if (e > s) this.rankedSegment(chunk.slice(s, e), plain);
+      if (e === nl) {
+        this.lines++;
+        this.lineStart = true;
+      }
+      s = e + 1;
+    }
+    const open = s === 0 ? this.pending + chunk : s >= chunk.length ? '' : chunk.slice(s);
+    this.pending = open.length > 2 * SCAN_MAX ? open.slice(0, 256) + open.slice(open.length - SCAN_MAX) : open;
+  }
+
+  /** One redraw of a prefixed log: the chosen rank's text, read as any other. */
+  private rankedSegment(raw: string, plain: boolean): void {
+    const cut = raw.length > 4 * SCAN_MAX ? raw.slice(0, 256) + raw.slice(raw.length - SCAN_MAX) : raw;
+    const { texts, restarted } = this.ranked!.take(cut, this.lineStart);
+    this.lineStart = false;
+    // a lower rank showed up (rank 0 printed after rank 1 began): the series are that rank's from here
+    if (restarted) this.restart();
+    for (const t of texts) this.segment(t.length > SCAN_MAX ? t.slice(t.length - SCAN_MAX) : t, plain);
+  }
+
+  private restart(): void {
+    this.series_.clear();
+    this.step = null;
+    this.mainTotal = 0;
+    this.epochIndex = null;
+  }
 
   private segment(raw: string, plain: boolean): void {
     const f = scanLine(raw, plain);

@@ -40,7 +40,8 @@ describe('every OOM wording', () => {
     '[12345.678901] Out of memory: Killed process 4242 (python) total-vm:123456kB, anon-rss:987654kB',
   ])('%s', (line) => {
     const alerts = detectAlerts(`step 1 loss 2\n${line}\n`);
-    expect(alerts[0]).toEqual({ kind: 'oom', message: line.replace(/^\[rank3\]: /, '') });
+    // a launcher's rank prefix is not part of the message; the rank is named instead
+    expect(alerts[0]).toEqual({ kind: 'oom', message: line.replace(/^\[rank3\]: /, 'rank 3: ') });
   });
 
   it('an OOM traceback is one oom alert, not also a traceback', () => {
@@ -50,7 +51,7 @@ describe('every OOM wording', () => {
       '[rank0]:     loss.backward()',
       '[rank0]: torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB.',
     ].join('\n');
-    expect(detectAlerts(log)).toEqual([{ kind: 'oom', message: 'torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB.' }]);
+    expect(detectAlerts(log)).toEqual([{ kind: 'oom', message: 'rank 0: torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB.' }]);
   });
 });
 
