@@ -11,6 +11,7 @@ import { configOf, hostEnvOf, openOne, parseFlags, resolveTarget } from './contr
 import { sessionInfo } from '../remote/tmux-control.js';
 import type { HostSpec, Result, RunGroup } from '../domain/types.js';
 import { findGroup, partId } from '../parse/groups.js';
+import { isSlurm, jobShellArgv } from './slurm-actions.js';
 
 // the monitor used to import it from here
 export { attachArgv };
@@ -57,8 +58,16 @@ export async function run(argv: string[], ctx: CommandContext): Promise<CommandR
   // system ssh makes its own)
   await Promise.all(opened.map((h) => h.close()));
 
+  // a Slurm job: a shell inside it (srun --overlap --pty), not a tmux client
+  let argvOf: string[];
+  if (isSlurm(spec)) {
+    if (ctx.global.readonly) return err('refused', `--readonly: a shell inside Slurm job ${runId} could change things; not opened (rtk-tui logs -f ${runId} reads it)`);
+    const a = jobShellArgv(spec, session, hostEnvOf(ctx));
+    if (!a.ok) return a;
+    argvOf = a.value;
+  } else argvOf = attachArgv(spec, session, hostEnvOf(ctx), ctx.global.readonly);
   const res = await attachInteractive({
-    argv: attachArgv(spec, session, hostEnvOf(ctx), ctx.global.readonly),
+    argv: argvOf,
     title: runId + (ctx.global.readonly ? ' (read-only)' : ''),
     stdin: ctx.stdin,
     stdout: ctx.stdout,

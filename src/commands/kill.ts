@@ -10,6 +10,7 @@ import type { CommandContext, CommandResult } from './context.js';
 import { ago, ask, configOf, parseFlags, resolveTarget } from './control-common.js';
 import { findGroup } from '../parse/groups.js';
 import { killGroup } from './kill-group.js';
+import { cancelJob, isSlurm } from './slurm-actions.js';
 
 /** Alive longer than this: the session name must be typed to confirm. */
 export const TYPE_NAME_AFTER_MS = 3600_000;
@@ -57,6 +58,8 @@ export async function run(argv: string[], ctx: CommandContext): Promise<CommandR
   if (!t.ok) return t;
   const { host, spec, session, runId, opened } = t.value;
   try {
+    // a Slurm job: scancel exactly that job (Slurm ends every step and process of it)
+    if (isSlurm(spec)) return await cancelJob(ctx, host, spec, session, runId, { yes, dry });
     // what the user is shown is what gets killed: the same tmux id and creation time, or nothing
     const info = await sessionInfo(host, spec, session);
     if (!info.ok) return info;
