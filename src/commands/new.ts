@@ -12,11 +12,15 @@ import { parseGpusFlag } from '../parse/gpu-pick.js';
 import { launchOnFreeGpus, type LaunchResult } from '../sources/launch.js';
 import type { CommandContext, CommandResult } from './context.js';
 import { configWithoutCliHosts, openOne, parseFlags, pickHost } from './control-common.js';
+import { isSlurm, submitJob } from './slurm-actions.js';
+import type { HostSpec } from '../domain/types.js';
+import type { Host } from '../remote/host.js';
+import type { PickRequest } from '../parse/gpu-pick.js';
 
-const USAGE = 'rtk-tui new NAME --host H [--gpus N|LIST] [--min-free-gib M] [--log FILE] [--checkpoints DIR] [--cwd DIR] -- CMD [ARG...]';
+const USAGE = 'rtk-tui new NAME --host H [--gpus N|LIST] [--min-free-gib M] [--log FILE] [--checkpoints DIR] [--cwd DIR] [--partition P] [--time T] -- CMD [ARG...]';
 
 export async function run(argv: string[], ctx: CommandContext): Promise<CommandResult> {
-  const f = parseFlags('new', argv, { values: ['--host', '--log', '--checkpoints', '--cwd', '--gpus', '--min-free-gib'] });
+  const f = parseFlags('new', argv, { values: ['--host', '--log', '--checkpoints', '--cwd', '--gpus', '--min-free-gib', '--partition', '--time'] });
   if (!f.ok) return f;
   const { positional, values, rest } = f.value;
   if (positional.length === 0) return err('usage', `new needs a NAME for the run: ${USAGE}`);
@@ -40,8 +44,12 @@ export async function run(argv: string[], ctx: CommandContext): Promise<CommandR
   const localPath = (p: string | undefined) => (p === undefined || !local || isAbsolute(p) || p.startsWith('~') ? p : resolve(ctx.cwd, p));
   const cwd = local ? (localPath(values['--cwd']) ?? ctx.cwd) : values['--cwd'];
 
+  const slurm = isSlurm(spec.value);
+  if (!slurm && (values['--partition'] !== undefined || values['--time'] !== undefined))
+    return err('usage', `new: --partition and --time are for a Slurm host (scheduler: slurm), and ${spec.value.name} is not one`);
   const host = openOne(spec.value, ctx);
   try {
+    if (slurm) return await submit(ctx, host, spec.value, name, rest, values, gpus.value);
     const o = { name, cmd: rest, cwd, log: values['--log'], checkpoints: values['--checkpoints'] };
     const r = gpus.value === null ? await newRun(host, spec.value, o) : await launchOnFreeGpus(host, spec.value, o, gpus.value);
     if (!r.ok) return r;
@@ -54,6 +62,25 @@ export async function run(argv: string[], ctx: CommandContext): Promise<CommandR
 }
 
 export { parseGpusFlag } from '../parse/gpu-pick.js';
+
+/** On a Slurm host `new` submits a batch job: the GPUs as a count (--gres), the log as its StdOut. */
+async function submit(ctx: CommandContext, host: Host, spec: HostSpec, name: string, cmd: string[], values: Record<string, string | undefined>, gpus: Omit<PickRequest, 'host'> | null): Promise<CommandResult> {
+  if (gpus !== null && gpus.count === null) return err('usage', `new: on a Slurm host --gpus is a count (Slurm picks the GPUs), not a list`);
+  if (values['--checkpoints'] !== undefined) return err('usage', 'new: --checkpoints is not kept for a Slurm job yet (runs[].checkpoints in the config is)');
+  const r = await submitJob(ctx, host, spec, {
+    name,
+    argv: cmd,
+    cwd: values['--cwd'] ?? null,
+    output: values['--log'] ?? null,
+    partition: values['--partition'] ?? null,
+    gpus: gpus?.count ?? null,
+    time: values['--time'] ?? null,
+  });
+  if (!r.ok) return r;
+  const id = `${spec.name}:${r.value}`;
+  ctx.stdout.write(`submitted ${safeText(id)} (Slurm job ${r.value}, named ${safeText(name)})\n  follow it: ${selfCommand(ctx.env)} logs -f ${safeText(id)}\n`);
+  return ok(0);
+}
 
 /**
  * What a run was started with, as the host says it (paths resolved there): log, directory,
