@@ -75,6 +75,7 @@ const SGR: Record<string, string> = { red: '31', green: '32', yellow: '33', blue
 const paint = (on: boolean, color: string, s: string): string => (on ? `\x1b[${SGR[color]}m${s}\x1b[0m` : s);
 
 const STATE_COLOR: Record<Run['state'], string> = {
+  pending: 'dim',
   running: 'green',
   stalled: 'yellow',
   finished: 'blue',

@@ -50,6 +50,8 @@ export interface HostSpec {
   gpuSource?: 'nvidia-smi' | 'gpustat';
   /** How trainers on this host resume (relaunch --resume); {checkpoint} is replaced. */
   resume?: string[];
+  /** `slurm`: a cluster's login node, whose runs are the user's jobs (sources/slurm.ts); default tmux. */
+  scheduler?: 'slurm' | 'tmux';
 }
 
 export type HostStatus =
@@ -73,7 +75,8 @@ export interface HostConnState {
   nextRetryAt?: number | null;
 }
 
-export type RunState = 'running' | 'stalled' | 'finished' | 'failed' | 'unknown';
+/** `pending`: queued, not started (a Slurm job). */
+export type RunState = 'pending' | 'running' | 'stalled' | 'finished' | 'failed' | 'unknown';
 
 export type AlertKind = 'oom' | 'nccl-timeout' | 'nan-loss' | 'traceback' | 'disk-full' | 'stalled' | 'killed';
 
@@ -119,6 +122,27 @@ export interface Run {
   lastOutputAt?: string | null;
   attachedClients: number;
   createdAt: string | null;
+  /** What Slurm says of a job (a host with `scheduler: slurm`); absent for tmux runs. */
+  slurm?: SlurmRunInfo;
+}
+
+/** A Slurm job's own words and figures, beside the run's state. */
+export interface SlurmRunInfo {
+  /** Slurm's state word: PENDING, RUNNING, TIMEOUT, OUT_OF_MEMORY... */
+  state: string;
+  /** Why it waits or ended (`Resources`, `JobHeldUser`, `NonZeroExitCode`), or null. */
+  reason: string | null;
+  name: string;
+  partition: string | null;
+  nodes: string | null;
+  gpus: number | null;
+  /** null: no limit. */
+  timeLimitSeconds: number | null;
+  elapsedSeconds: number | null;
+  /** When it started, or for a pending job when Slurm expects it to (ISO); null when unknown. */
+  startAt: string | null;
+  /** The signal that ended it, when one did. */
+  exitSignal: number | null;
 }
 
 /** What tmux tells about a session (parse/tmux.ts), before the log is read. */
