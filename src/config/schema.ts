@@ -90,7 +90,7 @@ export const hostSchema = z
     gpuSource: z.enum(['nvidia-smi', 'gpustat']).optional(),
     resume: z.array(z.string()).min(1).optional(),
     /** slurm: a cluster's login node, its runs the user's jobs; tmux (the default). */
-    scheduler: z.enum(['slurm', 'tmux'], { error: 'expected scheduler: slurm or tmux' }).optional(),
+    scheduler: z.enum(['slurm', 'tmux']).optional(),
   })
   .strict();
 

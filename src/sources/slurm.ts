@@ -240,3 +240,11 @@ function compareJobIds(a: string, b: string): number {
   const [jb, tb] = b.split('_');
   return Number(ja) - Number(jb) || (Number(ta ?? -1) || 0) - (Number(tb ?? -1) || 0) || a.localeCompare(b);
 }
+
+/** The user's jobs on a Slurm host, without their logs' tails (RUN arguments are resolved by these). */
+export async function listSlurmJobs(host: Host, spec: HostSpec): Promise<Result<SlurmJob[]>> {
+  const nonce = randomBytes(8).toString('hex');
+  const res = await host.exec(buildSlurmScript(nonce), { timeoutMs: 30_000, maxBytes: 16 * 1024 * 1024 });
+  if (!res.ok) return res;
+  return jobsOf(splitSlurmOutput(res.value.stdout, nonce), spec);
+}

@@ -10,7 +10,7 @@ import type { HostSpec, Run } from '../../../src/domain/types.js';
 import { pollRuns, type RunsSnapshot } from '../../../src/sources/runs.js';
 import { buildSlurmScript, jobsOf, pollSlurm, splitSlurmOutput } from '../../../src/sources/slurm.js';
 import { localTestHost } from '../../helpers/c-local-host.js';
-import { firstReason, onPath, suite } from '../../helpers/require.js';
+import { distMissing, firstReason, onPath, suite } from '../../helpers/require.js';
 import { pollFor } from '../../helpers/wait.js';
 
 // ports and cluster name of this test only (another suite's Slurm lab uses others)
@@ -20,7 +20,9 @@ const SLURMD_PORT = 26818;
 const why = firstReason(
   ['slurmctld', 'slurmd', 'munged', 'sbatch', 'squeue'].every(onPath) ? null : 'slurm-wlm and munge are missing (apt-get install -y slurm-wlm munge)',
   process.getuid?.() === 0 ? null : 'a standalone slurmd needs root',
+  distMissing(),
 );
+const BIN = new URL('../../../bin/rtk-tui', import.meta.url).pathname;
 
 const BAR = `#!/bin/sh
 echo "starting training"
@@ -185,6 +187,53 @@ suite(why, 'pollSlurm against a standalone Slurm 22.05', () => {
     expect(runs.get(`${ids.arr}_2`)).toMatchObject({ state: 'failed', exitStatus: 2 });
     expect(runs.get(ids.held!)).toMatchObject({ state: 'pending', slurm: { reason: 'JobHeldUser' } });
     expect(runs.get(ids.bar!)!.log).toBe(join(T, 'jobs', `out train bar_${ids.bar}.log`));
+  }, 90_000);
+
+  /** The built binary with a config naming this cluster as host `cl`. */
+  const cli = (args: string[], untilOut?: RegExp): Promise<{ code: number | null; out: string; err: string }> => {
+    const conf = join(T, 'rtk.yaml');
+    writeFileSync(conf, 'hosts:\n  - name: cl\n    local: true\n    scheduler: slurm\n');
+    return new Promise((resolve) => {
+      const c = spawn(process.execPath, [BIN, ...args], { env: { ...env(), RTK_TUI_CONFIG: conf, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
+      let out = '';
+      let errText = '';
+      c.stdout.on('data', (b: Buffer) => {
+        out += b.toString('utf8');
+        if (untilOut?.test(out)) c.kill('SIGTERM');
+      });
+      c.stderr.on('data', (b: Buffer) => (errText += b.toString('utf8')));
+      c.on('close', (code) => resolve({ code, out, err: errText }));
+    });
+  };
+
+  it('rtk-tui ls --json lists the jobs of a scheduler: slurm host', async () => {
+    await settled();
+    const r = await cli(['ls', '--json']);
+    expect(r.err).toBe('');
+    const doc = JSON.parse(r.out) as { hosts: { name: string; status: string }[]; runs: Run[] };
+    expect(doc.hosts).toEqual([expect.objectContaining({ name: 'cl', status: 'connected' })]);
+    const runs = new Map(doc.runs.map((x) => [x.id, x]));
+    expect(runs.get(`cl:${ids.bar}`)).toMatchObject({ state: 'running', session: ids.bar, slurm: { state: 'RUNNING', gpus: 1 } });
+    expect(runs.get(`cl:${ids.bar}`)!.progress!.total).toBe(1000);
+    expect(runs.get(`cl:${ids.held}`)).toMatchObject({ state: 'pending', slurm: { reason: 'JobHeldUser' } });
+    expect(runs.get(`cl:${ids.arr}_2`)).toMatchObject({ state: 'failed', exitStatus: 2 });
+  }, 90_000);
+
+  it('rtk-tui logs HOST:JOBID prints the StdOut, -f follows it; a pending job says it has none yet', async () => {
+    await settled();
+    const r = await cli(['logs', `cl:${ids.fail}`]);
+    expect(r).toMatchObject({ code: 0, out: 'about to fail\n' });
+    const arr = await cli(['logs', '-n', '1', `${ids.arr}_2`]);
+    expect(arr.out).toBe('task 2\n');
+    // the bar's \r updates arrive while following: stop once two more have come
+    const f = await cli(['logs', '-f', '-n', '1', `cl:${ids.bar}`], /(loss=0\.\d+\]?[^]*){3}/);
+    expect(f.out).toContain('starting training');
+    expect(f.out).toMatch(/\/1000 \[/);
+    const none = await cli(['logs', `cl:${ids.held}`]);
+    expect(none.code).not.toBe(0);
+    expect(none.err).toMatch(/has no log to show yet/);
+    const missing = await cli(['logs', 'cl:999999']);
+    expect(missing.err).toMatch(/no job of yours with id "999999"/);
   }, 90_000);
 
   it('says so when squeue is not there', async () => {
