@@ -114,7 +114,11 @@ function fmtNum(n: number): string {
 
 function alertText(r: Run): string {
   const a = r.alerts.find((x) => x.kind === r.reason) ?? r.alerts[0];
-  return a ? printable(`${a.kind}: ${a.message.replace(/\s+/g, ' ')}`) : '';
+  if (a) return printable(`${a.kind}: ${a.message.replace(/\s+/g, ' ')}`);
+  // a Slurm job that waits or ended otherwise than well: Slurm's own word and why
+  const s = r.slurm;
+  if (s && s.state !== 'RUNNING' && s.state !== 'COMPLETED') return printable(`slurm ${s.state}${s.reason ? ` (${s.reason})` : ''}`);
+  return '';
 }
 
 /** The human table: state in words (colour only adds to it), columns aligned. */

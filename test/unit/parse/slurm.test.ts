@@ -262,3 +262,20 @@ describe('the -o fallback and scontrol, hostile', () => {
     expect(parseSqueueJson('Welcome!\n{"jobs": [{"job_id": 4, "job_state": "RUNNING"}]}')!.jobs[0]!.id).toBe('4');
   });
 });
+
+describe('squeue --start agrees with the JSON start estimate', () => {
+  it('for every pending job that has one', () => {
+    const json = byId(parseSqueueJson(fixture('squeue-json.txt'))!.jobs);
+    const rows = fixture('squeue-start.txt').trim().split('\n').slice(1).map((l) => l.trim().split(/\s+/));
+    let checked = 0;
+    // counted from the right: a name may hold blanks
+    for (const cols of rows) {
+      const [id, st, start] = [cols[0]!, cols[cols.length - 5], cols[cols.length - 4]];
+      expect(st).toBe('PD');
+      const est = parseSlurmTime(start, 0);
+      expect(json.get(id)!.startTime).toBe(est);
+      if (est !== null) checked++;
+    }
+    expect(checked).toBe(3);
+  });
+});
