@@ -2,13 +2,8 @@
 // name, a path) or even newlines (a job name). Read by the known keys: a free-text value (JobName,
 // paths, Command, comments) ends only at the next *known* key, other values at any `Key=`. Pure; never
 // throws.
-import {
-  baseState,
-  gpusOf,
-  parseSlurmDuration,
-  parseSlurmTime,
-  type SlurmJob,
-} from './slurm.js';
+import type { SlurmJob } from './slurm.js';
+import { baseState, gpusOf, parseSlurmDuration, parseSlurmTime } from './slurm-values.js';
 
 const KNOWN = new Set(
   (
