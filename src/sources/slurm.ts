@@ -48,26 +48,44 @@ export function tailLines(entries: readonly { id: string; path: string }[], know
   return lines;
 }
 
-/** The poll script: jobs of the login user (squeue --json filters nothing before 23.02: parsed so). */
-export function buildSlurmScript(nonce: string, tails: readonly { id: string; path: string }[] = [], known?: ReadonlyMap<string, TailEntry>): string {
+/** Jobs whose StdOut and exit code `scontrol show job` is asked for, in the -o form (one RPC each). */
+const MAX_SCONTROL = 50;
+
+/**
+ * How the jobs are listed. auto: `squeue --json` from Slurm 23.02 on, where it honours `-u`; before
+ * that (21.08, 22.05) --json prints every user's jobs whatever the filters say (squeue(1) of 22.05),
+ * too much on a big cluster, so the -o form lists the user's jobs and `scontrol show job -o ID` adds
+ * what -o cannot say (StdOut, exit code) for the newest of them. A --json that fails falls back the same way.
+ */
+export type SlurmListing = 'auto' | 'json' | 'text';
+
+/** The poll script: the login user's jobs, then the tails of the logs named. */
+export function buildSlurmScript(nonce: string, tails: readonly { id: string; path: string }[] = [], known?: ReadonlyMap<string, TailEntry>, listing: SlurmListing = 'auto'): string {
   return [
     `N=${shq(nonce)}`,
     `printf '@@%s now %s %s\\n' "$N" "$(date +%s)" "$HOME"`,
     `printf '@@%s tz %s\\n' "$N" "$(date +%z)"`,
     `u=$(id -un 2>/dev/null || echo "$USER")`,
     `printf '@@%s user %s\\n' "$N" "$u"`,
-    `printf '@@%s json\\n' "$N"`,
-    `squeue --json -t all -u "$u" 2>&1`,
-    `rc=$?`,
-    `printf '\\n@@%s rc %s\\n' "$N" "$rc"`,
+    listing === 'auto'
+      ? `case "$(squeue --version 2>/dev/null)" in 'slurm '1[0-9].*|'slurm '2[0-2].*) rc=old ;; *) rc=0 ;; esac`
+      : `rc=${listing === 'text' ? 'old' : '0'}`,
+    `if [ "$rc" = 0 ]; then`,
+    `  printf '@@%s json\\n' "$N"`,
+    `  squeue --json -t all -u "$u" 2>&1`,
+    `  rc=$?`,
+    `  printf '\\n@@%s rc %s\\n' "$N" "$rc"`,
+    `fi`,
     `if [ "$rc" != 0 ]; then`,
     `  printf '@@%s format\\n' "$N"`,
     `  squeue -t all -h -u "$u" -o ${shq(SQUEUE_FORMAT)} 2>&1`,
     `  printf '\\n@@%s rc %s\\n' "$N" "$?"`,
     // what the -o form cannot say: the StdOut pattern, the exit code, the batch host
     `  printf '@@%s scontrol\\n' "$N"`,
-    `  scontrol show job -o 2>/dev/null`,
-    `  printf '\\n@@%s rc %s\\n' "$N" "$?"`,
+    `  squeue -t all -h -u "$u" -o '%A' 2>/dev/null | sort -rn | head -n ${MAX_SCONTROL} | while read -r id; do`,
+    `    case "$id" in *[!0-9]*|'') ;; *) scontrol show job -o "$id" 2>/dev/null ;; esac`,
+    `  done`,
+    `  printf '\\n@@%s rc 0\\n' "$N"`,
     `fi`,
     ...tailLines(tails, known),
     `exit 0`,
@@ -104,8 +122,8 @@ export function splitSlurmOutput(out: Buffer, nonce: string): SlurmSections {
 
 /** The jobs, from --json or else from the -o form; an error naming what squeue said. */
 export function jobsOf(s: SlurmSections, spec: HostSpec): Result<SlurmJob[]> {
-  if (s.json === null) return err('parse', `the Slurm poll on ${spec.name} returned no squeue section (the remote shell cut it short)`);
-  if (s.json.rc === 0) {
+  if (s.json === null && s.format === null) return err('parse', `the Slurm poll on ${spec.name} returned no squeue section (the remote shell cut it short)`);
+  if (s.json !== null && s.json.rc === 0) {
     const doc = parseSqueueJson(s.json.text);
     if (doc) return ok(s.user === null ? doc.jobs : doc.jobs.filter((j) => j.user === null || j.user === s.user));
   }
@@ -119,9 +137,10 @@ export function jobsOf(s: SlurmSections, spec: HostSpec): Result<SlurmJob[]> {
       }),
     );
   }
-  const said = (s.format?.text ?? s.json.text).trim().split('\n')[0] ?? '';
-  if (s.json.rc === 127 || /squeue: (command )?not found/.test(said)) return err('exit', `squeue is not installed on ${spec.name} (is it a Slurm login node?)`, { code: 127 });
-  return err('exit', `squeue failed on ${spec.name}: ${said || `exit status ${s.json.rc}`}`, { code: s.format?.rc ?? s.json.rc });
+  const said = (s.format?.text ?? s.json?.text ?? '').trim().split('\n')[0] ?? '';
+  const rc = s.format?.rc ?? s.json?.rc ?? null;
+  if (rc === 127 || /squeue: (command )?not found/.test(said)) return err('exit', `squeue is not installed on ${spec.name} (is it a Slurm login node?)`, { code: 127 });
+  return err('exit', `squeue failed on ${spec.name}: ${said || `exit status ${rc}`}`, { code: rc });
 }
 
 const iso = (sec: number | null): string | null => (sec === null ? null : new Date(sec * 1000).toISOString().replace(/\.000Z$/, 'Z'));
@@ -197,10 +216,10 @@ export function tailTargets(jobs: readonly SlurmJob[]): { id: string; path: stri
 /** Per host: the log paths resolved by the last poll, and the tails read then. */
 const memory = new WeakMap<Host, { targets: { id: string; path: string }[]; tails: Map<string, TailEntry> }>();
 
-export async function pollSlurm(host: Host, spec: HostSpec, cfg: Config, now: number = Date.now()): Promise<Result<RunsSnapshot>> {
+export async function pollSlurm(host: Host, spec: HostSpec, cfg: Config, now: number = Date.now(), listing: SlurmListing = 'auto'): Promise<Result<RunsSnapshot>> {
   const nonce = randomBytes(8).toString('hex');
   const prev = memory.get(host);
-  const res = await host.exec(buildSlurmScript(nonce, prev?.targets ?? [], prev?.tails), { timeoutMs: 30_000, maxBytes: 16 * 1024 * 1024 });
+  const res = await host.exec(buildSlurmScript(nonce, prev?.targets ?? [], prev?.tails, listing), { timeoutMs: 30_000, maxBytes: 16 * 1024 * 1024 });
   if (!res.ok) return res;
   const s = splitSlurmOutput(res.value.stdout, nonce);
   const jobs = jobsOf(s, spec);

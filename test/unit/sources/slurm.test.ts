@@ -8,7 +8,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { defaultConfig } from '../../../src/config/load.js';
 import type { HostSpec, Run } from '../../../src/domain/types.js';
 import { pollRuns, type RunsSnapshot } from '../../../src/sources/runs.js';
-import { buildSlurmScript, jobsOf, pollSlurm, splitSlurmOutput } from '../../../src/sources/slurm.js';
+import { buildSlurmScript, jobsOf, pollSlurm, splitSlurmOutput, type SlurmListing } from '../../../src/sources/slurm.js';
 import { localTestHost } from '../../helpers/c-local-host.js';
 import { distMissing, firstReason, onPath, suite } from '../../helpers/require.js';
 import { pollFor } from '../../helpers/wait.js';
@@ -107,6 +107,8 @@ suite(why, 'pollSlurm against a standalone Slurm 22.05', () => {
     ids.big = sbatch(['-J', 'big', '--time=10', '--gres=gpu:2', '--wrap', 'sleep 5']);
     ids.weird = sbatch(['-J', `-x it's "q"\nline`, '-H', '--wrap', 'sleep 5']);
     execFileSync('scancel', [ids.weird], { env: env() });
+    // root may submit as another user: that job is never this user's run
+    ids.other = sbatch(['--uid=nobody', '-J', 'theirs', '-H', '-o', '/dev/null', '--wrap', 'sleep 5']);
   }, 90_000);
 
   afterAll(async () => {
@@ -124,9 +126,10 @@ suite(why, 'pollSlurm against a standalone Slurm 22.05', () => {
   }, 60_000);
 
   /** Polls until every listed job is as asked. */
-  const settled = async (host = localTestHost('cl', env())): Promise<Map<string, Run>> =>
+  /** pollRuns (auto: the -o form on this 22.05), or pollSlurm with the listing asked for. */
+  const settled = async (host = localTestHost('cl', env()), listing?: SlurmListing): Promise<Map<string, Run>> =>
     pollFor(async () => {
-      const r = await pollRuns(host, spec, cfg);
+      const r = listing === undefined ? await pollRuns(host, spec, cfg) : await pollSlurm(host, spec, cfg, Date.now(), listing);
       if (!r.ok) return null;
       const runs = byId(r.value);
       const want: [string, string][] = [[ids.bar!, 'running'], [ids.fail!, 'failed'], [`${ids.arr}_1`, 'finished'], [`${ids.arr}_2`, 'failed'], [ids.held!, 'pending'], [ids.big!, 'pending'], [ids.weird!, 'failed']];
@@ -134,8 +137,10 @@ suite(why, 'pollSlurm against a standalone Slurm 22.05', () => {
       return want.every(([id, st]) => runs.get(id)?.state === st) && bar?.progress !== null && (bar?.progress?.step ?? 0) >= 3 ? runs : null;
     }, 60_000);
 
-  it('lists the jobs with their states, exit codes, reasons, array tasks and log paths', async () => {
-    const runs = await settled();
+  it.each([['auto (-o and scontrol on 22.05)', undefined], ['--json', 'json' as const]])('lists the jobs with their states, exit codes, reasons, array tasks and log paths: %s', async (_name, listing) => {
+    const runs = await settled(localTestHost('cl', env()), listing);
+    // another user's job is not the user's run (22.05's --json lists it: filtered here)
+    expect(runs.has(ids.other!)).toBe(false);
     const jobs = join(T, 'jobs');
     expect(runs.get(ids.fail!)).toMatchObject({ id: `cl:${ids.fail}`, host: 'cl', state: 'failed', exitStatus: 3, log: `${jobs}/fail_${ids.fail}.log`, slurm: { state: 'FAILED', reason: 'NonZeroExitCode' } });
     expect(runs.get(`${ids.arr}_1`)).toMatchObject({ state: 'finished', exitStatus: 0, log: `${jobs}/arr_${ids.arr}_1.out` });
@@ -176,13 +181,14 @@ suite(why, 'pollSlurm against a standalone Slurm 22.05', () => {
   }, 90_000);
 
   it('falls back to squeue -o where --json is refused', async () => {
+    // (auto does not even try --json on 22.05: json is asked for here)
     // a squeue that refuses --json, as Slurm before 21.08 does, in front of the real one
     const bin = join(T, 'oldbin');
     mkdirSync(bin, { recursive: true });
     const real = execFileSync('sh', ['-c', 'command -v squeue'], { encoding: 'utf8' }).trim();
     writeFileSync(join(bin, 'squeue'), `#!/bin/sh\nfor a; do [ "$a" = --json ] && { echo "squeue: unrecognized option '--json'" >&2; exit 1; }; done\nexec ${real} "$@"\n`, { mode: 0o755 });
     const host = localTestHost('cl', { ...env(), PATH: `${bin}:${process.env.PATH}` });
-    const runs = await settled(host);
+    const runs = await settled(host, 'json');
     expect(runs.get(ids.fail!)).toMatchObject({ state: 'failed', exitStatus: 3, log: join(T, 'jobs', `fail_${ids.fail}.log`), slurm: { state: 'FAILED' } });
     expect(runs.get(`${ids.arr}_2`)).toMatchObject({ state: 'failed', exitStatus: 2 });
     expect(runs.get(ids.held!)).toMatchObject({ state: 'pending', slurm: { reason: 'JobHeldUser' } });
