@@ -1,10 +1,12 @@
-// A Slurm login node's runs: the user's jobs (DESIGN section 3, `scheduler: slurm`). One exec per poll:
-// the script lists the jobs (`squeue --json`, else the fixed `squeue -o` form of parse/slurm.ts for a
-// Slurm without --json) and prints the tails of the StdOut files that the last poll of this host
-// resolved, in the sections runs.ts reads (splitPollOutput), so progress, metrics and alerts come from
-// the same parsers as a tmux run's. The paths are expanded here from the submitted pattern (scontrol
-// leaves %J and %3a as they are), so a job first seen has no tail in that exec: one more exec reads the
-// tails of such jobs, once (the first poll of a host, a new job), and later polls need none.
+// A Slurm login node's runs: the user's jobs (DESIGN section 3, `scheduler: slurm`; found automatically
+// when squeue is there is for later: for now the config says so). One exec per poll: the script lists
+// the user's jobs (see SlurmListing: `squeue --json` from 23.02, else the fixed `squeue -o` form of
+// parse/slurm.ts plus `scontrol show job -o`) and prints the tails of the StdOut files that the last poll
+// of this host resolved, in the sections runs.ts reads (splitPollOutput), so progress, metrics and
+// alerts come from the same parsers as a tmux run's. The paths are expanded here from the submitted
+// pattern (scontrol leaves %J and %3a as they are), so a job first seen has no tail in that exec: one
+// more exec reads the tails of such jobs, once (the first poll of a host, a new job); later polls
+// need none.
 import { randomBytes } from 'node:crypto';
 import type { Config } from '../config/schema.js';
 import { err, ok, type HostSpec, type Result, type Run } from '../domain/types.js';
