@@ -55,7 +55,8 @@ export function sourceScript(r: ResolvedRun, configLog: string | null, lines: nu
   const target = shq(`${r.sessionId}:`);
   return [
     `N=${shq(nonce)}`,
-    `log=$(${t} display-message -p -t ${target} ${shq('#{@rtk_log}')} 2>/dev/null)`,
+    // a Slurm job's log is its StdOut (resolveRun found it); there is no tmux session to ask
+    r.spec.scheduler === 'slurm' ? `log=''` : `log=$(${t} display-message -p -t ${target} ${shq('#{@rtk_log}')} 2>/dev/null)`,
     `[ -n "$log" ] || log=${configLog !== null ? remotePath(configLog) : "''"}`,
     `case "$log" in '~/'*) log="$HOME/\${log#??}" ;; esac`,
     `if [ -n "$log" ] && [ -f "$log" ]; then`,
@@ -68,7 +69,7 @@ export function sourceScript(r: ResolvedRun, configLog: string | null, lines: nu
       : [`  printf '@@%s log - - %s\\n' "$N" "$log"`, `  tail -n ${lines} -- "$log"`].join('\n'),
     `else`,
     `  printf '@@%s pane %s\\n' "$N" "$log"`,
-    `  ${t} capture-pane -p -J -S -${lines} -t ${target}`,
+    r.spec.scheduler === 'slurm' ? '  :' : `  ${t} capture-pane -p -J -S -${lines} -t ${target}`,
     `fi`,
     // the end marker keeps the body byte-exact even where a transport strips a final newline
     `printf '\\n@@%s end\\n' "$N"`,
@@ -155,13 +156,15 @@ export async function run(argv: string[], ctx: CommandContext): Promise<CommandR
     if (!r.ok) return r;
     const meta = configMeta(cfg.value, r.value.spec.name, r.value.session);
     const nonce = randomBytes(8).toString('hex');
-    const res = await r.value.host.exec(sourceScript(r.value, meta?.log ?? null, args.value.lines, args.value.follow, nonce), {
+    const res = await r.value.host.exec(sourceScript(r.value, r.value.log ?? meta?.log ?? null, args.value.lines, args.value.follow, nonce), {
       timeoutMs: 30_000,
       maxBytes: 64 * 1024 * 1024,
     });
     if (!res.ok) return res;
     const ans = parseSourceAnswer(res.value.stdout, nonce);
     if (!ans) return err('exit', `could not read the log of ${r.value.runId}: ${res.value.stderr.toString('utf8').trim() || 'no answer'}`);
+    if (ans.kind === 'pane' && r.value.spec.scheduler === 'slurm')
+      return err('not-found', `${r.value.runId} has no log to show yet: ${safeText(r.value.log ?? 'its StdOut')} does not exist (a pending job's is made when it starts)`);
     if (ans.kind === 'pane') {
       if (res.value.code !== 0) return err('exit', `could not capture the pane of ${r.value.runId}: ${res.value.stderr.toString('utf8').trim()}`);
       const text = ans.body.toString('utf8');

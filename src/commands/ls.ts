@@ -81,6 +81,7 @@ const SGR: Record<string, string> = { red: '31', green: '32', yellow: '33', blue
 const paint = (on: boolean, color: string, s: string): string => (on ? `\x1b[${SGR[color]}m${s}\x1b[0m` : s);
 
 const STATE_COLOR: Record<Run['state'], string> = {
+  pending: 'dim',
   running: 'green',
   stalled: 'yellow',
   finished: 'blue',
@@ -119,7 +120,11 @@ function fmtNum(n: number): string {
 
 function alertText(r: Run): string {
   const a = r.alerts.find((x) => x.kind === r.reason) ?? r.alerts[0];
-  return a ? printable(`${a.kind}: ${a.message.replace(/\s+/g, ' ')}`) : '';
+  if (a) return printable(`${a.kind}: ${a.message.replace(/\s+/g, ' ')}`);
+  // a Slurm job that waits or ended otherwise than well: Slurm's own word and why
+  const s = r.slurm;
+  if (s && s.state !== 'RUNNING' && s.state !== 'COMPLETED') return printable(`slurm ${s.state}${s.reason ? ` (${s.reason})` : ''}`);
+  return '';
 }
 
 /** The human table: state in words (colour only adds to it), columns aligned. */

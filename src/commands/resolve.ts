@@ -11,6 +11,8 @@ import { isNoServerMessage } from '../parse/tmux.js';
 import { shq } from '../remote/quote.js';
 import { selfSessionScript } from '../sources/runs.js';
 import { tmuxCommand } from '../remote/tmux-control.js';
+import { listSlurmJobs } from '../sources/slurm.js';
+import { resolveStdout } from '../parse/slurm-paths.js';
 
 export interface ResolvedRun {
   host: Host;
@@ -24,6 +26,8 @@ export interface ResolvedRun {
   sessionId: string;
   /** RUN named a group (config groups): this is its rank 0 part (its first listed). */
   group?: string;
+  /** A Slurm job's StdOut, where the run is a job (`scheduler: slurm`): its log, as ls shows it. */
+  log?: string | null;
 }
 
 /** One Host per configured host (connections are opened lazily by the first exec). */
@@ -37,8 +41,13 @@ export async function closeHosts(hosts: Map<string, Host>): Promise<void> {
   await Promise.all([...hosts.values()].map((h) => h.close().catch(() => undefined)));
 }
 
-/** The sessions on a host (an empty list when its tmux server is not running), but the one rtk-tui runs in. */
-export async function listSessions(host: Host, spec: HostSpec): Promise<Result<{ id: string; name: string }[]>> {
+/** The sessions on a host (an empty list when its tmux server is not running), but the one rtk-tui runs in.
+ * On a Slurm host (`scheduler: slurm`) the runs are the user's jobs: `7`, array tasks `3_2`. */
+export async function listSessions(host: Host, spec: HostSpec): Promise<Result<{ id: string; name: string; log?: string | null }[]>> {
+  if (spec.scheduler === 'slurm') {
+    const jobs = await listSlurmJobs(host, spec);
+    return jobs.ok ? ok(jobs.value.map((j) => ({ id: j.id, name: j.id, log: resolveStdout(j) }))) : jobs;
+  }
   const t = tmuxCommand(spec);
   const script = `${t} list-sessions -F ${shq('#{session_id}\t#{session_name}')} 2>&1; rc=$?\n${selfSessionScript(t, `self\\t%s\\n'`)}\nexit $rc`;
   const r = await host.exec(script, { timeoutMs: 20_000 });
@@ -94,9 +103,10 @@ export async function resolveRun(id: string, cfg: Config, hosts: Map<string, Hos
     const hit = list.value.find((x) => x.name === session);
     if (!hit) {
       const near = didYouMean(session, list.value.map((x) => x.name));
-      return err('not-found', `run ${id} not found: ${spec.name} has no tmux session named ${JSON.stringify(session)}${near}`);
+      const what = spec.scheduler === 'slurm' ? `no job of yours with id ${JSON.stringify(session)} (squeue)` : `no tmux session named ${JSON.stringify(session)}`;
+      return err('not-found', `run ${id} not found: ${spec.name} has ${what}${near}`);
     }
-    return ok({ host, spec, session, runId: `${spec.name}:${session}`, sessionId: hit.id });
+    return ok({ host, spec, session, runId: `${spec.name}:${session}`, sessionId: hit.id, ...(hit.log !== undefined ? { log: hit.log } : {}) });
   }
   const found: ResolvedRun[] = [];
   const failed: { name: string; error: RtkError }[] = [];
@@ -110,7 +120,7 @@ export async function resolveRun(id: string, cfg: Config, hosts: Map<string, Hos
       else {
         all.push(...list.value.map((x) => x.name));
         const hit = list.value.find((x) => x.name === id);
-        if (hit) found.push({ host, spec, session: id, runId: `${spec.name}:${id}`, sessionId: hit.id });
+        if (hit) found.push({ host, spec, session: id, runId: `${spec.name}:${id}`, sessionId: hit.id, ...(hit.log !== undefined ? { log: hit.log } : {}) });
       }
     }),
   );

@@ -11,7 +11,7 @@ import type { CommandContext } from './context.js';
 import { ask } from './control-common.js';
 
 export function isSlurm(spec: HostSpec): boolean {
-  return (spec as HostSpec & { scheduler?: string }).scheduler === 'slurm';
+  return spec.scheduler === 'slurm';
 }
 
 /** `kill HOST:JOBID` on a Slurm host: asks (unless yes), then scancel that job only. */

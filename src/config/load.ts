@@ -172,6 +172,7 @@ function buildConfig(f: ConfigFile, file: string, doc: Document, at: (o: number)
     if (h.tmuxSocket !== undefined) spec.tmuxSocket = h.tmuxSocket;
     if (h.gpuSource !== undefined) spec.gpuSource = h.gpuSource;
     if (h.resume !== undefined) spec.resume = h.resume;
+    if (h.scheduler !== undefined) spec.scheduler = h.scheduler;
     hosts.push(spec);
   }
   if (f.hosts !== undefined) cfg.hosts = hosts;

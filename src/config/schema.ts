@@ -91,6 +91,8 @@ export const hostSchema = z
     local: z.boolean().optional(),
     gpuSource: z.enum(['nvidia-smi', 'gpustat']).optional(),
     resume: z.array(z.string()).min(1).optional(),
+    /** slurm: a cluster's login node, its runs the user's jobs; tmux (the default). */
+    scheduler: z.enum(['slurm', 'tmux']).optional(),
   })
   .strict();
 

@@ -50,6 +50,8 @@ export interface HostSpec {
   gpuSource?: 'nvidia-smi' | 'gpustat';
   /** How trainers on this host resume (relaunch --resume); {checkpoint} is replaced. */
   resume?: string[];
+  /** `slurm`: a cluster's login node, whose runs are the user's jobs (sources/slurm.ts); default tmux. */
+  scheduler?: 'slurm' | 'tmux';
 }
 
 export type HostStatus =
@@ -73,7 +75,8 @@ export interface HostConnState {
   nextRetryAt?: number | null;
 }
 
-export type RunState = 'running' | 'stalled' | 'finished' | 'failed' | 'unknown';
+/** `pending`: queued, not started (a Slurm job). */
+export type RunState = 'pending' | 'running' | 'stalled' | 'finished' | 'failed' | 'unknown';
 
 export type AlertKind = 'oom' | 'nccl-timeout' | 'nan-loss' | 'traceback' | 'disk-full' | 'stalled' | 'killed';
 
@@ -122,6 +125,8 @@ export interface Run {
   /** A group (config `groups:`): one multi-node run made of sessions on several hosts, rank 0 first.
    * The run's log, progress and metrics are rank 0's; its state the worst of its parts'. */
   parts?: RunPart[];
+  /** What Slurm says of a job (a host with `scheduler: slurm`); absent for tmux runs. */
+  slurm?: SlurmRunInfo;
 }
 
 /** One session of a group run. */
@@ -140,6 +145,25 @@ export interface RunPart {
 export interface RunGroup {
   name: string;
   parts: { host: string; session: string }[];
+}
+
+/** A Slurm job's own words and figures, beside the run's state. */
+export interface SlurmRunInfo {
+  /** Slurm's state word: PENDING, RUNNING, TIMEOUT, OUT_OF_MEMORY... */
+  state: string;
+  /** Why it waits or ended (`Resources`, `JobHeldUser`, `NonZeroExitCode`), or null. */
+  reason: string | null;
+  name: string;
+  partition: string | null;
+  nodes: string | null;
+  gpus: number | null;
+  /** null: no limit. */
+  timeLimitSeconds: number | null;
+  elapsedSeconds: number | null;
+  /** When it started, or for a pending job when Slurm expects it to (ISO); null when unknown. */
+  startAt: string | null;
+  /** The signal that ended it, when one did. */
+  exitSignal: number | null;
 }
 
 /** What tmux tells about a session (parse/tmux.ts), before the log is read. */

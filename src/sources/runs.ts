@@ -12,6 +12,7 @@ import type { Host } from '../remote/host.js';
 import { remoteOperand, shq } from '../remote/quote.js';
 import { tmuxCommand } from '../remote/tmux-control.js';
 import { hintFor } from '../events/hints.js';
+import { pollSlurm } from './slurm.js';
 
 export interface RunsSnapshot {
   runs: Run[];
@@ -232,7 +233,7 @@ function snapshotOf(s: PollSections, spec: HostSpec, cfg: Pick<Config, 'runs' | 
 }
 
 /** The last tail read per run and what it said: an idle run's tail is the same 16 KB every poll. */
-interface TailReading {
+export interface TailReading {
   progress: Progress | null;
   metrics: Metrics;
   lossHistory: number[];
@@ -242,7 +243,7 @@ const tailCache = new Map<string, { text: string; read: TailReading }>();
 const TAIL_CACHE_MAX = 512;
 
 /** analyzeLog + detectAlerts of a run's tail, reusing the last answer while the tail is unchanged. */
-function readTail(key: string, text: string): TailReading {
+export function readTail(key: string, text: string): TailReading {
   const hit = tailCache.get(key);
   if (hit && hit.text === text) return hit.read;
   const { progress, metrics, lossHistory } = analyzeLog(text);
@@ -314,13 +315,14 @@ function buildRun(row: TmuxSessionRow, spec: HostSpec, cfg: Pick<Config, 'runs' 
   };
 }
 
-function withHint(a: Alert): Alert {
+export function withHint(a: Alert): Alert {
   const hint = hintFor(a.kind);
   return hint === null ? a : { ...a, hint };
 }
 
-/** Poll a host's runs: one exec. */
+/** Poll a host's runs: one exec. A Slurm login node's runs are its jobs (sources/slurm.ts). */
 export async function pollRuns(host: Host, spec: HostSpec, cfg: Config, now: number = Date.now()): Promise<Result<RunsSnapshot>> {
+  if (spec.scheduler === 'slurm') return pollSlurm(host, spec, cfg, now);
   const nonce = randomBytes(8).toString('hex');
   const previous = lastTails.get(host);
   const res = await host.exec(buildPollScript(spec, cfg, nonce, previous), { timeoutMs: 20_000, maxBytes: 16 * 1024 * 1024 });

@@ -26,7 +26,7 @@ export function runsSortLabel(sort: RunsSort): string {
 }
 
 /** Trouble first: a failed run, then a stalled one, then what runs; the ended ones last. */
-const STATE_RANK: Record<Run['state'], number> = { failed: 0, stalled: 1, running: 2, unknown: 3, finished: 4 };
+const STATE_RANK: Record<Run['state'], number> = { failed: 0, stalled: 1, running: 2, pending: 3, unknown: 3, finished: 4 };
 
 /** Smaller sorts first; a run without the value goes after every run with it. */
 function sortKey(s: State, r: Run, sort: RunsSort): number {

@@ -18,7 +18,7 @@ export interface CardLayout {
   log: boolean;
 }
 
-const STATE_TOK: Record<string, Tok> = { running: 'ok', stalled: 'warn', finished: 'accent', failed: 'err', unknown: 'dim' };
+const STATE_TOK: Record<string, Tok> = { pending: 'dim', running: 'ok', stalled: 'warn', finished: 'accent', failed: 'err', unknown: 'dim' };
 
 /** Every row of the card (more than h when it is long: the caller scrolls). */
 export function cardRows(card: RunCard, o: CardLayout): Row[] {

@@ -146,9 +146,9 @@ suite(firstReason(labUnavailable(), slurmUnavailable(), usersUnavailable()), 'sl
       expect(out.trim()).not.toBe('');
       writeFileSync(`${FIXTURES}${name}.txt`, `# captured from ${version} (Debian 12) on the test machine, ${cmd}, ${date}\n${out}`);
     };
-    await save('squeue-json', 'squeue --json');
+    await save('lab-squeue-json', 'squeue --json');
     await save('squeue-all-format', `squeue -t all -h -o '${SQUEUE_FORMAT}'`);
-    await save('squeue-start', 'squeue --start');
+    await save('lab-squeue-start', 'squeue --start');
     await save('scontrol-job-running', `scontrol show job -o ${ids['gpu-run']}`);
     await save('scontrol-job-pending-resources', `scontrol show job -o ${ids['wants-2gpu']}`);
     await save('scontrol-job-pending-held', `scontrol show job -o ${ids.held}`);

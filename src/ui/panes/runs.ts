@@ -13,6 +13,7 @@ import { notice, padRows, windowStart, type PaneCtx, type PaneOut } from './pane
 import { gpusByRun, lossTrend } from './run-cells.js';
 
 const STATE_TOK: Record<Run['state'], Tok> = {
+  pending: 'dim',
   running: 'ok',
   stalled: 'warn',
   finished: 'accent',
@@ -42,7 +43,7 @@ const GPUS_W = 9;
 const NAME_CAP = 24;
 
 /** Narrow panes: a state in at most five cells. */
-const SHORT_STATE: Record<Run['state'], string> = { running: 'RUN', stalled: 'STALL', finished: 'DONE', failed: 'FAIL', unknown: '?' };
+const SHORT_STATE: Record<Run['state'], string> = { pending: 'PEND', running: 'RUN', stalled: 'STALL', finished: 'DONE', failed: 'FAIL', unknown: '?' };
 
 interface Way {
   /** Session names instead of run ids (host:session). */

@@ -80,7 +80,7 @@ describe('parseConfig', () => {
 
   it.each([
     ['unknown host key', 'hosts:\n  - name: a\n    ssh: a\n  - ssh: b\n    sshh: x\n',
-      'config.yaml:5:5: hosts[1].sshh is not a known key (expected one of name, ssh, jump, identityFile, tmuxSocket, local, gpuSource, resume)'],
+      'config.yaml:5:5: hosts[1].sshh is not a known key (expected one of name, ssh, jump, identityFile, tmuxSocket, local, gpuSource, resume, scheduler)'],
     ['unknown top key', 'host: []\n', 'config.yaml:1:1: host is not a known key (expected one of hosts, runs, stallAfter, refresh, keys, scrollback, gpuIdleAfter, notify, resume, groups)'],
     ['unknown refresh key', 'refresh: {runs: 5s, gpu: 2s}\n', 'config.yaml:1:21: refresh.gpu is not a known key (expected one of runs, gpus, checkpoints)'],
     ['unknown runs key', 'runs:\n  - run: a:b\n    logg: x\n', 'config.yaml:3:5: runs[0].logg is not a known key (expected one of run, log, checkpoints, resume)'],
@@ -177,6 +177,6 @@ describe('loadConfig search order', () => {
   it('names the file in validation errors', () => {
     const p = file('bad.yaml', 'hosts:\n  - ssh: a\n    sshh: b\n');
     const r = loadConfig(g({ config: p }), {});
-    expect(!r.ok && r.error.message).toBe(`${p}:3:5: hosts[0].sshh is not a known key (expected one of name, ssh, jump, identityFile, tmuxSocket, local, gpuSource, resume)`);
+    expect(!r.ok && r.error.message).toBe(`${p}:3:5: hosts[0].sshh is not a known key (expected one of name, ssh, jump, identityFile, tmuxSocket, local, gpuSource, resume, scheduler)`);
   });
 });
