@@ -1,8 +1,8 @@
 // The Slurm runs source run for real: its poll script against a standalone slurm-wlm (slurmctld, slurmd,
-// munged as plain processes in a temp dir; research/tech.md section 11), through a local Host.
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, openSync, rmSync, symlinkSync, writeFileSync, chmodSync, readdirSync, readFileSync } from 'node:fs';
-import { tmpdir, userInfo } from 'node:os';
+// munged from test/helpers/slurm.ts: free ports, cleaned up even when the worker dies), through a local Host.
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { defaultConfig } from '../../../src/config/load.js';
@@ -10,18 +10,11 @@ import type { HostSpec, Run } from '../../../src/domain/types.js';
 import { pollRuns, type RunsSnapshot } from '../../../src/sources/runs.js';
 import { buildSlurmScript, jobsOf, pollSlurm, splitSlurmOutput, type SlurmListing } from '../../../src/sources/slurm.js';
 import { localTestHost } from '../../helpers/c-local-host.js';
-import { distMissing, firstReason, onPath, suite } from '../../helpers/require.js';
+import { distMissing, firstReason, slurmUnavailable, suite } from '../../helpers/require.js';
+import { startSlurm, type Slurm } from '../../helpers/slurm.js';
 import { pollFor } from '../../helpers/wait.js';
 
-// ports and cluster name of this test only (another suite's Slurm lab uses others)
-const CTLD_PORT = 26817;
-const SLURMD_PORT = 26818;
-
-const why = firstReason(
-  ['slurmctld', 'slurmd', 'munged', 'sbatch', 'squeue'].every(onPath) ? null : 'slurm-wlm and munge are missing (apt-get install -y slurm-wlm munge)',
-  process.getuid?.() === 0 ? null : 'a standalone slurmd needs root',
-  distMissing(),
-);
+const why = firstReason(slurmUnavailable(), distMissing());
 const BIN = new URL('../../../bin/rtk-tui', import.meta.url).pathname;
 
 const BAR = `#!/bin/sh
@@ -36,9 +29,9 @@ done
 
 suite(why, 'pollSlurm against a standalone Slurm 22.05', () => {
   let T = '';
-  const daemons: ChildProcess[] = [];
   const ids: Record<string, string> = {};
-  const env = (): NodeJS.ProcessEnv => ({ ...process.env, SLURM_CONF: join(T, 'etc/slurm.conf') });
+  let slurm: Slurm | null = null;
+  const env = (): NodeJS.ProcessEnv => ({ ...process.env, ...slurm!.env });
   const spec: HostSpec = { name: 'cl', local: true, scheduler: 'slurm' };
   const cfg = { ...defaultConfig(null), hosts: [spec] };
   const sbatch = (args: string[]): string => {
@@ -47,58 +40,13 @@ suite(why, 'pollSlurm against a standalone Slurm 22.05', () => {
     if (!m) throw new Error(`sbatch said: ${out}`);
     return m[1]!;
   };
-  const daemon = (cmd: string, args: string[]): void => {
-    const log = openSync(join(T, 'log', `${cmd}.out`), 'a');
-    daemons.push(spawn(cmd, args, { env: env(), stdio: ['ignore', log, log] }));
-  };
   const byId = (snap: RunsSnapshot): Map<string, Run> => new Map(snap.runs.map((r) => [r.session, r]));
 
   beforeAll(async () => {
-    T = mkdtempSync(join(tmpdir(), 'rtk-slurmpoll-'));
-    for (const d of ['munge', 'etc', 'state', 'spool', 'log', 'run', 'dev', 'jobs']) mkdirSync(join(T, d));
-    // munged wants every directory above its socket searchable by all
-    chmodSync(T, 0o755);
-    chmodSync(join(T, 'munge'), 0o755);
-    symlinkSync('/dev/null', join(T, 'dev/gpu0'));
-    symlinkSync('/dev/null', join(T, 'dev/gpu1'));
-    writeFileSync(join(T, 'munge/munge.key'), Buffer.alloc(1024, 7), { mode: 0o400 });
-    const user = userInfo().username;
-    writeFileSync(
-      join(T, 'etc/slurm.conf'),
-      [
-        'ClusterName=rtkparse', 'SlurmctldHost=localhost', `SlurmctldPort=${CTLD_PORT}`, `SlurmdPort=${SLURMD_PORT}`,
-        `SlurmUser=${user}`, `SlurmdUser=${user}`, 'AuthType=auth/munge', 'CredType=cred/munge', `AuthInfo=socket=${T}/munge/munge.sock`,
-        `StateSaveLocation=${T}/state`, `SlurmdSpoolDir=${T}/spool`, `SlurmctldPidFile=${T}/run/ctld.pid`, `SlurmdPidFile=${T}/run/d.pid`,
-        `SlurmctldLogFile=${T}/log/slurmctld.log`, `SlurmdLogFile=${T}/log/slurmd.log`, 'ProctrackType=proctrack/linuxproc',
-        'TaskPlugin=task/none', 'SwitchType=switch/none', 'MpiDefault=none', 'JobAcctGatherType=jobacct_gather/none',
-        'SelectType=select/cons_tres', 'SelectTypeParameters=CR_Core', 'SchedulerType=sched/backfill', 'SchedulerParameters=bf_interval=1',
-        'AccountingStorageType=accounting_storage/none', 'JobCompType=jobcomp/none', 'MinJobAge=3600', 'ReturnToService=2',
-        'MailProg=/bin/true', 'GresTypes=gpu', 'NodeName=localhost NodeAddr=127.0.0.1 CPUs=2 RealMemory=2000 Gres=gpu:2 State=UNKNOWN',
-        'PartitionName=debug Nodes=localhost Default=YES MaxTime=INFINITE State=UP', '',
-      ].join('\n'),
-    );
-    writeFileSync(join(T, 'etc/gres.conf'), `AutoDetect=off\nNodeName=localhost Name=gpu File=${T}/dev/gpu[0-1]\n`);
+    slurm = await startSlurm({ cpus: 2 });
+    T = slurm.dir;
+    mkdirSync(join(T, 'jobs'));
     writeFileSync(join(T, 'jobs/bar.sh'), BAR, { mode: 0o755 });
-    daemon('munged', ['-F', `--socket=${T}/munge/munge.sock`, `--key-file=${T}/munge/munge.key`, `--pid-file=${T}/munge/munged.pid`, `--seed-file=${T}/munge/seed`, `--log-file=${T}/munge/munged.log`]);
-    await pollFor(() => (readdirSync(join(T, 'munge')).includes('munge.sock') ? true : null), 10_000);
-    daemon('slurmctld', ['-D']);
-    daemon('slurmd', ['-D', '-N', 'localhost']);
-    await pollFor(() => {
-      try {
-        return /idle/.test(execFileSync('sinfo', ['-h', '-o', '%t'], { env: env(), encoding: 'utf8', timeout: 5000 })) ? true : null;
-      } catch {
-        return null;
-      }
-    }, 30_000).catch((e: unknown) => {
-      const logs = ['slurmctld.log', 'slurmd.log', 'slurmctld.out', 'slurmd.out'].map((f) => {
-        try {
-          return `${f}:\n${readFileSync(join(T, 'log', f), 'utf8').slice(-1500)}`;
-        } catch {
-          return `${f}: none`;
-        }
-      });
-      throw new Error(`the standalone Slurm did not come up (${String(e)}):\n${logs.join('\n')}`);
-    });
     // the long one first: it holds one CPU and one GPU; the quick ones run on the other CPU
     ids.bar = sbatch(['-J', 'train bar', '--time=30', '--gres=gpu:1', '-o', 'out %x_%j.log', './bar.sh']);
     ids.fail = sbatch(['-J', 'fail3', '-o', 'fail_%j.log', '--wrap', 'echo about to fail; exit 3']);
@@ -120,9 +68,7 @@ suite(why, 'pollSlurm against a standalone Slurm 22.05', () => {
     } catch {
       // nothing to cancel, or the controller is gone already
     }
-    for (const d of daemons.reverse()) d.kill('SIGTERM');
-    await new Promise((r) => setTimeout(r, 500));
-    rmSync(T, { recursive: true, force: true });
+    await slurm?.stop();
   }, 60_000);
 
   /** Polls until every listed job is as asked. */
