@@ -10,6 +10,8 @@ import { buildKeymap } from '../keys/keymap.js';
 import type { Host } from '../remote/host.js';
 import { openHost, processHostEnv, type HostEnv } from '../remote/index.js';
 import { attachArgv, newRun } from '../remote/tmux-control.js';
+import { isSlurm, jobShellArgv, submitJob } from './slurm-actions.js';
+import { CANCEL_GONE, checkJobId, scancelScript } from '../sources/slurm-control.js';
 import { executeKill, killSummary, planKill } from '../sources/kill-run.js';
 import { launchOnFreeGpus } from '../sources/launch.js';
 import { parseGpusFlag } from '../parse/gpu-pick.js';
@@ -133,6 +135,19 @@ export async function runMonitor(ctx: CommandContext, cfg: Config, o: MonitorOpt
         if (!spec || !host) return;
         say(`killing ${e.runId}…`);
         const created = e.createdAt === null ? NaN : Date.parse(e.createdAt);
+        if (isSlurm(spec)) {
+          // a Slurm job: scancel exactly that job id
+          void (async () => {
+            const id = checkJobId(e.session);
+            const r = id.ok ? await host.exec(scancelScript(e.session), { timeoutMs: 30_000 }) : id;
+            if (!r.ok) say(r.error.message, 'error');
+            else if (r.value.code === CANCEL_GONE) say(`Slurm no longer knows job ${e.session}: not cancelled`, 'warn');
+            else if (r.value.code !== 0) say(`scancel ${e.session} failed (exit status ${r.value.code})`, 'error');
+            else say(`cancelled ${e.runId}`);
+            controller.refresh();
+          })();
+          return;
+        }
         void (async () => {
           // all of it (its processes, what it left on the GPUs), and only the session shown: not
           // one re-created under its name since
@@ -174,6 +189,17 @@ export async function runMonitor(ctx: CommandContext, cfg: Config, o: MonitorOpt
         const pick = e.gpus !== null ? parseGpusFlag(e.gpus, undefined) : null;
         if (pick !== null && !pick.ok) {
           say(pick.error.message, 'error');
+          return;
+        }
+        if (isSlurm(spec)) {
+          // a Slurm host: the form's run is submitted as a batch job (the GPUs a count)
+          if (pick?.value && pick.value.count === null) return say('on a Slurm host GPUs are a count (Slurm picks them), not a list', 'error');
+          void submitJob(ctx, host, spec, { name: e.name, argv: e.cmd, cwd: e.cwd, output: e.log, gpus: pick?.value?.count ?? null }).then((r) => {
+            if (!r.ok) return say(r.error.message, 'error');
+            say(`submitted ${e.host}:${r.value} (Slurm job ${r.value}, named ${e.name})`);
+            store.dispatch({ type: 'select', runId: `${e.host}:${r.value}` });
+            controller.refresh();
+          });
           return;
         }
         const started = pick?.value ? launchOnFreeGpus(host, spec, req, pick.value) : newRun(host, spec, req);
@@ -276,8 +302,16 @@ async function attach(
     const { attachInteractive } = await import('../tty/attach.js');
     // attachInteractive unsets TMUX for the child itself (nesting on purpose) and says so in its banner
     const env = henv.env;
+    // a Slurm job: a shell inside it (not under --readonly: it could change things)
+    let argv: string[];
+    if (isSlurm(spec)) {
+      if (ctx.global.readonly) return say(`read-only mode: no shell inside Slurm job ${e.runId} (its log is in the log pane)`, 'warn');
+      const a = jobShellArgv(spec, e.session, henv);
+      if (!a.ok) return say(a.error.message, 'error');
+      argv = a.value;
+    } else argv = attachArgv(spec, e.session, henv, ctx.global.readonly);
     const out = await attachInteractive({
-      argv: attachArgv(spec, e.session, henv, ctx.global.readonly),
+      argv,
       title: e.runId + (ctx.global.readonly ? ' (read-only)' : ''),
       stdin: ctx.stdin,
       stdout: ctx.stdout,

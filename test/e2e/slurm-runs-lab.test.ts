@@ -137,6 +137,22 @@ suite(firstReason(labUnavailable(), slurmUnavailable(), distMissing()), 'a Slurm
     expect(bad.code).not.toBe(0);
   }, 120_000);
 
+  it('the monitor lists the jobs by id and name, the pending one as PEND, with the running job\'s log', async () => {
+    const env = sl.lab.env();
+    delete env.TMUX;
+    const t = await startTui({ args: ['--config', cfg], env, cols: 140, rows: 30 });
+    try {
+      const screen = await t.waitUntil(
+        (s) => new RegExp(`${ids.bar} train +RUNNING`).test(s) && new RegExp(`${ids.held} held +PEND`).test(s) && /\{'loss': 0\.\d+/.test(s),
+        'the jobs and the selected job\'s log',
+        40_000,
+      );
+      expect(screen).toMatch(new RegExp(`${ids.fail} fail3 +FAILED`));
+    } finally {
+      await t.stop();
+    }
+  }, 90_000);
+
   it('attach opens a shell inside the running job; Ctrl-\\ comes back', async () => {
     const env = sl.lab.env();
     delete env.TMUX;

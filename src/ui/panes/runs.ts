@@ -157,7 +157,12 @@ export function runsPane(c: PaneCtx): PaneOut {
     });
     const stateW = Math.max(...states.map((x) => width(x.text)));
     // a group is named by its id and its part count whatever the way (its session is rank 0's)
-    const names = runs.map((r) => (r.parts !== undefined ? `${r.id} ×${r.parts.length}` : way.session ? r.session : r.id));
+    // a Slurm job is its id and its name (the id alone says nothing to its user)
+    const names = runs.map((r) => {
+      if (r.parts !== undefined) return `${r.id} ×${r.parts.length}`;
+      const base = way.session ? r.session : r.id;
+      return r.slurm?.name ? `${base} ${r.slurm.name}` : base;
+    });
     const nameNat = Math.max(4, ...names.map((n) => width(n)));
     const nameMin = Math.min(nameNat, NAME_CAP);
     const fixed = 2 + 1 + stateW;
