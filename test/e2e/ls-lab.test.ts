@@ -116,6 +116,6 @@ suite(why, 'ls over ssh', () => {
     writeFileSync(bad, 'hosts:\n  - ssh: rtk-gpu\n    sshh: x\n');
     const r = await cli(['ls', '--config', bad]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toBe(`rtk-tui: ${bad}:3:5: hosts[0].sshh is not a known key (expected one of name, ssh, jump, identityFile, tmuxSocket, local, gpuSource, resume)\n`);
+    expect(r.stderr).toBe(`rtk-tui: ${bad}:3:5: hosts[0].sshh is not a known key (expected one of name, ssh, jump, identityFile, tmuxSocket, local, gpuSource, resume, scheduler)\n`);
   });
 });
