@@ -136,7 +136,9 @@ export function renderRuns(report: LsReport, opts: { color: boolean; width: numb
   const header = ['RUN', 'STATE', 'PROGRESS', 'LOSS/METRIC', 'LAST OUTPUT', 'ALERT'];
   const rows = report.runs.map((r) => {
     const state = stateLabel(r);
-    return { state: r.state, cells: [printable(r.id) + (r.parts ? ` ×${r.parts.length}` : ''), state, progressText(r), printable(metricText(r)), ago(r.lastOutputSecondsAgo), alertText(r)] };
+    // a Slurm job by its id and its name (the id alone says nothing to its user)
+    const name = printable(r.id) + (r.parts ? ` ×${r.parts.length}` : '') + (r.slurm?.name ? ` ${printable(r.slurm.name)}` : '');
+    return { state: r.state, cells: [name, state, progressText(r), printable(metricText(r)), ago(r.lastOutputSecondsAgo), alertText(r)] };
   });
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => [...r.cells[i]!].length)));
   const line = (cells: string[], stateColor: string | null): string => {

@@ -22,9 +22,9 @@ describe('ls table of a Slurm host', () => {
       },
       { color: false, width: 0 },
     ).split('\n');
-    expect(out[1]).toMatch(/^cl:7 +PENDING .*slurm PENDING \(Resources\)$/);
-    expect(out[2]).toMatch(/^cl:8 +FAILED .*slurm TIMEOUT \(TimeLimit\)$/);
-    expect(out[3]).toMatch(/^cl:9 +RUNNING +- +- +-$/);
+    expect(out[1]).toMatch(/^cl:7 n +PENDING .*slurm PENDING \(Resources\)$/);
+    expect(out[2]).toMatch(/^cl:8 n +FAILED .*slurm TIMEOUT \(TimeLimit\)$/);
+    expect(out[3]).toMatch(/^cl:9 n +RUNNING +- +- +-$/);
     expect(out[4]).not.toContain('\x1b');
   });
 });
