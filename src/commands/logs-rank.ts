@@ -14,16 +14,20 @@ export function firstReadBack(n: number): number {
 /** Lines --ranks counts over when -n is not given. */
 export const RANKS_DEFAULT_LINES = 10_000;
 
+/** What a read back may bring (the exec takes up to 64 MiB). */
 const MAX_BYTES = 48 * 1024 * 1024;
 
-/** The next number of lines to read back, or null: what was read is enough, or all there is. */
+/** The next number of lines to read back, or null: what was read is enough, all there is, or as much as may be read. */
 export function furtherBack(kept: number, want: number, body: Buffer, asked: number): number | null {
-  if (kept >= want || body.length >= MAX_BYTES) return null;
+  if (kept >= want) return null;
   let lines = 0;
   for (let at = body.indexOf(0x0a); at >= 0; at = body.indexOf(0x0a, at + 1)) lines++;
   // fewer lines than asked: the file was read whole
   if (lines < asked) return null;
-  return asked * 8;
+  // eight times as many, as far as lines of this length fit in MAX_BYTES
+  const fit = Math.floor(MAX_BYTES / Math.max(1, body.length / Math.max(1, lines)));
+  const next = Math.min(asked * 8, fit);
+  return next > asked ? next : null;
 }
 
 export function selectorText(sel: RankSelector): string {

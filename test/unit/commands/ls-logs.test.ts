@@ -88,6 +88,9 @@ describe('logs --rank', () => {
     expect(furtherBack(3, 10, body, 2000)).toBe(16000);
     // fewer lines than asked: the whole file was read
     expect(furtherBack(3, 10, body, 2001)).toBeNull();
+    // never past what an exec may bring back (lines of 1 KiB: 48 Ki of them)
+    const wide = Buffer.from(`0: ${'x'.repeat(1020)}\n`.repeat(40_000));
+    expect(furtherBack(0, 10, wide, 40_000)).toBe(49_152);
     expect(firstReadBack(5)).toBe(2000);
     expect(firstReadBack(1000)).toBe(16000);
   });
