@@ -39,7 +39,7 @@ export const COMMANDS: CommandInfo[] = [
   },
   {
     name: 'logs',
-    usage: 'logs RUN [-n N] [-f]',
+    usage: 'logs RUN [-n N] [-f] [--rank N | --ranks]',
     summary: "print the run's log; -f follows, surviving reconnects",
     built: true,
     load: lazy('logs'),
@@ -52,8 +52,10 @@ export const COMMANDS: CommandInfo[] = [
       flags: [
         ['-n N, --lines N', 'the last N lines (default 100)'],
         ['-f, --follow', 'then follow the file, through dropped connections (no line lost or doubled)'],
+        ['--rank N', "only rank N's lines, without their prefix (srun -l, mpirun --tag-output, torchrun --tee); N may be a host (node01) or host:rank; -n counts that rank's lines"],
+        ['--ranks', 'which ranks the log holds, with their line counts (over the last 10000 lines, or -n N)'],
       ],
-      examples: ['rtk-tui logs a800:training -n 50', 'rtk-tui logs training -f | grep loss', 'rtk-tui logs rtk-gpu:train_v1 -f   # an ssh alias, no config needed'],
+      examples: ['rtk-tui logs a800:training -n 50', 'rtk-tui logs cluster:4242 --rank 3 -f', 'rtk-tui logs training -f | grep loss', 'rtk-tui logs rtk-gpu:train_v1 -f   # an ssh alias, no config needed'],
     },
   },
   {

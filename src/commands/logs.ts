@@ -1,9 +1,10 @@
-// `rtk-tui logs RUN [-n N] [-f]`: the run's log file (@rtk_log, else the config's runs[].log), or
-// else its pane's history. -f follows the file through drops and reconnects. To a pipe or a file,
-// what is printed equals the log byte for byte; to a terminal, each line is shown as the log pane
-// shows it (its last \r redraw, SGR colour kept unless NO_COLOR, every other escape and control
-// dropped: the log is the host's text, and must not drive this terminal). Markers and connection
-// notes go to stderr, so stdout stays the file.
+// `rtk-tui logs RUN [-n N] [-f] [--rank N | --ranks]`: the run's log file (@rtk_log, else the
+// config's runs[].log), or else its pane's history. -f follows the file through drops and reconnects.
+// To a pipe or a file, what is printed equals the log byte for byte; to a terminal, each line is shown
+// as the log pane shows it (its last \r redraw, SGR colour kept unless NO_COLOR, every other escape and
+// control dropped: the log is the host's text, and must not drive this terminal). Markers and
+// connection notes go to stderr, so stdout stays the file. --rank N: only rank N's lines of a
+// multi-process log, without their prefix and otherwise byte for byte (logs-rank.ts, rank-filter.ts).
 import { randomBytes } from 'node:crypto';
 import { loadConfig } from '../config/load.js';
 import { err, ok, type Result } from '../domain/types.js';
@@ -15,20 +16,32 @@ import { PaneFollower, settledLines } from '../sources/pane-follow.js';
 import { configMeta, remotePath } from '../sources/runs.js';
 import { tmuxCommand } from '../remote/tmux-control.js';
 import { isClosedPipe } from './until-stopped.js';
+import { countRanks, detectStyle, filterBytes, filterLine, lastLinesOf, parseRankSelector, RankFilter, type RankSelector } from '../parse/rank-filter.js';
+import { detectPrefix, type PrefixStyle } from '../parse/rank-prefix.js';
+import { firstReadBack, furtherBack, NO_PREFIXES, noLinesNote, RANKS_DEFAULT_LINES, ranksTable } from './logs-rank.js';
 import { useColor, type CommandContext, type CommandResult } from './context.js';
 import { closeHosts, openHosts, resolveRun, type ResolvedRun } from './resolve.js';
 
-const USAGE = 'usage: rtk-tui logs RUN [-n N] [-f]';
+const USAGE = 'usage: rtk-tui logs RUN [-n N] [-f] [--rank N | --ranks]';
 
 interface LogsArgs {
   run: string;
   lines: number;
+  /** -n was given (--ranks counts over more lines by default). */
+  linesSet: boolean;
   follow: boolean;
+  /** --rank: only this rank's lines, without their prefix. */
+  rank: RankSelector | null;
+  /** --ranks (or --rank list): which ranks the log holds. */
+  ranks: boolean;
 }
 
 export function parseLogsArgs(argv: string[]): Result<LogsArgs> {
   let lines = 100;
   let follow = false;
+  let linesSet = false;
+  let rank: RankSelector | null = null;
+  let ranks = false;
   const pos: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -37,12 +50,22 @@ export function parseLogsArgs(argv: string[]): Result<LogsArgs> {
       const v = a === '-n' || a === '--lines' ? argv[++i] : a.startsWith('-n') ? a.slice(2) : a.slice('--lines='.length);
       if (v === undefined || !/^\d+$/.test(v)) return err('usage', `logs: -n needs a number of lines (${USAGE})`);
       lines = Number(v);
+      linesSet = true;
+    } else if (a === '--ranks') ranks = true;
+    else if (a === '--rank' || a.startsWith('--rank=')) {
+      const v = a === '--rank' ? argv[++i] : a.slice('--rank='.length);
+      if (v === 'list') ranks = true;
+      else {
+        rank = v === undefined ? null : parseRankSelector(v);
+        if (rank === null) return err('usage', `logs: --rank needs a rank (3), a host (node01) or both (gpu187:1), or list (${USAGE})`);
+      }
     } else if (a === '--') pos.push(...argv.slice(i + 1)), (i = argv.length);
     else if (a.startsWith('-') && a.length > 1) return err('usage', `logs: unknown flag ${a} (${USAGE})`);
     else pos.push(a);
   }
   if (pos.length !== 1) return err('usage', pos.length === 0 ? `logs needs a RUN (${USAGE})` : `logs takes one RUN (${USAGE})`);
-  return ok({ run: pos[0]!, lines, follow });
+  if (ranks && (rank !== null || follow)) return err('usage', `logs: --ranks lists the ranks; it takes no --rank or -f (${USAGE})`);
+  return ok({ run: pos[0]!, lines, linesSet, follow, rank, ranks });
 }
 
 /**
@@ -155,18 +178,25 @@ export async function run(argv: string[], ctx: CommandContext): Promise<CommandR
     const r = await resolveRun(args.value.run, cfg.value, hosts, ctx.env);
     if (!r.ok) return r;
     const meta = configMeta(cfg.value, r.value.spec.name, r.value.session);
-    const nonce = randomBytes(8).toString('hex');
-    const res = await r.value.host.exec(sourceScript(r.value, r.value.log ?? meta?.log ?? null, args.value.lines, args.value.follow, nonce), {
-      timeoutMs: 30_000,
-      maxBytes: 64 * 1024 * 1024,
-    });
-    if (!res.ok) return res;
-    const ans = parseSourceAnswer(res.value.stdout, nonce);
-    if (!ans) return err('exit', `could not read the log of ${r.value.runId}: ${res.value.stderr.toString('utf8').trim() || 'no answer'}`);
-    if (ans.kind === 'pane' && r.value.spec.scheduler === 'slurm')
-      return err('not-found', `${r.value.runId} has no log to show yet: ${safeText(r.value.log ?? 'its StdOut')} does not exist (a pending job's is made when it starts)`);
+    const read = async (lines: number): Promise<Result<SourceAnswer>> => {
+      const nonce = randomBytes(8).toString('hex');
+      const res = await r.value.host.exec(sourceScript(r.value, r.value.log ?? meta?.log ?? null, lines, args.value.follow, nonce), {
+        timeoutMs: 30_000,
+        maxBytes: 64 * 1024 * 1024,
+      });
+      if (!res.ok) return res;
+      const ans = parseSourceAnswer(res.value.stdout, nonce);
+      if (!ans) return err('exit', `could not read the log of ${r.value.runId}: ${res.value.stderr.toString('utf8').trim() || 'no answer'}`);
+      if (ans.kind === 'pane' && r.value.spec.scheduler === 'slurm')
+        return err('not-found', `${r.value.runId} has no log to show yet: ${safeText(r.value.log ?? 'its StdOut')} does not exist (a pending job's is made when it starts)`);
+      if (ans.kind === 'pane' && res.value.code !== 0) return err('exit', `could not capture the pane of ${r.value.runId}: ${res.value.stderr.toString('utf8').trim()}`);
+      return ok(ans);
+    };
+    if (args.value.rank !== null || args.value.ranks) return await ranked(ctx, pipe, r.value, args.value, read, meta?.log ?? null);
+    const got = await read(args.value.lines);
+    if (!got.ok) return got;
+    const ans = got.value;
     if (ans.kind === 'pane') {
-      if (res.value.code !== 0) return err('exit', `could not capture the pane of ${r.value.runId}: ${res.value.stderr.toString('utf8').trim()}`);
       const text = ans.body.toString('utf8');
       if (!args.value.follow) {
         await writeLines(ctx, pipe, lastLines(text, args.value.lines));
@@ -191,6 +221,54 @@ export async function run(argv: string[], ctx: CommandContext): Promise<CommandR
   } finally {
     ctx.stdout.off('error', onPipeError);
     await closeHosts(hosts);
+  }
+}
+
+/** --rank and --ranks: read back until there are N lines of the rank, print them, maybe follow with a RankFilter. */
+async function ranked(
+  ctx: CommandContext,
+  pipe: Pipe,
+  r: ResolvedRun,
+  args: LogsArgs,
+  read: (lines: number) => Promise<Result<SourceAnswer>>,
+  configLog: string | null,
+): Promise<CommandResult> {
+  const want = args.lines;
+  let asked = args.ranks ? (args.linesSet ? args.lines : RANKS_DEFAULT_LINES) : firstReadBack(want);
+  for (;;) {
+    const got = await read(asked);
+    if (!got.ok) return got;
+    const ans = got.value;
+    // the pane: its settled lines (to follow) or all of them, as text
+    const paneLines = ans.kind === 'pane' ? (args.follow ? settledLines(ans.body.toString('utf8')) : lastLines(ans.body.toString('utf8'), asked)) : [];
+    const cut = ans.kind === 'log' && args.follow ? splitForFollow(ans.body, ans.size ?? 0, asked) : null;
+    const body = cut?.show ?? ans.body;
+    const style: PrefixStyle | null = ans.kind === 'pane' ? detectPrefix(paneLines.join('\n')) : detectStyle(body);
+    if (style === null) return err('exit', `logs --rank: ${NO_PREFIXES}`);
+    if (args.ranks) {
+      await write(ctx, pipe, Buffer.from(ranksTable(countRanks(style, ans.kind === 'pane' ? Buffer.from(paneLines.join('\n'), 'utf8') : body))));
+      return ok(0);
+    }
+    const sel = args.rank!;
+    if (ans.kind === 'pane') {
+      const keep = (lines: string[]) => lines.flatMap((l) => filterLine(style, sel, l) ?? []);
+      const kept = keep(paneLines);
+      if (kept.length === 0) ctx.stderr.write(`${noLinesNote(sel, countRanks(style, Buffer.from(paneLines.join('\n'))), paneLines.length)}\n`);
+      await writeLines(ctx, pipe, want === 0 ? [] : kept.slice(-want));
+      if (!args.follow || pipe.closed) return ok(0);
+      return await followPane(ctx, pipe, r, paneLines, keep);
+    }
+    const f = filterBytes(style, sel, body);
+    const further = furtherBack(f.lines, want, ans.body, asked);
+    if (further !== null) {
+      asked = further;
+      continue;
+    }
+    if (f.lines === 0) ctx.stderr.write(`${noLinesNote(sel, countRanks(style, body), asked)}\n`);
+    const show = lastLinesOf(f.out, want);
+    await write(ctx, pipe, pipe.term ? Buffer.from(pipe.term.bytes(show, true)) : show);
+    if (!cut || pipe.closed) return ok(0);
+    return await follow(ctx, pipe, r.host, ans.path ?? configLog ?? '', cut.offset, ans.inode, new RankFilter(style, sel));
   }
 }
 
@@ -259,7 +337,7 @@ function write(ctx: CommandContext, pipe: Pipe, bytes: Buffer): Promise<void> {
   });
 }
 
-function follow(ctx: CommandContext, pipe: Pipe, host: Host, path: string, offset: number, inode: number | null): Promise<CommandResult> {
+function follow(ctx: CommandContext, pipe: Pipe, host: Host, path: string, offset: number, inode: number | null, rank: RankFilter | null = null): Promise<CommandResult> {
   return new Promise((resolve) => {
     let lost = false;
     const f = new LogFollower({
@@ -268,13 +346,19 @@ function follow(ctx: CommandContext, pipe: Pipe, host: Host, path: string, offse
       offset,
       inode,
       // to a pipe the bytes are all: no display lines to make
-      display: pipe.term !== null,
+      // (--rank: the terminal is shown the rank's bytes, made into lines here)
+      display: pipe.term !== null && rank === null,
       onBytes: (b) => {
-        if (!pipe.closed && !pipe.term) ctx.stdout.write(b);
+        if (pipe.closed) return;
+        if (rank) {
+          const kept = rank.push(b);
+          if (kept.length > 0) ctx.stdout.write(pipe.term ? pipe.term.bytes(kept) : kept);
+        } else if (!pipe.term) ctx.stdout.write(b);
       },
       onChunk: (c) => {
         const term = pipe.term;
         if (c.kind === 'marker') {
+          rank?.reset();
           if (term) ctx.stdout.write(term.clearLive());
           ctx.stderr.write(`${c.text}\n`);
         } else if (term && !pipe.closed) ctx.stdout.write(c.kind === 'lines' ? term.lines(c.lines) : term.partial(c.text));
@@ -314,7 +398,7 @@ async function runUntilStopped(f: { run(): Promise<void>; stop(): void }, pipe: 
 }
 
 /** -f for a run without a log file: poll its pane (best effort; the last, still-changing line is held back). */
-function followPane(ctx: CommandContext, pipe: Pipe, r: ResolvedRun, printed: string[]): Promise<CommandResult> {
+function followPane(ctx: CommandContext, pipe: Pipe, r: ResolvedRun, printed: string[], keep: (lines: string[]) => string[] = (l) => l): Promise<CommandResult> {
   return new Promise((resolve) => {
     let failing = false;
     const f = new PaneFollower({
@@ -323,8 +407,9 @@ function followPane(ctx: CommandContext, pipe: Pipe, r: ResolvedRun, printed: st
       session: r.session,
       sessionId: r.sessionId,
       printed,
-      onLines: (lines) => {
-        if (!pipe.closed) ctx.stdout.write(pipe.term ? pipe.term.lines(lines) : lines.map((l) => `${l}\n`).join(''));
+      onLines: (all) => {
+        const lines = keep(all);
+        if (!pipe.closed && lines.length > 0) ctx.stdout.write(pipe.term ? pipe.term.lines(lines) : lines.map((l) => `${l}\n`).join(''));
       },
       onLost: () => ctx.stderr.write('--- rtk-tui: pane scrolled past or cleared, some lines may be missing ---\n'),
       onError: (m) => {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Run } from '../../../src/domain/types.js';
 import { ago, renderRuns } from '../../../src/commands/ls.js';
 import { parseLogsArgs, parseSourceAnswer, splitForFollow } from '../../../src/commands/logs.js';
+import { firstReadBack, furtherBack, ranksTable } from '../../../src/commands/logs-rank.js';
 
 const run = (over: Partial<Run>): Run => ({
   id: 'a800:training', host: 'a800', session: 'training', state: 'running', reason: null, alerts: [],
@@ -46,9 +47,16 @@ describe('ls table', () => {
 
 describe('logs helpers', () => {
   it('parses arguments', () => {
-    expect(parseLogsArgs(['r'])).toEqual({ ok: true, value: { run: 'r', lines: 100, follow: false } });
-    expect(parseLogsArgs(['-f', '-n', '5', 'h:r'])).toEqual({ ok: true, value: { run: 'h:r', lines: 5, follow: true } });
-    expect(parseLogsArgs(['-n20', '--', '-k'])).toEqual({ ok: true, value: { run: '-k', lines: 20, follow: false } });
+    const plain = { linesSet: false, rank: null, ranks: false };
+    expect(parseLogsArgs(['r'])).toEqual({ ok: true, value: { run: 'r', lines: 100, follow: false, ...plain } });
+    expect(parseLogsArgs(['-f', '-n', '5', 'h:r'])).toEqual({ ok: true, value: { run: 'h:r', lines: 5, follow: true, ...plain, linesSet: true } });
+    expect(parseLogsArgs(['-n20', '--', '-k'])).toEqual({ ok: true, value: { run: '-k', lines: 20, follow: false, ...plain, linesSet: true } });
+    expect(parseLogsArgs(['r', '--rank', '3', '-f'])).toMatchObject({ ok: true, value: { rank: { rank: 3, host: null }, ranks: false, follow: true } });
+    expect(parseLogsArgs(['r', '--rank=gpu187:1'])).toMatchObject({ ok: true, value: { rank: { rank: 1, host: 'gpu187' } } });
+    expect(parseLogsArgs(['r', '--ranks'])).toMatchObject({ ok: true, value: { rank: null, ranks: true } });
+    expect(parseLogsArgs(['r', '--rank', 'list'])).toMatchObject({ ok: true, value: { rank: null, ranks: true } });
+    for (const bad of [['r', '--rank'], ['r', '--rank', '-1'], ['r', '--rank', '$(x)'], ['r', '--ranks', '-f'], ['r', '--ranks', '--rank', '2']])
+      expect(parseLogsArgs(bad)).toMatchObject({ ok: false, error: { kind: 'usage' } });
     expect(parseLogsArgs(['-n', 'x', 'r'])).toMatchObject({ ok: false, error: { kind: 'usage' } });
     expect(parseLogsArgs([])).toMatchObject({ ok: false, error: { kind: 'usage' } });
     expect(parseLogsArgs(['a', 'b'])).toMatchObject({ ok: false, error: { kind: 'usage' } });
@@ -70,5 +78,33 @@ describe('logs helpers', () => {
     expect(a).toEqual({ kind: 'log', inode: 12, size: 34, path: '/p/with space.log', body: Buffer.from('x\n@@N end\ny\n') });
     expect(parseSourceAnswer(Buffer.from('@@N pane \np1\n\n@@N end\n'), 'N')).toMatchObject({ kind: 'pane', path: null });
     expect(parseSourceAnswer(Buffer.from('nothing'), 'N')).toBeNull();
+  });
+});
+
+describe('logs --rank', () => {
+  it('reads further back only while the rank has too few lines and the file has more', () => {
+    const body = Buffer.from('0: a\n1: b\n'.repeat(1000));
+    expect(furtherBack(10, 10, body, 2000)).toBeNull();
+    expect(furtherBack(3, 10, body, 2000)).toBe(16000);
+    // fewer lines than asked: the whole file was read
+    expect(furtherBack(3, 10, body, 2001)).toBeNull();
+    // never past what an exec may bring back (lines of 1 KiB: 48 Ki of them)
+    const wide = Buffer.from(`0: ${'x'.repeat(1020)}\n`.repeat(40_000));
+    expect(furtherBack(0, 10, wide, 40_000)).toBe(49_152);
+    expect(firstReadBack(5)).toBe(2000);
+    expect(firstReadBack(1000)).toBe(16000);
+  });
+
+  it('prints the ranks as a table, the unprefixed lines last, host names made safe', () => {
+    expect(
+      ranksTable([
+        { selector: '0', rank: 0, host: null, lines: 12 },
+        { selector: '10', rank: 10, host: null, lines: 3 },
+        { selector: null, rank: null, host: null, lines: 1 },
+      ]),
+    ).toBe('RANK  LINES\n0     12\n10    3\n-     1  (no prefix)\n');
+    const hostile = ranksTable([{ selector: 'n\x1b[2J1', rank: null, host: 'n\x1b[2J1', lines: 3 }]);
+    expect(hostile).not.toContain('\x1b');
+    expect(hostile.split('\n')).toHaveLength(3);
   });
 });
