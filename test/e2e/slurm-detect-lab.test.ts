@@ -57,6 +57,13 @@ suite(firstReason(labUnavailable(), slurmUnavailable(), distMissing()), 'a Slurm
     expect(runs.map((j) => j.session)).not.toContain('tmuxrun');
   });
 
+  it('no scheduler key: kill HOST:JOBID is a job to scancel (resolve finds the host too), not a tmux session', async () => {
+    const r = await labCli(sl.lab, ['kill', '--dry-run', '--config', config('found-kill', ''), `cl:${job}`]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`scancel ${job} on cl`);
+  });
+
   it('scheduler: tmux opts out: the tmux session, not the job', async () => {
     const runs = await ls(config('optout', '    scheduler: tmux\n'));
     expect(runs.map((j) => j.id)).toContain('cl:tmuxrun');

@@ -9,6 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../../src/config/load.js';
 import { ok, type HostSpec } from '../../../src/domain/types.js';
 import type { Host } from '../../../src/remote/host.js';
+import { listSessions } from '../../../src/commands/resolve.js';
 import { pollRuns } from '../../../src/sources/runs.js';
 import { detectSchedulerScript, effectiveSpec, knownScheduler, parseDetected, schedulerText } from '../../../src/sources/scheduler-detect.js';
 
@@ -161,5 +162,44 @@ describe('pollRuns: the check rides on the first tmux poll', () => {
     await pollRuns(cut, spec, cfg);
     expect(cut.cmds.every((c) => c.includes('squeue -h'))).toBe(true);
     expect(knownScheduler(cut, spec)).toBeNull();
+  });
+});
+
+describe('listSessions (kill, logs, attach): the check rides on the session listing', () => {
+  function scripted(answer: (cmd: string, call: number) => string): Host & { cmds: string[] } {
+    const cmds: string[] = [];
+    return {
+      name: 'h', local: false, cmds,
+      async exec(cmd) {
+        cmds.push(cmd);
+        return ok({ code: 0, stdout: Buffer.from(answer(cmd, cmds.length)), stderr: Buffer.alloc(0) });
+      },
+      async stream(cmd) { throw new Error(`unexpected stream: ${cmd}`); },
+      state: () => ({ name: 'h', phase: 'connected', status: 'connected', error: null, latencyMs: 1, lastOkAt: 0 }),
+      onState: () => () => undefined,
+      connect: async () => ok(undefined),
+      close: async () => undefined,
+    };
+  }
+  const nonce = (cmd: string) => /^N=([0-9a-f]+)$/m.exec(cmd)?.[1] ?? 'none';
+
+  it('a tmux host: its sessions, checked once', async () => {
+    const spec: HostSpec = { name: 'h', ssh: 'h' };
+    const host = scripted((cmd) => `$1\ttrain\n@@${nonce(cmd)} sched tmux\n`);
+    expect(await listSessions(host, spec)).toEqual(ok([{ id: '$1', name: 'train' }]));
+    await listSessions(host, spec);
+    expect(host.cmds[0]).toContain('squeue -h -u');
+    expect(host.cmds[1]).not.toContain('squeue');
+    expect(knownScheduler(host, spec)).toBe('tmux');
+  });
+
+  it('a host found to be a Slurm login node: its jobs are asked for next, not its tmux sessions', async () => {
+    const spec: HostSpec = { name: 'h', ssh: 'h' };
+    const host = scripted((cmd, call) => (call === 1 ? `$1\ttrain\n@@${nonce(cmd)} sched slurm\n` : ''));
+    await listSessions(host, spec);
+    expect(host.cmds).toHaveLength(2);
+    expect(host.cmds[1]).toContain('squeue');
+    expect(host.cmds[1]).not.toContain('list-sessions');
+    expect(effectiveSpec(host, spec).scheduler).toBe('slurm');
   });
 });
