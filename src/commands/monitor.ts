@@ -11,6 +11,7 @@ import type { Host } from '../remote/host.js';
 import { openHost, processHostEnv, type HostEnv } from '../remote/index.js';
 import { attachArgv, newRun } from '../remote/tmux-control.js';
 import { isSlurm, jobShellArgv, submitJob } from './slurm-actions.js';
+import { effectiveSpec } from '../sources/scheduler-detect.js';
 import { CANCEL_GONE, checkJobId, scancelScript } from '../sources/slurm-control.js';
 import { executeKill, killSummary, planKill } from '../sources/kill-run.js';
 import { launchOnFreeGpus } from '../sources/launch.js';
@@ -116,7 +117,12 @@ export async function runMonitor(ctx: CommandContext, cfg: Config, o: MonitorOpt
     hooks?.push(e);
   });
   const controller = new Controller({ cfg, specs, hosts, store, logFile: ctx.env.RTK_TUI_LOG ?? null, tickMs: 0, checkpointsOfAll: true, observe: (x) => hub.observe(x) });
-  const specOf = (name: string) => specs.find((s) => s.name === name);
+  // a host found to be a Slurm login node (its first poll said) acts as one: K, a and n
+  const specOf = (name: string) => {
+    const spec = specs.find((s) => s.name === name);
+    const host = hosts.get(name);
+    return spec && host ? effectiveSpec(host, spec) : spec;
+  };
 
   let pulling: string | null = null;
   let attachWanted: RunEffect | null = null;

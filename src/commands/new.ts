@@ -13,6 +13,7 @@ import { launchOnFreeGpus, type LaunchResult } from '../sources/launch.js';
 import type { CommandContext, CommandResult } from './context.js';
 import { configWithoutCliHosts, openOne, parseFlags, pickHost } from './control-common.js';
 import { isSlurm, submitJob } from './slurm-actions.js';
+import { detectScheduler } from '../sources/scheduler-detect.js';
 import type { HostSpec } from '../domain/types.js';
 import type { Host } from '../remote/host.js';
 import type { PickRequest } from '../parse/gpu-pick.js';
@@ -44,11 +45,14 @@ export async function run(argv: string[], ctx: CommandContext): Promise<CommandR
   const localPath = (p: string | undefined) => (p === undefined || !local || isAbsolute(p) || p.startsWith('~') ? p : resolve(ctx.cwd, p));
   const cwd = local ? (localPath(values['--cwd']) ?? ctx.cwd) : values['--cwd'];
 
-  const slurm = isSlurm(spec.value);
-  if (!slurm && (values['--partition'] !== undefined || values['--time'] !== undefined))
+  if (spec.value.scheduler === 'tmux' && (values['--partition'] !== undefined || values['--time'] !== undefined))
     return err('usage', `new: --partition and --time are for a Slurm host (scheduler: slurm), and ${spec.value.name} is not one`);
   const host = openOne(spec.value, ctx);
   try {
+    // a host without the scheduler key is a Slurm host when its Slurm client works (scheduler-detect.ts)
+    const slurm = isSlurm(spec.value) || (spec.value.scheduler === undefined && (await detectScheduler(host, spec.value)) === 'slurm');
+    if (!slurm && (values['--partition'] !== undefined || values['--time'] !== undefined))
+      return err('usage', `new: --partition and --time are for a Slurm host (scheduler: slurm), and ${spec.value.name} is not one`);
     if (slurm) return await submit(ctx, host, spec.value, name, rest, values, gpus.value);
     const o = { name, cmd: rest, cwd, log: values['--log'], checkpoints: values['--checkpoints'] };
     const r = gpus.value === null ? await newRun(host, spec.value, o) : await launchOnFreeGpus(host, spec.value, o, gpus.value);

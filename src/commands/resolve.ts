@@ -13,6 +13,8 @@ import { selfSessionScript } from '../sources/runs.js';
 import { tmuxCommand } from '../remote/tmux-control.js';
 import { listSlurmJobs } from '../sources/slurm.js';
 import { resolveStdout } from '../parse/slurm-paths.js';
+import { detectSchedulerScript, effectiveSpec, knownScheduler, parseDetected, rememberScheduler } from '../sources/scheduler-detect.js';
+import { randomBytes } from 'node:crypto';
 
 export interface ResolvedRun {
   host: Host;
@@ -42,16 +44,27 @@ export async function closeHosts(hosts: Map<string, Host>): Promise<void> {
 }
 
 /** The sessions on a host (an empty list when its tmux server is not running), but the one rtk-tui runs in.
- * On a Slurm host (`scheduler: slurm`) the runs are the user's jobs: `7`, array tasks `3_2`. */
+ * On a Slurm host (`scheduler: slurm`, or found to be one: sources/scheduler-detect.ts, checked in the
+ * same exec when not known yet) the runs are the user's jobs: `7`, array tasks `3_2`. */
 export async function listSessions(host: Host, spec: HostSpec): Promise<Result<{ id: string; name: string; log?: string | null }[]>> {
-  if (spec.scheduler === 'slurm') {
+  const known = knownScheduler(host, spec);
+  const slurmJobs = async () => {
     const jobs = await listSlurmJobs(host, spec);
     return jobs.ok ? ok(jobs.value.map((j) => ({ id: j.id, name: j.id, log: resolveStdout(j) }))) : jobs;
-  }
+  };
+  if (known === 'slurm') return slurmJobs();
   const t = tmuxCommand(spec);
-  const script = `${t} list-sessions -F ${shq('#{session_id}\t#{session_name}')} 2>&1; rc=$?\n${selfSessionScript(t, `self\\t%s\\n'`)}\nexit $rc`;
+  const nonce = randomBytes(8).toString('hex');
+  // after the listing (a login node may have no tmux: its answer is then not read)
+  const detect = known === null ? `N=${nonce}\n${detectSchedulerScript()}\n` : '';
+  const script = `${t} list-sessions -F ${shq('#{session_id}\t#{session_name}')} 2>&1; rc=$?\n${selfSessionScript(t, `self\\t%s\\n'`)}\n${detect}exit $rc`;
   const r = await host.exec(script, { timeoutMs: 20_000 });
   if (!r.ok) return r;
+  if (known === null) {
+    const found = parseDetected(r.value.stdout, nonce);
+    if (found !== null) rememberScheduler(host, found);
+    if (found === 'slurm') return slurmJobs();
+  }
   const text = r.value.stdout.toString('utf8');
   if (r.value.code !== 0) {
     if (isNoServerMessage(text)) return ok([]);
@@ -100,6 +113,8 @@ export async function resolveRun(id: string, cfg: Config, hosts: Map<string, Hos
     if (!host) return err('not-found', `run ${id}: host ${spec.name} is not open`);
     const list = await listSessions(host, spec);
     if (!list.ok) return list;
+    // a host found to be a Slurm login node acts as one (kill, logs, attach read spec.scheduler)
+    spec = effectiveSpec(host, spec);
     const hit = list.value.find((x) => x.name === session);
     if (!hit) {
       const near = didYouMean(session, list.value.map((x) => x.name));
@@ -120,7 +135,7 @@ export async function resolveRun(id: string, cfg: Config, hosts: Map<string, Hos
       else {
         all.push(...list.value.map((x) => x.name));
         const hit = list.value.find((x) => x.name === id);
-        if (hit) found.push({ host, spec, session: id, runId: `${spec.name}:${id}`, sessionId: hit.id, ...(hit.log !== undefined ? { log: hit.log } : {}) });
+        if (hit) found.push({ host, spec: effectiveSpec(host, spec), session: id, runId: `${spec.name}:${id}`, sessionId: hit.id, ...(hit.log !== undefined ? { log: hit.log } : {}) });
       }
     }),
   );

@@ -91,7 +91,12 @@ export const hostSchema = z
     local: z.boolean().optional(),
     gpuSource: z.enum(['nvidia-smi', 'gpustat']).optional(),
     resume: z.array(z.string()).min(1).optional(),
-    /** slurm: a cluster's login node, its runs the user's jobs; tmux (the default). */
+    /**
+     * slurm: a cluster's login node, its runs the user's jobs (no check); tmux: never a Slurm host.
+     * Unset: a Slurm host when its Slurm client works (squeue on PATH, SLURM_CONF or a slurm.conf at a
+     * usual path, `squeue -u ME` exits 0; sources/scheduler-detect.ts), else tmux. A configless cluster
+     * (controller found through DNS SRV records) is not found by itself: say slurm.
+     */
     scheduler: z.enum(['slurm', 'tmux']).optional(),
   })
   .strict();

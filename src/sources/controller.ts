@@ -15,6 +15,7 @@ import { GpuStream } from './gpus.js';
 import { LogFollower } from './log-follow.js';
 import { readRegion, searchLog } from './log-search.js';
 import { pollRuns as realPollRuns, type RunsSnapshot } from './runs.js';
+import { knownScheduler, schedulerText } from './scheduler-detect.js';
 import { SelectedLog, type LogFollowerFactory } from './selected-log.js';
 
 /** While a checkpoint is being written the selected run's listing is repeated this often, at most this many times per save. */
@@ -263,7 +264,8 @@ export class Controller {
       if (r.ok) {
         slot.tails = r.value.logTails;
         slot.runs = r.value.runs;
-        this.o.store.dispatch({ type: 'runs', host: slot.spec.name, runs: r.value.runs });
+        const scheduler = schedulerText(slot.spec.scheduler, knownScheduler(slot.host, slot.spec)) ?? undefined;
+        this.o.store.dispatch({ type: 'runs', host: slot.spec.name, runs: r.value.runs, ...(scheduler !== undefined ? { scheduler } : {}) });
         this.o.observe?.({ type: 'runs', host: slot.spec.name, runs: r.value.runs, tails: r.value.logTails });
         slot.gpu?.setPanes(r.value.panes);
         if (this.selected?.host === slot.spec.name) this.log.showPaneTail(this.tailsOf(slot));

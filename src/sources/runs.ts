@@ -13,6 +13,7 @@ import { remoteOperand, shq } from '../remote/quote.js';
 import { tmuxCommand } from '../remote/tmux-control.js';
 import { hintFor } from '../events/hints.js';
 import { pollSlurm } from './slurm.js';
+import { detectSchedulerScript, knownScheduler, parseDetected, rememberScheduler } from './scheduler-detect.js';
 
 export interface RunsSnapshot {
   runs: Run[];
@@ -68,7 +69,7 @@ export function expandHome(path: string | null, home: string | null): string | n
  * The poll script. `known` holds the log stat (inode size mtime) of each session's tail from the last
  * poll: a log whose stat is unchanged is reported as `same` instead of sending its 16 KB again.
  */
-export function buildPollScript(spec: HostSpec, cfg: Pick<Config, 'runs'>, nonce: string, known?: ReadonlyMap<string, TailEntry>): string {
+export function buildPollScript(spec: HostSpec, cfg: Pick<Config, 'runs'>, nonce: string, known?: ReadonlyMap<string, TailEntry>, detect = false): string {
   const N = shq(nonce);
   const metas = cfg.runs.filter((r) => r.log !== undefined && (r.run.startsWith(`${spec.name}:`) || !r.run.includes(':')));
   // host-qualified entries come first so that they win over a bare SESSION entry in `case`
@@ -85,6 +86,8 @@ export function buildPollScript(spec: HostSpec, cfg: Pick<Config, 'runs'>, nonce
     .map(([id, e]) => `      ${shq(`${id} ${e.inode} ${e.size} ${e.mtime}`)}) printf '@@%s same %s\\n' "$N" "$id"; continue ;;`);
   return [
     `N=${N}`,
+    // the first poll of a host without a `scheduler` key: is it a Slurm login node? (scheduler-detect.ts)
+    ...(detect ? [detectSchedulerScript(), `[ "$sched" = slurm ] && exit 0`] : []),
     `printf '@@%s now %s %s\\n' "$N" "$(date +%s)" "$HOME"`,
     `${t} list-panes -a -F ${shq(TMUX_PANE_FORMAT)} 2>&1`,
     `rc=$?`,
@@ -320,13 +323,24 @@ export function withHint(a: Alert): Alert {
   return hint === null ? a : { ...a, hint };
 }
 
-/** Poll a host's runs: one exec. A Slurm login node's runs are its jobs (sources/slurm.ts). */
+/**
+ * Poll a host's runs: one exec. A Slurm login node's runs are its jobs (sources/slurm.ts): a host
+ * without a `scheduler` key is checked once, in its first tmux poll (scheduler-detect.ts); one found
+ * to be a Slurm host is polled as one from then on (that first time: one more exec).
+ */
 export async function pollRuns(host: Host, spec: HostSpec, cfg: Config, now: number = Date.now()): Promise<Result<RunsSnapshot>> {
-  if (spec.scheduler === 'slurm') return pollSlurm(host, spec, cfg, now);
+  const scheduler = knownScheduler(host, spec);
+  if (scheduler === 'slurm') return pollSlurm(host, spec, cfg, now);
   const nonce = randomBytes(8).toString('hex');
   const previous = lastTails.get(host);
-  const res = await host.exec(buildPollScript(spec, cfg, nonce, previous), { timeoutMs: 20_000, maxBytes: 16 * 1024 * 1024 });
+  const detect = scheduler === null;
+  const res = await host.exec(buildPollScript(spec, cfg, nonce, previous, detect), { timeoutMs: 20_000, maxBytes: 16 * 1024 * 1024 });
   if (!res.ok) return res;
+  if (detect) {
+    const found = parseDetected(res.value.stdout, nonce);
+    if (found !== null) rememberScheduler(host, found);
+    if (found === 'slurm') return pollSlurm(host, spec, cfg, now);
+  }
   const sections = splitPollOutput(res.value.stdout, nonce, previous);
   lastTails.set(host, sections.tails);
   return snapshotOf(sections, spec, cfg, now);

@@ -85,6 +85,7 @@ export function reduce(state: State, ev: StoreEvent, ctx: ReduceContext): Reduce
       break;
     case 'runs': {
       s = { ...s, runsByHost: { ...s.runsByHost, [ev.host]: ev.runs }, runsAt: { ...s.runsAt, [ev.host]: ctx.now } };
+      if (ev.scheduler !== undefined && s.schedulers?.[ev.host] !== ev.scheduler) s = { ...s, schedulers: { ...s.schedulers, [ev.host]: ev.scheduler } };
       if (s.restored[ev.host] !== undefined) {
         const { [ev.host]: _gone, ...rest } = s.restored;
         s = { ...s, restored: rest };

@@ -164,6 +164,8 @@ export interface State {
   /** Config groups: each shows as one run in place of its parts (selectors.ts allRuns). */
   groups?: RunGroup[];
   runsAt: Record<string, number>;
+  /** Each host's scheduler as its polls say (`slurm (found)` where found rather than configured). */
+  schedulers?: Record<string, string>;
   selectedRunId: string | null;
   runsFilter: string;
   runsSort: RunsSort;
@@ -225,7 +227,7 @@ export interface State {
 export type StoreEvent =
   | { type: 'hosts'; names: string[] }
   | { type: 'host'; state: HostConnState }
-  | { type: 'runs'; host: string; runs: Run[] }
+  | { type: 'runs'; host: string; runs: Run[]; /** `slurm`, `tmux`, `slurm (found)` (sources/scheduler-detect.ts schedulerText) */ scheduler?: string }
   | { type: 'gpus'; report: GpuHostReport }
   | { type: 'log'; runId: string; chunk: LogChunk }
   /** Raw stream text (split and \r-collapsed by the buffer). */

@@ -55,6 +55,8 @@ export function hostDetailRows(s: State, w: number, h: number): Row[] {
     line('state', c === null ? 'not tried yet' : `${c.phase}${c.status !== 'connected' ? ` (${c.status})` : ''}`);
     if (c?.error) line(c.phase === 'connected' ? 'last error' : 'why', c.error, c.phase === 'failed' ? 'err' : 'warn');
     line('last reached', c?.lastOkAt != null ? `${age(s.now - c.lastOkAt)} ago` : 'never');
+    const sched = s.schedulers?.[name];
+    if (sched !== undefined) line('scheduler', sched);
     if (c?.phase === 'connected') line('latency', c.latencyMs === null ? 'not measured yet' : `${c.latencyMs} ms`);
     if (c?.phase === 'reconnecting') {
       const retry = retryIn(c, s.now);
