@@ -1,5 +1,5 @@
-// A Slurm login node's runs: the user's jobs (DESIGN section 3, `scheduler: slurm`; found automatically
-// when squeue is there is for later: for now the config says so). One exec per poll: the script lists
+// A Slurm login node's runs: the user's jobs (DESIGN section 3, `scheduler: slurm`, or found by
+// sources/scheduler-detect.ts when the host's Slurm client works). One exec per poll: the script lists
 // the user's jobs (see SlurmListing: `squeue --json` from 23.02, else the fixed `squeue -o` form of
 // parse/slurm.ts plus `scontrol show job -o`) and prints the tails of the StdOut files that the last poll
 // of this host resolved, in the sections runs.ts reads (splitPollOutput), so progress, metrics and
