@@ -122,7 +122,9 @@ async function collectJobCard(o: CardInputs, run: Run, now: number): Promise<Res
   if (!parts.ok) errors.push(`the job: ${parts.error.message}`);
   else errors.push(...parts.value.errors);
   if (listing !== null && !listing.ok) errors.push(`checkpoints: ${listing.error.message}`);
-  if (series !== null && !series.ok) errors.push(`log: ${series.error.message}`);
+  // a queued job's StdOut is made when it starts (a requeued one has its earlier output)
+  const notYet = run.state === 'pending' && series !== null && !series.ok && series.error.kind === 'not-found';
+  if (series !== null && !series.ok && !notYet) errors.push(`log: ${series.error.message}`);
   const st = series?.ok ? series.value : null;
   const s = st?.builder.series() ?? {};
   const p = parts.ok ? parts.value : null;
