@@ -118,4 +118,6 @@ export interface CardJob {
   wrap: boolean;
   /** The processes were read (scontrol listpids answers only where the job's slurmd runs). */
   processesRead: boolean;
+  /** Why it ended, when Slurm's state word says (events/slurm-reasons.ts: timeout, oom, preempted...), and what to try. */
+  failure: { reason: string; what: string; hint: string | null } | null;
 }

@@ -7,6 +7,8 @@
 import { randomBytes } from 'node:crypto';
 import type { CardJob } from '../domain/run-card.js';
 import { err, ok, type Result, type Run } from '../domain/types.js';
+import { hintFor } from '../events/hints.js';
+import { slurmFailure } from '../events/slurm-reasons.js';
 import { parseUtcOffset } from '../parse/slurm.js';
 import { parseScontrolJobs, type ScontrolJob } from '../parse/slurm-scontrol.js';
 import { parsePsWide, type ProcWide } from '../parse/run-processes.js';
@@ -151,7 +153,10 @@ export function jobCardParts(run: Run, o: JobOutput): JobCardParts {
     scriptLine: sc?.line ?? null,
     wrap: sc?.wrap ?? (rec !== undefined && submitted === null),
     processesRead: o.ps !== null && o.ps.trim() !== '',
+    failure: null,
   };
+  const f = slurmFailure({ slurm: s ? { ...s, state: job.state, nodes: job.nodes } : undefined });
+  if (f !== null) job.failure = { reason: f.reason, what: f.what, hint: hintFor(f.hintKey, { job: { id: run.session, nodes: job.nodes } }) };
   return {
     job,
     // what was submitted (the script and its arguments), else the wrapped command, else the script's first command

@@ -144,6 +144,10 @@ function jobRows(j: CardJob, o: CardLayout): Row[] {
   rows.push(textRow(`  ${times.filter((x) => x !== null).join(' · ')}`, w, 'dim'));
   if (j.submitted !== null && j.scriptLine !== null && j.scriptLine !== j.submitted) rows.push(new RowBuilder(w).add('  its script runs ', 'dim').add(j.scriptLine).row());
   if (j.wrap) rows.push(textRow('  submitted with --wrap', w, 'dim'));
+  if (j.failure !== null) {
+    rows.push(new RowBuilder(w).add(` ${j.failure.reason.toUpperCase()} `, 'err').add(` it ${j.failure.what}`).row());
+    if (j.failure.hint) rows.push(new RowBuilder(w).add('   try: ', 'dim').add(j.failure.hint).row());
+  }
   return rows;
 }
 

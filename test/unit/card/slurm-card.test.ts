@@ -109,6 +109,18 @@ describe('the Job section', () => {
     expect(text).toContain("run on localhost (not read: scontrol listpids answers on the job's node)");
     expect(text).toContain('cmd ./j.sh a1 b 2');
   });
+  it('a job Slurm ended at its time limit: why, with the hint, the bar full', () => {
+    const show = SHOW_SCRIPT_JOB.replace('JobState=RUNNING Reason=None', 'JobState=TIMEOUT Reason=TimeLimit').replace('RunTime=00:12:03', 'RunTime=00:30:04').replace('ExitCode=0:0', 'ExitCode=0:15');
+    const parts = jobCardParts(job('1', { state: 'failed' }), splitJobOutput(out(show, null, null), N));
+    expect(parts.job.failure).toMatchObject({ reason: 'timeout', what: 'hit its time limit of 30 min (TIMEOUT)' });
+    const text = cardRows({ ...card(), job: parts.job }, { w: 160, h: 40, now: 0, log: false }).map(rowText).join('\n');
+    expect(text).toMatch(/── Job 1 · TIMEOUT \(TimeLimit\) ─/);
+    expect(text).toMatch(/time █{24} 30m04s of 30m00s \(100%\)/);
+    expect(text).toContain('TIMEOUT  it hit its time limit of 30 min (TIMEOUT)');
+    expect(text).toMatch(/try: raise the time limit \(sbatch --time\)/);
+    expect(text).toMatch(/· ended 2026-12-05/);
+  });
+
   it('a pending job: its reason, no node yet, when Slurm expects it to start', () => {
     const c = card();
     const text = cardRows({ ...c, job: { ...c.job!, state: 'PENDING', reason: 'Resources', nodes: null, elapsedSeconds: 0, startAt: '2026-12-05T04:00:00Z', endAt: null } }, { w: 120, h: 40, now: 0, log: false })
