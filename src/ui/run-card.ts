@@ -7,7 +7,7 @@ import { brailleChart, sparkline } from './chart.js';
 import { bar, bytes, compactNumber, duration, gib, stateLabel } from './format.js';
 import { RowBuilder, textRow, type Row } from './rows.js';
 import type { Tok } from './theme.js';
-import { fit } from './text.js';
+import { fit, wrapWords } from './text.js';
 
 export interface CardLayout {
   /** Content width and the height charts may take (rows of the screen less the fixed parts). */
@@ -145,8 +145,9 @@ function jobRows(j: CardJob, o: CardLayout): Row[] {
   if (j.submitted !== null && j.scriptLine !== null && j.scriptLine !== j.submitted) rows.push(new RowBuilder(w).add('  its script runs ', 'dim').add(j.scriptLine).row());
   if (j.wrap) rows.push(textRow('  submitted with --wrap', w, 'dim'));
   if (j.failure !== null) {
-    rows.push(new RowBuilder(w).add(` ${j.failure.reason.toUpperCase()} `, 'err').add(` it ${j.failure.what}`).row());
-    if (j.failure.hint) rows.push(new RowBuilder(w).add('   try: ', 'dim').add(j.failure.hint).row());
+    rows.push(new RowBuilder(w).add(` ${j.failure.reason.toUpperCase()} `, 'err').add(`it ${j.failure.what}`).row());
+    // the hint whole, over as many rows as it takes (it is what to do next)
+    if (j.failure.hint) wrapWords(j.failure.hint, Math.max(20, w - 8)).slice(0, 6).forEach((l, i) => rows.push(new RowBuilder(w).add(i === 0 ? '   try: ' : '        ', 'dim').add(l).row()));
   }
   return rows;
 }

@@ -116,9 +116,11 @@ describe('the Job section', () => {
     const text = cardRows({ ...card(), job: parts.job }, { w: 160, h: 40, now: 0, log: false }).map(rowText).join('\n');
     expect(text).toMatch(/── Job 1 · TIMEOUT \(TimeLimit\) ─/);
     expect(text).toMatch(/time █{24} 30m04s of 30m00s \(100%\)/);
-    expect(text).toContain('TIMEOUT  it hit its time limit of 30 min (TIMEOUT)');
+    expect(text).toContain('TIMEOUT it hit its time limit of 30 min (TIMEOUT)');
+    expect(text).toMatch(/ {8}.*requeue/);
     expect(text).toMatch(/try: raise the time limit \(sbatch --time\)/);
     expect(text).toMatch(/· ended 2026-12-05/);
+    if (process.env.SHOW_CARD) console.log(text);
   });
 
   it('a pending job: its reason, no node yet, when Slurm expects it to start', () => {
