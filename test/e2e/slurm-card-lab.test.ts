@@ -3,7 +3,7 @@
 // command (Command= as submitted; the wrapped text of a --wrap job), its WorkDir, what Slurm says of it
 // (the card's job) and the loss series of its whole StdOut; its processes are read where listpids
 // answers (the single node is the login node here); the tmux parts leave no errors. The text card has
-// the Job section.
+// the Job section, in the monitor too (i), where p says that a job's output is in the log pane.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -11,6 +11,7 @@ import { labCli } from '../helpers/cli.js';
 import { labUnavailable } from '../helpers/lab.js';
 import { distMissing, firstReason, slurmUnavailable, suite } from '../helpers/require.js';
 import { startSlurmLab, type SlurmLab } from '../helpers/slurm.js';
+import { startTui } from '../helpers/tui.js';
 import { pollFor } from '../helpers/wait.js';
 
 // HF Trainer's dicts, one every second, a step counter in the bar before each
@@ -92,6 +93,24 @@ suite(firstReason(labUnavailable(), slurmUnavailable(), distMissing()), 'the run
     expect(r.stdout).toContain('cmd ./train.sh --lr 3e-4');
     expect(r.stdout).not.toContain('could not read');
   }, 60_000);
+
+  it('the monitor: i opens the card with the Job section; p says where a job\'s output is', async () => {
+    const env = sl.lab.env();
+    delete env.TMUX;
+    const t = await startTui({ args: ['--config', cfg], env, cols: 140, rows: 40 });
+    try {
+      await t.waitUntil((s) => new RegExp(`${ids.train} train +RUNNING`).test(s), 'the running job', 40_000);
+      await t.type('i');
+      const card = await t.waitFor(new RegExp(`── Job ${ids.train} · RUNNING ─`), 40_000);
+      expect(card).toContain('partition debug · nodes localhost · 1 GPU');
+      expect(card).not.toContain('could not read');
+      await t.type('p');
+      const said = await t.waitFor(/a Slurm job has no pane: its output is in the log pane/, 20_000);
+      expect(said).toMatch(new RegExp(`── Job ${ids.train}`));
+    } finally {
+      await t.stop();
+    }
+  }, 90_000);
 
   it('a held --wrap job: pending with its reason, the wrapped text as its command, no processes read, no errors', async () => {
     const c = await show(ids.held!);
