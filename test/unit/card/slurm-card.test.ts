@@ -120,7 +120,6 @@ describe('the Job section', () => {
     expect(text).toMatch(/ {8}.*requeue/);
     expect(text).toMatch(/try: raise the time limit \(sbatch --time\)/);
     expect(text).toMatch(/· ended 2026-12-05/);
-    if (process.env.SHOW_CARD) console.log(text);
   });
 
   it('a pending job: its reason, no node yet, when Slurm expects it to start', () => {
