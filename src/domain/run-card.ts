@@ -91,4 +91,33 @@ export interface RunCard {
   events: CardEvent[];
   /** What could not be read (a host error for one part), one sentence each. */
   errors: string[];
+  /** A Slurm job's card (a host with `scheduler: slurm`): what Slurm says of it; absent for tmux runs. */
+  job?: CardJob;
+}
+
+/** What `scontrol show job` and the batch script say of a Slurm job (sources/run-card-slurm.ts). */
+export interface CardJob {
+  id: string;
+  state: string;
+  reason: string | null;
+  partition: string | null;
+  nodes: string | null;
+  batchHost: string | null;
+  gpus: number | null;
+  timeLimitSeconds: number | null;
+  elapsedSeconds: number | null;
+  /** ISO times; startAt of a pending job is when Slurm expects it to start. */
+  submitAt: string | null;
+  startAt: string | null;
+  endAt: string | null;
+  /** Command= as Slurm prints it (the script and its arguments, joined by spaces); null for --wrap. */
+  submitted: string | null;
+  /** The first command line of the batch script (not #SBATCH, not a comment), bounded; null when not read. */
+  scriptLine: string | null;
+  /** --wrap: the wrapped command. */
+  wrap: boolean;
+  /** The processes were read (scontrol listpids answers only where the job's slurmd runs). */
+  processesRead: boolean;
+  /** Why it ended, when Slurm's state word says (events/slurm-reasons.ts: timeout, oom, preempted...), and what to try. */
+  failure: { reason: string; what: string; hint: string | null } | null;
 }

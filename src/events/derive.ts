@@ -7,6 +7,7 @@ import { human } from '../parse/health.js';
 import { bytes } from '../parse/units.js';
 import { newestOf, projectDisk } from './disk.js';
 import { hintFor, quietestRank } from './hints.js';
+import { slurmFailure } from './slurm-reasons.js';
 import type { EventKind, RtkEvent } from './types.js';
 
 export interface EventOptions {
@@ -157,8 +158,9 @@ function runsObserved(m: EventMemory, host: string, runs: Run[], tails: Record<s
     seen.add(r.id);
     ctx.runs.set(r.id, r);
     let memo = m.runs[r.id];
-    // a session re-created under the same name is a new run
-    if (memo && memo.createdAt !== null && r.createdAt !== null && memo.createdAt !== r.createdAt) memo = undefined;
+    // a session re-created under the same name is a new run; a Slurm job that leaves the queue is the
+    // same job (its time was the submit time, it is the start time now)
+    if (memo && memo.state !== 'pending' && memo.createdAt !== null && r.createdAt !== null && memo.createdAt !== r.createdAt) memo = undefined;
     if (!memo) {
       const fresh = newMemo(r, now);
       if (baseline) {
@@ -177,7 +179,9 @@ function runsObserved(m: EventMemory, host: string, runs: Run[], tails: Record<s
     if (memo.host !== host || seen.has(id)) continue;
     if (!memo.ended && ALIVE.has(memo.state)) {
       const gone = { ...memo, state: 'failed' as RunState };
-      emit('run.failed', host, gone, `${id} is gone: its tmux session ended while it was running`, { reason: 'killed', hint: hintFor('gone') });
+      const job = ctx.runs.get(id)?.slurm !== undefined;
+      if (job) emit('run.failed', host, gone, `${id} is gone: it left squeue while it was running`, { reason: 'killed', hint: hintFor('slurm-gone', { job: { id: id.slice(host.length + 1), nodes: null } }) });
+      else emit('run.failed', host, gone, `${id} is gone: its tmux session ended while it was running`, { reason: 'killed', hint: hintFor('gone') });
     }
     delete m.runs[id];
     ctx.runs.delete(id);
@@ -200,9 +204,12 @@ function step(memo: RunMemo, r: Run, tail: string | undefined, now: number, o: E
     n.lastWriteAt = writeAt;
   }
   if (alive && memo.ended) {
-    // the pane runs a command again (typed at its prompt, or relaunched in place)
+    // the pane runs a command again (typed at its prompt, or relaunched in place), a requeued job runs again
     n.ended = false;
     emit('run.started', r.host, r, `${r.id} started again`, { details: progressDetails(r) });
+  } else if (alive && memo.state === 'pending') {
+    // a queued job starts: it was seen (and not reported) while it waited
+    emit('run.started', r.host, r, `${r.id} started${r.slurm?.nodes ? ` on ${r.slurm.nodes}` : ''}`, { details: progressDetails(r) });
   }
   // judged finished a moment too early (a shell between its last command and its `exit 4`), then
   // the real status came: the failure is news
@@ -215,13 +222,21 @@ function step(memo: RunMemo, r: Run, tail: string | undefined, now: number, o: E
     if (r.state === 'finished') emit('run.finished', r.host, r, `${r.id} finished${stepText(r, ' at')}`, { details: progressDetails(r) });
     else {
       const reason = failReason(r);
+      const sl = slurmFailure(r);
       const alert = r.alerts.find((a) => a.kind === reason) ?? r.alerts.find((a) => a.kind !== 'stalled');
-      const msg = alert ? `${r.id} failed${stepText(r, ' at')}: ${alert.message}` : `${r.id} failed${r.exitStatus != null ? ` with exit status ${r.exitStatus}` : ''}${stepText(r, ' at')}`;
-      const hint = hintFor(reason, {
-        others: reason === 'oom' ? othersOnGpus(ctx, r, memo.gpus) : [],
-        quietRank: reason === 'nccl-timeout' && tail !== undefined ? quietestRank(tail) : null,
-      });
-      emit('run.failed', r.host, r, msg, { reason, hint, details: { ...progressDetails(r), exitStatus: r.exitStatus ?? null, gpus: memo.gpus } });
+      const msg = sl
+        ? `${r.id} ${sl.what}${memo.state === 'pending' ? ' before it started' : stepText(r, ' at')}`
+        : alert
+          ? `${r.id} failed${stepText(r, ' at')}: ${alert.message}`
+          : `${r.id} failed${r.exitStatus != null ? ` with exit status ${r.exitStatus}` : ''}${stepText(r, ' at')}`;
+      const hint = sl
+        ? hintFor(sl.hintKey, { job: { id: r.session, nodes: r.slurm?.nodes ?? null } })
+        : hintFor(reason, {
+            others: reason === 'oom' ? othersOnGpus(ctx, r, memo.gpus) : [],
+            quietRank: reason === 'nccl-timeout' && tail !== undefined ? quietestRank(tail) : null,
+          });
+      const slurm = r.slurm ? { slurmState: r.slurm.state, nodes: r.slurm.nodes, exitSignal: r.slurm.exitSignal } : {};
+      emit('run.failed', r.host, r, msg, { reason, hint, details: { ...progressDetails(r), exitStatus: r.exitStatus ?? null, gpus: memo.gpus, ...slurm } });
     }
     return n;
   }
@@ -256,8 +271,11 @@ function writeTimeOf(r: Run, now: number): number | null {
   return r.lastOutputSecondsAgo !== null ? now - r.lastOutputSecondsAgo * 1000 : null;
 }
 
-/** Why a run failed, in the words of section 9: its fatal alert, else a NaN loss, else its exit status. */
+/** Why a run failed, in the words of section 9: Slurm's state word where it names the cause (a signal's
+ * traceback in the log is not one), else its fatal alert, else a NaN loss, else its exit status. */
 export function failReason(r: Run): string {
+  const sl = slurmFailure(r);
+  if (sl !== null) return sl.reason;
   if (r.reason !== null && r.reason !== 'stalled') return r.reason;
   if (r.alerts.some((a) => a.kind === 'nan-loss')) return 'nan-loss';
   if (r.exitStatus === 137) return 'killed';

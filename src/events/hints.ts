@@ -20,6 +20,15 @@ const TABLE: Record<string, string> = {
   stalled:
     'attach (a) or peek (p) to see whether it waits on input, a lock or a hung collective; py-spy dump --pid PID shows where each process is',
   exit: 'the command ended with a non-zero status without a known error in its log: read the last lines (rtk-tui logs RUN -n 200)',
+  timeout:
+    'raise the time limit (sbatch --time) if the partition allows; save checkpoints more often and let it requeue itself: ' +
+    '--signal=B:USR1@300 with a handler that checkpoints, then scontrol requeue (or --requeue), resuming from the newest checkpoint',
+  preempted: 'submit with --requeue so that Slurm queues it again, and resume from the newest checkpoint (resume_from_checkpoint); save more often on a preemptible partition',
+  'node-fail': 'resubmit without that node (sbatch -x NODE, --exclude) and resume from the newest checkpoint; tell the admins about the node',
+  'slurm-oom':
+    "the job went over its host memory allocation (Slurm's cgroup, not the GPU's): ask for more (--mem, --mem-per-gpu, --mem-per-cpu) or lower host RAM use (fewer dataloader workers, smaller prefetch)",
+  cancelled: 'scancel ended it (you, a dependency, or an admin): sacct -j JOBID -o State,Reason,ExitCode tells more',
+  'slurm-gone': 'it left squeue between two polls: sacct -j JOBID -o State,ExitCode,Elapsed tells how it ended',
   'gpu.idle':
     'its GPUs hold memory but compute nothing: a hung NCCL collective or a stuck dataloader; py-spy dump --pid PID shows where each rank waits',
   'disk.low': 'rotate checkpoints (save_total_limit / save_top_k), delete old ones, or point the checkpoints at a bigger filesystem',
@@ -31,6 +40,8 @@ export interface HintContext {
   others?: { pid: number; run: string | null; usedMemoryMiB: number | null; gpu: number }[];
   /** The rank whose last line is oldest, for NCCL timeouts. */
   quietRank?: number | null;
+  /** A Slurm job's id and nodes, filled into its hint (JOBID, NODE). */
+  job?: { id: string; nodes: string | null };
 }
 
 /** The hint for a failure reason (oom, exit-1...), an alert kind or an event kind; null when none. */
@@ -46,7 +57,8 @@ export function hintFor(key: string | null, ctx: HintContext = {}): string | nul
     extra.push(`also holding GPU memory: ${list.join(', ')}${ctx.others.length > 3 ? `, +${ctx.others.length - 3} more` : ''}`);
   }
   if (key === 'nccl-timeout' && ctx.quietRank !== undefined && ctx.quietRank !== null) extra.push(`rank ${ctx.quietRank} stopped logging first`);
-  return extra.length > 0 ? `${base}; ${extra.join('; ')}` : base;
+  const text = ctx.job ? base.replace(/JOBID/g, ctx.job.id).replace(/-x NODE/g, ctx.job.nodes ? `-x ${ctx.job.nodes}` : '-x NODE') : base;
+  return extra.length > 0 ? `${text}; ${extra.join('; ')}` : text;
 }
 
 /**

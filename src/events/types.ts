@@ -28,7 +28,8 @@ export interface RtkEvent {
   run: string | null;
   host: string;
   state: RunState | null;
-  /** run.failed: oom | nccl-timeout | nan-loss | traceback | disk-full | killed | exit-N; run.stalled: stalled. */
+  /** run.failed: oom | nccl-timeout | nan-loss | traceback | disk-full | killed | exit-N, and for a Slurm job timeout |
+   * preempted | node-fail (slurm-reasons.ts); run.stalled: stalled. */
   reason: string | null;
   /** One sentence, plain text (sanitized where it is printed). */
   message: string;

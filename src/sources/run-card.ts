@@ -15,6 +15,7 @@ import { readRecord, type RunRecord } from '../remote/run-record.js';
 import { findSessionScript, SESSION_BY_ID, tmuxCommand } from '../remote/tmux-control.js';
 import { listCheckpoints } from './checkpoints.js';
 import { collectGpus } from './gpus.js';
+import { jobCardParts, readJobCard } from './run-card-slurm.js';
 import { readSeries, type SeriesReadState } from './run-series.js';
 import { pollRuns } from './runs.js';
 
@@ -52,6 +53,7 @@ export async function collectCard(o: CardInputs): Promise<Result<CardResult>> {
   if (!poll.ok) return poll;
   const run = poll.value.runs.find((r) => r.id === o.runId);
   if (run === undefined) return err('not-found', `no run ${o.runId} on ${o.spec.name} (any more)`);
+  if (o.spec.scheduler === 'slurm') return collectJobCard(o, run, now);
   const errors: string[] = [];
   const [record, procs, gpus, listing, series] = await Promise.all([
     o.prev?.record ? Promise.resolve({ ok: true as const, value: o.prev.record }) : readRecord(o.host, o.spec, o.session),
@@ -104,6 +106,59 @@ export async function collectCard(o: CardInputs): Promise<Result<CardResult>> {
     errors,
   };
   return ok({ card, series: st, record: rec, ranks: procs.ok ? { pids: pidKey, map: ranks } : null });
+}
+
+/**
+ * A Slurm job's card: no tmux session to read how it was started or its panes' processes; Slurm says
+ * (run-card-slurm.ts). The login node's GPUs are not the job's: its GPUs are the Job section's count.
+ */
+async function collectJobCard(o: CardInputs, run: Run, now: number): Promise<Result<CardResult>> {
+  const [parts, listing, series] = await Promise.all([
+    readJobCard(o.host, run),
+    run.checkpoints ? listCheckpoints(o.host, run.id, run.checkpoints) : Promise.resolve(null),
+    run.log ? readSeries(o.host, run.log, run.logStart ?? 0, o.prev?.series ?? null, { onBytes: o.onLogBytes }) : Promise.resolve(null),
+  ]);
+  const errors: string[] = [];
+  if (!parts.ok) errors.push(`the job: ${parts.error.message}`);
+  else errors.push(...parts.value.errors);
+  if (listing !== null && !listing.ok) errors.push(`checkpoints: ${listing.error.message}`);
+  // a queued job's StdOut is made when it starts (a requeued one has its earlier output)
+  const notYet = run.state === 'pending' && series !== null && !series.ok && series.error.kind === 'not-found';
+  if (series !== null && !series.ok && !notYet) errors.push(`log: ${series.error.message}`);
+  const st = series?.ok ? series.value : null;
+  const s = st?.builder.series() ?? {};
+  const p = parts.ok ? parts.value : null;
+  const job = p?.job ?? jobCardParts(run, { offsetMinutes: 0, show: null, script: null, ps: null }).job;
+  const startedAt = run.state !== 'pending' ? job.startAt : null;
+  const card: RunCard = {
+    run,
+    command: p?.command ?? null,
+    cwd: p?.cwd ?? null,
+    startedAt,
+    // since it started, as for a tmux run (the Job section has Slurm's run time)
+    elapsedSeconds: startedAt === null || !Number.isFinite(Date.parse(startedAt)) ? null : Math.max(0, Math.round((now - Date.parse(startedAt)) / 1000)),
+    rate: rateOf(s),
+    series: s,
+    seriesSource: st ? { bytes: st.offset - st.from, lines: st.builder.lines, from: st.from } : null,
+    metrics: summarize(s),
+    gpus: [],
+    processes: (p?.procs ?? []).map((q) => ({
+      pid: q.pid,
+      rank: rankInArgs(q.command),
+      cpuPercent: q.cpuPercent,
+      rssMiB: q.rssKiB === null ? null : Math.round(q.rssKiB / 1024),
+      gpuMemoryMiB: null,
+      elapsedSeconds: q.etimes,
+      command: safeText(q.command, 1000),
+    })),
+    checkpoints: listing?.ok ? checkpointSummary(listing.value, run) : null,
+    alerts: run.alerts,
+    hints: [...new Set(run.alerts.map((a) => a.hint).filter((h): h is string => !!h))],
+    events: (o.events ?? []).filter((e) => e.run === run.id).slice(-8).map(cardEvent),
+    errors,
+    job,
+  };
+  return ok({ card, series: st, record: null, ranks: null });
 }
 
 function cardEvent(e: RtkEvent): CardEvent {

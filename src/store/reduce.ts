@@ -294,6 +294,8 @@ function command(s: State, id: string, text: string | undefined, ctx: ReduceCont
     case 'run.peek':
     case 'run.kill': {
       if (run === null) return say(s, 'no run selected', ctx, 'warn');
+      // a batch job runs on a compute node with no tmux pane: what it prints is its StdOut, which the log pane follows
+      if (id === 'run.peek' && run.slurm !== undefined) return say(s, 'a Slurm job has no pane: its output is in the log pane', ctx);
       const verb = id.slice(4);
       // read-only: attach is a read-only client (tmux attach -r), peek only reads
       if (s.readonly && id === 'run.kill') return say(s, `read-only mode: ${verb} is disabled`, ctx, 'warn');

@@ -1,13 +1,13 @@
 // The run card as rows: one run whole, for the monitor's `i` view and `rtk-tui show`. Header (state,
 // command, directory, progress, rate), the metrics table, braille charts over the whole run side by
 // side as the width allows, GPUs, processes, checkpoints, alerts and events. Pure.
-import type { MetricSummary, RunCard, SeriesPoint } from '../domain/run-card.js';
+import type { CardJob, MetricSummary, RunCard, SeriesPoint } from '../domain/run-card.js';
 import { localStamp } from '../parse/units.js';
 import { brailleChart, sparkline } from './chart.js';
 import { bar, bytes, compactNumber, duration, gib, stateLabel } from './format.js';
 import { RowBuilder, textRow, type Row } from './rows.js';
 import type { Tok } from './theme.js';
-import { fit } from './text.js';
+import { fit, wrapWords } from './text.js';
 
 export interface CardLayout {
   /** Content width and the height charts may take (rows of the screen less the fixed parts). */
@@ -31,7 +31,8 @@ export function cardRows(card: RunCard, o: CardLayout): Row[] {
   if (run.lastOutputSecondsAgo !== null) head.add(` · last output ${duration(run.lastOutputSecondsAgo)} ago`, 'dim');
   if (run.attachedClients > 0) head.add(` · ${run.attachedClients} attached`, 'dim');
   rows.push(head.row());
-  rows.push(labelled('cmd', card.command ?? '(not known: not started by rtk-tui, and no process in its pane)', w));
+  const unknownCmd = card.job ? '(not known: scontrol gave no Command and no batch script)' : '(not known: not started by rtk-tui, and no process in its pane)';
+  rows.push(labelled('cmd', card.command ?? unknownCmd, w));
   if (card.cwd) rows.push(labelled('cwd', card.cwd, w));
   if (run.log) {
     const src = card.seriesSource;
@@ -44,6 +45,7 @@ export function cardRows(card: RunCard, o: CardLayout): Row[] {
     if (a.hint) rows.push(new RowBuilder(w).add('   try: ', 'dim').add(a.hint).row());
   }
   for (const e of card.errors) rows.push(textRow(` (could not read ${e})`, w, 'warn'));
+  if (card.job) rows.push(...jobRows(card.job, o));
 
   rows.push(section('Metrics', w));
   rows.push(...metricRows(card.metrics, w));
@@ -54,7 +56,8 @@ export function cardRows(card: RunCard, o: CardLayout): Row[] {
     rows.push(...charts);
   }
 
-  rows.push(section(`GPUs · ${card.gpus.length === 0 ? 'none seen' : card.gpus.map((g) => g.index).join(',')}`, w));
+  const noGpus = card.job ? `not read (the job's are on its node${card.job.gpus !== null ? `: ${card.job.gpus}` : ''})` : 'none seen';
+  rows.push(section(`GPUs · ${card.gpus.length === 0 ? noGpus : card.gpus.map((g) => g.index).join(',')}`, w));
   for (const g of card.gpus) {
     const util = g.utilizationPercent;
     const [full, empty] = bar(util, 10);
@@ -70,6 +73,10 @@ export function cardRows(card: RunCard, o: CardLayout): Row[] {
   }
 
   rows.push(section(`Processes · ${card.processes.length}`, w));
+  if (card.job && !card.job.processesRead) {
+    const where = card.job.nodes ?? card.job.batchHost;
+    rows.push(textRow(card.job.state === 'PENDING' ? '  none yet: the job waits in the queue' : where ? `  run on ${where} (not read: scontrol listpids answers on the job's node)` : '  not read', w, 'dim'));
+  }
   if (card.processes.length > 0) {
     rows.push(textRow(`  ${'pid'.padStart(8)} ${'rank'.padStart(4)} ${'cpu%'.padStart(6)} ${'rss'.padStart(8)} ${'gpu mem'.padStart(8)} ${'elapsed'.padStart(8)}  command`, w, 'dim'));
     for (const p of card.processes.slice(0, 32)) {
@@ -104,6 +111,43 @@ export function cardRows(card: RunCard, o: CardLayout): Row[] {
       const t = new Date(e.time);
       rows.push(new RowBuilder(w).add(`  ${Number.isFinite(t.getTime()) ? localStamp(t).slice(5, 16) : e.time} `, 'dim').add(`${e.kind} `, 'accent').add(e.message).row());
     }
+  }
+  return rows;
+}
+
+/** The Job section of a Slurm job: its state and reason, where it runs, its time used of its limit, its times. */
+function jobRows(j: CardJob, o: CardLayout): Row[] {
+  const { w } = o;
+  const rows: Row[] = [section(`Job ${j.id} · ${j.state}${j.reason ? ` (${j.reason})` : ''}`, w)];
+  const where = [`partition ${j.partition ?? '?'}`, j.nodes ? `nodes ${j.nodes}` : j.state === 'PENDING' ? 'no node yet' : null, j.gpus !== null ? `${j.gpus} GPU${j.gpus === 1 ? '' : 's'}` : null];
+  rows.push(textRow(`  ${where.filter((x) => x !== null).join(' · ')}`, w));
+  if (j.elapsedSeconds !== null || j.timeLimitSeconds !== null) {
+    const b = new RowBuilder(w).add('  time ', 'dim');
+    const used = j.elapsedSeconds ?? 0;
+    if (j.timeLimitSeconds !== null && j.timeLimitSeconds > 0) {
+      const pct = (100 * used) / j.timeLimitSeconds;
+      const [full, empty] = bar(pct, 24);
+      b.add(full, pct >= 90 ? 'warn' : 'bar').add(empty, 'dim').add(` ${duration(used)} of ${duration(j.timeLimitSeconds)} (${Math.min(100, Math.round(pct))}%)`);
+      if (j.state === 'RUNNING') b.add(` · ${duration(Math.max(0, j.timeLimitSeconds - used))} left`, pct >= 90 ? 'warn' : 'dim');
+    } else b.add(`${duration(used)} · no time limit`);
+    rows.push(b.row());
+  }
+  const at = (label: string, t: string | null): string | null => {
+    const d = t === null ? null : new Date(t);
+    return d !== null && Number.isFinite(d.getTime()) ? `${label} ${localStamp(d).slice(0, 16)}` : null;
+  };
+  const pending = j.state === 'PENDING';
+  const ended = !pending && j.state !== 'RUNNING' && j.state !== 'COMPLETING' && j.state !== 'SUSPENDED';
+  const times = [at('submitted', j.submitAt)];
+  if (pending) times.push(at('expected to start', j.startAt) ?? 'start not yet estimated');
+  else times.push(at('started', j.startAt), at(ended ? 'ended' : 'ends by', j.endAt));
+  rows.push(textRow(`  ${times.filter((x) => x !== null).join(' · ')}`, w, 'dim'));
+  if (j.submitted !== null && j.scriptLine !== null && j.scriptLine !== j.submitted) rows.push(new RowBuilder(w).add('  its script runs ', 'dim').add(j.scriptLine).row());
+  if (j.wrap) rows.push(textRow('  submitted with --wrap', w, 'dim'));
+  if (j.failure !== null) {
+    rows.push(new RowBuilder(w).add(` ${j.failure.reason.toUpperCase()} `, 'err').add(`it ${j.failure.what}`).row());
+    // the hint whole, over as many rows as it takes (it is what to do next)
+    if (j.failure.hint) wrapWords(j.failure.hint, Math.max(20, w - 8)).slice(0, 6).forEach((l, i) => rows.push(new RowBuilder(w).add(i === 0 ? '   try: ' : '        ', 'dim').add(l).row()));
   }
   return rows;
 }

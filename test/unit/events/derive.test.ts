@@ -241,7 +241,7 @@ describe('derive', () => {
 
 describe('hints and projections', () => {
   it('has a hint for every failure reason and alert kind', () => {
-    for (const k of ['oom', 'nccl-timeout', 'nan-loss', 'traceback', 'disk-full', 'killed', 'stalled', 'exit-3', 'gpu.idle', 'disk.low']) expect(hintFor(k), k).toMatch(/\w{4}/);
+    for (const k of ['oom', 'nccl-timeout', 'nan-loss', 'traceback', 'disk-full', 'killed', 'stalled', 'exit-3', 'gpu.idle', 'disk.low', 'timeout', 'preempted', 'node-fail', 'slurm-oom', 'cancelled', 'slurm-gone']) expect(hintFor(k), k).toMatch(/\w{4}/);
     expect(hintFor('nccl-timeout', { quietRank: 5 })).toMatch(/rank 5 stopped logging first$/);
     expect(hintFor(null)).toBeNull();
   });

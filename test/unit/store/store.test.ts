@@ -222,6 +222,23 @@ describe('kill confirmation and effects', () => {
   });
 });
 
+describe('peek on a Slurm job', () => {
+  it('says where its output is instead of peeking (a job has no pane); attach still goes ahead', () => {
+    const { store } = emptyFixture();
+    const job = mkRun('cl', '4242', {
+      log: '/home/u/slurm-4242.out',
+      slurm: { state: 'RUNNING', reason: null, name: 'train', partition: 'debug', nodes: 'n1', gpus: 1, timeLimitSeconds: 3600, elapsedSeconds: 60, startAt: null, exitSignal: null },
+    });
+    store.dispatch({ type: 'runs', host: 'cl', runs: [job] });
+    const fx = effects(store);
+    store.command('run.peek');
+    expect(fx).toEqual([]);
+    expect(store.getState().message?.text).toBe('a Slurm job has no pane: its output is in the log pane');
+    store.command('run.attach');
+    expect(fx.map((e) => e.type)).toEqual(['run.attach']);
+  });
+});
+
 describe('publishing', () => {
   it('coalesces any number of events into one publish per interval', () => {
     let now = 1000;
