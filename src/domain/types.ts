@@ -164,6 +164,9 @@ export interface SlurmRunInfo {
   startAt: string | null;
   /** The signal that ended it, when one did. */
   exitSignal: number | null;
+  /** A running job's GPUs per node, by the node's own index (`scontrol show job -d`); [] when it
+   * holds none; absent when not running or not read. */
+  gpuIndices?: { node: string; indices: number[] }[];
 }
 
 /** What tmux tells about a session (parse/tmux.ts), before the log is read. */
