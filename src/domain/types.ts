@@ -221,6 +221,10 @@ export interface Gpu {
   smClockMHz?: number | null;
   memClockMHz?: number | null;
   processes: GpuProcess[];
+  /** On a Slurm host (sources/slurm-gpus.ts): the node the GPU is on (index is that node's own), and
+   * the run id (`HOST:JOBID`) of the job holding it. Absent on other hosts. */
+  node?: string;
+  run?: string;
 }
 
 export type GpuHostStatus = 'ok' | 'no-gpu' | 'error' | 'unreachable';
@@ -231,6 +235,8 @@ export interface GpuHostReport {
   error: string | null;
   driver: string | null;
   gpus: Gpu[];
+  /** Why gpus is empty when that is no failure (a Slurm host where no running job holds a GPU). */
+  note?: string;
 }
 
 export type CheckpointFormat = 'safetensors' | 'bin' | 'pt' | 'ckpt' | 'pth' | 'gguf' | 'distcp' | 'nemo' | 'other';
