@@ -29,7 +29,8 @@ export function innerScript(mark: string, fields: readonly string[]): string {
     // indices only: UUIDs or NoDevFiles are left to the cgroup
     `i=\${CUDA_VISIBLE_DEVICES-}; case "$i" in *[!0-9,]*) i= ;; esac`,
     `b=nvidia-smi; command -v nvidia-smi >/dev/null 2>&1 || for p in ${OFF_PATH.join(' ')}; do [ -x "$p" ] && { b=$p; break; }; done`,
-    `printf '%s node %s\\n' "$M" "$(hostname -s 2>/dev/null || hostname)"`,
+    // Slurm's name of the node (a node's hostname may differ from it)
+    `printf '%s node %s\\n' "$M" "\${SLURMD_NODENAME:-$(hostname -s 2>/dev/null || hostname)}"`,
     `printf '%s gpu\\n' "$M"`,
     smi(`--query-gpu=${fields.join(',')}`),
     `printf '%s apps\\n' "$M"`,
