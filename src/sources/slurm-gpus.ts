@@ -110,7 +110,10 @@ export function jobGpus(runId: string, part: JobPart, inner: string, fields: rea
   const q = parseQueryGpu(gpuSec.body, fields);
   if (!q.ok || q.value.gpus.length === 0) return { gpus: [], driver: null, error: `job ${runId}: ${failure?.message ?? (q.ok ? 'nvidia-smi listed no GPU' : q.error.message)}` };
   const apps = sec.get('apps');
-  joinApps(q.value.gpus, apps && apps.rc === 0 ? parseComputeApps(apps.body) : []);
+  // an app on a GPU that is not the job's (an nvidia-smi that lists the node's apps whatever -i says)
+  // is not the job's: only those on its GPUs, or without a uuid, are joined
+  const uuids = new Set(q.value.gpus.map((g) => g.uuid).filter((u) => u !== null));
+  joinApps(q.value.gpus, (apps && apps.rc === 0 ? parseComputeApps(apps.body) : []).filter((a) => a.gpuUuid === null || uuids.size === 0 || uuids.has(a.gpuUuid)));
   const entry = held.find((h) => h.node === ranOn) ?? (held.length === 1 ? held[0] : undefined);
   const node = ranOn ?? entry?.node ?? '?';
   const byOrder = entry !== undefined && entry.indices.length === q.value.gpus.length;

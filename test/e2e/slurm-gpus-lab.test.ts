@@ -5,9 +5,9 @@
 // new --checkpoints keeps the directory as the job's comment, ls shows it under the job's WorkDir, and
 // ckpt lists what the job wrote there.
 import { join } from 'node:path';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { installFakeNvidiaSmi } from '../../src/demo/fake-nvidia-smi.js';
+import { defaultCapture, installFakeNvidiaSmi, setFakeGpuProcesses } from '../../src/demo/fake-nvidia-smi.js';
 import { labCli } from '../helpers/cli.js';
 import { labUnavailable } from '../helpers/lab.js';
 import { distMissing, firstReason, slurmUnavailable, suite } from '../helpers/require.js';
@@ -27,6 +27,8 @@ suite(firstReason(labUnavailable(), slurmUnavailable(), distMissing()), 'a Slurm
   let cfg: string;
   let home: string;
   let gpuJob: string;
+  let gpuJob2: string;
+  let jobPid: number;
   const ls = async (): Promise<Map<string, J>> => {
     const r = await labCli(sl.lab, ['ls', '--json', '--config', cfg]);
     expect(r.stderr).toBe('');
@@ -43,7 +45,13 @@ suite(firstReason(labUnavailable(), slurmUnavailable(), distMissing()), 'a Slurm
 
   beforeAll(async () => {
     sl = await startSlurmLab({ slurm: { gpus: 2, cpus: 8 } });
-    installFakeNvidiaSmi(sl.lab.binDir);
+    // the node's two GPUs: the H100 capture's GPU and a copy of it as index 1 (a uuid of its own)
+    const [head, row] = readFileSync(defaultCapture(), 'utf8').split('\n') as [string, string];
+    const cols = head.split(', ');
+    const second = row.split(', ').map((v, i) => (cols[i] === 'index' ? '1' : cols[i] === 'uuid' ? v.replace(/0$/, '1') : v));
+    const capture = join(sl.lab.dir, 'two-gpus.csv');
+    writeFileSync(capture, `${head}\n${row}\n${second.join(', ')}\n`);
+    installFakeNvidiaSmi(sl.lab.binDir, { capture });
     cfg = join(sl.lab.dir, 'slurm-config.yaml');
     writeFileSync(cfg, 'hosts:\n  - name: cl\n    ssh: rtk-gpu\n    scheduler: slurm\n');
     const r = await sl.lab.remote('mkdir -p "$HOME/slurm" && cd "$HOME/slurm" && pwd -P && sbatch --parsable -J gpujob --time=10 --gres=gpu:1 -o gpu_%j.log --wrap "sleep 300"');
@@ -51,30 +59,47 @@ suite(firstReason(labUnavailable(), slurmUnavailable(), distMissing()), 'a Slurm
     [home, gpuJob] = r.stdout.trim().split('\n') as [string, string];
     gpuJob = gpuJob.split(';')[0]!;
     expect(gpuJob).toMatch(/^\d+$/);
+    const r2 = await sl.lab.remote('cd "$HOME/slurm" && sbatch --parsable -J gpujob2 --time=10 --gres=gpu:1 -o gpu_%j.log --wrap "echo \\$\\$ > pid2; exec sleep 300"');
+    expect(r2.code).toBe(0);
+    gpuJob2 = r2.stdout.trim().split(';')[0]!;
+    // the second job's process on GPU 1 (the fake lists live processes only)
+    const pid = await pollFor(async () => {
+      const c = await sl.lab.remote('cat "$HOME/slurm/pid2" 2>/dev/null');
+      return /^\d+$/.test(c.stdout.trim()) ? Number(c.stdout.trim()) : null;
+    }, 45_000);
+    setFakeGpuProcesses(sl.lab.binDir, [{ gpu: 1, pid, usedMemoryMiB: 1500, name: 'python' }]);
+    jobPid = pid;
   }, 120_000);
   afterAll(async () => {
     await sl?.stop();
   }, 60_000);
 
   it('ls --json: the running job names the GPU it holds on its node', async () => {
-    const m = await until('the GPU job runs with its GPU', (x) => (x.get(gpuJob)?.slurm?.gpuIndices?.length ?? 0) > 0);
+    const m = await until('the GPU jobs run with their GPUs', (x) => (x.get(gpuJob)?.slurm?.gpuIndices?.length ?? 0) > 0 && (x.get(gpuJob2)?.slurm?.gpuIndices?.length ?? 0) > 0);
     expect(m.get(gpuJob)?.state).toBe('running');
     expect(m.get(gpuJob)?.slurm?.gpuIndices).toEqual([{ node: 'localhost', indices: [0] }]);
+    expect(m.get(gpuJob2)?.slurm?.gpuIndices).toEqual([{ node: 'localhost', indices: [1] }]);
   }, 60_000);
 
   it('gpus --json on the Slurm host: the job\'s GPU, read inside the job, with its run id', async () => {
     const r = await labCli(sl.lab, ['gpus', '--json', '--config', cfg]);
     expect(r.stderr).toBe('');
-    const doc = JSON.parse(r.stdout) as { hosts: { name: string; status: string; error: string | null; gpus: { index: number; node?: string; run?: string; name: string | null }[] }[] };
+    const doc = JSON.parse(r.stdout) as { hosts: { name: string; status: string; error: string | null; gpus: { index: number; node?: string; run?: string; name: string | null; processes: { pid: number; run: string | null }[] }[] }[] };
     expect(doc.hosts).toHaveLength(1);
     const h = doc.hosts[0]!;
     expect(h).toMatchObject({ name: 'cl', status: 'ok', error: null });
-    expect(h.gpus.length).toBe(1);
-    expect(h.gpus[0]).toMatchObject({ index: 0, node: 'localhost', run: `cl:${gpuJob}` });
+    // one GPU per job: each job's nvidia-smi is narrowed to the job's GPU, named by the node's own index
+    const byRun = new Map(h.gpus.map((g) => [g.run, g]));
+    expect(h.gpus.length).toBe(2);
+    expect(byRun.get(`cl:${gpuJob}`)).toMatchObject({ index: 0, node: 'localhost' });
+    expect(byRun.get(`cl:${gpuJob2}`)).toMatchObject({ index: 1, node: 'localhost' });
     expect(h.gpus[0]!.name).toBeTruthy();
+    expect(byRun.get(`cl:${gpuJob}`)?.processes).toEqual([]);
+    expect(byRun.get(`cl:${gpuJob2}`)?.processes).toMatchObject([{ pid: jobPid, run: `cl:${gpuJob2}` }]);
     expect(r.code).toBe(0);
     const t = await labCli(sl.lab, ['gpus', '--config', cfg]);
     expect(t.stdout).toMatch(/^cl +localhost:0 /m);
+    expect(t.stdout).toMatch(/^cl +localhost:1 /m);
   }, 60_000);
 
   it('new --checkpoints: the job carries its checkpoint directory, ckpt lists what it wrote there', async () => {
