@@ -153,27 +153,56 @@ export async function collectSlurmGpus(host: Host, spec: HostSpec): Promise<GpuH
   };
 }
 
-/** `gpus --watch` for a Slurm host: collectSlurmGpus every intervalMs (no -lms stream: srun each time). */
+/** Polls of a Slurm host's GPUs are at least this far apart: each one is a job step per job. */
+export const SLURM_GPUS_MIN_MS = 10_000;
+
+/**
+ * `gpus --watch` and the monitor's GPU source for a Slurm host (the controller's GpuSource):
+ * collectSlurmGpus every intervalMs, at least SLURM_GPUS_MIN_MS apart (no -lms stream: an srun each time).
+ */
 export class SlurmGpuPoll {
   private timer: NodeJS.Timeout | null = null;
   private stopped = false;
+  private busy = false;
+  private readonly intervalMs: number;
   constructor(
     private readonly host: Host,
     private readonly spec: HostSpec,
     private readonly opts: { intervalMs: number; onReport: (r: GpuHostReport) => void },
-  ) {}
+  ) {
+    this.intervalMs = Math.max(opts.intervalMs, SLURM_GPUS_MIN_MS);
+  }
   start(): void {
+    this.stopped = false;
+    void this.tick();
+  }
+  /** The processes are the jobs' own: tmux panes say nothing here. */
+  setPanes(): void {}
+  refresh(): void {
+    void this.tick();
+  }
+  wake(): void {
     void this.tick();
   }
   private async tick(): Promise<void> {
-    if (this.stopped) return;
-    const r = await collectSlurmGpus(this.host, this.spec);
-    if (this.stopped) return;
-    this.opts.onReport(r);
-    this.timer = setTimeout(() => void this.tick(), this.opts.intervalMs);
+    if (this.stopped || this.busy) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.busy = true;
+    try {
+      const r = await collectSlurmGpus(this.host, this.spec);
+      if (!this.stopped) this.opts.onReport(r);
+    } finally {
+      this.busy = false;
+    }
+    if (!this.stopped) {
+      this.timer = setTimeout(() => void this.tick(), this.intervalMs);
+      this.timer.unref?.();
+    }
   }
   stop(): void {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
   }
 }

@@ -12,6 +12,7 @@ import { labCli } from '../helpers/cli.js';
 import { labUnavailable } from '../helpers/lab.js';
 import { distMissing, firstReason, slurmUnavailable, suite } from '../helpers/require.js';
 import { startSlurmLab, type SlurmLab } from '../helpers/slurm.js';
+import { startTui } from '../helpers/tui.js';
 import { pollFor } from '../helpers/wait.js';
 
 interface J {
@@ -101,6 +102,18 @@ suite(firstReason(labUnavailable(), slurmUnavailable(), distMissing()), 'a Slurm
     expect(t.stdout).toMatch(/^cl +localhost:0 /m);
     expect(t.stdout).toMatch(/^cl +localhost:1 /m);
   }, 60_000);
+
+  it('the monitor\'s GPU pane on the Slurm host shows the jobs\' GPUs, the process under its job', async () => {
+    const env = sl.lab.env();
+    delete env.TMUX;
+    const t = await startTui({ args: ['--config', cfg], env, cols: 140, rows: 40 });
+    try {
+      const screen = await t.waitUntil((x) => /GPUs · cl/.test(x) && new RegExp(`${jobPid} cl:${gpuJob2}\\b`).test(x), 'the GPU pane with the job\'s process', 40_000);
+      expect(screen).toMatch(/H100/);
+    } finally {
+      await t.stop();
+    }
+  }, 90_000);
 
   it('new --checkpoints: the job carries its checkpoint directory, ckpt lists what it wrote there', async () => {
     const n = await labCli(sl.lab, ['new', 'ck', '--host', 'cl', '--time', '5', '--cwd', 'slurm', '--checkpoints', 'ck dir', '--config', cfg, '--', 'sh', '-c', 'mkdir -p "ck dir/checkpoint-7" && echo w > "ck dir/checkpoint-7/model.safetensors" && sleep 120']);
