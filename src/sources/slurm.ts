@@ -6,7 +6,9 @@
 // alerts come from the same parsers as a tmux run's. The paths are expanded here from the submitted
 // pattern (scontrol leaves %J and %3a as they are), so a job first seen has no tail in that exec: one
 // more exec reads the tails of such jobs, once (the first poll of a host, a new job); later polls
-// need none.
+// need none. The same exec says which GPUs each running job holds per node (`scontrol show job -d`,
+// parse/slurm-detail.ts: Run.slurm.gpuIndices), and a job's comment `rtk:checkpoints=DIR` gives
+// Run.checkpoints (under its WorkDir; the config's runs[].checkpoints wins).
 import { randomBytes } from 'node:crypto';
 import type { Config } from '../config/schema.js';
 import { err, ok, type HostSpec, type Result, type Run } from '../domain/types.js';
@@ -88,16 +90,20 @@ export function buildSlurmScript(nonce: string, tails: readonly { id: string; pa
     // what the -o form cannot say: the StdOut pattern, the exit code, the batch host
     `  printf '@@%s scontrol\\n' "$N"`,
     `  squeue -t all -h -u "$u" -o '%A' 2>/dev/null | sort -rn | head -n ${MAX_SCONTROL} | while read -r id; do`,
-    `    case "$id" in *[!0-9]*|'') ;; *) scontrol show job -o "$id" 2>/dev/null ;; esac`,
+    // -d: a running job's GPUs per node too (parse/slurm-detail.ts), in the same RPC
+    `    case "$id" in *[!0-9]*|'') ;; *) scontrol show job -d -o "$id" 2>/dev/null ;; esac`,
     `  done`,
     `  printf '\\n@@%s rc 0\\n' "$N"`,
     `fi`,
-    // the GPUs the running jobs hold, per node (one RPC each, the newest MAX_SCONTROL)
-    `printf '@@%s detail\\n' "$N"`,
-    `squeue -t running -h -u "$u" -o '%A' 2>/dev/null | sort -rn | head -n ${MAX_SCONTROL} | while read -r id; do`,
-    `  case "$id" in *[!0-9]*|'') ;; *) scontrol show job -d -o "$id" 2>/dev/null ;; esac`,
-    `done`,
-    `printf '\\n@@%s rc 0\\n' "$N"`,
+    // after --json: the GPUs the running jobs hold, per node (one RPC each, the newest MAX_SCONTROL);
+    // the -o form's scontrol above already said
+    `if [ "$rc" = 0 ]; then`,
+    `  printf '@@%s detail\\n' "$N"`,
+    `  squeue -t running -h -u "$u" -o '%A' 2>/dev/null | sort -rn | head -n ${MAX_SCONTROL} | while read -r id; do`,
+    `    case "$id" in *[!0-9]*|'') ;; *) scontrol show job -d -o "$id" 2>/dev/null ;; esac`,
+    `  done`,
+    `  printf '\\n@@%s rc 0\\n' "$N"`,
+    `fi`,
     ...tailLines(tails, known),
     `exit 0`,
   ].join('\n');
@@ -247,7 +253,7 @@ export async function pollSlurm(host: Host, spec: HostSpec, cfg: Config, now: nu
     if (more.ok) for (const [id, t] of splitPollOutput(more.value.stdout, nonce).tails) tails.set(id, t);
   }
   memory.set(host, { targets, tails });
-  return ok(snapshotOfJobs(jobs.value, spec, cfg, s.remoteNow ?? Math.floor(now / 1000), tails, parseJobGpus(s.detail?.text ?? '')));
+  return ok(snapshotOfJobs(jobs.value, spec, cfg, s.remoteNow ?? Math.floor(now / 1000), tails, parseJobGpus(s.detail?.text ?? s.scontrol?.text ?? '')));
 }
 
 function buildTailsScript(nonce: string, targets: readonly { id: string; path: string }[]): string {
