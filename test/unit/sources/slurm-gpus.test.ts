@@ -44,3 +44,17 @@ describe('a Slurm job\'s GPUs from srun + nvidia-smi', () => {
     expect(slurmGpusScript(M, innerScript(I, F))).toContain('srun --jobid="$id" --overlap -N1 -n1');
   });
 });
+
+describe('the gpus table of a Slurm host', () => {
+  it('names a job\'s GPU NODE:INDEX with its run, and says why a host without a GPU job lists none', async () => {
+    const { renderTable } = await import('../../../src/commands/gpus.js');
+    const gpu = { index: 1, name: 'H100', uuid: null, utilizationPercent: 50, memoryUsedMiB: 1, memoryTotalMiB: 2, temperatureC: null, powerW: null, powerLimitW: null, processes: [{ pid: 7, name: 'python', usedMemoryMiB: 1, run: 'cl:2' }], node: 'gpu\x1b[2J01', run: 'cl:2' };
+    const out = renderTable([
+      { name: 'cl', status: 'ok', error: null, driver: null, gpus: [gpu] },
+      { name: 'c2', status: 'ok', error: null, driver: null, gpus: [], note: 'no running Slurm job of yours holds a GPU' },
+    ]);
+    expect(out).toMatch(/^cl +gpu01:1 +H100 .* python\/7\(1M\) cl:2$/m);
+    expect(out).not.toContain('\x1b');
+    expect(out).toContain('c2  no running Slurm job of yours holds a GPU');
+  });
+});
