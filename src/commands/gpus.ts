@@ -7,6 +7,7 @@ import { err, ok, type Gpu, type GpuHostReport } from '../domain/types.js';
 import type { Host } from '../remote/host.js';
 import { openHost, processHostEnv } from '../remote/index.js';
 import { collectGpus, GpuStream } from '../sources/gpus.js';
+import { collectSlurmGpus, SlurmGpuPoll } from '../sources/slurm-gpus.js';
 import { safeText } from '../parse/terminal.js';
 import { useColor, type CommandContext, type CommandResult } from './context.js';
 import { toJson } from './json.js';
@@ -28,7 +29,8 @@ export async function run(argv: string[], ctx: CommandContext): Promise<CommandR
   const hosts = new Map<string, Host>(cfg.value.hosts.map((spec) => [spec.name, openHost(spec, henv)]));
   try {
     if (watch) return await watchGpus(cfg.value, hosts, ctx, json);
-    const reports = await Promise.all(cfg.value.hosts.map((spec) => collectGpus(hosts.get(spec.name)!, spec)));
+    // a Slurm login node has no GPUs: its user's running jobs do (srun inside each)
+    const reports = await Promise.all(cfg.value.hosts.map((spec) => (spec.scheduler === 'slurm' ? collectSlurmGpus : collectGpus)(hosts.get(spec.name)!, spec)));
     ctx.stdout.write(json ? `${toJson({ hosts: reports })}\n` : renderTable(reports, useColor(ctx)));
     // no GPU is an answer, not a failure; an unreachable host or a failing nvidia-smi is
     return ok(reports.some((r) => r.status === 'unreachable' || r.status === 'error') ? 1 : 0);
@@ -49,7 +51,7 @@ async function watchGpus(cfg: Config, hosts: Map<string, Host>, ctx: CommandCont
     else ctx.stdout.write(`${tty ? '\x1b[H\x1b[2J' : ''}${new Date().toTimeString().slice(0, 8)}  every ${cfg.refresh.gpusMs / 1000}s, Ctrl-C to stop\n${renderTable(reports, color)}${tty ? '' : '\n'}`);
   };
   const streams = cfg.hosts.map((spec) => {
-    const s = new GpuStream(hosts.get(spec.name)!, spec, {
+    const s = new (spec.scheduler === 'slurm' ? SlurmGpuPoll : GpuStream)(hosts.get(spec.name)!, spec, {
       intervalMs: cfg.refresh.gpusMs,
       onReport: (r) => {
         const first = !latest.has(spec.name);
@@ -94,12 +96,13 @@ export function renderTable(reports: readonly GpuHostReport[], color = false): s
       notes.push({ at: rows.length, text: `${safeText(r.name)}  ${paint(r.status === 'no-gpu' ? '2' : '31', what)}` });
       continue;
     }
-    if (r.gpus.length === 0) notes.push({ at: rows.length, text: `${safeText(r.name)}  no GPU listed by nvidia-smi` });
+    if (r.gpus.length === 0) notes.push({ at: rows.length, text: `${safeText(r.name)}  ${r.note ? safeText(r.note) : 'no GPU listed by nvidia-smi'}` });
     if (r.error) notes.push({ at: rows.length, text: `${r.name}  ${paint('33', `WARNING: ${safeText(r.error)}`)}` });
     for (const g of r.gpus) {
       rows.push([
         r.name,
-        String(g.index),
+        // a Slurm job's GPU: NODE:INDEX (the node's own index)
+        g.node !== undefined ? `${safeText(g.node)}:${g.index}` : String(g.index),
         safeText(g.name ?? '-'),
         g.utilizationPercent === null ? '-' : `${fmt(g.utilizationPercent)}%`,
         `${fmt(g.memoryUsedMiB)} / ${fmt(g.memoryTotalMiB)} MiB`,

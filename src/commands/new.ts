@@ -70,7 +70,6 @@ export { parseGpusFlag } from '../parse/gpu-pick.js';
 /** On a Slurm host `new` submits a batch job: the GPUs as a count (--gres), the log as its StdOut. */
 async function submit(ctx: CommandContext, host: Host, spec: HostSpec, name: string, cmd: string[], values: Record<string, string | undefined>, gpus: Omit<PickRequest, 'host'> | null): Promise<CommandResult> {
   if (gpus !== null && gpus.count === null) return err('usage', `new: on a Slurm host --gpus is a count (Slurm picks the GPUs), not a list`);
-  if (values['--checkpoints'] !== undefined) return err('usage', 'new: --checkpoints is not kept for a Slurm job yet (runs[].checkpoints in the config is)');
   const r = await submitJob(ctx, host, spec, {
     name,
     argv: cmd,
@@ -79,6 +78,8 @@ async function submit(ctx: CommandContext, host: Host, spec: HostSpec, name: str
     partition: values['--partition'] ?? null,
     gpus: gpus?.count ?? null,
     time: values['--time'] ?? null,
+    // kept as the job's comment rtk:checkpoints=DIR, read back by the poll (relative to the job's WorkDir)
+    checkpoints: values['--checkpoints'] ?? null,
   });
   if (!r.ok) return r;
   const id = `${spec.name}:${r.value}`;

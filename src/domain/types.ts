@@ -164,6 +164,9 @@ export interface SlurmRunInfo {
   startAt: string | null;
   /** The signal that ended it, when one did. */
   exitSignal: number | null;
+  /** A running job's GPUs per node, by the node's own index (`scontrol show job -d`); [] when it
+   * holds none; absent when not running or not read. */
+  gpuIndices?: { node: string; indices: number[] }[];
 }
 
 /** What tmux tells about a session (parse/tmux.ts), before the log is read. */
@@ -218,6 +221,10 @@ export interface Gpu {
   smClockMHz?: number | null;
   memClockMHz?: number | null;
   processes: GpuProcess[];
+  /** On a Slurm host (sources/slurm-gpus.ts): the node the GPU is on (index is that node's own), and
+   * the run id (`HOST:JOBID`) of the job holding it. Absent on other hosts. */
+  node?: string;
+  run?: string;
 }
 
 export type GpuHostStatus = 'ok' | 'no-gpu' | 'error' | 'unreachable';
@@ -228,6 +235,8 @@ export interface GpuHostReport {
   error: string | null;
   driver: string | null;
   gpus: Gpu[];
+  /** Why gpus is empty when that is no failure (a Slurm host where no running job holds a GPU). */
+  note?: string;
 }
 
 export type CheckpointFormat = 'safetensors' | 'bin' | 'pt' | 'ckpt' | 'pth' | 'gguf' | 'distcp' | 'nemo' | 'other';

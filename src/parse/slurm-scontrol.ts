@@ -93,6 +93,7 @@ export function parseScontrolJobs(text: string, offsetMinutes = 0): ScontrolJob[
       workDir: v(f.WorkDir),
       stdout: v(f.StdOut),
       stderr: v(f.StdErr),
+      comment: v(f.Comment),
       fields: f,
     });
   }

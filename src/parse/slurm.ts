@@ -53,6 +53,8 @@ export interface SlurmJob {
   /** The pattern as submitted (may hold %j...), or the path scontrol expanded; empty/null: the default. */
   stdout: string | null;
   stderr: string | null;
+  /** The job's comment (sbatch --comment); `rtk:checkpoints=DIR` names its checkpoints. */
+  comment?: string | null;
 }
 
 /** Where a Slurm state puts the run (DESIGN section 2), and the alert kind behind a failure. */
@@ -179,6 +181,7 @@ function jobOfJson(j: unknown): SlurmJob | null {
     // 24.11+ also gives the paths expanded
     stdout: nonEmpty(j.stdout_expanded) ?? nonEmpty(j.standard_output),
     stderr: nonEmpty(j.stderr_expanded) ?? nonEmpty(j.standard_error),
+    comment: nonEmpty(j.comment),
   };
 }
 

@@ -12,6 +12,7 @@ import { findRun } from '../store/selectors.js';
 import { listCheckpoints as realListCheckpoints, listCheckpointsOfRuns } from './checkpoints.js';
 import { CardSource } from './card-source.js';
 import { GpuStream } from './gpus.js';
+import { SlurmGpuPoll } from './slurm-gpus.js';
 import { LogFollower } from './log-follow.js';
 import { readRegion, searchLog } from './log-search.js';
 import { pollRuns as realPollRuns, type RunsSnapshot } from './runs.js';
@@ -47,7 +48,8 @@ export const REAL_SOURCES: ControllerSources = {
   pollRuns: (host, spec, cfg) => realPollRuns(host, spec, cfg),
   listCheckpoints: realListCheckpoints,
   listCheckpointsMany: listCheckpointsOfRuns,
-  gpuStream: (host, spec, intervalMs, onReport) => new GpuStream(host, spec, { intervalMs, onReport }),
+  // a Slurm login node has no GPUs: its user's running jobs do (srun inside each, sources/slurm-gpus.ts)
+  gpuStream: (host, spec, intervalMs, onReport) => new (spec.scheduler === 'slurm' ? SlurmGpuPoll : GpuStream)(host, spec, { intervalMs, onReport }),
   logFollower: (o) => new LogFollower(o),
 };
 

@@ -37,6 +37,8 @@ export interface SubmitRequest {
   gpus?: number | null;
   /** Time limit as Slurm takes it (`2:00:00`, `1-00:00:00`, minutes). */
   time?: string | null;
+  /** The checkpoint directory (relative to cwd), kept as the job's comment `rtk:checkpoints=DIR`. */
+  checkpoints?: string | null;
 }
 
 /** `sbatch --parsable` with the command as one --wrap string (the argv quoted for sh). */
@@ -44,11 +46,13 @@ export function sbatchScript(r: SubmitRequest): Result<string> {
   if (r.argv.length === 0) return err('usage', 'nothing to run: the command is empty');
   if (r.gpus !== undefined && r.gpus !== null && !(Number.isInteger(r.gpus) && r.gpus >= 0 && r.gpus <= 64)) return err('usage', `--gpus wants a number of GPUs from 0 to 64, got ${r.gpus}`);
   if (r.time && !/^(\d+-)?\d+(:\d{1,2}){0,2}$/.test(r.time)) return err('usage', `the time limit ${JSON.stringify(r.time)} is not one Slurm takes (minutes, H:MM:SS or D-HH:MM:SS)`);
+  if (r.checkpoints !== undefined && r.checkpoints !== null && (r.checkpoints.trim() === '' || /[\0\n\r]/.test(r.checkpoints))) return err('usage', `the checkpoint directory ${JSON.stringify(r.checkpoints)} cannot be kept as a job comment (empty, or a newline in it)`);
   const words = ['sbatch', '--parsable', '-J', shq(r.name)];
   if (r.output) words.push('-o', remoteOperand(r.output));
   if (r.partition) words.push('-p', shq(r.partition));
   if (r.gpus) words.push(`--gres=gpu:${r.gpus}`);
   if (r.time) words.push('-t', shq(r.time));
+  if (r.checkpoints) words.push(`--comment=${shq(`rtk:checkpoints=${r.checkpoints}`)}`);
   words.push('--wrap', shq(shjoin(r.argv)));
   const cd = r.cwd ? `cd -- ${remoteOperand(r.cwd)} || exit 3\n` : '';
   return ok(`${cd}${words.join(' ')}`);

@@ -6,7 +6,9 @@
 // alerts come from the same parsers as a tmux run's. The paths are expanded here from the submitted
 // pattern (scontrol leaves %J and %3a as they are), so a job first seen has no tail in that exec: one
 // more exec reads the tails of such jobs, once (the first poll of a host, a new job); later polls
-// need none.
+// need none. The same exec says which GPUs each running job holds per node (`scontrol show job -d`,
+// parse/slurm-detail.ts: Run.slurm.gpuIndices), and a job's comment `rtk:checkpoints=DIR` gives
+// Run.checkpoints (under its WorkDir; the config's runs[].checkpoints wins).
 import { randomBytes } from 'node:crypto';
 import type { Config } from '../config/schema.js';
 import { err, ok, type HostSpec, type Result, type Run } from '../domain/types.js';
@@ -14,6 +16,7 @@ import { decideState } from '../parse/health.js';
 import { mapSlurmState, parseSqueueFormat, parseSqueueJson, parseUtcOffset, SQUEUE_FORMAT, type SlurmJob } from '../parse/slurm.js';
 import { resolveStdout } from '../parse/slurm-paths.js';
 import { parseScontrolJobs } from '../parse/slurm-scontrol.js';
+import { checkpointsOfComment, parseJobGpus, type JobNodeGpus } from '../parse/slurm-detail.js';
 import type { Host } from '../remote/host.js';
 import { shq } from '../remote/quote.js';
 import { configMeta, readTail, splitPollOutput, TAIL_BYTES, withHint, type RunsSnapshot, type TailEntry } from './runs.js';
@@ -29,6 +32,8 @@ export interface SlurmSections {
   json: { rc: number | null; text: string } | null;
   format: { rc: number | null; text: string } | null;
   scontrol: { rc: number | null; text: string } | null;
+  /** `scontrol show job -d -o` of the running jobs: their GPUs per node (parse/slurm-detail.ts). */
+  detail: { rc: number | null; text: string } | null;
 }
 
 /** Shell lines printing one log's stat and tail as runs.ts's `log` section (or `same` when unchanged). */
@@ -85,7 +90,17 @@ export function buildSlurmScript(nonce: string, tails: readonly { id: string; pa
     // what the -o form cannot say: the StdOut pattern, the exit code, the batch host
     `  printf '@@%s scontrol\\n' "$N"`,
     `  squeue -t all -h -u "$u" -o '%A' 2>/dev/null | sort -rn | head -n ${MAX_SCONTROL} | while read -r id; do`,
-    `    case "$id" in *[!0-9]*|'') ;; *) scontrol show job -o "$id" 2>/dev/null ;; esac`,
+    // -d: a running job's GPUs per node too (parse/slurm-detail.ts), in the same RPC
+    `    case "$id" in *[!0-9]*|'') ;; *) scontrol show job -d -o "$id" 2>/dev/null ;; esac`,
+    `  done`,
+    `  printf '\\n@@%s rc 0\\n' "$N"`,
+    `fi`,
+    // after --json: the GPUs the running jobs hold, per node (one RPC each, the newest MAX_SCONTROL);
+    // the -o form's scontrol above already said
+    `if [ "$rc" = 0 ]; then`,
+    `  printf '@@%s detail\\n' "$N"`,
+    `  squeue -t running -h -u "$u" -o '%A' 2>/dev/null | sort -rn | head -n ${MAX_SCONTROL} | while read -r id; do`,
+    `    case "$id" in *[!0-9]*|'') ;; *) scontrol show job -d -o "$id" 2>/dev/null ;; esac`,
     `  done`,
     `  printf '\\n@@%s rc 0\\n' "$N"`,
     `fi`,
@@ -96,7 +111,7 @@ export function buildSlurmScript(nonce: string, tails: readonly { id: string; pa
 
 /** The script's own sections (the tails are runs.ts's). Pure; never throws. */
 export function splitSlurmOutput(out: Buffer, nonce: string): SlurmSections {
-  const res: SlurmSections = { remoteNow: null, offsetMinutes: 0, user: null, json: null, format: null, scontrol: null };
+  const res: SlurmSections = { remoteNow: null, offsetMinutes: 0, user: null, json: null, format: null, scontrol: null, detail: null };
   const text = out.toString('utf8');
   const mark = `@@${nonce} `;
   const lines: { at: number; end: number; head: string }[] = [];
@@ -118,6 +133,7 @@ export function splitSlurmOutput(out: Buffer, nonce: string): SlurmSections {
     else if (word === 'json') res.json = { rc: Number.isFinite(rc) ? rc : null, text: body };
     else if (word === 'format') res.format = { rc: Number.isFinite(rc) ? rc : null, text: body };
     else if (word === 'scontrol') res.scontrol = { rc: Number.isFinite(rc) ? rc : null, text: body };
+    else if (word === 'detail') res.detail = { rc: Number.isFinite(rc) ? rc : null, text: body };
   }
   return res;
 }
@@ -135,7 +151,7 @@ export function jobsOf(s: SlurmSections, spec: HostSpec): Result<SlurmJob[]> {
     return ok(
       jobs.map((j) => {
         const sc = more.get(j.id);
-        return sc ? { ...j, stdout: sc.stdout, stderr: sc.stderr, exitCode: sc.exitCode, exitSignal: sc.exitSignal, batchHost: sc.batchHost, endTime: sc.endTime } : j;
+        return sc ? { ...j, stdout: sc.stdout, stderr: sc.stderr, exitCode: sc.exitCode, exitSignal: sc.exitSignal, batchHost: sc.batchHost, endTime: sc.endTime, comment: sc.comment ?? null } : j;
       }),
     );
   }
@@ -148,7 +164,7 @@ export function jobsOf(s: SlurmSections, spec: HostSpec): Result<SlurmJob[]> {
 const iso = (sec: number | null): string | null => (sec === null ? null : new Date(sec * 1000).toISOString().replace(/\.000Z$/, 'Z'));
 
 /** One job as a run. `tail` is its StdOut's last bytes with their stat, when read. */
-export function jobRun(job: SlurmJob, spec: HostSpec, cfg: Pick<Config, 'stallAfterMs' | 'runs'>, nowSec: number, tail: TailEntry | undefined): Run {
+export function jobRun(job: SlurmJob, spec: HostSpec, cfg: Pick<Config, 'stallAfterMs' | 'runs'>, nowSec: number, tail: TailEntry | undefined, gpuIndices?: JobNodeGpus[]): Run {
   const mapped = mapSlurmState(job.state, job.exitCode);
   const meta = configMeta(cfg, spec.name, job.id);
   const { progress, metrics, lossHistory, alerts } = readTail(`${spec.name}\0slurm:${job.id}`, tail?.text ?? '');
@@ -180,7 +196,7 @@ export function jobRun(job: SlurmJob, spec: HostSpec, cfg: Pick<Config, 'stallAf
     lossHistory,
     log: resolveStdout(job),
     logStart: null,
-    checkpoints: meta?.checkpoints ?? null,
+    checkpoints: meta?.checkpoints ?? checkpointsOfComment(job.comment, job.workDir),
     lastOutputSecondsAgo: ago,
     lastOutputAt: iso(lastAt),
     attachedClients: 0,
@@ -196,6 +212,7 @@ export function jobRun(job: SlurmJob, spec: HostSpec, cfg: Pick<Config, 'stallAf
       elapsedSeconds: elapsed,
       startAt: iso(job.startTime),
       exitSignal: job.exitSignal,
+      ...(gpuIndices !== undefined && (state === 'running' || state === 'stalled') ? { gpuIndices } : {}),
     },
   };
 }
@@ -236,18 +253,18 @@ export async function pollSlurm(host: Host, spec: HostSpec, cfg: Config, now: nu
     if (more.ok) for (const [id, t] of splitPollOutput(more.value.stdout, nonce).tails) tails.set(id, t);
   }
   memory.set(host, { targets, tails });
-  return ok(snapshotOfJobs(jobs.value, spec, cfg, s.remoteNow ?? Math.floor(now / 1000), tails));
+  return ok(snapshotOfJobs(jobs.value, spec, cfg, s.remoteNow ?? Math.floor(now / 1000), tails, parseJobGpus(s.detail?.text ?? s.scontrol?.text ?? '')));
 }
 
 function buildTailsScript(nonce: string, targets: readonly { id: string; path: string }[]): string {
   return [`N=${shq(nonce)}`, ...tailLines(targets), 'exit 0'].join('\n');
 }
 
-export function snapshotOfJobs(jobs: readonly SlurmJob[], spec: HostSpec, cfg: Pick<Config, 'stallAfterMs' | 'runs'>, nowSec: number, tails: ReadonlyMap<string, TailEntry>): RunsSnapshot {
+export function snapshotOfJobs(jobs: readonly SlurmJob[], spec: HostSpec, cfg: Pick<Config, 'stallAfterMs' | 'runs'>, nowSec: number, tails: ReadonlyMap<string, TailEntry>, gpus: ReadonlyMap<string, JobNodeGpus[]> = new Map()): RunsSnapshot {
   const snap: RunsSnapshot = { runs: [], panes: [], logTails: {} };
   for (const job of jobs) {
     const tail = tails.get(job.id);
-    const run = jobRun(job, spec, cfg, nowSec, tail);
+    const run = jobRun(job, spec, cfg, nowSec, tail, gpus.get(job.id));
     snap.runs.push(run);
     if (tail) snap.logTails[run.id] = tail.text;
   }

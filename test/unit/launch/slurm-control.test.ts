@@ -49,6 +49,15 @@ describe('slurm control', () => {
     expect(readFileSync(join(dir, 'PWD'), 'utf8').trim()).toBe(sub);
     expect(() => readFileSync(join(dir, 'PWNED'))).toThrow();
   });
+  it('the checkpoint directory travels as the comment rtk:checkpoints=DIR, quoted', () => {
+    const r = sbatchScript({ name: 'x', argv: ['a'], cwd: null, output: null, checkpoints: "-ck dir/'$(touch PWNED)" });
+    expect(r.ok).toBe(true);
+    expect(sh(r.ok ? r.value : '').code).toBe(0);
+    const args = readFileSync(join(dir, 'ARGS'), 'utf8').trimEnd().split('\n');
+    expect(args).toContain("--comment=rtk:checkpoints=-ck dir/'$(touch PWNED)");
+    expect(() => readFileSync(join(dir, 'PWNED'))).toThrow();
+    expect(sbatchScript({ name: 'x', argv: ['a'], cwd: null, output: null, checkpoints: 'a\nb' }).ok).toBe(false);
+  });
   it('refuses an empty command, a bad GPU count or time limit', () => {
     expect(sbatchScript({ name: 'x', argv: [], cwd: null, output: null }).ok).toBe(false);
     expect(sbatchScript({ name: 'x', argv: ['a'], cwd: null, output: null, gpus: -1 }).ok).toBe(false);
