@@ -36,7 +36,9 @@ export async function run(argv: string[], ctx: CommandContext): Promise<CommandR
     if (dir === null || dir === undefined || dir === '') {
       return err(
         'not-found',
-        `Run ${runId} has no checkpoint directory: set the tmux option @rtk_checkpoints on session ${session}, or runs[].checkpoints in the config.`,
+        spec.scheduler === 'slurm'
+          ? `Job ${runId} has no checkpoint directory: submit it with --comment 'rtk:checkpoints=DIR' (rtk-tui new --checkpoints DIR does), or set runs[].checkpoints for ${runId} in the config.`
+          : `Run ${runId} has no checkpoint directory: set the tmux option @rtk_checkpoints on session ${session}, or runs[].checkpoints in the config.`,
       );
     }
     const listing = await listCheckpoints(host, runId, dir);
