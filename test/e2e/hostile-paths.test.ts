@@ -4,7 +4,7 @@
 // login directory, and `rtk-tui ckpt` deleted everything under it.
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -52,6 +52,10 @@ suite(firstReason(labUnavailable(), distMissing()), 'paths that start with - are
       for (const sub of ['checkpoint-100', 'checkpoint-200/global_step200']) mkdirSync(join(lab.remoteHome, d, sub), { recursive: true });
       writeFileSync(join(lab.remoteHome, d, 'checkpoint-100', 'model.safetensors'), 'x');
       writeFileSync(join(lab.remoteHome, d, 'checkpoint-200', 'global_step200', 'mp_rank_00_model_states.pt'), 'xy');
+      // newest first is by time: give the two an hour apart rather than the milliseconds between writes
+      const at = (rel: string, t: number) => utimesSync(join(lab.remoteHome, d, rel), t, t);
+      for (const rel of ['checkpoint-100/model.safetensors', 'checkpoint-100']) at(rel, 1_767_225_600);
+      for (const rel of ['checkpoint-200/global_step200/mp_rank_00_model_states.pt', 'checkpoint-200/global_step200', 'checkpoint-200']) at(rel, 1_767_229_200);
     }
     writeFileSync(join(lab.remoteHome, '-n'), 'step 7/10 loss=0.5\nsecond line\n');
     const script = DIRS.map((d, i) => `tmux new-session -d -s s${i} 'sleep 600' && tmux set-option -t =s${i}: @rtk_checkpoints ${shq(d)}`);
