@@ -106,8 +106,8 @@ export const COMMANDS: CommandInfo[] = [
   },
   {
     name: 'new',
-    usage: 'new NAME --host H [--gpus N|LIST] [--min-free-gib M] [--log FILE] [--checkpoints DIR] [--cwd DIR] -- CMD [ARG...]',
-    summary: 'start a command in a new detached tmux session',
+    usage: 'new NAME --host H [--gpus N|LIST] [--min-free-gib M] [--log FILE] [--checkpoints DIR] [--cwd DIR] [--partition P] [--time T] -- CMD [ARG...]',
+    summary: 'start a command in a new detached tmux session (on a Slurm host: submit it as a batch job)',
     built: true,
     changes: 'it starts a run',
     load: lazy('new'),
@@ -122,6 +122,7 @@ export const COMMANDS: CommandInfo[] = [
         ['--min-free-gib M', 'with --gpus N: the free memory a GPU needs (default 2)'],
         ['--log FILE', 'the log (stdout and stderr); default ~/rtk-runs/NAME.log; relative to --cwd'],
         ['--checkpoints DIR', 'where it saves checkpoints (shown by ckpt and the monitor); relative to --cwd'],
+        ['--partition P, --time T', 'a Slurm host only: sbatch\'s partition and time limit (on a Slurm host --gpus is a count, --log the job\'s StdOut, %j allowed)'],
         ['--cwd DIR', 'the directory it runs in; default the home directory (local: the current one)'],
       ],
       examples: [
