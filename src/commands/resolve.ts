@@ -13,7 +13,7 @@ import { selfSessionScript } from '../sources/runs.js';
 import { tmuxCommand } from '../remote/tmux-control.js';
 import { listSlurmJobs } from '../sources/slurm.js';
 import { resolveStdout } from '../parse/slurm-paths.js';
-import { detectSchedulerScript, effectiveSpec, knownScheduler, parseDetected, rememberScheduler } from '../sources/scheduler-detect.js';
+import { detectSchedulerScript, effectiveSpec, knownScheduler, parseDetected, rememberScheduler, SLURM_CONF_PATHS } from '../sources/scheduler-detect.js';
 import { randomBytes } from 'node:crypto';
 
 export interface ResolvedRun {
@@ -56,7 +56,7 @@ export async function listSessions(host: Host, spec: HostSpec): Promise<Result<{
   const t = tmuxCommand(spec);
   const nonce = randomBytes(8).toString('hex');
   // after the listing (a login node may have no tmux: its answer is then not read)
-  const detect = known === null ? `N=${nonce}\n${detectSchedulerScript()}\n` : '';
+  const detect = known === null ? `N=${nonce}\n${detectSchedulerScript(SLURM_CONF_PATHS, t)}\n` : '';
   const script = `${t} list-sessions -F ${shq('#{session_id}\t#{session_name}')} 2>&1; rc=$?\n${selfSessionScript(t, `self\\t%s\\n'`)}\n${detect}exit $rc`;
   const r = await host.exec(script, { timeoutMs: 20_000 });
   if (!r.ok) return r;

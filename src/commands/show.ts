@@ -5,6 +5,7 @@ import { loadConfig } from '../config/load.js';
 import { err, ok } from '../domain/types.js';
 import { loadState, statePath } from '../events/state-file.js';
 import { collectCard } from '../sources/run-card.js';
+import { safeText } from '../parse/terminal.js';
 import { themeFor, sgr } from '../ui/theme.js';
 import { cardRows } from '../ui/run-card.js';
 import type { Row } from '../ui/rows.js';
@@ -50,7 +51,7 @@ export async function run(argv: string[], ctx: CommandContext): Promise<CommandR
     const cols = width ?? Math.max(80, Math.min(200, (ctx.stdout as { columns?: number }).columns ?? 120));
     const rows = cardRows(card.value.card, { w: cols, h: 40, now: Date.now(), log });
     const color = useColor(ctx);
-    ctx.stdout.write(`${card.value.card.run.id}\n${rows.map((row) => paint(row, color)).join('\n')}\n`);
+    ctx.stdout.write(`${safeText(card.value.card.run.id)}\n${rows.map((row) => paint(row, color)).join('\n')}\n`);
     return ok(0);
   } finally {
     await closeHosts(hosts);

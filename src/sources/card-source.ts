@@ -22,6 +22,8 @@ interface Open {
   busy: boolean;
   /** Bumped on every open and close: a gathering that finishes for an older one is dropped. */
   gen: number;
+  /** Closing the card ends its log read. */
+  abort: AbortController;
 }
 
 export class CardSource {
@@ -34,7 +36,7 @@ export class CardSource {
 
   show(runId: string, session: string, host: Host, spec: HostSpec): void {
     this.close();
-    this.open = { runId, session, host, spec, prev: null, timer: null, busy: false, gen: ++this.gen };
+    this.open = { runId, session, host, spec, prev: null, timer: null, busy: false, gen: ++this.gen, abort: new AbortController() };
     void this.gather(this.open);
   }
 
@@ -44,6 +46,7 @@ export class CardSource {
 
   close(): void {
     if (this.open?.timer) clearTimeout(this.open.timer);
+    this.open?.abort.abort();
     this.open = null;
     this.gen++;
   }
@@ -62,6 +65,7 @@ export class CardSource {
       session: c.session,
       events: this.o.events(),
       prev: c.prev,
+      signal: c.abort.signal,
       onLogBytes: first
         ? (n) => {
             const now = Date.now();

@@ -39,7 +39,7 @@ NR > maxf { cut = 1; exit }
   i = index(p, "/")
   if (i == 0) { if (++out <= lim) print; else cut = 1; next }
   top = substr(p, 1, i - 1); rest = substr(p, i + 1)
-  if (!(top in n)) { order[++k] = top; n[top] = 0; sz[top] = 0; mt[top] = 0 }
+  if (!(top in n)) { if (k >= lim) { cut = 1; next } order[++k] = top; n[top] = 0; sz[top] = 0; mt[top] = 0 }
   if ($1 == "f") { n[top]++; sz[top] += $2 }
   if ($3 + 0 > mt[top]) mt[top] = $3 + 0
   base = p; sub(/.*\//, "", base)
@@ -79,7 +79,7 @@ export function checkpointScript(dir: string): string {
     `if [ -f "$d/latest_checkpointed_iteration.txt" ]; then echo ${shq(MARK_ITER)}; head -c 64 "$d/latest_checkpointed_iteration.txt" | tr -cd 'A-Za-z0-9_.=-'; echo; fi`,
     `if find "$d" -maxdepth 0 -printf '' >/dev/null 2>&1; then`,
     `  echo ${shq(MARK_AGG)}`,
-    `  find "$d" -mindepth 1 -maxdepth ${MAX_DEPTH} -printf '%y\\t%s\\t%T@\\t%P\\0' 2>/dev/null | tr '\\n\\000' '\\001\\n' | awk -v lim=${lim} -v maxf=${MAX_FILES} ${shq(AWK)}`,
+    `  find -H "$d" -mindepth 1 -maxdepth ${MAX_DEPTH} -printf '%y\\t%s\\t%T@\\t%P\\0' 2>/dev/null | tr '\\n\\000' '\\001\\n' | awk -v lim=${lim} -v maxf=${MAX_FILES} ${shq(AWK)}`,
     'else',
     `  echo ${shq(MARK_STAT)}`,
     `  ( cd "$d" 2>/dev/null || exit 0`,

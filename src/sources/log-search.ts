@@ -13,6 +13,8 @@ export const GREP_MAX_MATCHES = 500;
 export const GREP_LINE_BYTES = 500;
 /** Bytes of the whole reply. */
 export const GREP_REPLY_BYTES = 1024 * 1024;
+/** Bytes of each line that grep sees (cut streams; grep would hold a whole line, however long). */
+export const GREP_SCAN_BYTES = 16 * 1024;
 /** Seconds grep may run on the host (where `timeout` exists; the exec gives up a little later anyway). */
 export const GREP_TIMEOUT_S = 30;
 /** Lines of a region read around a match. */
@@ -54,12 +56,16 @@ export function grepCommand(r: GrepRequest, max = GREP_MAX_MATCHES): string {
   const from = source(r.logStart);
   // -a: a binary log is searched as text; -h: never a file name in front; -C 1: one line of context
   const flags = ['-a', '-n', '-h', '-C', '1', '-m', String(max + 1), r.regex ? '-E' : '-F', ...(r.ignoreCase ? ['-i'] : [])].join(' ');
-  const grep = `LC_ALL=C $T grep ${flags} -e ${shq(r.pattern)}${from === null ? ' -- "$f"' : ''}`;
+  const grep = `LC_ALL=C $T grep ${flags} -e ${shq(r.pattern)}`;
+  // lines are cut BEFORE grep (line numbers stay): grep holds a whole line in memory, and a tqdm log
+  // written with \r only is one line of gigabytes; cut streams. A match past a line's first
+  // GREP_SCAN_BYTES is not found.
+  const pre = `${from === null ? `LC_ALL=C $T cut -b 1-${GREP_SCAN_BYTES} -- "$f"` : `${from} | LC_ALL=C cut -b 1-${GREP_SCAN_BYTES}`}`;
   return [
     fileHead(r.path),
     // a busy host must not grep a 100 GB file for ever: GNU/busybox timeout where there is one
     `T=; if timeout 1 true >/dev/null 2>&1; then T='timeout ${GREP_TIMEOUT_S}'; fi`,
-    `{ ${from === null ? '' : `${from} | `}${grep}; printf '${MARK}%s\\n' "$?" >&2; } | LC_ALL=C cut -b 1-${GREP_LINE_BYTES} | head -c ${GREP_REPLY_BYTES}`,
+    `{ ${pre} | ${grep}; printf '${MARK}%s\\n' "$?" >&2; } | LC_ALL=C cut -b 1-${GREP_LINE_BYTES} | head -c ${GREP_REPLY_BYTES}`,
   ].join('\n');
 }
 

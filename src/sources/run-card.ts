@@ -37,6 +37,8 @@ export interface CardInputs {
   now?: number;
   /** Bytes of the log read so far, as they arrive (the first read of a long log takes a while). */
   onLogBytes?: (n: number) => void;
+  /** Aborted when the card closes: the log read ends. */
+  signal?: AbortSignal;
 }
 
 export interface CardResult {
@@ -60,7 +62,7 @@ export async function collectCard(o: CardInputs): Promise<Result<CardResult>> {
     listProcesses(o.host, o.spec, o.session),
     collectGpus(o.host, o.spec),
     run.checkpoints ? listCheckpoints(o.host, run.id, run.checkpoints) : Promise.resolve(null),
-    run.log ? readSeries(o.host, run.log, run.logStart ?? 0, o.prev?.series ?? null, { onBytes: o.onLogBytes }) : Promise.resolve(null),
+    run.log ? readSeries(o.host, run.log, run.logStart ?? 0, o.prev?.series ?? null, { onBytes: o.onLogBytes, signal: o.signal }) : Promise.resolve(null),
   ]);
   const rec = record.ok ? record.value : null;
   if (!record.ok) errors.push(`how it was started: ${record.error.message}`);
@@ -68,7 +70,8 @@ export async function collectCard(o: CardInputs): Promise<Result<CardResult>> {
   if (gpus.status === 'error' || gpus.status === 'unreachable') errors.push(`GPUs: ${gpus.error ?? gpus.status}`);
   if (listing !== null && !listing.ok) errors.push(`checkpoints: ${listing.error.message}`);
   if (series !== null && !series.ok) errors.push(`log: ${series.error.message}`);
-  const st = series?.ok ? series.value : null;
+  // a failed read keeps what the last one had (and went on as far as it got): the charts stay
+  const st = series?.ok ? series.value : (o.prev?.series ?? null);
 
   const gpuOf = new Map<number, number>();
   for (const g of gpus.gpus) for (const p of g.processes) gpuOf.set(p.pid, (gpuOf.get(p.pid) ?? 0) + (p.usedMemoryMiB ?? 0));
@@ -116,7 +119,7 @@ async function collectJobCard(o: CardInputs, run: Run, now: number): Promise<Res
   const [parts, listing, series] = await Promise.all([
     readJobCard(o.host, run),
     run.checkpoints ? listCheckpoints(o.host, run.id, run.checkpoints) : Promise.resolve(null),
-    run.log ? readSeries(o.host, run.log, run.logStart ?? 0, o.prev?.series ?? null, { onBytes: o.onLogBytes }) : Promise.resolve(null),
+    run.log ? readSeries(o.host, run.log, run.logStart ?? 0, o.prev?.series ?? null, { onBytes: o.onLogBytes, signal: o.signal }) : Promise.resolve(null),
   ]);
   const errors: string[] = [];
   if (!parts.ok) errors.push(`the job: ${parts.error.message}`);
@@ -125,7 +128,8 @@ async function collectJobCard(o: CardInputs, run: Run, now: number): Promise<Res
   // a queued job's StdOut is made when it starts (a requeued one has its earlier output)
   const notYet = run.state === 'pending' && series !== null && !series.ok && series.error.kind === 'not-found';
   if (series !== null && !series.ok && !notYet) errors.push(`log: ${series.error.message}`);
-  const st = series?.ok ? series.value : null;
+  // a failed read keeps what the last one had (and went on as far as it got): the charts stay
+  const st = series?.ok ? series.value : (o.prev?.series ?? null);
   const s = st?.builder.series() ?? {};
   const p = parts.ok ? parts.value : null;
   const job = p?.job ?? jobCardParts(run, { offsetMinutes: 0, show: null, script: null, ps: null }).job;

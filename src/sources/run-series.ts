@@ -31,7 +31,13 @@ export function rangeCommand(path: string, offset: number, size: number): string
  * Reads what the state has not seen yet (everything, with no state) into its builder. `start` is
  * the run's first byte in the file. Resolves with the new state (the same object, moved on).
  */
-export async function readSeries(host: Host, path: string, start: number, prev: SeriesReadState | null, opts: { onBytes?: (n: number) => void } = {}): Promise<Result<SeriesReadState>> {
+export async function readSeries(
+  host: Host,
+  path: string,
+  start: number,
+  prev: SeriesReadState | null,
+  opts: { onBytes?: (n: number) => void; signal?: AbortSignal; timeLimitMs?: number } = {},
+): Promise<Result<SeriesReadState>> {
   const p = await host.exec(probeCommand(path), { timeoutMs: 15_000 });
   if (!p.ok) return p;
   const probe = parseProbe(p.value.stdout.toString('utf8'));
@@ -46,19 +52,39 @@ export async function readSeries(host: Host, path: string, start: number, prev: 
   const s = await host.stream(rangeCommand(path, st.offset, probe.size));
   if (!s.ok) return s;
   const state = st;
+  const stream = s.value;
   let got = 0;
+  // closing the card (or a read past its time) ends the remote read; what came is kept
+  let stopped: string | null = null;
+  const stop = (why: string) => {
+    stopped ??= why;
+    stream.close();
+  };
+  const onAbort = () => stop('stopped');
+  opts.signal?.addEventListener('abort', onAbort);
+  if (opts.signal?.aborted) stop('stopped');
+  const timer = setTimeout(() => stop(`reading ${path} took longer than ${Math.round((opts.timeLimitMs ?? READ_TIME_LIMIT_MS) / 1000)} s`), opts.timeLimitMs ?? READ_TIME_LIMIT_MS);
+  timer.unref?.();
   return new Promise((resolve) => {
-    s.value.onData((b) => {
+    stream.onData((b) => {
+      if (stopped !== null) return;
       got += b.length;
       state.builder.push(state.decoder.write(b));
       opts.onBytes?.(got);
     });
-    s.value.onStderr(() => undefined);
-    s.value.onClose((code, e) => {
-      if (e) return resolve(err(e.kind, e.message));
+    stream.onStderr(() => undefined);
+    stream.onClose((code, e) => {
+      clearTimeout(timer);
+      opts.signal?.removeEventListener('abort', onAbort);
+      // every byte fed to the builder is read: the next refresh goes on from there, also after an error
       state.offset += got;
+      if (stopped !== null) return resolve(err('timeout', stopped));
+      if (e) return resolve(err(e.kind, e.message));
       if (code !== 0 && got === 0) return resolve(err('exit', `could not read ${path} on ${host.name} (exit status ${code})`));
       resolve(ok(state));
     });
   });
 }
+
+/** A first read of a long log over a slow link stops here; the next refresh goes on from where it got. */
+export const READ_TIME_LIMIT_MS = 5 * 60_000;

@@ -13,7 +13,7 @@ import { remoteOperand, shq } from '../remote/quote.js';
 import { tmuxCommand } from '../remote/tmux-control.js';
 import { hintFor } from '../events/hints.js';
 import { pollSlurm } from './slurm.js';
-import { detectSchedulerScript, knownScheduler, parseDetected, rememberScheduler } from './scheduler-detect.js';
+import { detectSchedulerScript, knownScheduler, parseDetected, rememberScheduler, SLURM_CONF_PATHS } from './scheduler-detect.js';
 
 export interface RunsSnapshot {
   runs: Run[];
@@ -87,7 +87,7 @@ export function buildPollScript(spec: HostSpec, cfg: Pick<Config, 'runs'>, nonce
   return [
     `N=${N}`,
     // the first poll of a host without a `scheduler` key: is it a Slurm login node? (scheduler-detect.ts)
-    ...(detect ? [detectSchedulerScript(), `[ "$sched" = slurm ] && exit 0`] : []),
+    ...(detect ? [detectSchedulerScript(SLURM_CONF_PATHS, t), `[ "$sched" = slurm ] && exit 0`] : []),
     `printf '@@%s now %s %s\\n' "$N" "$(date +%s)" "$HOME"`,
     `${t} list-panes -a -F ${shq(TMUX_PANE_FORMAT)} 2>&1`,
     `rc=$?`,

@@ -153,8 +153,9 @@ export async function collectSlurmGpus(host: Host, spec: HostSpec): Promise<GpuH
   };
 }
 
-/** Polls of a Slurm host's GPUs are at least this far apart: each one is a job step per job. */
-export const SLURM_GPUS_MIN_MS = 10_000;
+/** Polls of a Slurm host's GPUs are at least this far apart: each one is a job step per job, and a
+ * job has a step budget (MaxStepCount, 40,000 by default): once a minute is 27 days of it. */
+export const SLURM_GPUS_MIN_MS = 60_000;
 
 /**
  * `gpus --watch` and the monitor's GPU source for a Slurm host (the controller's GpuSource):

@@ -75,7 +75,7 @@ export function buildSlurmScript(nonce: string, tails: readonly { id: string; pa
     `u=$(id -un 2>/dev/null || echo "$USER")`,
     `printf '@@%s user %s\\n' "$N" "$u"`,
     listing === 'auto'
-      ? `case "$(squeue --version 2>/dev/null)" in 'slurm '1[0-9].*|'slurm '2[0-2].*) rc=old ;; *) rc=0 ;; esac`
+      ? `case "$(squeue --version 2>/dev/null)" in *' '1[0-9].*|*' '2[0-2].*) rc=old ;; *) rc=0 ;; esac`
       : `rc=${listing === 'text' ? 'old' : '0'}`,
     `if [ "$rc" = 0 ]; then`,
     `  printf '@@%s json\\n' "$N"`,
@@ -218,8 +218,16 @@ export function jobRun(job: SlurmJob, spec: HostSpec, cfg: Pick<Config, 'stallAf
 }
 
 /** Which jobs' logs to read: every running one, and the newest ended ones. */
+/** Running jobs whose logs a poll tails at most (each is ~600 bytes of script). */
+export const MAX_LIVE_TAILS = 100;
+
 export function tailTargets(jobs: readonly SlurmJob[]): { id: string; path: string }[] {
-  const live = jobs.filter((j) => ['running', 'stalled'].includes(mapSlurmState(j.state, j.exitCode).state));
+  // bounded: a sweep of hundreds of running jobs must not push the poll past what one command line may
+  // carry (the newest first)
+  const live = jobs
+    .filter((j) => ['running', 'stalled'].includes(mapSlurmState(j.state, j.exitCode).state))
+    .sort((a, b) => (b.startTime ?? 0) - (a.startTime ?? 0))
+    .slice(0, MAX_LIVE_TAILS);
   const ended = jobs
     .filter((j) => ['finished', 'failed'].includes(mapSlurmState(j.state, j.exitCode).state) && j.startTime !== null)
     .sort((a, b) => (b.endTime ?? 0) - (a.endTime ?? 0))

@@ -1,7 +1,7 @@
 // A Slurm login node found by itself, end to end: the built binary through the lab's jump host to a
-// target whose sessions get SLURM_CONF (test/helpers/slurm.ts) and that also has a tmux session. A host
-// without the `scheduler` key lists the user's job as HOST:JOBID; `scheduler: tmux` opts out and lists
-// the tmux session instead. (A plain lab host, slurm-wlm installed but no slurm.conf, staying a tmux host
+// target whose sessions get SLURM_CONF (test/helpers/slurm.ts). A host without the `scheduler` key and
+// without tmux sessions lists the user's job as HOST:JOBID; once it has a tmux session it stays a tmux
+// host, and `scheduler: tmux` opts out. (A plain lab host, slurm-wlm installed but no slurm.conf, staying a tmux host
 // is what every other tmux e2e test shows, e.g. ls-lab.test.ts.)
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -35,8 +35,6 @@ suite(firstReason(labUnavailable(), slurmUnavailable(), distMissing()), 'a Slurm
 
   beforeAll(async () => {
     sl = await startSlurmLab({ slurm: { cpus: 2 } });
-    const s = await sl.lab.remote(`tmux new-session -d -s tmuxrun -x 80 -y 10 'echo started; sleep 600'`);
-    expect(s.code).toBe(0);
     const r = await sl.lab.remote(`mkdir -p "$HOME/slurm" && cd "$HOME/slurm" && sbatch --parsable -J found --time=5 -o 'found_%j.log' --wrap 'sleep 300'`);
     expect(r.code).toBe(0);
     job = r.stdout.trim().split(';')[0]!;
@@ -64,7 +62,12 @@ suite(firstReason(labUnavailable(), slurmUnavailable(), distMissing()), 'a Slurm
     expect(r.stdout).toContain(`scancel ${job} on cl`);
   });
 
-  it('scheduler: tmux opts out: the tmux session, not the job', async () => {
+  it('a host that has tmux sessions stays a tmux host (its runs never vanish behind the jobs); scheduler: tmux opts out too', async () => {
+    const s = await sl.lab.remote(`tmux new-session -d -s tmuxrun -x 80 -y 10 'echo started; sleep 600'`);
+    expect(s.code).toBe(0);
+    const kept = await ls(config('has-tmux', ''));
+    expect(kept.map((j) => j.id)).toContain('cl:tmuxrun');
+    expect(kept.map((j) => j.session)).not.toContain(job);
     const runs = await ls(config('optout', '    scheduler: tmux\n'));
     expect(runs.map((j) => j.id)).toContain('cl:tmuxrun');
     expect(runs.map((j) => j.session)).not.toContain(job);

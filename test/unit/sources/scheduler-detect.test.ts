@@ -11,7 +11,7 @@ import { ok, type HostSpec } from '../../../src/domain/types.js';
 import type { Host } from '../../../src/remote/host.js';
 import { listSessions } from '../../../src/commands/resolve.js';
 import { pollRuns } from '../../../src/sources/runs.js';
-import { detectSchedulerScript, effectiveSpec, knownScheduler, parseDetected, schedulerText } from '../../../src/sources/scheduler-detect.js';
+import { detectSchedulerScript, effectiveSpec, knownScheduler, parseDetected, rememberScheduler, schedulerText } from '../../../src/sources/scheduler-detect.js';
 
 describe('detectSchedulerScript (local sh, fake squeue)', () => {
   let dir: string;
@@ -68,10 +68,25 @@ describe('detectSchedulerScript (local sh, fake squeue)', () => {
     expect(run([join(dir, 'nope')], { SLURM_CONF: join(dir, 'x.conf') }).found).toBe('slurm');
   });
 
-  it('a configuration but squeue failing (controller down, bad config): tmux', () => {
+  it('a configuration but squeue failing (controller down, too slow): unsure, taken for tmux a while and asked again', () => {
     squeue(1);
-    expect(run([conf()]).found).toBe('tmux');
+    expect(run([conf()]).found).toBe('unsure');
     expect(existsSync(ran())).toBe(true);
+    const host = { name: 'h' } as unknown as Parameters<typeof rememberScheduler>[0];
+    rememberScheduler(host, 'unsure', 1_000);
+    expect(knownScheduler(host, { name: 'h', local: false })).toBeNull();
+  });
+
+  it('a host with tmux sessions stays a tmux host: squeue is not asked', () => {
+    squeue(0);
+    writeFileSync(join(bin, 'tmux'), '#!/bin/sh\n[ "$1" = list-sessions ] && echo "0: 1 windows"\n');
+    chmodSync(join(bin, 'tmux'), 0o755);
+    try {
+      expect(run([conf()]).found).toBe('tmux');
+      expect(existsSync(ran())).toBe(false);
+    } finally {
+      rmSync(join(bin, 'tmux'));
+    }
   });
 
   it('a path with a quote or a leading dash is a path, not code', () => {
