@@ -106,15 +106,20 @@ class Builder implements SeriesBuilder {
           this.restart();
           this.lines = 0;
           this.pending = '';
-          this.feedRanked(seen.again);
+          this.scan(seen.again, true);
           return;
         }
       }
     }
-    if (this.ranked !== null) {
-      this.feedRanked(chunk);
-      return;
-    }
+    this.scan(chunk, this.ranked !== null);
+  }
+
+  /**
+   * The chunk's lines and '\r' redraws, each read once (the line the last chunk left open first). A
+   * prefixed log's redraws go through its rank filter (rankedSegment), which cuts them itself and
+   * keeps their head (the prefix); a plain one's are cut to their last SCAN_MAX here.
+   */
+  private scan(chunk: string, ranked: boolean): void {
     // one look for escape sequences per chunk instead of one per line
     const plain = !hasControls(chunk);
     let s = 0;
@@ -127,40 +132,23 @@ class Builder implements SeriesBuilder {
       if (e < 0) break;
       if (s === 0 && this.pending.length > 0) {
         // the line the last chunk left open
-        this.segment(this.pending + chunk.slice(0, e), false);
+        if (ranked) this.rankedSegment(this.pending + chunk.slice(0, e), false);
+        else this.segment(this.pending + chunk.slice(0, e), false);
         this.pending = '';
-      } else if (e > s) this.segment(e - s > SCAN_MAX ? chunk.slice(e - SCAN_MAX, e) : chunk.slice(s, e), plain);
-      if (e === nl) this.lines++;
-      s = e + 1;
-    }
-    // an endless line (tqdm to a file without '\n' and '\r', a 1 MB line): scanLine reads its last SCAN_MAX only
-    const open = s === 0 ? this.pending + chunk : s >= chunk.length ? '' : chunk.slice(s);
-    this.pending = open.length > 2 * SCAN_MAX ? open.slice(open.length - SCAN_MAX) : open;
-  }
-
-  /** feed's loop for a prefixed log (kept apart: the plain loop stays as small as the bench wants it). */
-  private feedRanked(chunk: string): void {
-    const plain = !hasControls(chunk);
-    let s = 0;
-    let nl = chunk.indexOf('\n');
-    let cr = chunk.indexOf('\r');
-    for (;;) {
-      if (nl >= 0 && nl < s) nl = chunk.indexOf('\n', s);
-      if (cr >= 0 && cr < s) cr = chunk.indexOf('\r', s);
-      const e = nl < 0 ? cr : cr < 0 ? nl : Math.min(nl, cr);
-      if (e < 0) break;
-      if (s === 0 && this.pending.length > 0) {
-        this.rankedSegment(this.pending + chunk.slice(0, e), false);
-        this.pending = '';
-      } else if (e > s) this.rankedSegment(chunk.slice(s, e), plain);
+      } else if (e > s) {
+        if (ranked) this.rankedSegment(chunk.slice(s, e), plain);
+        else this.segment(e - s > SCAN_MAX ? chunk.slice(e - SCAN_MAX, e) : chunk.slice(s, e), plain);
+      }
       if (e === nl) {
         this.lines++;
         this.lineStart = true;
       }
       s = e + 1;
     }
+    // an endless line (tqdm to a file without '\n' and '\r', a 1 MB line): scanLine reads its last
+    // SCAN_MAX only; a prefixed one keeps its head too (its rank prefix)
     const open = s === 0 ? this.pending + chunk : s >= chunk.length ? '' : chunk.slice(s);
-    this.pending = open.length > 2 * SCAN_MAX ? open.slice(0, 256) + open.slice(open.length - SCAN_MAX) : open;
+    this.pending = open.length <= 2 * SCAN_MAX ? open : (ranked ? open.slice(0, 256) : '') + open.slice(open.length - SCAN_MAX);
   }
 
   /** One redraw of a prefixed log: the chosen rank's text, read as any other. */
