@@ -66,6 +66,15 @@ const MAX_SCONTROL = 50;
  */
 export type SlurmListing = 'auto' | 'json' | 'text';
 
+/** `scontrol show job -d -o` of the user's newest MAX_SCONTROL jobs in that squeue state (ids checked to be digits). */
+function scontrolEach(state: 'all' | 'running'): string[] {
+  return [
+    `  squeue -t ${state} -h -u "$u" -o '%A' 2>/dev/null | sort -rn | head -n ${MAX_SCONTROL} | while read -r id; do`,
+    `    case "$id" in *[!0-9]*|'') ;; *) scontrol show job -d -o "$id" 2>/dev/null ;; esac`,
+    `  done`,
+  ];
+}
+
 /** The poll script: the login user's jobs, then the tails of the logs named. */
 export function buildSlurmScript(nonce: string, tails: readonly { id: string; path: string }[] = [], known?: ReadonlyMap<string, TailEntry>, listing: SlurmListing = 'auto'): string {
   return [
@@ -89,19 +98,15 @@ export function buildSlurmScript(nonce: string, tails: readonly { id: string; pa
     `  printf '\\n@@%s rc %s\\n' "$N" "$?"`,
     // what the -o form cannot say: the StdOut pattern, the exit code, the batch host
     `  printf '@@%s scontrol\\n' "$N"`,
-    `  squeue -t all -h -u "$u" -o '%A' 2>/dev/null | sort -rn | head -n ${MAX_SCONTROL} | while read -r id; do`,
     // -d: a running job's GPUs per node too (parse/slurm-detail.ts), in the same RPC
-    `    case "$id" in *[!0-9]*|'') ;; *) scontrol show job -d -o "$id" 2>/dev/null ;; esac`,
-    `  done`,
+    ...scontrolEach('all'),
     `  printf '\\n@@%s rc 0\\n' "$N"`,
     `fi`,
     // after --json: the GPUs the running jobs hold, per node (one RPC each, the newest MAX_SCONTROL);
     // the -o form's scontrol above already said
     `if [ "$rc" = 0 ]; then`,
     `  printf '@@%s detail\\n' "$N"`,
-    `  squeue -t running -h -u "$u" -o '%A' 2>/dev/null | sort -rn | head -n ${MAX_SCONTROL} | while read -r id; do`,
-    `    case "$id" in *[!0-9]*|'') ;; *) scontrol show job -d -o "$id" 2>/dev/null ;; esac`,
-    `  done`,
+    ...scontrolEach('running'),
     `  printf '\\n@@%s rc 0\\n' "$N"`,
     `fi`,
     ...tailLines(tails, known),
