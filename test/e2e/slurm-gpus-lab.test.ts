@@ -12,6 +12,7 @@ import { labCli } from '../helpers/cli.js';
 import { labUnavailable } from '../helpers/lab.js';
 import { distMissing, firstReason, slurmUnavailable, suite } from '../helpers/require.js';
 import { startSlurmLab, type SlurmLab } from '../helpers/slurm.js';
+import { slurmConfig, untilJobs } from '../helpers/slurm-runs.js';
 import { startTui } from '../helpers/tui.js';
 import { pollFor } from '../helpers/wait.js';
 
@@ -30,19 +31,7 @@ suite(firstReason(labUnavailable(), slurmUnavailable(), distMissing()), 'a Slurm
   let gpuJob: string;
   let gpuJob2: string;
   let jobPid: number;
-  const ls = async (): Promise<Map<string, J>> => {
-    const r = await labCli(sl.lab, ['ls', '--json', '--config', cfg]);
-    expect(r.stderr).toBe('');
-    expect(r.code).toBe(0);
-    return new Map((JSON.parse(r.stdout) as { runs: J[] }).runs.map((j) => [j.session, j]));
-  };
-  const until = (what: string, ok: (m: Map<string, J>) => boolean): Promise<Map<string, J>> =>
-    pollFor(async () => {
-      const m = await ls();
-      return ok(m) ? m : null;
-    }, 45_000).catch((e: unknown) => {
-      throw new Error(`${what}: ${String(e)}`);
-    });
+  const until = (what: string, ok: (m: Map<string, J>) => boolean): Promise<Map<string, J>> => untilJobs<J>(sl.lab, cfg, what, ok);
 
   beforeAll(async () => {
     sl = await startSlurmLab({ slurm: { gpus: 2, cpus: 8 } });
@@ -53,8 +42,7 @@ suite(firstReason(labUnavailable(), slurmUnavailable(), distMissing()), 'a Slurm
     const capture = join(sl.lab.dir, 'two-gpus.csv');
     writeFileSync(capture, `${head}\n${row}\n${second.join(', ')}\n`);
     installFakeNvidiaSmi(sl.lab.binDir, { capture });
-    cfg = join(sl.lab.dir, 'slurm-config.yaml');
-    writeFileSync(cfg, 'hosts:\n  - name: cl\n    ssh: rtk-gpu\n    scheduler: slurm\n');
+    cfg = slurmConfig(sl.lab);
     const r = await sl.lab.remote('mkdir -p "$HOME/slurm" && cd "$HOME/slurm" && pwd -P && sbatch --parsable -J gpujob --time=10 --gres=gpu:1 -o gpu_%j.log --wrap "sleep 300"');
     expect(r.code).toBe(0);
     [home, gpuJob] = r.stdout.trim().split('\n') as [string, string];

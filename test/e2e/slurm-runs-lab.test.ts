@@ -4,13 +4,12 @@
 // one with its reason, a cancelled one); logs -f follows a job; kill cancels exactly that job; new
 // submits one that runs; attach opens a shell inside a running job and Ctrl-\ comes back.
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { labCli } from '../helpers/cli.js';
 import { labUnavailable } from '../helpers/lab.js';
 import { distMissing, firstReason, slurmUnavailable, suite } from '../helpers/require.js';
 import { startSlurmLab, type SlurmLab } from '../helpers/slurm.js';
+import { slurmConfig, untilJobs } from '../helpers/slurm-runs.js';
 import { BIN, startTui } from '../helpers/tui.js';
 import { pollFor } from '../helpers/wait.js';
 
@@ -45,24 +44,11 @@ suite(firstReason(labUnavailable(), slurmUnavailable(), distMissing()), 'a Slurm
     expect(r.code).toBe(0);
     return r.stdout.trim().split(';')[0]!;
   };
-  const ls = async (): Promise<Map<string, J>> => {
-    const r = await labCli(sl.lab, ['ls', '--json', '--config', cfg]);
-    expect(r.stderr).toBe('');
-    expect(r.code).toBe(0);
-    return new Map((JSON.parse(r.stdout) as { runs: J[] }).runs.map((j) => [j.session, j]));
-  };
-  const until = (what: string, ok: (m: Map<string, J>) => boolean): Promise<Map<string, J>> =>
-    pollFor(async () => {
-      const m = await ls();
-      return ok(m) ? m : null;
-    }, 45_000).catch((e: unknown) => {
-      throw new Error(`${what}: ${String(e)}`);
-    });
+  const until = (what: string, ok: (m: Map<string, J>) => boolean): Promise<Map<string, J>> => untilJobs<J>(sl.lab, cfg, what, ok);
 
   beforeAll(async () => {
     sl = await startSlurmLab({ slurm: { gpus: 2, cpus: 8 } });
-    cfg = join(sl.lab.dir, 'slurm-config.yaml');
-    writeFileSync(cfg, 'hosts:\n  - name: cl\n    ssh: rtk-gpu\n    scheduler: slurm\n');
+    cfg = slurmConfig(sl.lab);
     const r = await sl.lab.remote(`mkdir -p "$HOME/slurm" && echo ${Buffer.from(BAR).toString('base64')} | base64 -d > "$HOME/slurm/bar.sh" && chmod +x "$HOME/slurm/bar.sh"`);
     expect(r.code).toBe(0);
     ids.bar = await sbatch(`-J train --time=30 --gres=gpu:1 -o 'train_%j.log' ./bar.sh`);
