@@ -2,29 +2,12 @@
 // against the run's own rhythm, GPU idleness held for a while, disks projected, hosts lost and back.
 import { describe, expect, it } from 'vitest';
 import type { CheckpointListing, GpuHostReport, HostConnState, Run } from '../../../src/domain/types.js';
-import { derive, emptyContext, emptyMemory, type DeriveContext, type EventMemory, type EventOptions, type Observation } from '../../../src/events/derive.js';
+import { derive, type EventMemory, type Observation } from '../../../src/events/derive.js';
 import { projectDisk } from '../../../src/events/disk.js';
 import { hintFor, quietestRank } from '../../../src/events/hints.js';
-import type { RtkEvent } from '../../../src/events/types.js';
 import { mkRun, T0 } from '../../ui/fixture-store.js';
+import { Feed } from './feed.js';
 
-const OPTS: EventOptions = { stallAfterMs: 60_000, gpuIdleAfterMs: 30_000, hostLostAfterMs: 5_000 };
-
-/** Feeds observations in order, each at its time; returns every event and the final memory. */
-class Feed {
-  memory: EventMemory = emptyMemory();
-  ctx: DeriveContext = emptyContext();
-  events: RtkEvent[] = [];
-  at(t: number, obs: Observation): RtkEvent[] {
-    const d = derive(this.memory, obs, T0 + t, OPTS, this.ctx);
-    this.memory = d.memory;
-    this.events.push(...d.events);
-    return d.events;
-  }
-  kinds(): string[] {
-    return this.events.map((e) => `${e.kind} ${e.run ?? e.host}`);
-  }
-}
 
 const runs = (host: string, ...rs: Run[]): Observation => ({ type: 'runs', host, runs: rs });
 const up = (name: string): Observation => ({ type: 'host', state: { name, phase: 'connected', status: 'connected', error: null, latencyMs: 1, lastOkAt: T0 } });

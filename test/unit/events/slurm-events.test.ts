@@ -2,27 +2,12 @@
 // killed for CANCELLED) with their hints, and a queued job that is started only once it runs.
 import { describe, expect, it } from 'vitest';
 import type { Run, SlurmRunInfo } from '../../../src/domain/types.js';
-import { derive, emptyContext, emptyMemory, failReason, type DeriveContext, type EventMemory, type EventOptions, type Observation } from '../../../src/events/derive.js';
+import { failReason, type Observation } from '../../../src/events/derive.js';
 import { slurmFailure } from '../../../src/events/slurm-reasons.js';
 import type { RtkEvent } from '../../../src/events/types.js';
-import { mkRun, T0 } from '../../ui/fixture-store.js';
+import { mkRun } from '../../ui/fixture-store.js';
+import { Feed } from './feed.js';
 
-const OPTS: EventOptions = { stallAfterMs: 60_000, gpuIdleAfterMs: 30_000, hostLostAfterMs: 5_000 };
-
-class Feed {
-  memory: EventMemory = emptyMemory();
-  ctx: DeriveContext = emptyContext();
-  events: RtkEvent[] = [];
-  at(t: number, obs: Observation): RtkEvent[] {
-    const d = derive(this.memory, obs, T0 + t, OPTS, this.ctx);
-    this.memory = d.memory;
-    this.events.push(...d.events);
-    return d.events;
-  }
-  kinds(): string[] {
-    return this.events.map((e) => `${e.kind} ${e.run ?? e.host}`);
-  }
-}
 
 const runs = (...rs: Run[]): Observation => ({ type: 'runs', host: 'cl', runs: rs });
 const info = (extra: Partial<SlurmRunInfo>): SlurmRunInfo => ({
