@@ -1,7 +1,7 @@
 // `rtk-tui logs` through the BUILT binary against the lab. The centrepiece: `logs -f` while the test
 // drops every ssh connection to the target 10 times and a writer keeps appending (partial lines too):
 // what the command printed must equal the file byte for byte.
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,24 +10,14 @@ import { shq } from '../../src/remote/quote.js';
 import { labUnavailable, startLab, type Lab } from '../helpers/lab.js';
 import { suite } from '../helpers/require.js';
 import { BIN } from '../helpers/tui.js';
+import { labCliBytes } from '../helpers/cli.js';
+import { until } from '../helpers/wait.js';
 
 const why = labUnavailable();
 suite(why, 'logs over ssh', () => {
   let lab: Lab;
   let cwd: string;
-  const until = async (fn: () => boolean | Promise<boolean>, what: string, ms = 30_000) => {
-    const end = Date.now() + ms;
-    while (!(await fn())) {
-      if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  };
-  const cli = (args: string[]): Promise<{ code: number; stdout: Buffer; stderr: string }> =>
-    new Promise((resolve) => {
-      execFile(process.execPath, [BIN, '--config', lab.rtkConfig, ...args], { env: lab.env(), cwd, encoding: 'buffer', timeout: 60_000 }, (e, stdout, stderr) => {
-        resolve({ code: e ? (typeof e.code === 'number' ? e.code : 1) : 0, stdout, stderr: stderr.toString('utf8') });
-      });
-    });
+  const cli = (args: string[]) => labCliBytes(lab, args, cwd);
   const remoteFile = async (path: string): Promise<Buffer> => {
     const r = await lab.remote(`base64 < ${shq(path)}`);
     if (r.code !== 0) throw new Error(r.stderr);

@@ -1,7 +1,7 @@
 // `rtk-tui logs RUN --rank N` through the BUILT binary against the lab: a tmux session whose @rtk_log
 // is an `srun -l` log of ranks 0-3 (tqdm '\r' redraws, UTF-8, a launcher line without a prefix).
 // What is printed is rank 2's lines without their `2: `, byte for byte, also while following.
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +10,8 @@ import { shq } from '../../src/remote/quote.js';
 import { labUnavailable, startLab, type Lab } from '../helpers/lab.js';
 import { suite } from '../helpers/require.js';
 import { BIN } from '../helpers/tui.js';
+import { labCliBytes } from '../helpers/cli.js';
+import { until } from '../helpers/wait.js';
 
 const bar = (rank: number, n: number) =>
   `${rank}: ${[1, 2, 3].map((k) => `step ${n}: ${k * 10}%|${'█'.repeat(k)}${' '.repeat(10 - k)}| ${k}/10`).join('\r')}\n`;
@@ -35,19 +37,7 @@ suite(why, 'logs --rank over ssh', () => {
   let cwd: string;
   let path: string;
   const { log, two } = srunLog();
-  const until = async (fn: () => boolean | Promise<boolean>, what: string, ms = 30_000) => {
-    const end = Date.now() + ms;
-    while (!(await fn())) {
-      if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  };
-  const cli = (args: string[]): Promise<{ code: number; stdout: Buffer; stderr: string }> =>
-    new Promise((resolve) => {
-      execFile(process.execPath, [BIN, '--config', lab.rtkConfig, ...args], { env: lab.env(), cwd, encoding: 'buffer', timeout: 60_000 }, (e, stdout, stderr) => {
-        resolve({ code: e ? (typeof e.code === 'number' ? e.code : 1) : 0, stdout, stderr: stderr.toString('utf8') });
-      });
-    });
+  const cli = (args: string[]) => labCliBytes(lab, args, cwd);
 
   beforeAll(async () => {
     lab = await startLab();

@@ -1,6 +1,6 @@
 // The built binary against the lab: its HOME and ssh config (lab.env), output captured, killed after
 // a minute at most.
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import type { Lab } from './lab.js';
 import { BIN } from './tui.js';
 
@@ -18,5 +18,14 @@ export function labCli(lab: Lab, args: string[], env: NodeJS.ProcessEnv = {}): P
     c.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
     c.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
     c.on('close', (code) => res({ code, stdout, stderr }));
+  });
+}
+
+/** The built binary under node with the lab's config, in `cwd`, its stdout as bytes (logs is byte-exact to a pipe). */
+export function labCliBytes(lab: Lab, args: string[], cwd: string): Promise<{ code: number; stdout: Buffer; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [BIN, '--config', lab.rtkConfig, ...args], { env: lab.env(), cwd, encoding: 'buffer', timeout: 60_000 }, (e, stdout, stderr) => {
+      resolve({ code: e ? (typeof e.code === 'number' ? e.code : 1) : 0, stdout, stderr: stderr.toString('utf8') });
+    });
   });
 }

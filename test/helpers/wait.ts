@@ -30,3 +30,12 @@ export async function pollFor<T>(fn: () => Promise<T | null> | T | null, timeout
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+/** Waits until `cond` holds, polled every 50 ms; throws naming `what` after `ms`. */
+export async function until(cond: () => boolean | Promise<boolean>, what: string, ms = 30_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
