@@ -3,26 +3,16 @@ import { resolveRun } from '../../../src/commands/resolve.js';
 import { defaultConfig } from '../../../src/config/load.js';
 import { err, ok, type Result } from '../../../src/domain/types.js';
 import type { ExecResult, Host } from '../../../src/remote/host.js';
+import { fakeHost as strictFake } from '../../helpers/fake-host.js';
 
 /** A strict fake: answers only `tmux -u list-sessions -F '#{session_id}<TAB>#{session_name}'`, fails the test otherwise. */
 function fakeHost(name: string, answer: Result<ExecResult>): Host {
-  return {
-    name,
-    local: false,
-    async exec(cmd) {
-      // the listing, then the lines that find the session rtk-tui itself runs in (left out)
-      if (!cmd.startsWith("tmux -u list-sessions -F '#{session_id}\t#{session_name}' 2>&1; rc=$?\n") || !cmd.includes('TMUX_PANE'))
-        throw new Error(`unexpected exec on ${name}: ${cmd}`);
-      return answer;
-    },
-    async stream(cmd) {
-      throw new Error(`unexpected stream: ${cmd}`);
-    },
-    state: () => ({ name, phase: 'connected', status: 'connected', error: null, latencyMs: 1, lastOkAt: 0 }),
-    onState: () => () => undefined,
-    connect: async () => ok(undefined),
-    close: async () => undefined,
-  };
+  return strictFake(name, (cmd) => {
+    // the listing, then the lines that find the session rtk-tui itself runs in (left out)
+    if (!cmd.startsWith("tmux -u list-sessions -F '#{session_id}\t#{session_name}' 2>&1; rc=$?\n") || !cmd.includes('TMUX_PANE'))
+      throw new Error(`unexpected exec on ${name}: ${cmd}`);
+    return answer;
+  });
 }
 const sessions = (...names: string[]) =>
   ok({ code: 0, stdout: Buffer.from(names.map((n, i) => `$${i + 10}\t${n}\n`).join('')), stderr: Buffer.alloc(0) });

@@ -5,23 +5,13 @@ import { resolveRun } from '../../../src/commands/resolve.js';
 import { defaultConfig } from '../../../src/config/load.js';
 import { ok } from '../../../src/domain/types.js';
 import type { Host } from '../../../src/remote/host.js';
+import { fakeHost as strictFake } from '../../helpers/fake-host.js';
 
 function fakeHost(name: string, names: string[]): Host {
-  return {
-    name,
-    local: false,
-    async exec(cmd) {
-      if (!cmd.startsWith('tmux -u list-sessions')) throw new Error(`unexpected exec on ${name}: ${cmd}`);
-      return ok({ code: 0, stdout: Buffer.from(names.map((n, i) => `$${i + 10}\t${n}\n`).join('')), stderr: Buffer.alloc(0) });
-    },
-    async stream(cmd) {
-      throw new Error(`unexpected stream: ${cmd}`);
-    },
-    state: () => ({ name, phase: 'connected', status: 'connected', error: null, latencyMs: 1, lastOkAt: 0 }),
-    onState: () => () => undefined,
-    connect: async () => ok(undefined),
-    close: async () => undefined,
-  };
+  return strictFake(name, (cmd) => {
+    if (!cmd.startsWith('tmux -u list-sessions')) throw new Error(`unexpected exec on ${name}: ${cmd}`);
+    return ok({ code: 0, stdout: Buffer.from(names.map((n, i) => `$${i + 10}\t${n}\n`).join('')), stderr: Buffer.alloc(0) });
+  });
 }
 
 const cfg = {

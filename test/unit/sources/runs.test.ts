@@ -9,6 +9,7 @@ import type { Host } from '../../../src/remote/host.js';
 import { buildPollScript, configMeta, isIdleShell, parsePollOutput, pollRuns, splitPollOutput } from '../../../src/sources/runs.js';
 import { localTestHost } from '../../helpers/c-local-host.js';
 import { suite, tmuxMissing } from '../../helpers/require.js';
+import { fakeHost } from '../../helpers/fake-host.js';
 
 const spec = { name: 'h', local: false, ssh: 'h' };
 const N = 'n0nce';
@@ -22,23 +23,12 @@ const output = (panes: string, sections: string[] = [], rc = 0, now = 1700000100
 /** A Host that answers exactly one exec and fails the test on anything else. */
 function strictHost(answer: Buffer, check: (cmd: string) => void): Host {
   let calls = 0;
-  return {
-    name: 'h',
-    local: false,
-    async exec(cmd) {
-      calls++;
-      if (calls > 1) throw new Error(`unexpected second exec: ${cmd}`);
-      check(cmd);
-      return ok({ code: 0, stdout: answer, stderr: Buffer.alloc(0) });
-    },
-    async stream(cmd) {
-      throw new Error(`unexpected stream: ${cmd}`);
-    },
-    state: () => ({ name: 'h', phase: 'connected', status: 'connected', error: null, latencyMs: 1, lastOkAt: 0 }),
-    onState: () => () => undefined,
-    connect: async () => ok(undefined),
-    close: async () => undefined,
-  };
+  return fakeHost('h', (cmd) => {
+    calls++;
+    if (calls > 1) throw new Error(`unexpected second exec: ${cmd}`);
+    check(cmd);
+    return ok({ code: 0, stdout: answer, stderr: Buffer.alloc(0) });
+  });
 }
 
 describe('parsePollOutput', () => {

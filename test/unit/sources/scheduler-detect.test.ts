@@ -6,9 +6,9 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, sy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { scriptedHost } from '../../helpers/fake-host.js';
 import { defaultConfig } from '../../../src/config/load.js';
 import { ok, type HostSpec } from '../../../src/domain/types.js';
-import type { Host } from '../../../src/remote/host.js';
 import { listSessions } from '../../../src/commands/resolve.js';
 import { pollRuns } from '../../../src/sources/runs.js';
 import { detectSchedulerScript, effectiveSpec, knownScheduler, parseDetected, rememberScheduler, schedulerText } from '../../../src/sources/scheduler-detect.js';
@@ -72,7 +72,7 @@ describe('detectSchedulerScript (local sh, fake squeue)', () => {
     squeue(1);
     expect(run([conf()]).found).toBe('unsure');
     expect(existsSync(ran())).toBe(true);
-    const host = { name: 'h' } as unknown as Parameters<typeof rememberScheduler>[0];
+    const host = scriptedHost(() => '');
     rememberScheduler(host, 'unsure', 1_000);
     expect(knownScheduler(host, { name: 'h', local: false })).toBeNull();
   });
@@ -115,26 +115,6 @@ describe('parseDetected, schedulerText', () => {
 
 describe('pollRuns: the check rides on the first tmux poll', () => {
   const cfg = defaultConfig(null);
-  /** A host that answers each exec with answer(cmd, call) and records the commands. */
-  function scripted(answer: (cmd: string, call: number) => string): Host & { cmds: string[] } {
-    const cmds: string[] = [];
-    return {
-      name: 'h',
-      local: false,
-      cmds,
-      async exec(cmd) {
-        cmds.push(cmd);
-        return ok({ code: 0, stdout: Buffer.from(answer(cmd, cmds.length)), stderr: Buffer.alloc(0) });
-      },
-      async stream(cmd) {
-        throw new Error(`unexpected stream: ${cmd}`);
-      },
-      state: () => ({ name: 'h', phase: 'connected', status: 'connected', error: null, latencyMs: 1, lastOkAt: 0 }),
-      onState: () => () => undefined,
-      connect: async () => ok(undefined),
-      close: async () => undefined,
-    };
-  }
   const nonceOf = (cmd: string) => /^N='?([0-9a-f]+)'?$/m.exec(cmd)![1]!;
   const tmuxAnswer = (cmd: string, sched: string | null) => {
     const n = nonceOf(cmd);
@@ -143,7 +123,7 @@ describe('pollRuns: the check rides on the first tmux poll', () => {
 
   it('a host without the key that is not a Slurm host: checked once, then plain tmux polls', async () => {
     const spec: HostSpec = { name: 'h', ssh: 'h' };
-    const host = scripted((cmd) => tmuxAnswer(cmd, cmd.includes('squeue') ? 'tmux' : null));
+    const host = scriptedHost((cmd) => tmuxAnswer(cmd, cmd.includes('squeue') ? 'tmux' : null));
     expect((await pollRuns(host, spec, cfg)).ok).toBe(true);
     expect((await pollRuns(host, spec, cfg)).ok).toBe(true);
     expect(host.cmds).toHaveLength(2);
@@ -156,7 +136,7 @@ describe('pollRuns: the check rides on the first tmux poll', () => {
 
   it('a host found to be a Slurm login node: that poll goes on as a Slurm poll, and so do the next ones', async () => {
     const spec: HostSpec = { name: 'h', ssh: 'h' };
-    const host = scripted((cmd, call) => (call === 1 ? `@@${nonceOf(cmd)} sched slurm\n` : 'garbage\n'));
+    const host = scriptedHost((cmd, call) => (call === 1 ? `@@${nonceOf(cmd)} sched slurm\n` : 'garbage\n'));
     await pollRuns(host, spec, cfg);
     expect(knownScheduler(host, spec)).toBe('slurm');
     expect(effectiveSpec(host, spec).scheduler).toBe('slurm');
@@ -168,10 +148,10 @@ describe('pollRuns: the check rides on the first tmux poll', () => {
   });
 
   it('scheduler: tmux is never checked; an answer cut short is not kept', async () => {
-    const tmux = scripted((cmd) => tmuxAnswer(cmd, null));
+    const tmux = scriptedHost((cmd) => tmuxAnswer(cmd, null));
     await pollRuns(tmux, { name: 'h', ssh: 'h', scheduler: 'tmux' }, cfg);
     expect(tmux.cmds[0]).not.toContain('squeue');
-    const cut = scripted(() => 'Connection closed\n');
+    const cut = scriptedHost(() => 'Connection closed\n');
     const spec: HostSpec = { name: 'h', ssh: 'h' };
     await pollRuns(cut, spec, cfg);
     await pollRuns(cut, spec, cfg);
@@ -181,26 +161,11 @@ describe('pollRuns: the check rides on the first tmux poll', () => {
 });
 
 describe('listSessions (kill, logs, attach): the check rides on the session listing', () => {
-  function scripted(answer: (cmd: string, call: number) => string): Host & { cmds: string[] } {
-    const cmds: string[] = [];
-    return {
-      name: 'h', local: false, cmds,
-      async exec(cmd) {
-        cmds.push(cmd);
-        return ok({ code: 0, stdout: Buffer.from(answer(cmd, cmds.length)), stderr: Buffer.alloc(0) });
-      },
-      async stream(cmd) { throw new Error(`unexpected stream: ${cmd}`); },
-      state: () => ({ name: 'h', phase: 'connected', status: 'connected', error: null, latencyMs: 1, lastOkAt: 0 }),
-      onState: () => () => undefined,
-      connect: async () => ok(undefined),
-      close: async () => undefined,
-    };
-  }
   const nonce = (cmd: string) => /^N=([0-9a-f]+)$/m.exec(cmd)?.[1] ?? 'none';
 
   it('a tmux host: its sessions, checked once', async () => {
     const spec: HostSpec = { name: 'h', ssh: 'h' };
-    const host = scripted((cmd) => `$1\ttrain\n@@${nonce(cmd)} sched tmux\n`);
+    const host = scriptedHost((cmd) => `$1\ttrain\n@@${nonce(cmd)} sched tmux\n`);
     expect(await listSessions(host, spec)).toEqual(ok([{ id: '$1', name: 'train' }]));
     await listSessions(host, spec);
     expect(host.cmds[0]).toContain('squeue -h -u');
@@ -210,7 +175,7 @@ describe('listSessions (kill, logs, attach): the check rides on the session list
 
   it('a host found to be a Slurm login node: its jobs are asked for next, not its tmux sessions', async () => {
     const spec: HostSpec = { name: 'h', ssh: 'h' };
-    const host = scripted((cmd, call) => (call === 1 ? `$1\ttrain\n@@${nonce(cmd)} sched slurm\n` : ''));
+    const host = scriptedHost((cmd, call) => (call === 1 ? `$1\ttrain\n@@${nonce(cmd)} sched slurm\n` : ''));
     await listSessions(host, spec);
     expect(host.cmds).toHaveLength(2);
     expect(host.cmds[1]).toContain('squeue');
