@@ -92,3 +92,9 @@ export function renderMonitor(store: Store, io: MonitorIO): MonitorHandle {
   instance.waitUntilExit().then(unmount, unmount);
   return { unmount, waitUntilExit: () => exited };
 }
+
+// For benches and tests: Ink's render and the root component as bundled, i.e. with the
+// ink-patch modules swapped in (scripts/bundle-ui.mjs), as the monitor runs them.
+export { render } from 'ink';
+export { App } from './App.js';
+export { cacheSizes as inkPatchCacheSizes } from './ink-patch/text-cache.js';
