@@ -1,9 +1,8 @@
 // CPU per 10k log lines (~100 chars) streamed into the log pane's store: LogChunks of 100 lines (what
 // a follower emits per read) dispatched for the run on screen, plus the coalesced publishes.
 import React from 'react';
-import { render } from 'ink';
+import { App, render } from '../lib/ui.mjs';
 import { createStore } from '../../dist/store/index.js';
-import { App } from '../../dist/ui/App.js';
 import { noColorTheme } from '../../dist/ui/theme.js';
 import { FakeIn, FakeOut } from '../lib/ink-fakes.mjs';
 import { logLine, median, row } from '../lib/util.mjs';

@@ -1,10 +1,9 @@
-// The monitor's UI mounted on a fake 120x40 terminal for benches (as bench/figures/log-ingest.mjs does),
-// with a hook on every frame written.
-import React from 'react';
-import { render } from 'ink';
+// The monitor's UI mounted on a fake 120x40 terminal for benches the way `rtk-tui` mounts it
+// (renderMonitor from the UI bundle: Ink's pacing, its writer, the clock tick), with a hook on every
+// write to the terminal.
+import { EventEmitter } from 'node:events';
 import { createStore } from '../../dist/store/index.js';
-import { App } from '../../dist/ui/App.js';
-import { noColorTheme } from '../../dist/ui/theme.js';
+import { renderMonitor } from './ui.mjs';
 import { FakeIn, FakeOut } from './ink-fakes.mjs';
 
 /** A run as the store wants it (what pollRuns would report). */
@@ -19,13 +18,16 @@ export function fakeRun(host, session, extra = {}) {
 export function mountMonitor({ store, hosts = [], scrollback = 100_000 } = {}) {
   const st = store ?? createStore({ scrollback, hosts, size: { cols: 120, rows: 40 } });
   const out = new FakeOut();
+  out.isTTY = true;
   let frames = 0;
   const cbs = new Set();
   out.onWrite = (s) => {
     frames++;
     for (const cb of cbs) cb(s);
   };
-  const inst = render(React.createElement(App, { store: st, theme: noColorTheme }), { stdout: out, stdin: new FakeIn(), debug: true, patchConsole: false, exitOnCtrlC: false });
+  // signal and crash handlers go to a stand-in, not this process
+  const proc = new EventEmitter();
+  const inst = renderMonitor(st, { stdout: out, stdin: new FakeIn(), color: false, proc });
   return {
     store: st,
     out,

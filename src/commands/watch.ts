@@ -113,7 +113,7 @@ export async function run(argv: string[], ctx: CommandContext): Promise<CommandR
   const henv = processHostEnv(ctx.env);
   const specs: HostSpec[] = cfg.hosts;
   const hosts = new Map<string, Host>(specs.map((s) => [s.name, openHost(s, henv)]));
-  const store = createStore({ hosts: specs.map((s) => s.name), scrollback: 100, maxHz: 1 });
+  const store = createStore({ hosts: specs.map((s) => s.name), scrollback: 100, maxHz: 1, fastHz: 1 });
   const controller = new Controller({ cfg, specs, hosts, store, headless: true, checkpointsOfAll: true, observe: (o) => hub.observe(o), logFile: ctx.env.RTK_TUI_LOG ?? null, tickMs: 0 });
   controller.start();
   // until a signal, or the reader went away

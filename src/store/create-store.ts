@@ -13,7 +13,7 @@ export interface Store {
   command(id: string, text?: string): void;
   /** The latest state (may be newer than the published snapshot). */
   getState(): State;
-  /** The published snapshot, for useSyncExternalStore: changes at most maxHz times a second. */
+  /** The published snapshot, for useSyncExternalStore: changes at most fastHz times a second. */
   getSnapshot(): State;
   subscribe(listener: () => void): () => void;
   /** Effects ('run.attach', 'run.kill', 'log.select', 'app.quit', ...) for code outside React. */
@@ -39,12 +39,16 @@ export function createStore(opts: StoreOptions & { keymap?: Keymap } = {}): Stor
     },
     clearTimeout: (h: unknown) => clearTimeout(h as NodeJS.Timeout),
   };
-  const interval = 1000 / Math.max(1, opts.maxHz ?? 20);
-  // While a log floods in (more lines per frame than anyone reads), frames come at burstHz: each
-  // costs the same whatever the rate, so this halves the CPU of a fast stream. Keys and a trickle of
-  // lines keep the full rate (and their latency).
+  // Three paces (latency and CPU, DESIGN section 8): a trickle of lines (at most trickleLines since
+  // the last frame) and keys go out at fastHz, one frame each, so a line is on screen within a frame
+  // of arriving; a steady stream is coalesced to maxHz; a flood (more lines per frame than anyone
+  // reads) to burstHz: each frame costs the same whatever the rate. The pace is decided again when
+  // the timer fires, so lines that piled up meanwhile wait for the slower pace.
+  const fast = 1000 / Math.max(1, opts.fastHz ?? 100);
+  const interval = Math.max(fast, 1000 / Math.max(1, opts.maxHz ?? 20));
   const burstInterval = Math.max(interval, 1000 / Math.max(1, opts.burstHz ?? 10));
   const burstLines = opts.burstLines ?? 100;
+  const trickleLines = opts.trickleLines ?? 4;
   let linesSincePublish = 0;
   let urgent = false;
   let timerAt = 0;
@@ -89,16 +93,32 @@ export function createStore(opts: StoreOptions & { keymap?: Keymap } = {}): Stor
     for (const l of [...listeners]) l();
   }
 
+  function gap(): number {
+    if (urgent) return fast;
+    if (linesSincePublish >= burstLines) return burstInterval;
+    return linesSincePublish > trickleLines ? interval : fast;
+  }
+
+  function arm(at: number): void {
+    timerAt = at;
+    timer = timers.setTimeout(onTimer, Math.max(0, at - now()));
+  }
+
+  function onTimer(): void {
+    timer = null;
+    const at = lastPublishAt + gap();
+    if (at > now() && published !== state) arm(at);
+    else publish();
+  }
+
   function schedule(): void {
     if (published === state) return;
-    const gap = urgent || linesSincePublish < burstLines ? interval : burstInterval;
-    const at = Math.max(now(), lastPublishAt + gap);
+    const at = Math.max(now(), lastPublishAt + gap());
     if (timer !== null) {
       if (at >= timerAt) return;
       timers.clearTimeout(timer); // a key press while a flood waits: publish sooner
     }
-    timerAt = at;
-    timer = timers.setTimeout(publish, at - now());
+    arm(at);
   }
 
   function dispatch(ev: StoreEvent): void {

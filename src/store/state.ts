@@ -290,7 +290,11 @@ export interface StoreOptions {
   hosts?: string[];
   /** Config groups: sessions on several hosts shown as one run. */
   groups?: RunGroup[];
-  /** Publish rate limit to React (default 20 Hz). */
+  /** Publish rate for keys and a trickle of lines (at most trickleLines per frame). Default 100 Hz. */
+  fastHz?: number;
+  /** Lines per frame up to which the log counts as a trickle. Default 4. */
+  trickleLines?: number;
+  /** Publish rate for a steady stream of lines (default 20 Hz). */
   maxHz?: number;
   /** Publish rate while the log on screen floods in (over burstLines lines per frame). Default 10 Hz. */
   burstHz?: number;

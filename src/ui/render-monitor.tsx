@@ -1,4 +1,5 @@
-// Mounts the monitor full-screen: alternate screen first, Ink rendering at <= 20 fps, resize tracked
+// Mounts the monitor full-screen: alternate screen first, Ink rendering when the store publishes (the
+// store sets the pace: a line or a key at once, a stream at 20 Hz, a flood at 10 Hz), resize tracked
 // in the store, and the terminal restored on every way out. It can be
 // unmounted and mounted again (attach): all state lives in the store, not in React.
 import { render } from 'ink';
@@ -65,7 +66,8 @@ export function renderMonitor(store: Store, io: MonitorIO): MonitorHandle {
     ...(io.stderr ? { stderr: io.stderr as NodeJS.WriteStream } : {}),
     exitOnCtrlC: false,
     patchConsole: true,
-    maxFps: 20,
+    // Ink's own throttle only guards: the store already paces frames (createStore fastHz)
+    maxFps: 100,
     incrementalRendering: io.incremental ?? false,
   });
 

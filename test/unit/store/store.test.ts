@@ -258,9 +258,16 @@ describe('publishing', () => {
     pending.shift()!.fn();
     expect(published).toBe(1);
     expect(store.getSnapshot().selectedRunId).toBe('h:s');
-    now += 10;
+    now += 5;
     store.dispatch({ type: 'log', runId: 'h:s', chunk: { kind: 'lines', lines: ['more'], offset: 9999 } });
-    expect(pending[0]!.at).toBe(1050); // 50 ms after the last publish, not sooner
+    expect(pending[0]!.at).toBe(1010); // a trickle: one fast frame (100 Hz) after the last publish
+    now += 1;
+    for (let i = 0; i < 9; i++) store.dispatch({ type: 'log', runId: 'h:s', chunk: { kind: 'lines', lines: [`s${i}`], offset: 10_000 + i } });
+    now = 1010;
+    pending.shift()!.fn(); // lines piled up meanwhile: a stream waits for the 20 Hz pace
+    expect(published).toBe(1);
+    expect(pending.map((t) => t.at)).toEqual([1050]);
+    now = 1050;
     pending.shift()!.fn();
     expect(published).toBe(2);
   });
@@ -287,12 +294,13 @@ describe('publishing', () => {
     store.dispatch({ type: 'log', runId: 'h:s', chunk: { kind: 'lines', lines, offset: 1 } });
     expect(live().map((t) => t.at)).toEqual([1100]);
     store.command('pane.next');
-    expect(live().map((t) => t.at)).toEqual([1050]);
+    expect(live().map((t) => t.at)).toEqual([1010]);
+    now = 1010;
     live()[0]!.fn();
     pending.length = 0;
     now += 60;
     store.dispatch({ type: 'log', runId: 'h:s', chunk: { kind: 'lines', lines: ['one more'], offset: 2 } });
-    expect(live().map((t) => t.at)).toEqual([1060]); // a trickle goes out at once
+    expect(live().map((t) => t.at)).toEqual([1070]); // a trickle goes out at once
   });
 
   it('does not wake React for a log that is not on screen', () => {
