@@ -2,7 +2,7 @@
 // Submit asks for the 'run.new' effect; src/commands/monitor.ts starts the run outside React.
 import { splitCommandLine } from '../parse/argv.js';
 import { parseGpusFlag } from '../parse/gpu-pick.js';
-import { checkRunName } from '../remote/tmux-control.js';
+import { checkRunName } from '../parse/run-name.js';
 import { hostsInOrder, selectedRun } from './selectors.js';
 import {
   NEW_RUN_FIELDS,

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 // Ink's own Output, by path: the package exports only its index
 import InkOutput from '../../node_modules/ink/build/output.js';
 import { composeRows, fastOutput, type InkOutputClass } from '../../src/ui/ink-patch/fast-output.js';
-import { cacheSizes, measureText, widestLine } from '../../src/ui/ink-patch/text-cache.js';
+import { cacheSizes, lineWidth, measureText, widestLine } from '../../src/ui/ink-patch/text-cache.js';
 
 const Fast = fastOutput(InkOutput as unknown as InkOutputClass, stringWidth);
 const W = 60;
@@ -70,6 +70,12 @@ describe('ink-patch: the composed Output', () => {
 });
 
 describe('ink-patch: text caches', () => {
+  it('counts the narrow characters the fast path takes as string-width does, and the rest through it', () => {
+    const ranges = [[0x20, 0x7e], [0xa0, 0xff], [0x2010, 0x2027], [0x2190, 0x21ff], [0x2500, 0x259f], [0x2800, 0x28ff]];
+    for (const [a, b] of ranges) for (let c = a as number; c <= (b as number); c++) expect(lineWidth(stringWidth, `x${String.fromCharCode(c)}y`), c.toString(16)).toBe(stringWidth(`x${String.fromCharCode(c)}y`));
+    for (const s of ['e\u0301', '↔\ufe0f', '世界', '🙂', 'a\u00adb', '\u200b', 'ｶﾞ']) expect(lineWidth(stringWidth, s), s).toBe(stringWidth(s));
+  });
+
   it('measure like Ink and stay bounded however many distinct lines pass', () => {
     const measure = measureText(stringWidth);
     const widest = widestLine(stringWidth);

@@ -40,18 +40,26 @@ const widths = new GenerationCache<number>();
 const measures = new GenerationCache<{ width: number; height: number }>();
 const wraps = new GenerationCache<string>();
 
-/** Printable ASCII only: its width is its length (string-width's own fast path, without the regex). */
-function plainAscii(s: string): boolean {
+/**
+ * Only characters one column wide on their own and never joined with a neighbour: printable ASCII
+ * and Latin-1 (not the soft hyphen), dashes and the ellipsis, arrows, box drawing and blocks,
+ * braille: what the monitor's frames are made of. Its width is its length, as string-width says
+ * (test/ui/ink-patch.test.ts checks every one); anything else (a combining mark, a variation
+ * selector, CJK, emoji) goes to string-width.
+ */
+function narrowOnly(s: string): boolean {
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
-    if (c < 0x20 || c > 0x7e) return false;
+    if (c >= 0x20 && c <= 0x7e) continue;
+    if (c < 0xa0) return false;
+    if (c <= 0xff ? c === 0xad : !((c >= 0x2010 && c <= 0x2027) || (c >= 0x2190 && c <= 0x21ff) || (c >= 0x2500 && c <= 0x259f) || (c >= 0x2800 && c <= 0x28ff))) return false;
   }
   return true;
 }
 
 /** The width of one line (no newline in it), cached. */
 export function lineWidth(stringWidth: WidthFn, line: string): number {
-  if (plainAscii(line)) return line.length;
+  if (narrowOnly(line)) return line.length;
   let w = widths.get(line);
   if (w === undefined) {
     w = stringWidth(line);
