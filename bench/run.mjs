@@ -6,8 +6,18 @@ import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
+import { spawnSync } from 'node:child_process';
+import { NODE_FLAGS } from './lib/node-flags.mjs';
+
 // React's development build is several times slower; measure what users run.
 process.env.NODE_ENV ??= 'production';
+
+// the V8 flags rtk-tui runs with (bin/rtk-tui), so in-process figures measure the same heap
+const missing = NODE_FLAGS.filter((f) => !process.execArgv.includes(f));
+if (missing.length > 0) {
+  const r = spawnSync(process.execPath, [...process.execArgv, ...NODE_FLAGS, ...process.argv.slice(1)], { stdio: 'inherit' });
+  process.exit(r.status ?? 1);
+}
 
 const dir = join(dirname(fileURLToPath(import.meta.url)), 'figures');
 const only = process.argv.slice(2);

@@ -66,7 +66,7 @@ export async function run() {
     const frames = [];
     const datas = [];
     for (let i = 0; i < RUNS; i++) {
-      const got = await timeToScreen(pty, ['--config', cfg], env, { frame: /Runs/, data: /local:llama-7b-sft +RUNNING/ });
+      const got = await timeToScreen(pty, ['--config', cfg], env, { frame: /Runs/, data: /llama-7b-sft +RUNNING/ });
       frames.push(got.frame);
       datas.push(got.data);
     }

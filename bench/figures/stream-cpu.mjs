@@ -53,8 +53,15 @@ async function ours(lab, host, rep, ui = true) {
   const last = ` ${LINES - 1}/${LINES} `;
   let seenAt = null;
   let lines = 0;
+  // the end is signalled, not polled: a polling loop's timers would count in our CPU
+  let seen = () => {};
+  const lastSeen = new Promise((res) => (seen = res));
+  const see = () => {
+    seenAt = performance.now();
+    seen();
+  };
   const off = mon.onFrame((s) => {
-    if (seenAt === null && s.includes(last)) seenAt = performance.now();
+    if (seenAt === null && s.includes(last)) see();
   });
   mon.store.dispatch({ type: 'host', state: host.state() });
   mon.store.dispatch({ type: 'runs', host: 'gpu', runs: [fakeRun('gpu', 'train', { log: file })] });
@@ -68,7 +75,7 @@ async function ours(lab, host, rep, ui = true) {
       mon.store.dispatch({ type: 'log', runId, chunk: c });
       if (!ui && seenAt === null && c.kind === 'lines' && c.lines[c.lines.length - 1].includes(last)) {
         mon.store.flush();
-        seenAt = performance.now();
+        see();
       }
     },
     onStatus: (s) => (streaming = s.phase === 'streaming'),
@@ -81,7 +88,9 @@ async function ours(lab, host, rep, ui = true) {
     const c0 = selfCpuMs();
     const t0 = performance.now();
     w.go();
-    await waitFor(() => seenAt !== null, 60_000, 'the last line on screen', 2);
+    let timer;
+    const late = new Promise((_, rej) => (timer = setTimeout(() => rej(new Error('stream-cpu: timed out waiting for the last line on screen')), 60_000)));
+    await Promise.race([lastSeen, late]).finally(() => clearTimeout(timer));
     const cpu = selfCpuMs() - c0;
     const wall = (seenAt - t0) / 1000;
     await w.done;
@@ -157,8 +166,8 @@ export async function run() {
     const baseline = median(b.map(per10k));
     return [
       row(FIGURE, value, 'ms', baseline, {
-        target: '<= 12 ms',
-        targetMet: value <= 12,
+        target: 'ratio <= 0.5',
+        targetMet: value / baseline <= 0.5,
         baselineIs: '`ssh -F cfg target tail -F log` in a tmux pane 120x40: tmux server + ssh client CPU, measured in this run',
         lines: LINES,
         reps: REPS,
@@ -168,7 +177,7 @@ export async function run() {
         oursWithoutUiNote: 'the same path without the monitor mounted (transport + follower + store, until the last line is in the store): what the frames cost is the difference',
         oursLinesPerSecond: Math.round(LINES / median(o.map((x) => x.wall))),
         baselineLinesPerSecond: Math.round(LINES / median(b.map((x) => x.wall))),
-        note: `${value <= 12 ? '' : 'TARGET MISSED (> 12 ms per 10k lines) on this machine. '}writer paced like baseline-tail.sh (2000 lines per write, 10 ms apart); rtk-tui: openHost + LogFollower + store + monitor on a fake 120x40 stdout, whole process CPU; no terminal emulator on either side`,
+        note: `${value / baseline <= 0.5 ? '' : 'TARGET MISSED (> 0.5x the same run\'s tmux + ssh tail -F) on this machine. '}writer paced like baseline-tail.sh (2000 lines per write, 10 ms apart); rtk-tui: openHost + LogFollower + store + monitor on a fake 120x40 stdout, whole process CPU; no terminal emulator on either side`,
       }),
     ];
   } finally {

@@ -11,6 +11,9 @@ export const DEFAULT_MAX_LINE = 16_384;
 /** Lines are packed as UTF-8 into blocks of this size (a longer line gets a block of its own). */
 const BLOCK_BYTES = 64 * 1024;
 
+/** A line of printable ASCII only: nothing to clean, one byte per character. */
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
+
 interface Block {
   /** The raw bytes, or null once compressed. */
   buf: Buffer | null;
@@ -58,6 +61,10 @@ export class LogBuffer {
   /** Raw text after the last newline, for ingestText. */
   private pendingRaw = '';
   private markers = new Set<number>();
+  /** Text added to pendingBlock from byte pendingAt on, not yet written (see add). */
+  private pending = '';
+  private pendingBlock: Block | null = null;
+  private pendingAt = 0;
   /** Byte offset after the last complete line, as reported by the source. */
   lastOffset: number | null = null;
   /** Bumped on every change; cheap change detection for the UI. */
@@ -83,35 +90,62 @@ export class LogBuffer {
 
   /** Appends one already-split line (may hold \r rewrites, tabs, ANSI). */
   push(line: string, marker = false): void {
-    const clean = sanitizeLogLine(line, this.maxLineLen);
+    this.add(line, marker);
+    this.flushPending();
+  }
+
+  /**
+   * Appends a line to the newest block's pending text: a chunk's lines reach the block in one
+   * Buffer.write (flushPending), not one each. Printable ASCII, most of any training log, needs
+   * no cleaning and is as many bytes as characters.
+   */
+  private add(line: string, marker: boolean): void {
+    let clean: string;
+    let bytes: number;
+    if (PRINTABLE_ASCII.test(line)) {
+      clean = line.length > this.maxLineLen ? line.slice(0, this.maxLineLen) : line;
+      bytes = clean.length;
+    } else {
+      clean = sanitizeLogLine(line, this.maxLineLen);
+      bytes = Buffer.byteLength(clean);
+    }
     if (this.count === this.capacity) this.evictOldest();
     else if (this.count === this.starts.length) this.grow();
     let blk = this.blocks[this.blocks.length - 1];
     // the newest block is always raw: only full (sealed) blocks get compressed
-    let free = blk === undefined ? 0 : (blk.buf as Buffer).length - blk.used;
-    if (blk === undefined || clean.length * 3 > free) {
-      const need = Buffer.byteLength(clean);
-      if (need > free || blk === undefined) {
-        if (blk !== undefined) this.seal(blk);
-        blk = { buf: Buffer.allocUnsafeSlow(Math.max(BLOCK_BYTES, need)), z: null, used: 0, live: 0 };
-        this.blocks.push(blk);
-        free = (blk.buf as Buffer).length;
-      }
+    if (blk === undefined || bytes > (blk.buf as Buffer).length - blk.used) {
+      if (blk !== undefined) this.seal(blk);
+      blk = { buf: Buffer.allocUnsafeSlow(Math.max(BLOCK_BYTES, bytes)), z: null, used: 0, live: 0 };
+      this.blocks.push(blk);
     }
-    const b = blk as Block;
+    if (this.pendingBlock !== blk) {
+      this.flushPending();
+      this.pendingBlock = blk;
+      this.pendingAt = blk.used;
+    }
     const i = (this.head + this.count) % this.starts.length;
-    this.starts[i] = b.used;
+    this.starts[i] = blk.used;
     this.blockIds[i] = this.firstBlockId + this.blocks.length - 1;
-    b.used += clean.length === 0 ? 0 : (b.buf as Buffer).write(clean, b.used);
-    b.live++;
+    this.pending += clean;
+    blk.used += bytes;
+    blk.live++;
     this.count++;
     if (marker) this.markers.add(this.nextSeq);
     this.nextSeq++;
     this.version++;
   }
 
+  /** Writes the pending text into its block (before any read or seal of it). */
+  private flushPending(): void {
+    const blk = this.pendingBlock;
+    if (blk !== null && this.pending !== '' && blk.buf !== null) blk.buf.write(this.pending, this.pendingAt);
+    this.pending = '';
+    this.pendingBlock = null;
+  }
+
   /** A block is full: count it as raw, or compress it when the pool is over budget. */
   private seal(blk: Block): void {
+    if (blk === this.pendingBlock) this.flushPending();
     if (blk.buf === null) return;
     if (this.pool.rawBytes + blk.used > this.pool.budgetBytes) {
       blk.z = deflateRawSync(blk.buf.subarray(0, blk.used), { level: 1 });
@@ -169,7 +203,8 @@ export class LogBuffer {
   ingest(chunk: LogChunk): number {
     switch (chunk.kind) {
       case 'lines': {
-        for (const l of chunk.lines) this.push(l);
+        for (const l of chunk.lines) this.add(l, false);
+        this.flushPending();
         this.partial = null;
         this.lastOffset = chunk.offset;
         this.version++;
@@ -195,18 +230,19 @@ export class LogBuffer {
     if (nl >= 0 && all.indexOf('\x1b') >= 0 && all.indexOf('\x1b') < nl) {
       // escapes may move the cursor between lines (nested tqdm bars): the terminal rules decide
       for (const l of collapseTerminalDetailed(all.slice(0, nl + 1), this.maxLineLen).lines) {
-        this.push(l);
+        this.add(l, false);
         added++;
       }
     } else if (nl >= 0) {
       let start = 0;
       while (start <= nl) {
         const end = all.indexOf('\n', start);
-        this.push(all.slice(start, end));
+        this.add(all.slice(start, end), false);
         added++;
         start = end + 1;
       }
     }
+    this.flushPending();
     // only the state after the last \r matters for a bar; keep the raw tail short
     let rest = all.slice(nl + 1);
     if (rest.length > this.maxLineLen) rest = lastRedraw(rest).slice(-this.maxLineLen);
@@ -247,6 +283,8 @@ export class LogBuffer {
   }
 
   clear(): void {
+    this.pending = '';
+    this.pendingBlock = null;
     const n = Math.min(this.capacity, 1024);
     this.starts = new Uint32Array(n);
     this.blockIds = new Uint32Array(n);
