@@ -1,11 +1,15 @@
-// First frame and first data (DESIGN section 8): the built binary in a real pty (node-pty, 120x40,
-// CI=false), timed from spawn to (a) the first frame of the monitor on screen and (b) the first run of
-// the demo's world shown with its state. Baseline for (b): the hand-made look at the same data, one
-// `tmux ls` + `tail` of the log + `nvidia-smi` (the fake one) from a shell.
+// First frame and first data (DESIGN section 8, issue 14): the built binary in a real pty (node-pty,
+// 120x40, CI=false), timed from spawn to (a) the first frame on screen and (b) the first run of the
+// demo's world shown with its state. Each repetition starts twice: cold (no saved screen: the
+// monitor's own first frame, and its first live data) and warm (the screen the cold start left,
+// drawn by bin/rtk-tui before the program loads: src/tty/quick-frame.ts; target <= 250 ms).
+// Baseline for (b): the hand-made look at the same data, one `tmux ls` + `tail` of the log +
+// `nvidia-smi` (the fake one) from a shell.
 // Hosts here are local (a tmux server of the demo's world); the figure through a jump host needs the
 // e2e lab (test/helpers/lab.ts, TypeScript) and is not measured here.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { quickFramePath } from '../../dist/tty/quick-frame.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -65,21 +69,27 @@ export async function run() {
     const env = { ...world.env, CI: 'false', TERM: 'xterm-256color' };
     const frames = [];
     const datas = [];
+    const warm = [];
+    const args = ['--config', cfg];
     for (let i = 0; i < RUNS; i++) {
-      const got = await timeToScreen(pty, ['--config', cfg], env, { frame: /Runs/, data: /llama-7b-sft +RUNNING/ });
+      rmSync(quickFramePath(env, args), { force: true });
+      const got = await timeToScreen(pty, args, env, { frame: /Runs/, data: /llama-7b-sft +RUNNING/ });
       frames.push(got.frame);
       datas.push(got.data);
+      // the cold start kept its screen on the way out: this start draws it first
+      warm.push((await timeToScreen(pty, args, env, { frame: /llama-7b-sft +RUNNING[\s\S]*showing the screen of/ })).frame);
     }
     const log = world.runs[0].log;
     const hand = [];
     for (let i = 0; i < RUNS; i++) {
       const t0 = performance.now();
-      execFileSync('sh', ['-c', `tmux -L ${world.socket} ls >/dev/null; tail -n 40 ${log} >/dev/null; nvidia-smi >/dev/null 2>&1; true`], { env });
+      execFileSync('sh', ['-c', `tmux -S ${world.socket} ls >/dev/null; tail -n 40 ${log} >/dev/null; nvidia-smi >/dev/null 2>&1; true`], { env });
       hand.push(performance.now() - t0);
     }
     return [
-      row('first frame (local config)', median(frames), 'ms', null, { target: 400, runs: RUNS }),
-      row('first data: a run with its state on screen (1 local host)', median(datas), 'ms', median(hand), {
+      row('first frame, warm start: the last known screen (local config)', median(warm), 'ms', null, { target: '<= 250 ms', targetMet: median(warm) <= 250, runs: RUNS }),
+      row('first frame, cold start: nothing saved (local config)', median(frames), 'ms', null, { runs: RUNS }),
+      row('first data, cold start: a run with its live state on screen (1 local host)', median(datas), 'ms', median(hand), {
         baselineIs: 'tmux ls + tail + nvidia-smi from a shell',
         runs: RUNS,
       }),

@@ -2,6 +2,7 @@
 // every host, starts the sources (src/sources/controller.ts), renders the UI, and runs the effects
 // that happen outside React: attach (the UI steps aside while a child owns the terminal), kill,
 // refresh, quit. A host that is down never ends the monitor; only q, Ctrl-C or a signal do.
+import { handOverQuickFrame, saveScreen } from '../tty/quick-frame.js';
 import { stateLabel } from '../ui/format.js';
 import { loadConfig, selectHosts } from '../config/load.js';
 import type { Config } from '../config/schema.js';
@@ -264,11 +265,18 @@ export async function runMonitor(ctx: CommandContext, cfg: Config, o: MonitorOpt
   if (o.greeting) say(o.greeting);
   if (hub.loadWarning) say(hub.loadWarning, 'warn');
   const io = { stdin: ctx.stdin, stdout: ctx.stdout, stderr: ctx.stderr, color: useColor(ctx) };
+  // the screen is kept for the next start (bin/rtk-tui draws it before the program loads)
+  let keepScreen = (): void => undefined;
+  const keeper = setInterval(() => keepScreen(), 30_000);
+  keeper.unref();
   try {
-    const { renderMonitor } = await uiModule;
+    const { renderMonitor, lastFrameText } = await uiModule;
+    keepScreen = () => saveScreen(ctx.env, { cols: ctx.stdout.columns ?? 0, rows: ctx.stdout.rows ?? 0 }, lastFrameText());
     for (;;) {
+      handOverQuickFrame();
       ui = renderMonitor(store, io);
       await ui.waitUntilExit();
+      keepScreen();
       ui = null;
       const a = attachWanted as RunEffect | null;
       attachWanted = null;
@@ -277,6 +285,7 @@ export async function runMonitor(ctx: CommandContext, cfg: Config, o: MonitorOpt
       if (store.getState().quitting) break;
     }
   } finally {
+    clearInterval(keeper);
     offEffects();
     offPeek();
     offHub();

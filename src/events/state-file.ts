@@ -5,8 +5,7 @@
 // corrupt or foreign file is set aside with a warning, never fatal. Two processes (a monitor and a
 // watch) may share it: a save merges the events the other one wrote.
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import type { Run } from '../domain/types.js';
 import { emptyMemory, type EventMemory, type HostMemo, type RunMemo } from './derive.js';
 import { eventId, type RtkEvent } from './types.js';
@@ -30,16 +29,7 @@ export interface SavedState {
 
 export const emptyState = (): SavedState => ({ version: STATE_VERSION, savedAt: new Date(0).toISOString(), memory: emptyMemory(), events: [], hosts: {} });
 
-export function statePath(env: NodeJS.ProcessEnv): string {
-  if (env.RTK_TUI_STATE) return env.RTK_TUI_STATE;
-  const base = env.XDG_STATE_HOME && env.XDG_STATE_HOME.startsWith('/') ? env.XDG_STATE_HOME : join(env.HOME || homedir(), '.local', 'state');
-  return join(base, 'rtk-tui', 'state.json');
-}
-
-/** Where the remote commands are recorded (rtk-tui log-commands): beside the state file. */
-export function commandLogPath(env: NodeJS.ProcessEnv): string {
-  return join(dirname(statePath(env)), 'commands.jsonl');
-}
+export { commandLogPath, statePath } from './state-path.js';
 
 export interface Loaded {
   state: SavedState;

@@ -100,3 +100,5 @@ export function renderMonitor(store: Store, io: MonitorIO): MonitorHandle {
 export { render } from 'ink';
 export { App } from './App.js';
 export { cacheSizes as inkPatchCacheSizes } from './ink-patch/text-cache.js';
+// the screen shown now, for the next start's quick frame (src/tty/quick-frame.ts)
+export { lastFrame as lastFrameText } from './ink-patch/fast-output.js';

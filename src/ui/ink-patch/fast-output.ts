@@ -92,13 +92,21 @@ function trimEndPlain(s: string): string {
   return end === s.length ? s : s.slice(0, end);
 }
 
+let last: string | null = null;
+
+/** The last frame composed (what the monitor shows now; src/tty/quick-frame.ts keeps it for the next start). */
+export function lastFrame(): string | null {
+  return last;
+}
+
 /** Ink's Output with the composing fast path in get(). */
 export function fastOutput(Base: InkOutputClass, stringWidth: WidthFn): InkOutputClass {
   return class FastOutput extends Base {
     override get(): { output: string; height: number } {
       const rows = composeRows(this.operations, this.height, stringWidth);
-      if (rows === null) return super.get();
-      return { output: rows.join('\n'), height: rows.length };
+      const r = rows === null ? super.get() : { output: rows.join('\n'), height: rows.length };
+      last = r.output;
+      return r;
     }
   };
 }
