@@ -49,8 +49,14 @@ export function createStore(opts: StoreOptions & { keymap?: Keymap } = {}): Stor
   const burstInterval = Math.max(interval, 1000 / Math.max(1, opts.burstHz ?? 10));
   const burstLines = opts.burstLines ?? 100;
   const trickleLines = opts.trickleLines ?? 4;
+  // GPU samples, pings and the clock change what is on screen a little at a time: alone they are
+  // published at most backgroundHz, so ten hosts' samples arriving apart cost one frame. A run, a
+  // host connecting or dropping, a line: at the fast pace.
+  const background = Math.max(fast, 1000 / Math.max(0.1, opts.backgroundHz ?? 1));
   let linesSincePublish = 0;
   let urgent = false;
+  /** Something other than a background change (see `background`) since the last publish. */
+  let prompt = false;
   let timerAt = 0;
   const scrollback = opts.scrollback ?? DEFAULT_SCROLLBACK;
   const keymap = opts.keymap ?? getDefaultKeymap();
@@ -88,6 +94,7 @@ export function createStore(opts: StoreOptions & { keymap?: Keymap } = {}): Stor
     lastPublishAt = now();
     linesSincePublish = 0;
     urgent = false;
+    prompt = false;
     if (published === state) return;
     published = state;
     for (const l of [...listeners]) l();
@@ -95,6 +102,7 @@ export function createStore(opts: StoreOptions & { keymap?: Keymap } = {}): Stor
 
   function gap(): number {
     if (urgent) return fast;
+    if (!prompt) return background;
     if (linesSincePublish >= burstLines) return burstInterval;
     return linesSincePublish > trickleLines ? interval : fast;
   }
@@ -121,6 +129,14 @@ export function createStore(opts: StoreOptions & { keymap?: Keymap } = {}): Stor
     arm(at);
   }
 
+  /** A GPU sample, the clock, a ping's latency: nothing that needs the next frame at once. */
+  function isBackground(ev: StoreEvent, s: State): boolean {
+    if (ev.type === 'gpus' || ev.type === 'tick') return true;
+    if (ev.type !== 'host') return false;
+    const h = s.hosts[ev.state.name];
+    return h !== undefined && h.phase === ev.state.phase && h.status === ev.state.status && h.error === ev.state.error;
+  }
+
   function dispatch(ev: StoreEvent): void {
     // log ingest happens here, outside the pure reducer: O(lines), no state copy per line
     if (ev.type === 'log') {
@@ -133,6 +149,7 @@ export function createStore(opts: StoreOptions & { keymap?: Keymap } = {}): Stor
     else if (ev.type === 'log.reset') logs.get(ev.runId)?.clear();
     if ((ev.type === 'log' || ev.type === 'log.text' || ev.type === 'log.reset') && ev.runId !== state.selectedRunId) return;
     if (ev.type === 'command' || ev.type === 'resize') urgent = true;
+    else if (!isBackground(ev, state)) prompt = true;
     ctx.now = now();
     const r = reduce(state, ev, ctx);
     state = r.state;

@@ -292,6 +292,8 @@ export interface StoreOptions {
   groups?: RunGroup[];
   /** Publish rate for keys and a trickle of lines (at most trickleLines per frame). Default 100 Hz. */
   fastHz?: number;
+  /** Publish rate when only polls, samples and the clock changed something (default 1 Hz). */
+  backgroundHz?: number;
   /** Lines per frame up to which the log counts as a trickle. Default 4. */
   trickleLines?: number;
   /** Publish rate for a steady stream of lines (default 20 Hz). */

@@ -303,6 +303,34 @@ describe('publishing', () => {
     expect(live().map((t) => t.at)).toEqual([1070]); // a trickle goes out at once
   });
 
+  it('publishes GPU samples, pings and the clock at 1 Hz, a run or a host dropping at once', () => {
+    let now = 1000;
+    const pending: { fn: () => void; at: number; cleared?: boolean }[] = [];
+    const store = createStore({
+      now: () => now,
+      timers: {
+        setTimeout: (fn, ms) => {
+          const t = { fn, at: now + ms };
+          pending.push(t);
+          return t;
+        },
+        clearTimeout: (t) => ((t as { cleared?: boolean }).cleared = true),
+      },
+    });
+    const live = () => pending.filter((t) => !t.cleared).map((t) => t.at);
+    const host = (latencyMs: number, phase: 'connected' | 'reconnecting' = 'connected') =>
+      ({ type: 'host', state: { name: 'h', phase, status: phase === 'connected' ? 'connected' : 'reconnecting', error: null, latencyMs, lastOkAt: now } }) as const;
+    store.dispatch(host(5));
+    pending.shift()!.fn();
+    now += 100;
+    for (let i = 0; i < 10; i++) store.dispatch({ type: 'gpus', report: { name: `h${i}`, status: 'ok', error: null, driver: null, gpus: [] } });
+    store.dispatch({ type: 'tick' });
+    store.dispatch(host(7));
+    expect(live()).toEqual([2000]); // one frame for all of them, a second after the last
+    store.dispatch(host(7, 'reconnecting'));
+    expect(live()).toEqual([1100]); // a host dropping: at once
+  });
+
   it('does not wake React for a log that is not on screen', () => {
     const f = fixtureStore();
     const before = f.store.getState();
