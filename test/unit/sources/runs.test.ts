@@ -149,7 +149,12 @@ describe('buildPollScript', () => {
     expect(s).toContain(`'a'\\''b;$(touch x)') log="$HOME"/'it'\\''s here.log' ;;`);
     expect(s).toContain("bare) log=/b ;;");
     expect(s).not.toContain('/nope');
-    expect(s).toContain("tmux -u -L 'my sock' list-panes");
+    expect(s).toContain("tmux -u -L 'my sock' list-sessions");
+    expect(s).toContain(' \\; list-panes -a -F ');
+    // one stat for every log, and the clock only when asked for
+    expect(s.match(/\bstat -L -c/g)).toHaveLength(2);
+    expect(s).toContain('T=$(date +%s)');
+    expect(buildPollScript(spec, cfg, N, undefined, false, false)).not.toContain('date');
     expect(configMeta(cfg, 'h', 'bare')).toEqual({ run: 'bare', log: '/b' });
   });
 
@@ -208,9 +213,19 @@ suite(tmuxMissing(), 'pollRuns against a real tmux', () => {
       return r;
     };
     const cfg = defaultConfig(null);
+    const commands: string[] = [];
+    const exec0 = host.exec;
+    host.exec = async (cmd, o) => {
+      commands.push(cmd);
+      return exec0(cmd, o);
+    };
     const first = await pollRuns(host, { name: 'box', local: true }, cfg);
     const second = await pollRuns(host, { name: 'box', local: true }, cfg);
     if (!first.ok || !second.ok) throw new Error('poll failed');
+    // the host's clock is asked once, then known
+    expect(commands[0]).toContain('date +%s');
+    expect(commands[1]).not.toContain('date');
+    expect(second.value.runs.find((x) => x.session === 'g h  i')!.lastOutputSecondsAgo).toBeLessThan(120);
     expect(outputs[0]).toContain('step 5/10 loss=1.5');
     const out = outputs[1]!;
     expect(out).toMatch(/@@\w+ same \$\d+\n/);
@@ -241,6 +256,21 @@ suite(tmuxMissing(), 'pollRuns against a real tmux', () => {
     expect(r.value.runs.find((x) => x.session === 'r1')!.alerts).toEqual([]);
     expect(r.value.runs.map((x) => x.session)).toEqual(expect.arrayContaining(['r1', 'r2', 'r3', 'r4', ...names]));
     for (const n of ['r1', 'r2', 'r3', 'r4']) tmux('kill-session', '-t', `=${n}`);
+  });
+
+  it('reads each log through the one stat: names with spaces, quotes and a leading dash, a log gone meanwhile', async () => {
+    const odd = join(dir, `-n 'q"x y.log`);
+    writeFileSync(odd, 'step 3/9 loss=0.5\n');
+    tmux('new-session', '-d', '-s', 'o1', 'sleep 600');
+    tmux('set-option', '-t', '=o1:', '@rtk_log', odd);
+    tmux('new-session', '-d', '-s', 'o2', 'sleep 600');
+    tmux('set-option', '-t', '=o2:', '@rtk_log', join(dir, 'never-there.log'));
+    const r = await pollRuns(localTestHost('box', env), { name: 'box', local: true }, defaultConfig(null));
+    if (!r.ok) throw new Error(r.error.message);
+    expect(r.value.runs.find((x) => x.session === 'o1')).toMatchObject({ log: odd, progress: { step: 3, total: 9 }, metrics: { loss: 0.5 } });
+    expect(r.value.runs.find((x) => x.session === 'g h  i')).toMatchObject({ metrics: { loss: 1.25 } });
+    expect(r.value.runs.find((x) => x.session === 'o2')).toMatchObject({ log: join(dir, 'never-there.log') });
+    for (const n of ['o1', 'o2']) tmux('kill-session', '-t', `=${n}`);
   });
 
   it('reports no runs when no server is running', async () => {
