@@ -94,7 +94,7 @@ export function checkpointScript(dir: string): string {
 
 export async function listCheckpoints(host: Host, runId: string, dir: string): Promise<Result<CheckpointListing>> {
   if (dir.trim() === '') return err('usage', `Run ${runId} has no checkpoint directory.`);
-  const res = await host.exec(checkpointScript(dir), { timeoutMs: 20_000, maxBytes: 8 * 1024 * 1024 });
+  const res = await host.exec(checkpointScript(dir), { timeoutMs: 20_000, maxBytes: 8 * 1024 * 1024, shared: true });
   if (!res.ok) return res;
   const out = res.value.stdout.toString('utf8');
   if (res.value.code !== 0 && !out.includes('@@RTK-CKPT')) {
@@ -116,7 +116,7 @@ export async function listCheckpointsOfRuns(host: Host, items: readonly { runId:
   const nonce = randomBytes(8).toString('hex');
   const script = [`N=${nonce}`, ...todo.flatMap((it, i) => [`printf '\\n@@RTKMANY %s ${i}\\n' "$N"`, `(\n${checkpointScript(it.dir)}\n)`]), 'exit 0'].join('\n');
   // as much room per run as one listing has (a full 20,000-entry tree each), within reason
-  const res = await host.exec(script, { timeoutMs: 30_000, maxBytes: Math.min(64, 8 * todo.length) * 1024 * 1024 });
+  const res = await host.exec(script, { timeoutMs: 30_000, maxBytes: Math.min(64, 8 * todo.length) * 1024 * 1024, shared: true });
   if (!res.ok) {
     for (const it of todo) out.set(it.runId, res);
     return out;
