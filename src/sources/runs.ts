@@ -55,6 +55,9 @@ export function configMeta(cfg: Pick<Config, 'runs'>, host: string, session: str
   );
 }
 
+/** Programs that are shells: a pane running one with no child is back at its prompt (isIdleShell). */
+const SHELLS = new Set(['sh', 'bash', 'zsh', 'dash', 'ash', 'ksh', 'mksh', 'fish', 'tcsh', 'csh', 'nu', 'xonsh']);
+
 /** A path for the remote sh (remote/quote.ts remoteOperand: never read as an option). */
 export const remotePath = remoteOperand;
 
@@ -69,8 +72,8 @@ export function expandHome(path: string | null, home: string | null): string | n
  * The poll script. `known` holds the log stat (inode size mtime) of each session's tail from the last
  * poll: a log whose stat is unchanged is reported as `same` instead of sending its 16 KB again.
  * `clock` false: the host's time is not asked (`now -`), the caller knows its clock's offset.
- * Processes per poll: tmux, ps and one stat for every log (a tail where a log changed); no `date`
- * while the clock is known, no process for anything sh does itself.
+ * Processes per poll: tmux and one stat for every log (a tail where a log changed; ps where a pane
+ * runs a shell or lost its process); no `date` while the clock is known, none for what sh does itself.
  */
 export function buildPollScript(spec: HostSpec, cfg: Pick<Config, 'runs'>, nonce: string, known?: ReadonlyMap<string, TailEntry>, detect = false, clock = true): string {
   const N = shq(nonce);
@@ -98,17 +101,31 @@ export function buildPollScript(spec: HostSpec, cfg: Pick<Config, 'runs'>, nonce
     // ONE tmux process: the sessions (with their log options, each line led by S and this poll's
     // nonce, which no name can know) and every pane. The pane records are printed for the parser,
     // which skips the session lines; the loops below read the session lines.
-    `o=$(${t} list-sessions -F "S$N"${sessFmt} \\; list-panes -a -F ${shq(TMUX_PANE_FORMAT)} 2>&1)`,
+    `o=$(${t} list-sessions -F "S$N"${sessFmt} \\; list-panes -a -F ${shq(TMUX_PANE_FORMAT)} \\; list-panes -a -F "P$N"${shq(' #{pane_dead} #{pane_pid} #{pane_current_command}')} 2>&1)`,
     `rc=$?`,
     `printf '%s\\n' "$o"`,
     `printf '\\n@@%s tmux %s\\n' "$N" "$rc"`,
     `[ "$rc" = 0 ] || exit 0`,
     selfSessionScript(t, `@@%s self %s\\n' "$N"`),
     // parents of every process: a pane whose shell has no child is back at its prompt (see isIdleShell)
-    // and every process itself: a pane whose process is gone is dead, tmux just has not said so yet
-    `printf '@@%s procs\\n' "$N"`,
-    `ps -A -o pid=,ppid= 2>/dev/null`,
-    `printf '\\n'`,
+    // and every process itself: a pane whose process is gone is dead, tmux just has not said so yet.
+    // Only asked when it can matter: a live pane runs a shell, or its process is gone (or cannot be
+    // signalled, another user's: ps decides); else no pane needs it and no ps runs
+    `p=`,
+    `while read -r tag dead pid cmd; do`,
+    `  [ "$tag" = "P$N" ] && [ "$dead" != 1 ] || continue`,
+    `  case "$pid" in ''|*[!0-9]*) p=1; break ;; esac`,
+    `  kill -0 "$pid" 2>/dev/null || { p=1; break; }`,
+    `  c=\${cmd#-}; c=\${c##*/}`,
+    `  case "$c" in ${[...SHELLS].join('|')}) p=1; break ;; esac`,
+    `done <<RTK_PANES`,
+    `$o`,
+    `RTK_PANES`,
+    `if [ -n "$p" ]; then`,
+    `  printf '@@%s procs\\n' "$N"`,
+    `  ps -A -o pid=,ppid= 2>/dev/null`,
+    `  printf '\\n'`,
+    `fi`,
     // pass 1: the readable logs (positional parameters) with their session id and start (L, a line
     // each: "ID START", both digits only); a session without one prints its pane now
     `set --; L=`,
@@ -294,7 +311,6 @@ export function readTail(key: string, text: string): TailReading {
   return read;
 }
 
-const SHELLS = new Set(['sh', 'bash', 'zsh', 'dash', 'ash', 'ksh', 'mksh', 'fish', 'tcsh', 'csh', 'nu', 'xonsh']);
 
 /**
  * True when the pane's program is a shell with no child process: a run typed at a prompt

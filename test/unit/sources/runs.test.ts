@@ -273,6 +273,39 @@ suite(tmuxMissing(), 'pollRuns against a real tmux', () => {
     for (const n of ['o1', 'o2']) tmux('kill-session', '-t', `=${n}`);
   });
 
+  it('runs ps only when a pane runs a shell or lost its process; a shell at its prompt is still told apart', async () => {
+    const own = mkdtempSync(join(tmpdir(), 'rtk-runs-ps-'));
+    const env2 = { ...env, TMUX_TMPDIR: own };
+    const t2 = (...args: string[]) => execFileSync('tmux', ['-u', '-f', '/dev/null', ...args], { env: env2, cwd: dir });
+    try {
+      t2('new-session', '-d', '-s', 'busy', 'exec sleep 600');
+      const host = localTestHost('box', env2);
+      const outputs: string[] = [];
+      const exec = host.exec.bind(host);
+      host.exec = async (cmd, o) => {
+        const r = await exec(cmd, o);
+        if (r.ok) outputs.push(r.value.stdout.toString('utf8'));
+        return r;
+      };
+      const a = await pollRuns(host, { name: 'box', local: true }, defaultConfig(null));
+      expect(a.ok && a.value.runs.map((r) => [r.session, r.state])).toEqual([['busy', 'running']]);
+      expect(outputs[0]).not.toMatch(/@@\w+ procs/);
+      // a shell at its prompt (no child): ps is asked, and the pane is no running run
+      t2('new-session', '-d', '-s', 'prompt', 'exec sh');
+      const b = await pollRuns(host, { name: 'box', local: true }, defaultConfig(null));
+      expect(outputs[1]).toMatch(/@@\w+ procs/);
+      expect(b.ok && b.value.runs.find((r) => r.session === 'prompt')!.state).toBe('unknown');
+      expect(b.ok && b.value.runs.find((r) => r.session === 'busy')!.state).toBe('running');
+    } finally {
+      try {
+        t2('kill-server');
+      } catch {
+        /* gone */
+      }
+      rmSync(own, { recursive: true, force: true });
+    }
+  });
+
   it('reports no runs when no server is running', async () => {
     const host = localTestHost('box', { ...env, TMUX_TMPDIR: join(dir, 'nothing-here') });
     expect(await pollRuns(host, { name: 'box', local: true }, defaultConfig(null))).toEqual({ ok: true, value: { runs: [], panes: [], logTails: {} } });
