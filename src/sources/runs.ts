@@ -412,5 +412,11 @@ export async function pollRuns(host: Host, spec: HostSpec, cfg: Config, now: num
 const clocks = new WeakMap<Host, { offsetS: number; at: number }>();
 const CLOCK_MAX_AGE_MS = 10 * 60_000;
 
+/** The host's time now (epoch seconds) from its clock's known offset, or null (not known, or old). */
+export function hostNow(host: Host, now: number = Date.now()): number | null {
+  const c = clocks.get(host);
+  return c === undefined || now - c.at > CLOCK_MAX_AGE_MS ? null : Math.floor(now / 1000 + c.offsetS);
+}
+
 /** Each host's tails of its last poll (by session id), so that unchanged logs are not sent again. */
 const lastTails = new WeakMap<Host, Map<string, TailEntry>>();
