@@ -5,7 +5,7 @@
 // costs one subshell (a fork, no program started). Nothing is installed: the helper is a shell
 // script in the command line, read by `bash --posix` (for `read -t`: the watchdog below) or, where
 // there is no bash, by `sh` (then without the watchdog, as streams there).
-// Protocol, on the channel's stdin: `RTK-REQ NONCE`, the script's lines, `RTK-EOR NONCE`; empty lines
+// Protocol, on the channel's stdin: `RTK-REQ NONCE BYTES`, the script, `RTK-EOR NONCE`; empty lines
 // in between are the heartbeats. On stdout and stderr: BEGIN NONCE, the script's output, END NONCE
 // STATUS. One request at a time. A request that outruns its time limit or its byte cap closes the
 // channel: the watchdog ends the request's whole process tree (markers.ts watchdogScript) and the
@@ -37,12 +37,22 @@ export interface SharedShellOptions {
   watchdogS: number;
 }
 
-/** Reads one request into $s (nonce in $n); anything else than a request start is skipped. */
-function readRequest(t: string): string {
+/**
+ * Reads one request into $s (nonce in $n); anything else than a request start is skipped. bash reads
+ * the body whole (`read -N` of its byte count, bytes under LC_ALL=C for that read only): a shell's
+ * line loop costs ~10x the CPU and, with -t, waits a timer per line. sh reads it line by line.
+ */
+function readRequest(bash: string | null): string {
+  const t = bash ?? '';
+  const body =
+    bash !== null
+      ? `k=\${n#* }; n=\${n%% *}; case "$k" in ''|*[!0-9]*) exit 0 ;; esac; s=; ` +
+        '[ "$k" -gt 0 ] && { LC_ALL=C IFS= read -r -N "$k" s || exit 0; }; IFS= read -r l; '
+      : `n=\${n%% *}; s=; while IFS= read -r l; do [ "$l" = "RTK-EOR $n" ] && break; s="$s$l\n"; done; `;
   return (
     `while IFS= read -r ${t}l; do ` +
-    `case "$l" in 'RTK-REQ '*) ;; *) continue ;; esac; n=\${l#RTK-REQ }; s=; ` +
-    `while IFS= read -r ${t}l; do [ "$l" = "RTK-EOR $n" ] && break; s="$s$l\n"; done; ` +
+    `case "$l" in 'RTK-REQ '*) ;; *) continue ;; esac; n=\${l#RTK-REQ }; ` +
+    body +
     '[ "$l" = "RTK-EOR $n" ] || exit 0; ' +
     `printf '\\036RTK-BEGIN-%s\\n' "$n"; printf '\\036RTK-BEGIN-%s\\n' "$n" >&E; `
   );
@@ -74,7 +84,7 @@ export function sharedBashScript(watchdogS: number): string {
 
 /** The helper without bash: no watchdog (a hung request lives on until it ends, as streams there). */
 export function sharedShScript(): string {
-  return readRequest('').replaceAll('>&E', '>&2') + '( unset l n r; eval "unset s\n$s" ) </dev/null; r=$?; ' + END.replaceAll('>&E', '>&2');
+  return readRequest(null).replaceAll('>&E', '>&2') + '( unset l n r; eval "unset s\n$s" ) </dev/null; r=$?; ' + END.replaceAll('>&E', '>&2');
 }
 
 /** The command line of the helper (before loginLine): bash where there is one, else sh. */
@@ -86,9 +96,10 @@ export function sharedShellLine(watchdogS: number): string {
   );
 }
 
-/** The bytes sent for one request. */
+/** The bytes sent for one request: its nonce and byte count, the script (ending in a newline), the end line. */
 export function requestText(script: string, nonce: string): string {
-  return `RTK-REQ ${nonce}\n${script}${script.endsWith('\n') ? '' : '\n'}RTK-EOR ${nonce}\n`;
+  const body = script.endsWith('\n') ? script : `${script}\n`;
+  return `RTK-REQ ${nonce} ${Buffer.byteLength(body)}\n${body}RTK-EOR ${nonce}\n`;
 }
 
 interface Live {

@@ -50,7 +50,8 @@ interface Opened {
 
 function shell(o: { bin?: string; pathWithoutBash?: boolean; watchdogS?: number } = {}): { sh: SharedShell; opened: Opened } {
   const opened: Opened = { procs: [], lost: [], released: 0 };
-  const env = o.pathWithoutBash ? { ...process.env, PATH: noBash() } : process.env;
+  // a UTF-8 locale: the request's byte count must not be read as characters
+  const env = { ...process.env, LANG: 'C.UTF-8', LC_ALL: undefined, ...(o.pathWithoutBash ? { PATH: noBash() } : {}) };
   const sh = new SharedShell({
     name: 'box',
     heartbeatMs: 200,
@@ -78,7 +79,7 @@ describe('shared shell', () => {
     expect(line.startsWith(": '\n'; ")).toBe(true);
     expect(line).toContain('exec bash --norc --posix -c ');
     expect(line).toContain('read -r -t 45 ');
-    expect(requestText('echo a', 'n1')).toBe('RTK-REQ n1\necho a\nRTK-EOR n1\n');
+    expect(requestText('echo é', 'n1')).toBe('RTK-REQ n1 8\necho é\nRTK-EOR n1\n');
   });
 
   for (const [label, opts] of [
@@ -87,13 +88,14 @@ describe('shared shell', () => {
   ] as const) {
     it(`${label}: requests one after the other on one process, output and status exact`, async () => {
       const { sh, opened } = shell(opts);
-      const hostile = `a'b"c $HOME \`x\` \\ \n-n\n\x1eRTK-END-0000000000000000 0\nRTK-EOR x\n`;
+      const hostile = `a'b"c $HOME \`x\` \\ \n-n\n\x1eRTK-END-0000000000000000 0\nRTK-EOR x\nété 日本\n`;
       const r1 = await sh.exec(`printf '%s' ${shq(hostile)}; printf 'to stderr\\n' >&2; exit 3`);
       const r2 = await sh.exec('cat <<E\nline $((1 + 1))\nE\nprintf "%s" "$l$n$s$c$r$w"; exit 0');
-      const r3 = await sh.exec('n=5; cd /; pwd; echo "$n"');
+      const r3 = await sh.exec('n=5; cd /; pwd; echo "$n"; printf %s "$LC_ALL"');
       const r4 = await sh.exec('echo "[$n]"; pwd');
       expect(r1).toEqual({ ok: true, value: { code: 3, stdout: Buffer.from(hostile), stderr: Buffer.from('to stderr\n') } });
       expect(r2?.ok && r2.value.stdout.toString()).toBe('line 2\n');
+      // (and the locale is the login's: LC_ALL=C is for the helper's read only)
       expect(r3?.ok && r3.value.stdout.toString()).toBe('/\n5\n');
       // each request in a subshell: nothing of the last one is left over
       expect(r4?.ok && r4.value.stdout.toString()).not.toContain('[5]');
