@@ -29,6 +29,20 @@ export function hasProgram(name) {
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * strace stops only at execve with a seccomp filter (strace >= 5.3): without it every syscall of a
+ * traced process stops twice, which multiplies the CPU of anything reading byte by byte (a shell's
+ * `read`) and would weigh on the target-side CPU figures far more than the real cost.
+ */
+const STRACE_FAST = (() => {
+  try {
+    execFileSync('strace', ['--seccomp-bpf', '-f', '-qq', '-e', 'trace=execve', '-o', '/dev/null', 'true'], { stdio: 'ignore' });
+    return ['--seccomp-bpf'];
+  } catch {
+    return [];
+  }
+})();
+
 const live = new Set();
 let hooked = false;
 function killQuiet(pid, sig = 'SIGTERM') {
@@ -218,7 +232,7 @@ export async function startLab(opts = {}) {
       const argv = [SSHD, '-D', '-f', cfg, '-E', join(dir, 'logs', `${name}.log`)];
       const traceFile = join(dir, 'logs', `${name}.strace`);
       const child = trace
-        ? spawn('strace', ['-f', '-qq', '-ttt', '-e', 'trace=execve', '-o', traceFile, ...argv], { stdio: 'ignore', detached: true })
+        ? spawn('strace', [...STRACE_FAST, '-f', '-qq', '-ttt', '-e', 'trace=execve', '-o', traceFile, ...argv], { stdio: 'ignore', detached: true })
         : spawn(argv[0], argv.slice(1), { stdio: 'ignore', detached: true });
       child.unref();
       let exited = false;
@@ -301,14 +315,14 @@ export async function startLab(opts = {}) {
      * CPU ms used so far on the target's side: every process under target i's sshd (their own CPU
      * plus that of the children they waited for: exec'd commands that exited) and the target's tmux
      * server. Differences between two calls are the target's CPU in between (a process alive at the
-     * first call that exits before the second is counted whole).
+     * first call that exits before the second is counted whole). withTmux false: sshd's tree only.
      */
-    targetCpuMs(i = 0) {
+    targetCpuMs(i = 0, withTmux = true) {
       const pidFile = sshdInfo[i].pidFile;
       const root = existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8').trim()) : 0;
       const procs = listProcs();
       const mine = new Set([root, ...descendants(procs, [root])]);
-      for (const p of procs) if (/^tmux/.test(p.cmd) && p.environ.includes(`TMUX_TMPDIR=${tmuxTmpDir}\0`) ) mine.add(p.pid);
+      if (withTmux) for (const p of procs) if (/^tmux/.test(p.cmd) && p.environ.includes(`TMUX_TMPDIR=${tmuxTmpDir}\0`) ) mine.add(p.pid);
       let ms = 0;
       for (const pid of mine) ms += procCpuMs(pid, true) ?? 0;
       return ms;

@@ -9,6 +9,13 @@ export interface ExecOptions {
   maxBytes?: number;
   /** Bytes written to the command's stdin, then EOF. */
   stdin?: string | Buffer;
+  /**
+   * May run in the host's long-lived shell (ssh.ts: one channel, one `sh` reading requests) instead
+   * of a session of its own: for the idle polls, whose processes would otherwise be mostly sshd's
+   * login shell and the watchdog. Such a command runs in a subshell with stdin from /dev/null, in the
+   * login's HOME. Ignored with `stdin` and by local hosts.
+   */
+  shared?: boolean;
 }
 
 export interface ExecResult {

@@ -8,6 +8,7 @@ import type { ExecOptions, ExecResult, Host, StreamHandle, StreamOptions } from 
 import { DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT_MS, fmtMs, short } from './local.js';
 import { afterBegin, BeginStripper, forLoginShell, isPosixShell, newNonce, reportedShell, SHELL_REPORT, unwrapOutput, wrapExec, wrapStream, type ShellMode } from './markers.js';
 import { Semaphore, type Release } from './semaphore.js';
+import { SharedShell } from './shared-shell.js';
 import { describeHop, dialHop, JumpPool, type DialContext, type JumpLease, type SshClient } from './ssh-dial.js';
 import { resolveChain, type HostEnvLike, type ResolvedHop } from './ssh-config.js';
 import { isFatal, statusOf } from './status.js';
@@ -345,7 +346,10 @@ export class SshHost implements Host {
           resolve({ e: e as Error });
         }
       });
-      if (r.ch) return ok({ conn, ch: r.ch, release });
+      if (r.ch) {
+        this.opened++;
+        return ok({ conn, ch: r.ch, release });
+      }
       if (isOpenFailure(r.e) && tryNo < 4 && !conn.dead) {
         await new Promise((res) => setTimeout(res, 100 * 2 ** tryNo));
         continue;
@@ -371,7 +375,40 @@ export class SshHost implements Host {
     if (sh !== null && isPosixShell(sh) && !this.shellLocked) this.shellMode = 'posix';
   }
 
+  /** The long-lived shell of the idle polls (ExecOptions.shared), opened on its first request. */
+  private sharedShell: SharedShell | null = null;
+  private opened = 0;
+
+  private get shared(): SharedShell {
+    this.sharedShell ??= new SharedShell({
+      name: this.name,
+      heartbeatMs: this.opts.heartbeatMs,
+      watchdogS: this.opts.watchdogS,
+      open: async (script) => {
+        const opened = await this.openChannel((c, cb) => c.exec(this.loginLine(script), cb), `the shared shell on ${this.name}`);
+        if (!opened.ok) return opened;
+        const { conn, ch, release } = opened.value;
+        return ok({
+          ch,
+          release,
+          onLost: (cb: (e: RtkError) => void) => {
+            conn.live.add(cb);
+            return () => void conn.live.delete(cb);
+          },
+        });
+      },
+    });
+    return this.sharedShell;
+  }
+
   async exec(command: string, o: ExecOptions = {}): Promise<Result<ExecResult>> {
+    if (o.shared && o.stdin === undefined && this.shared.usable) {
+      const r = await this.shared.exec(command, o);
+      if (r !== null) {
+        if (r.ok) this.st.lastOkAt = Date.now();
+        return r;
+      }
+    }
     const mode = this.shellMode;
     const first = await this.execOnce(command, o);
     // $SHELL named a POSIX shell but the real login shell did not run our line (a config file that
@@ -551,6 +588,7 @@ export class SshHost implements Host {
 
   async close(): Promise<void> {
     this.closed = true;
+    this.sharedShell?.close();
     this.markClosed();
     if (this.retryTimer) clearTimeout(this.retryTimer);
     if (this.pingTimer) clearInterval(this.pingTimer);
@@ -569,6 +607,11 @@ export class SshHost implements Host {
    */
   get viaJump(): boolean {
     return this.conn?.lease != null;
+  }
+
+  /** Session channels opened so far (each one command line that sshd runs): benches and tests. */
+  get sessionsOpened(): number {
+    return this.opened;
   }
 
   /** For tests and the status bar: channels in use and waiting. */

@@ -7,6 +7,7 @@ import type { CheckpointListing, Result } from '../domain/types.js';
 import { err } from '../domain/types.js';
 import type { Host } from '../remote/host.js';
 import { remoteOperand, shq } from '../remote/quote.js';
+import { hostNow } from './runs.js';
 import {
   MARK_AGG,
   MARK_CUT,
@@ -60,10 +61,12 @@ END {
 /**
  * The POSIX sh script. GNU find prints type, size, mtime and path of every entry NUL-separated, tr
  * makes one record a line, awk sums them per top-level entry; where -printf is unsupported (BSD,
- * busybox) a stat loop over globs prints the entries themselves, five levels deep.
+ * busybox) a stat loop over globs prints the entries themselves, five levels deep. `now`: the host's
+ * time when it is known (no `date`); `gnuFind`: the host's find was GNU's last time (no probe).
  */
-export function checkpointScript(dir: string): string {
+export function checkpointScript(dir: string, o: { now?: number | null; gnuFind?: boolean } = {}): string {
   const lim = String(MAX_ENTRIES);
+  const now = o.now ?? null;
   const globs = '* */* */*/* */*/*/* */*/*/*/* */.metadata */*/.metadata';
   return [
     // byte semantics for tr and awk: a name is bytes, whatever the locale
@@ -73,11 +76,13 @@ export function checkpointScript(dir: string): string {
     `if [ ! -e "$d" ]; then echo ${shq(MARK_NODIR)}; exit 0; fi`,
     `if [ ! -d "$d" ]; then echo ${shq(MARK_NOTDIR)}; exit 0; fi`,
     `echo ${shq(MARK_NOW)}`,
-    'date +%s',
+    // the host's time: from its known clock offset (sources/runs.ts hostNow), else asked
+    now !== null && Number.isSafeInteger(now) ? `echo ${now}` : 'date +%s',
     // what DeepSpeed's `latest` and Megatron's tracker name (written after a checkpoint is complete)
     `if [ -f "$d/latest" ]; then echo ${shq(MARK_LATEST)}; head -c 64 "$d/latest" | tr -cd 'A-Za-z0-9_.=-'; echo; fi`,
     `if [ -f "$d/latest_checkpointed_iteration.txt" ]; then echo ${shq(MARK_ITER)}; head -c 64 "$d/latest_checkpointed_iteration.txt" | tr -cd 'A-Za-z0-9_.=-'; echo; fi`,
-    `if find "$d" -maxdepth 0 -printf '' >/dev/null 2>&1; then`,
+    // GNU find: known from an earlier listing on this host, else tried on the directory itself
+    o.gnuFind === true ? 'if true; then' : `if find "$d" -maxdepth 0 -printf '' >/dev/null 2>&1; then`,
     `  echo ${shq(MARK_AGG)}`,
     `  find -H "$d" -mindepth 1 -maxdepth ${MAX_DEPTH} -printf '%y\\t%s\\t%T@\\t%P\\0' 2>/dev/null | tr '\\n\\000' '\\001\\n' | awk -v lim=${lim} -v maxf=${MAX_FILES} ${shq(AWK)}`,
     'else',
@@ -92,11 +97,24 @@ export function checkpointScript(dir: string): string {
   ].join('\n');
 }
 
+/** Hosts whose find took -printf (GNU): their listings skip the probe. */
+const gnuFind = new WeakSet<Host>();
+
+function knownOf(host: Host): { now: number | null; gnuFind: boolean } {
+  return { now: hostNow(host), gnuFind: gnuFind.has(host) };
+}
+
+/** A listing that took the GNU branch on this host: the next ones need not ask again. */
+function learnFind(host: Host, out: string): void {
+  if (out.includes(`${MARK_AGG}\n`)) gnuFind.add(host);
+}
+
 export async function listCheckpoints(host: Host, runId: string, dir: string): Promise<Result<CheckpointListing>> {
   if (dir.trim() === '') return err('usage', `Run ${runId} has no checkpoint directory.`);
-  const res = await host.exec(checkpointScript(dir), { timeoutMs: 20_000, maxBytes: 8 * 1024 * 1024 });
+  const res = await host.exec(checkpointScript(dir, knownOf(host)), { timeoutMs: 20_000, maxBytes: 8 * 1024 * 1024, shared: true });
   if (!res.ok) return res;
   const out = res.value.stdout.toString('utf8');
+  learnFind(host, out);
   if (res.value.code !== 0 && !out.includes('@@RTK-CKPT')) {
     const why = res.value.stderr.toString('utf8').trim().split('\n').pop() ?? '';
     return err('exit', `Listing ${dir} on ${host.name} failed${why ? `: ${why}` : ''}.`, { code: res.value.code });
@@ -114,14 +132,16 @@ export async function listCheckpointsOfRuns(host: Host, items: readonly { runId:
   const todo = items.filter((i) => i.dir.trim() !== '');
   if (todo.length === 0) return out;
   const nonce = randomBytes(8).toString('hex');
-  const script = [`N=${nonce}`, ...todo.flatMap((it, i) => [`printf '\\n@@RTKMANY %s ${i}\\n' "$N"`, `(\n${checkpointScript(it.dir)}\n)`]), 'exit 0'].join('\n');
+  const known = knownOf(host);
+  const script = [`N=${nonce}`, ...todo.flatMap((it, i) => [`printf '\\n@@RTKMANY %s ${i}\\n' "$N"`, `(\n${checkpointScript(it.dir, known)}\n)`]), 'exit 0'].join('\n');
   // as much room per run as one listing has (a full 20,000-entry tree each), within reason
-  const res = await host.exec(script, { timeoutMs: 30_000, maxBytes: Math.min(64, 8 * todo.length) * 1024 * 1024 });
+  const res = await host.exec(script, { timeoutMs: 30_000, maxBytes: Math.min(64, 8 * todo.length) * 1024 * 1024, shared: true });
   if (!res.ok) {
     for (const it of todo) out.set(it.runId, res);
     return out;
   }
   const text = res.value.stdout.toString('utf8');
+  learnFind(host, text);
   const mark = `\n@@RTKMANY ${nonce} `;
   const parts = text.split(mark);
   for (const part of parts.slice(1)) {

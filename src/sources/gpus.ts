@@ -465,7 +465,7 @@ export class GpuStream {
         return;
       }
       const M = marker();
-      const r = await this.host.exec([`M=${shq(M)}`, ...appsScript(this.spec, probe.bin)].join('\n'), { timeoutMs: 20_000 });
+      const r = await this.host.exec([`M=${shq(M)}`, ...appsScript(this.spec, probe.bin)].join('\n'), { timeoutMs: 20_000, shared: true });
       if (!r.ok || this.stopped) return;
       const sec = splitSections(r.value.stdout.toString('utf8'), M);
       const appsSec = sec.get('apps');

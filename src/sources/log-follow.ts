@@ -227,7 +227,7 @@ export class LogFollower {
   }
 
   private async probe(): Promise<Result<FileProbe>> {
-    const r = await this.o.host.exec(probeCommand(this.o.path), { timeoutMs: 15_000 });
+    const r = await this.o.host.exec(probeCommand(this.o.path), { timeoutMs: 15_000, shared: true });
     if (!r.ok) return r;
     const p = parseProbe(r.value.stdout.toString('utf8'));
     if (!p) return { ok: false, error: { kind: 'parse', message: `could not read the size of ${this.o.path} on ${this.o.host.name}` } };

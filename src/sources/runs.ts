@@ -55,6 +55,9 @@ export function configMeta(cfg: Pick<Config, 'runs'>, host: string, session: str
   );
 }
 
+/** Programs that are shells: a pane running one with no child is back at its prompt (isIdleShell). */
+const SHELLS = new Set(['sh', 'bash', 'zsh', 'dash', 'ash', 'ksh', 'mksh', 'fish', 'tcsh', 'csh', 'nu', 'xonsh']);
+
 /** A path for the remote sh (remote/quote.ts remoteOperand: never read as an option). */
 export const remotePath = remoteOperand;
 
@@ -68,8 +71,11 @@ export function expandHome(path: string | null, home: string | null): string | n
 /**
  * The poll script. `known` holds the log stat (inode size mtime) of each session's tail from the last
  * poll: a log whose stat is unchanged is reported as `same` instead of sending its 16 KB again.
+ * `clock` false: the host's time is not asked (`now -`), the caller knows its clock's offset.
+ * Processes per poll: tmux and one stat for every log (a tail where a log changed; ps where a pane
+ * runs a shell or lost its process); no `date` while the clock is known, none for what sh does itself.
  */
-export function buildPollScript(spec: HostSpec, cfg: Pick<Config, 'runs'>, nonce: string, known?: ReadonlyMap<string, TailEntry>, detect = false): string {
+export function buildPollScript(spec: HostSpec, cfg: Pick<Config, 'runs'>, nonce: string, known?: ReadonlyMap<string, TailEntry>, detect = false, clock = true): string {
   const N = shq(nonce);
   const metas = cfg.runs.filter((r) => r.log !== undefined && (r.run.startsWith(`${spec.name}:`) || !r.run.includes(':')));
   // host-qualified entries come first so that they win over a bare SESSION entry in `case`
@@ -84,42 +90,91 @@ export function buildPollScript(spec: HostSpec, cfg: Pick<Config, 'runs'>, nonce
     .filter(([, e]) => e.kind === 'log' && e.inode !== null && e.size !== null && e.mtime !== null)
     .slice(0, MAX_SAME)
     .map(([id, e]) => `      ${shq(`${id} ${e.inode} ${e.size} ${e.mtime}`)}) printf '@@%s same %s\\n' "$N" "$id"; continue ;;`);
+  const sessFmt = shq('#{session_id}\t#{session_name}\t#{@rtk_log}\t#{@rtk_log_start}');
   return [
     `N=${N}`,
     // the first poll of a host without a `scheduler` key: is it a Slurm login node? (scheduler-detect.ts)
     ...(detect ? [detectSchedulerScript(SLURM_CONF_PATHS, t), `[ "$sched" = slurm ] && exit 0`] : []),
-    `printf '@@%s now %s %s\\n' "$N" "$(date +%s)" "$HOME"`,
-    `${t} list-panes -a -F ${shq(TMUX_PANE_FORMAT)} 2>&1`,
+    // the host's clock: asked only when the caller does not know its offset yet (one process less)
+    clock ? `T=$(date +%s)` : 'T=-',
+    `printf '@@%s now %s %s\\n' "$N" "$T" "$HOME"`,
+    // ONE tmux process: the sessions (with their log options, each line led by S and this poll's
+    // nonce, which no name can know) and every pane. The pane records are printed for the parser,
+    // which skips the session lines; the loops below read the session lines.
+    `o=$(${t} list-sessions -F "S$N"${sessFmt} \\; list-panes -a -F ${shq(TMUX_PANE_FORMAT)} \\; list-panes -a -F "P$N"${shq(' #{pane_dead} #{pane_pid} #{pane_current_command}')} 2>&1)`,
     `rc=$?`,
+    `printf '%s\\n' "$o"`,
     `printf '\\n@@%s tmux %s\\n' "$N" "$rc"`,
     `[ "$rc" = 0 ] || exit 0`,
     selfSessionScript(t, `@@%s self %s\\n' "$N"`),
     // parents of every process: a pane whose shell has no child is back at its prompt (see isIdleShell)
-    // and every process itself: a pane whose process is gone is dead, tmux just has not said so yet
-    `printf '@@%s procs\\n' "$N"`,
-    `ps -A -o pid=,ppid= 2>/dev/null | tr -s ' \\n' '  '`,
-    `printf '\\n'`,
-    `${t} list-sessions -F ${shq('#{session_id}\t#{session_name}\t#{@rtk_log}\t#{@rtk_log_start}')} 2>/dev/null |`,
+    // and every process itself: a pane whose process is gone is dead, tmux just has not said so yet.
+    // Only asked when it can matter: a live pane runs a shell, or its process is gone (or cannot be
+    // signalled, another user's: ps decides); else no pane needs it and no ps runs
+    `p=`,
+    `while read -r tag dead pid cmd; do`,
+    `  [ "$tag" = "P$N" ] && [ "$dead" != 1 ] || continue`,
+    `  case "$pid" in ''|*[!0-9]*) p=1; break ;; esac`,
+    `  kill -0 "$pid" 2>/dev/null || { p=1; break; }`,
+    `  c=\${cmd#-}; c=\${c##*/}`,
+    `  case "$c" in ${[...SHELLS].join('|')}) p=1; break ;; esac`,
+    `done <<RTK_PANES`,
+    `$o`,
+    `RTK_PANES`,
+    `if [ -n "$p" ]; then`,
+    `  printf '@@%s procs\\n' "$N"`,
+    `  ps -A -o pid=,ppid= 2>/dev/null`,
+    `  printf '\\n'`,
+    `fi`,
+    // pass 1: the readable logs (positional parameters) with their session id and start (L, a line
+    // each: "ID START", both digits only); a session without one prints its pane now
+    `set --; L=`,
     `while IFS='\t' read -r id name log start; do`,
-    `  case "$id" in '$'*) ;; *) continue ;; esac`,
+    `  case "$id" in "S$N"'$'*) id=\${id#"S$N"} ;; *) continue ;; esac`,
+    `  case "$id" in '$'*[!0-9]*|'$') continue ;; esac`,
     ...(cases.length ? [`  if [ -z "$log" ]; then`, `    case "$name" in`, ...cases, `    esac`, `  fi`] : []),
     `  case "$log" in '~/'*) log="$HOME/\${log#??}" ;; esac`,
     `  if [ -n "$log" ] && [ -f "$log" ] && [ -r "$log" ]; then`,
-    `    st=$(stat -L -c '%i %s %Y' -- "$log" 2>/dev/null || stat -L -f '%i %z %m' -- "$log" 2>/dev/null || echo '- - -')`,
-    ...(same.length ? [`    case "$id $st" in`, ...same, `    esac`] : []),
-    `    printf '@@%s log %s %s\\n' "$N" "$id" "$st"`,
-    // this run's bytes only: a log reused by a new run starts at @rtk_log_start (a shorter file is
-    // a new one: all of it counts)
-    // (leading zeros dropped: dash reads 08 as a bad octal number and would end the loop)
-    `    n=${TAIL_BYTES}; set -- $st; while case "$start" in 0?*) true ;; *) false ;; esac; do start=\${start#0}; done`,
-    `    case "$start:$2" in *[!0-9:]*|:*|*:) ;; *) if [ "$2" -ge "$start" ] && [ $(($2 - start)) -lt $n ]; then n=$(($2 - start)); fi ;; esac`,
-    `    [ "$n" -gt 0 ] && tail -c "$n" -- "$log" 2>/dev/null`,
+    `    case "$start" in ''|*[!0-9]*) start=- ;; esac`,
+    `    set -- "$@" "$log"`,
+    `    L="$L$id $start`,
+    `"`,
     `  else`,
     `    printf '@@%s pane %s\\n' "$N" "$id"`,
     `    ${t} capture-pane -p -J -S -${PANE_LINES} -t "$id" 2>/dev/null`,
+    `    printf '\\n@@%s end\\n' "$N"`,
     `  fi`,
+    `done <<RTK_SESSIONS`,
+    `$o`,
+    `RTK_SESSIONS`,
+    `[ $# -gt 0 ] || exit 0`,
+    // every log's inode, size and mtime in ONE stat (GNU); one stat each (GNU, then BSD) when it did
+    // not print a line per log (BSD stat, or a log gone meanwhile)
+    `S=$(stat -L -c '%i %s %Y' -- "$@" 2>/dev/null)`,
+    `k=0; while read -r x; do [ -n "$x" ] && k=$((k + 1)); done <<RTK_STAT`,
+    `$S`,
+    `RTK_STAT`,
+    `if [ "$k" != $# ]; then`,
+    `  S=; for f do S="$S$(stat -L -c '%i %s %Y' -- "$f" 2>/dev/null || stat -L -f '%i %z %m' -- "$f" 2>/dev/null || echo '- - -')`,
+    `"; done`,
+    `fi`,
+    // pass 2: each log with its session and its stat line
+    `while read -r id start <&3 && read -r st <&4; do`,
+    `  log=$1; shift`,
+    ...(same.length ? [`  case "$id $st" in`, ...same.map((l) => l.slice(2)), `  esac`] : []),
+    `  printf '@@%s log %s %s\\n' "$N" "$id" "$st"`,
+    // this run's bytes only: a log reused by a new run starts at @rtk_log_start (a shorter file is
+    // a new one: all of it counts)
+    // (leading zeros dropped: dash reads 08 as a bad octal number and would end the loop)
+    `  n=${TAIL_BYTES}; sz=\${st#* }; sz=\${sz%% *}; while case "$start" in 0?*) true ;; *) false ;; esac; do start=\${start#0}; done`,
+    `  case "$start:$sz" in *[!0-9:]*|:*|*:) ;; *) if [ "$sz" -ge "$start" ] && [ $(($sz - start)) -lt $n ]; then n=$(($sz - start)); fi ;; esac`,
+    `  [ "$n" -gt 0 ] && tail -c "$n" -- "$log" 2>/dev/null`,
     `  printf '\\n@@%s end\\n' "$N"`,
-    `done`,
+    `done 3<<RTK_IDS 4<<RTK_STATS`,
+    `$L`,
+    `RTK_IDS`,
+    `$S`,
+    `RTK_STATS`,
     `exit 0`,
   ].join('\n');
 }
@@ -256,7 +311,6 @@ export function readTail(key: string, text: string): TailReading {
   return read;
 }
 
-const SHELLS = new Set(['sh', 'bash', 'zsh', 'dash', 'ash', 'ksh', 'mksh', 'fish', 'tcsh', 'csh', 'nu', 'xonsh']);
 
 /**
  * True when the pane's program is a shell with no child process: a run typed at a prompt
@@ -334,7 +388,9 @@ export async function pollRuns(host: Host, spec: HostSpec, cfg: Config, now: num
   const nonce = randomBytes(8).toString('hex');
   const previous = lastTails.get(host);
   const detect = scheduler === null;
-  const res = await host.exec(buildPollScript(spec, cfg, nonce, previous, detect), { timeoutMs: 20_000, maxBytes: 16 * 1024 * 1024 });
+  const clock = clocks.get(host);
+  const askClock = clock === undefined || now - clock.at > CLOCK_MAX_AGE_MS;
+  const res = await host.exec(buildPollScript(spec, cfg, nonce, previous, detect, askClock), { timeoutMs: 20_000, maxBytes: 16 * 1024 * 1024, shared: true });
   if (!res.ok) return res;
   if (detect) {
     const found = parseDetected(res.value.stdout, nonce);
@@ -343,7 +399,23 @@ export async function pollRuns(host: Host, spec: HostSpec, cfg: Config, now: num
   }
   const sections = splitPollOutput(res.value.stdout, nonce, previous);
   lastTails.set(host, sections.tails);
+  if (sections.remoteNow !== null) clocks.set(host, { offsetS: sections.remoteNow - now / 1000, at: now });
+  else if (clock !== undefined) sections.remoteNow = Math.floor(now / 1000 + clock.offsetS);
   return snapshotOf(sections, spec, cfg, now);
+}
+
+/**
+ * Each host's clock, as an offset from ours (seconds), asked with `date` in one poll every
+ * CLOCK_MAX_AGE_MS: the other polls take the host's time from ours plus the offset (a run's age is
+ * the host's now minus its log's mtime, both the host's clock).
+ */
+const clocks = new WeakMap<Host, { offsetS: number; at: number }>();
+const CLOCK_MAX_AGE_MS = 10 * 60_000;
+
+/** The host's time now (epoch seconds) from its clock's known offset, or null (not known, or old). */
+export function hostNow(host: Host, now: number = Date.now()): number | null {
+  const c = clocks.get(host);
+  return c === undefined || now - c.at > CLOCK_MAX_AGE_MS ? null : Math.floor(now / 1000 + c.offsetS);
 }
 
 /** Each host's tails of its last poll (by session id), so that unchanged logs are not sent again. */

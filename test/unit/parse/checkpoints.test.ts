@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  MARK_AGG,
   MARK_DF,
   MARK_FIND,
   MARK_NODIR,
@@ -219,6 +220,18 @@ describe('listCheckpoints against a real directory (local sh)', () => {
 
       const missing = await listCheckpoints(host, 'local:t', join(root, 'nope'));
       expect(missing.ok ? null : missing.error.kind).toBe('not-found');
+
+      // a host whose find took -printf once is not asked again; the same listing comes back
+      const again = await listCheckpoints(host, 'local:t', dir);
+      expect(host.execs[0]).toContain("-maxdepth 0 -printf ''");
+      expect(host.execs.at(-1)).not.toContain("-maxdepth 0 -printf ''");
+      expect(again.ok && again.value.checkpoints).toEqual(r.value.checkpoints);
+      // the host's time given: no date
+      expect(checkpointScript(dir, { now: 1700000000 })).not.toContain('date');
+      const given = await host.exec(checkpointScript(dir, { now: 1700000000, gnuFind: true }));
+      expect(given.ok && given.value.stdout.toString()).toContain(`${MARK_AGG}\n`);
+      const at = parseCheckpointOutput(given.ok ? given.value.stdout.toString() : '', 'local:t', dir);
+      expect(at.ok && at.value.checkpoints.map((c) => c.name)).toEqual(['checkpoint-200', 'checkpoint-100']);
     } finally {
       rmSync(root, { recursive: true, force: true });
     }

@@ -149,7 +149,12 @@ describe('buildPollScript', () => {
     expect(s).toContain(`'a'\\''b;$(touch x)') log="$HOME"/'it'\\''s here.log' ;;`);
     expect(s).toContain("bare) log=/b ;;");
     expect(s).not.toContain('/nope');
-    expect(s).toContain("tmux -u -L 'my sock' list-panes");
+    expect(s).toContain("tmux -u -L 'my sock' list-sessions");
+    expect(s).toContain(' \\; list-panes -a -F ');
+    // one stat for every log, and the clock only when asked for
+    expect(s.match(/\bstat -L -c/g)).toHaveLength(2);
+    expect(s).toContain('T=$(date +%s)');
+    expect(buildPollScript(spec, cfg, N, undefined, false, false)).not.toContain('date');
     expect(configMeta(cfg, 'h', 'bare')).toEqual({ run: 'bare', log: '/b' });
   });
 
@@ -208,9 +213,19 @@ suite(tmuxMissing(), 'pollRuns against a real tmux', () => {
       return r;
     };
     const cfg = defaultConfig(null);
+    const commands: string[] = [];
+    const exec0 = host.exec;
+    host.exec = async (cmd, o) => {
+      commands.push(cmd);
+      return exec0(cmd, o);
+    };
     const first = await pollRuns(host, { name: 'box', local: true }, cfg);
     const second = await pollRuns(host, { name: 'box', local: true }, cfg);
     if (!first.ok || !second.ok) throw new Error('poll failed');
+    // the host's clock is asked once, then known
+    expect(commands[0]).toContain('date +%s');
+    expect(commands[1]).not.toContain('date');
+    expect(second.value.runs.find((x) => x.session === 'g h  i')!.lastOutputSecondsAgo).toBeLessThan(120);
     expect(outputs[0]).toContain('step 5/10 loss=1.5');
     const out = outputs[1]!;
     expect(out).toMatch(/@@\w+ same \$\d+\n/);
@@ -241,6 +256,54 @@ suite(tmuxMissing(), 'pollRuns against a real tmux', () => {
     expect(r.value.runs.find((x) => x.session === 'r1')!.alerts).toEqual([]);
     expect(r.value.runs.map((x) => x.session)).toEqual(expect.arrayContaining(['r1', 'r2', 'r3', 'r4', ...names]));
     for (const n of ['r1', 'r2', 'r3', 'r4']) tmux('kill-session', '-t', `=${n}`);
+  });
+
+  it('reads each log through the one stat: names with spaces, quotes and a leading dash, a log gone meanwhile', async () => {
+    const odd = join(dir, `-n 'q"x y.log`);
+    writeFileSync(odd, 'step 3/9 loss=0.5\n');
+    tmux('new-session', '-d', '-s', 'o1', 'sleep 600');
+    tmux('set-option', '-t', '=o1:', '@rtk_log', odd);
+    tmux('new-session', '-d', '-s', 'o2', 'sleep 600');
+    tmux('set-option', '-t', '=o2:', '@rtk_log', join(dir, 'never-there.log'));
+    const r = await pollRuns(localTestHost('box', env), { name: 'box', local: true }, defaultConfig(null));
+    if (!r.ok) throw new Error(r.error.message);
+    expect(r.value.runs.find((x) => x.session === 'o1')).toMatchObject({ log: odd, progress: { step: 3, total: 9 }, metrics: { loss: 0.5 } });
+    expect(r.value.runs.find((x) => x.session === 'g h  i')).toMatchObject({ metrics: { loss: 1.25 } });
+    expect(r.value.runs.find((x) => x.session === 'o2')).toMatchObject({ log: join(dir, 'never-there.log') });
+    for (const n of ['o1', 'o2']) tmux('kill-session', '-t', `=${n}`);
+  });
+
+  it('runs ps only when a pane runs a shell or lost its process; a shell at its prompt is still told apart', async () => {
+    const own = mkdtempSync(join(tmpdir(), 'rtk-runs-ps-'));
+    const env2 = { ...env, TMUX_TMPDIR: own };
+    const t2 = (...args: string[]) => execFileSync('tmux', ['-u', '-f', '/dev/null', ...args], { env: env2, cwd: dir });
+    try {
+      t2('new-session', '-d', '-s', 'busy', 'exec sleep 600');
+      const host = localTestHost('box', env2);
+      const outputs: string[] = [];
+      const exec = host.exec.bind(host);
+      host.exec = async (cmd, o) => {
+        const r = await exec(cmd, o);
+        if (r.ok) outputs.push(r.value.stdout.toString('utf8'));
+        return r;
+      };
+      const a = await pollRuns(host, { name: 'box', local: true }, defaultConfig(null));
+      expect(a.ok && a.value.runs.map((r) => [r.session, r.state])).toEqual([['busy', 'running']]);
+      expect(outputs[0]).not.toMatch(/@@\w+ procs/);
+      // a shell at its prompt (no child): ps is asked, and the pane is no running run
+      t2('new-session', '-d', '-s', 'prompt', 'exec sh');
+      const b = await pollRuns(host, { name: 'box', local: true }, defaultConfig(null));
+      expect(outputs[1]).toMatch(/@@\w+ procs/);
+      expect(b.ok && b.value.runs.find((r) => r.session === 'prompt')!.state).toBe('unknown');
+      expect(b.ok && b.value.runs.find((r) => r.session === 'busy')!.state).toBe('running');
+    } finally {
+      try {
+        t2('kill-server');
+      } catch {
+        /* gone */
+      }
+      rmSync(own, { recursive: true, force: true });
+    }
   });
 
   it('reports no runs when no server is running', async () => {
