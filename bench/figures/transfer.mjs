@@ -28,11 +28,12 @@ const SMALL = { count: 32, size: MiB };
 const RUNS = 3;
 // what the profile said when the goal was missed (issue 14, 2-core machine, 1 GiB each way)
 const WHY =
-  'both ssh layers (jump and target) run in the one node thread: ~5-6 s of its CPU per GiB against ~4 s for the two ssh of scp -J; ' +
+  'the node thread spends ~5-6 s of CPU per GiB against ~4 s for the two ssh of scp -J, on the cores the sshd share; ' +
   'node --cpu-prof of a push and a pull: write syscalls 42 % (one socket write per 32 KiB ssh2 packet, the file writes of a pull), ' +
-  'GC 26 % (ssh2 allocates every packet, twice behind a jump), sha256 11 %, ssh2 ciphers 12 %; the far side now hashes with OpenSSL ' +
-  '(pull: 3-3.9 s of remote CPU against 4.3-5.1 s for scp). What would meet it: the jump layer out of this thread (OpenSSH ssh -W as ' +
-  'the jump transport), or batched packet writes and pooled packet buffers in ssh2';
+  'GC 26 % (ssh2 allocates every packet), sha256 11 %, ssh2 ciphers 12 %; taking the jump layer out of the thread (OpenSSH ssh -W ' +
+  'as the socket) saved only ~15 % of its CPU, and all of OpenSSH under the same SFTP engine (ssh -s sftp over pipes) cost as much ' +
+  'CPU in total. The far side now hashes with OpenSSL (pull: 3-3.9 s of remote CPU against 4.3-5.1 s for scp). What would meet it: ' +
+  'ssh2 writing its packets in batches (writev) from pooled buffers, and 256 KiB packets for pulls (its 32 KiB PACKET_SIZE is a constant)';
 
 const freePort = (host) =>
   new Promise((resolve, reject) => {
