@@ -1,6 +1,9 @@
-// push/pull throughput through a jump host (DESIGN section 8): the built `rtk-tui push|pull` (SFTP on
-// its own ssh2 connection, pipelined, sha256-verified at the end) against the system `scp -J` of the
-// same files in the same run, both timed as whole commands (start to exit) as a user waits for them.
+// push/pull throughput through a jump host (DESIGN section 8, issue 14: >= 1.0x `scp -J` for 1 GiB): the
+// built `rtk-tui push|pull` (SFTP on its own ssh2 connection, pipelined, sha256 computed on both sides
+// while the data flows) against the system `scp -J` of the same files in the same run, both timed as
+// whole commands (start to exit) as a user waits for them, alternating who goes first. Beside each row:
+// the CPU seconds both ends spent (this machine runs client, jump and target: on 2 cores the CPU is
+// the throughput). RTK_BENCH_XFER_MIB=N moves N MiB instead of 1024 (quick runs).
 // The lab is started here (two real sshd on loopback: jump 127.0.0.1, target 127.0.0.2), like
 // test/helpers/lab.ts, which is TypeScript and not importable from plain node.
 import { execFileSync, spawn } from 'node:child_process';
@@ -12,15 +15,25 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openHost, hostSftp } from '../../dist/remote/index.js';
 import { pullPath, pushPath } from '../../dist/remote/transfer.js';
-import { median, row } from '../lib/util.mjs';
+import { listProcs, procCpuMs } from '../lib/lab.mjs';
+import { median, round, row } from '../lib/util.mjs';
 
 const BIN = fileURLToPath(new URL('../../bin/rtk-tui', import.meta.url));
 const SSHD = '/usr/sbin/sshd';
 const SFTP_SERVER = ['/usr/lib/openssh/sftp-server', '/usr/libexec/openssh/sftp-server'].find(existsSync) ?? 'internal-sftp';
 const MiB = 1024 * 1024;
-const BIG = 192 * MiB;
+const BIG_MIB = Number(process.env.RTK_BENCH_XFER_MIB) || 1024;
+const BIG = BIG_MIB * MiB;
 const SMALL = { count: 32, size: MiB };
 const RUNS = 3;
+// what the profile said when the goal was missed (issue 14, 2-core machine, 1 GiB each way)
+const WHY =
+  'the node thread spends ~5-6 s of CPU per GiB against ~4 s for the two ssh of scp -J, on the cores the sshd share; ' +
+  'node --cpu-prof of a push and a pull: write syscalls 42 % (one socket write per 32 KiB ssh2 packet, the file writes of a pull), ' +
+  'GC 26 % (ssh2 allocates every packet), sha256 11 %, ssh2 ciphers 12 %; taking the jump layer out of the thread (OpenSSH ssh -W ' +
+  'as the socket) saved only ~15 % of its CPU, and all of OpenSSH under the same SFTP engine (ssh -s sftp over pipes) cost as much ' +
+  'CPU in total. The far side now hashes with OpenSSL (pull: 3-3.9 s of remote CPU against 4.3-5.1 s for scp). What would meet it: ' +
+  'ssh2 writing its packets in batches (writev) from pooled buffers, and 256 KiB packets for pulls (its 32 KiB PACKET_SIZE is a constant)';
 
 const freePort = (host) =>
   new Promise((resolve, reject) => {
@@ -40,6 +53,19 @@ function timed(cmd, args, env) {
     p.stderr.on('data', (d) => (err += d));
     p.on('close', (code) => (code === 0 ? resolve((performance.now() - t0) / 1000) : reject(new Error(`${cmd} ${args.join(' ')} exited ${code}: ${err.slice(-500)}`))));
   });
+}
+
+/** CPU ms of a process tree: each live process, plus the children it already waited for. */
+function treeCpuMs(root) {
+  const procs = listProcs();
+  const set = new Set([root]);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const p of procs) if (set.has(p.ppid) && !set.has(p.pid)) (set.add(p.pid), (grew = true));
+  }
+  let ms = 0;
+  for (const pid of set) ms += procCpuMs(pid, true) ?? 0;
+  return ms;
 }
 
 async function startLab() {
@@ -98,8 +124,11 @@ async function startLab() {
       await new Promise((r) => setTimeout(r, 100));
     }
   }
+  const sshdRoots = ['jump', 'gpu'].map((n) => Number(readFileSync(join(dir, `${n}.pid`), 'utf8').trim()));
   return {
     dir, env, rtkConfig, ssh,
+    /** CPU ms so far of this process (and the commands it waited for) and of both sshd (jump, target). */
+    cpuMs: () => ({ local: procCpuMs(process.pid, true) ?? 0, remote: sshdRoots.reduce((a, p) => a + treeCpuMs(p), 0) }),
     stop() {
       for (const pid of pids) {
         try {
@@ -124,16 +153,25 @@ export async function run() {
     writeFileSync(join(L, 'big.bin'), randomBytes(BIG));
     mkdirSync(join(L, 'many'));
     for (let i = 0; i < SMALL.count; i++) writeFileSync(join(L, 'many', `f${i}.bin`), randomBytes(SMALL.size));
-    const rtk = (args) => timed(process.execPath, [BIN, '--config', lab.rtkConfig, ...args], lab.env);
-    const scp = (args) => timed('scp', ['-q', ...lab.ssh, ...args], lab.env);
+    const cpu = { push: [], scpPush: [], pull: [], scpPull: [] };
+    // wall seconds, and the CPU both ends spent meanwhile into `into` (seconds)
+    const metered = async (into, f) => {
+      const c0 = lab.cpuMs();
+      const s = await f();
+      const c1 = lab.cpuMs();
+      into?.push({ local: (c1.local - c0.local) / 1000, remote: (c1.remote - c0.remote) / 1000 });
+      return s;
+    };
+    const rtk = (args, into) => metered(into, () => timed(process.execPath, [BIN, '--config', lab.rtkConfig, ...args], lab.env));
+    const scp = (args, into) => metered(into, () => timed('scp', ['-q', ...lab.ssh, ...args], lab.env));
     const t = { push: [], scpPush: [], pull: [], scpPull: [], pushDir: [], scpPushDir: [] };
     for (let i = 0; i < RUNS; i++) {
       // alternate who goes first so neither always gets the warmer page cache
       const pair = async (a, b) => (i % 2 ? [await a(), await b()] : [await b(), await a()].reverse());
-      const [p, s] = await pair(() => rtk(['push', '--force', join(L, 'big.bin'), `gpu:${R}/big-rtk.bin`]), () => scp([join(L, 'big.bin'), `rtk-gpu:${R}/big-scp.bin`]));
+      const [p, s] = await pair(() => rtk(['push', '--force', join(L, 'big.bin'), `gpu:${R}/big-rtk.bin`], cpu.push), () => scp([join(L, 'big.bin'), `rtk-gpu:${R}/big-scp.bin`], cpu.scpPush));
       t.push.push(p);
       t.scpPush.push(s);
-      const [q, u] = await pair(() => rtk(['pull', '--force', `gpu:${R}/big-rtk.bin`, join(L, 'back-rtk.bin')]), () => scp([`rtk-gpu:${R}/big-scp.bin`, join(L, 'back-scp.bin')]));
+      const [q, u] = await pair(() => rtk(['pull', '--force', `gpu:${R}/big-rtk.bin`, join(L, 'back-rtk.bin')], cpu.pull), () => scp([`rtk-gpu:${R}/big-scp.bin`, join(L, 'back-scp.bin')], cpu.scpPull));
       t.pull.push(q);
       t.scpPull.push(u);
       rmSync(join(R, 'many-rtk'), { recursive: true, force: true });
@@ -166,18 +204,22 @@ export async function run() {
     }
     const mibs = (bytes, secs) => bytes / MiB / median(secs);
     const dirBytes = SMALL.count * SMALL.size;
-    const note = 'whole command, sha256-verified; baseline scp -J (no verification), same files, same run';
+    const size = BIG_MIB >= 1024 ? `${BIG_MIB / 1024} GiB` : `${BIG_MIB} MiB`;
+    const note = 'whole command, sha256 of both sides compared; baseline scp -J (no verification), same files, same run';
+    // CPU seconds (medians) of both ends: what the throughput costs where everything shares 2 cores
+    const cpuOf = (xs) => ({ local: round(median(xs.map((x) => x.local)), 2), remote: round(median(xs.map((x) => x.remote)), 2) });
+    const goal = (value, baseline, extra) => {
+      const met = value / baseline >= 1.0;
+      return { target: 'ratio >= 1.0', targetMet: met, ...extra, ...(met ? {} : { note: `TARGET MISSED: ${extra.note}; ${WHY}` }) };
+    };
+    const heldNote = 'the transfer engine on the connection the monitor holds (its D key), sha256 of both sides; baseline the whole scp -J command';
     return [
-      row('push throughput through a jump (192 MiB file)', mibs(BIG, t.push), 'MiB/s', mibs(BIG, t.scpPush), { note, runs: RUNS }),
-      row('pull throughput through a jump (192 MiB file)', mibs(BIG, t.pull), 'MiB/s', mibs(BIG, t.scpPull), { note, runs: RUNS }),
-      row('push throughput through a jump, connection already open (192 MiB file)', mibs(BIG, held.push), 'MiB/s', mibs(BIG, t.scpPush), {
-        note: 'the transfer engine on the connection the monitor holds (its D key), sha256-verified; baseline the whole scp -J command',
-        runs: RUNS,
-      }),
-      row('pull throughput through a jump, connection already open (192 MiB file)', mibs(BIG, held.pull), 'MiB/s', mibs(BIG, t.scpPull), {
-        note: 'the transfer engine on the connection the monitor holds (its D key), sha256-verified; baseline the whole scp -J command',
-        runs: RUNS,
-      }),
+      row(`push throughput through a jump (${size} file)`, mibs(BIG, t.push), 'MiB/s', mibs(BIG, t.scpPush),
+        goal(mibs(BIG, t.push), mibs(BIG, t.scpPush), { note, runs: RUNS, cpuS: cpuOf(cpu.push), baselineCpuS: cpuOf(cpu.scpPush) })),
+      row(`pull throughput through a jump (${size} file)`, mibs(BIG, t.pull), 'MiB/s', mibs(BIG, t.scpPull),
+        goal(mibs(BIG, t.pull), mibs(BIG, t.scpPull), { note, runs: RUNS, cpuS: cpuOf(cpu.pull), baselineCpuS: cpuOf(cpu.scpPull) })),
+      row(`push throughput through a jump, connection already open (${size} file)`, mibs(BIG, held.push), 'MiB/s', mibs(BIG, t.scpPush), { note: heldNote, runs: RUNS }),
+      row(`pull throughput through a jump, connection already open (${size} file)`, mibs(BIG, held.pull), 'MiB/s', mibs(BIG, t.scpPull), { note: heldNote, runs: RUNS }),
       row(`push throughput through a jump (${SMALL.count} x 1 MiB files)`, mibs(dirBytes, t.pushDir), 'MiB/s', mibs(dirBytes, t.scpPushDir), { note: `${note}; scp -r`, runs: RUNS }),
     ];
   } finally {
