@@ -91,7 +91,7 @@ interface HostSlot {
   polls: number;
   /** The connection state last sent to the store, and whether a GPU report was: a change goes at once. */
   sentHost: string | null;
-  /** When a latency-only update (a ping) last reached the store. */
+  /** When this host's state last went to the store (a latency-only update waits a minute after it). */
   sentPingAt: number;
   sentGpu: string | null;
 }
@@ -247,7 +247,7 @@ export class Controller {
     // 256 hosts' pings were 17 store updates a second, each a pass over every host
     const now = Date.now();
     if (this.many && !urgent && now - slot.sentPingAt < PING_EVERY_MS) return;
-    if (!urgent) slot.sentPingAt = now;
+    slot.sentPingAt = now;
     this.coalesce.deliver(() => {
       this.o.store.dispatch({ type: 'host', state: s });
       this.o.observe?.({ type: 'host', state: s });
