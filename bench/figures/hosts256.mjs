@@ -19,7 +19,7 @@
 // About 2 minutes with 256.
 import { Session } from 'node:inspector/promises';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { defaultConfig } from '../../dist/config/load.js';
 import { openHost } from '../../dist/remote/index.js';
@@ -46,6 +46,14 @@ async function pool(items, n, fn) {
   await Promise.all(Array.from({ length: Math.min(n, items.length) }, async () => {
     while (next < items.length) await fn(items[next++]);
   }));
+}
+
+/** The machine's CPU time so far (ms, all cores): busy and total, from /proc/stat. */
+function machineCpu() {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  const total = f.reduce((a, b) => a + b, 0);
+  const idle = (f[3] ?? 0) + (f[4] ?? 0);
+  return { busy: ((total - idle) * 1000) / 100, total: (total * 1000) / 100 };
 }
 
 const PROF = process.env.RTK_BENCH_PROF || null;
@@ -107,11 +115,15 @@ async function ours(lab, aliases) {
     eld.enable();
     await profStart();
     const c0 = selfCpuMs();
+    const m0 = machineCpu();
     t0 = performance.now();
     ctl.start();
     await waitFor(() => firstAt.size === specs.length, 120_000, `every host's first runs (${firstAt.size}/${specs.length} so far)`);
     const first = performance.now() - t0;
     const firstCpu = selfCpuMs() - c0;
+    const m1 = machineCpu();
+    // every core's time in the phase, and how much of it was busy (anything: the target's sshd, other work)
+    const machine = { busyPct: round((100 * (m1.busy - m0.busy)) / Math.max(1, m1.total - m0.total), 1), busyMs: round(m1.busy - m0.busy, 0) };
     await profStop('first');
     eld.disable();
     const loopFirst = { p99: eld.percentile(99) / 1e6, max: eld.max / 1e6 };
@@ -146,7 +158,7 @@ async function ours(lab, aliases) {
     const counts = [...polls.values()].map((ts) => ts.filter((x) => x >= from && x < to).length).sort((a, b) => a - b);
     const rss = process.memoryUsage.rss();
     return {
-      first, firstCpu, firsts, loopFirst, pcts, counts, maxAge, rss, rss0, peakRss: Math.max(peakRss, rss),
+      first, firstCpu, firsts, machine, loopFirst, pcts, counts, maxAge, rss, rss0, peakRss: Math.max(peakRss, rss),
       storeEventsPerS, framesPerS,
       loopIdle: { p99: eld.percentile(99) / 1e6, max: eld.max / 1e6 },
       drops: drops.size, dropSample: [...drops.values()][0] ?? null, runsMs: cfg.refresh.runsMs, idleMs: to - from,
@@ -202,6 +214,7 @@ export async function run() {
         baselineIs: `${HOSTS} x \`ssh -F cfg alias tmux -L alias ls\` through the same jump (ProxyJump), ${ANCHOR_PARALLEL} at a time, this run`,
         perHostMs: { p50: round(median(o.firsts), 0), p90: round(o.firsts[Math.floor(o.firsts.length * 0.9)] ?? 0, 0), last: round(o.firsts[o.firsts.length - 1] ?? 0, 0) },
         cpuMs: round(o.firstCpu, 0),
+        machineCpu: { ...o.machine, note: 'the whole machine (all cores) meanwhile: busy share, and busy CPU ms of which cpuMs is this process' },
         eventLoopDelayMs: { p99: round(o.loopFirst.p99, 1), max: round(o.loopFirst.max, 1) },
         reconnects: o.drops,
         ...(o.dropSample ? { reconnectSample: o.dropSample } : {}),
