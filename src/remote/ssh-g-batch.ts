@@ -1,10 +1,10 @@
 // `ssh -G` for many destinations at once. Every host of a monitor resolves its alias with `ssh -G` as it
 // dials; with hundreds of hosts that was hundreds of process spawns from this process at the same moment
 // (each a fork of a big process: milliseconds of the event loop apiece, issue 14). Calls made in the same
-// turn of the event loop with the same environment are run by a few `sh` processes instead, each looping
-// over its share of them; every call still gets its own output, status and stderr, split by markers with
-// a fresh random nonce (an ssh -G line cannot fake one: ssh prints `key value` lines, never `@@`).
-// A lone call runs ssh itself, as before.
+// turn of the event loop with the same environment are run by at most 16 processes instead: up to 16
+// calls each run ssh itself, as before; more are shared out to `sh` processes, each looping over its
+// share; every call still gets its own output, status and stderr, split by markers with a fresh
+// random nonce (an ssh -G line cannot fake one: ssh prints `key value` lines, never `@@`).
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { shq } from './quote.js';
@@ -18,8 +18,11 @@ export interface SshGOutcome {
   missing: boolean;
 }
 
-/** At most this many shells per batch; each runs its share of the calls one after the other. */
-export const BATCH_SHELLS = 4;
+/**
+ * At most this many processes per batch; each shell runs its share of the calls one after the other
+ * (and answers them all when it is done), so the shares stay short: 256 hosts are 16 shells of 16.
+ */
+export const BATCH_SHELLS = 16;
 const TIMEOUT_MS = 10_000;
 
 /** The shell script for one share: each call between `@@NONCE i` markers on both streams, then its status. */
@@ -134,13 +137,13 @@ function flush(): void {
   const all = [...pending.values()];
   pending.clear();
   for (const { env, jobs } of all) {
-    if (jobs.length === 1) {
-      const j = jobs[0]!;
-      void runOne(j.args, env).then(j.resolve);
-      continue;
-    }
     const per = Math.ceil(jobs.length / BATCH_SHELLS);
-    for (let s = 0; s < jobs.length; s += per) runShare(jobs.slice(s, s + per), s, env);
+    for (let s = 0; s < jobs.length; s += per) {
+      const share = jobs.slice(s, s + per);
+      // a share of one (up to BATCH_SHELLS calls in all) is ssh itself, as without a batch
+      if (share.length === 1) void runOne(share[0]!.args, env).then(share[0]!.resolve);
+      else runShare(share, s, env);
+    }
   }
 }
 

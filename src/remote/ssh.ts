@@ -61,9 +61,10 @@ export function backoffDelay(attempt: number, baseMs: number, maxMs: number, rnd
 /**
  * Logins in progress at once in this process (key exchange, auth: CPU on both ends, and sshd drops
  * unauthenticated connections past its MaxStartups, 10:30:100 by default): the rest wait their turn,
- * FIFO. Hundreds of hosts behind one jump then connect in waves instead of all at once.
+ * FIFO. Hundreds of hosts behind one jump then connect in waves instead of all at once (a login is
+ * mostly round trips: 32 at once keep a high-latency link busy while the event loop stays free).
  */
-export const MAX_LOGINS = 16;
+export const MAX_LOGINS = 32;
 const LOGINS = new Semaphore(MAX_LOGINS);
 
 /** The jump connections of this process, shared by the targets behind them. */

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { batchScript, splitBatch, sshG } from '../../../src/remote/ssh-g-batch.js';
+import { BATCH_SHELLS, batchScript, splitBatch, sshG } from '../../../src/remote/ssh-g-batch.js';
 
 // a fake `ssh` on PATH: prints its last argument as `hostname ARG`, a hostile line and a warning on
 // stderr; a destination named `bad` fails with status 255 and one stderr line
@@ -56,11 +56,12 @@ describe('batchScript + splitBatch', () => {
 });
 
 describe('sshG', () => {
-  it('answers calls made together each with its own result (one batch), and a lone call alone', async () => {
-    const names = Array.from({ length: 9 }, (_, i) => `host-${i}`);
+  it('answers calls made together each with its own result (shells of several calls past BATCH_SHELLS), and a lone call alone', async () => {
+    const names = Array.from({ length: 3 * BATCH_SHELLS - 1 }, (_, i) => `host-${i}`);
     const rs = await Promise.all([...names, 'bad'].map((n) => sshG(['-G', '--', n], env, '/nonexistent-home')));
     names.forEach((n, i) => expect(rs[i]?.stdout.split('\n')[0]).toBe(`hostname ${n}`));
-    expect(rs[9]?.code).toBe(255);
+    expect(rs[names.length]?.code).toBe(255);
+    expect(rs[names.length]?.stderr).toBe('ssh: Could not resolve hostname bad');
     const one = await sshG(['-G', '--', 'solo'], env, '/nonexistent-home');
     expect(one.code).toBe(0);
     expect(one.stdout.split('\n')[0]).toBe('hostname solo');
