@@ -72,11 +72,16 @@ export async function run() {
       if (!rs.every((r) => r.code === 0)) throw new Error(`baseline ssh failed: ${rs.find((r) => r.code !== 0).stderr}`);
       hand.push(performance.now() - t0);
     }
+    const ratio = median(ours) / median(hand);
     return [
       row('first data, 10 hosts through a jump (every run on screen)', median(ours), 'ms', median(hand), {
-        target: 1500,
+        target: '<= 0.7x the same-run baseline (issue 14); DESIGN section 8: <= 1500 ms',
+        targetMet: ratio <= 0.7 && median(ours) <= 1500,
         baselineIs: '10 parallel `ssh -J jump host tmux ls`',
         runs: RUNS,
+        oursMs: ours.map((x) => Math.round(x)),
+        baselineMs: hand.map((x) => Math.round(x)),
+        note: `${ratio <= 0.7 && median(ours) <= 1500 ? '' : 'TARGET MISSED on this machine. '}from spawning the binary: node start-up and module loading come before the first connect (~0.25-0.5 s of it on this loaded 2-core machine), then resolve (ssh -G), the jump login, the 10 target logins through it, and one runs poll per host`,
       }),
     ];
   } finally {

@@ -178,7 +178,8 @@ export function countExecs(file, fromS = 0, toS = Infinity) {
 }
 
 /**
- * opts: { targets = 1, jump = false, strace = false, extraAliases = [] (more names for target 0) }.
+ * opts: { targets = 1, jump = false, strace = false, extraAliases = [] (more names for target 0),
+ * maxStartups = 100, maxSessions = 50 (every sshd of the lab) }.
  * Aliases: rtk-gpu (target 0), rtk-gpu2.. (targets 1..), rtk-jump; with jump, target aliases go
  * through it (ProxyJump).
  */
@@ -192,6 +193,11 @@ export async function startLab(opts = {}) {
     });
   }
   const targets = opts.targets ?? 1;
+  // sshd's limits on unauthenticated connections at once and on sessions per connection: a figure that
+  // reaches one sshd under hundreds of names raises them (hosts256.mjs), so that it measures rtk-tui's
+  // own scheduling, not sshd's random drops past MaxStartups
+  const maxStartups = opts.maxStartups ?? 100;
+  const maxSessions = opts.maxSessions ?? 50;
   const dir = mkdtempSync(join(tmpdir(), 'rtk-bench-lab-'));
   const home = join(dir, 'home');
   const sshDir = join(home, '.ssh');
@@ -226,7 +232,7 @@ export async function startLab(opts = {}) {
         `Port ${port}`, `ListenAddress ${addr}`, `HostKey ${join(dir, `${name}_hostkey`)}`,
         `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`, 'PasswordAuthentication no', 'KbdInteractiveAuthentication no',
         'PermitRootLogin prohibit-password', 'StrictModes no', 'UsePAM no', 'UseDNS no', 'PrintMotd no', 'PrintLastLog no',
-        'AllowTcpForwarding yes', 'Subsystem sftp internal-sftp', 'MaxStartups 100', 'MaxSessions 50', 'LoginGraceTime 30',
+        'AllowTcpForwarding yes', 'Subsystem sftp internal-sftp', `MaxStartups ${maxStartups}`, `MaxSessions ${maxSessions}`, 'LoginGraceTime 30',
         `PidFile ${pidFile}`, 'LogLevel VERBOSE', `SetEnv ${setEnv}`, '',
       ].join('\n'));
       const argv = [SSHD, '-D', '-f', cfg, '-E', join(dir, 'logs', `${name}.log`)];

@@ -149,8 +149,10 @@ function killGroup(pid: number | undefined, sig: NodeJS.Signals): void {
 }
 
 export function short(command: string): string {
-  const one = command.replace(/\s+/g, ' ').trim();
-  return one.length > 60 ? `${one.slice(0, 57)}...` : one;
+  // a poll script is kilobytes long and this runs for every command: only its start matters
+  const head = command.length > 512 ? command.slice(0, 512) : command;
+  const one = head.replace(/\s+/g, ' ').trim();
+  return one.length > 60 || head !== command ? `${one.slice(0, 57)}...` : one;
 }
 
 export function fmtMs(ms: number): string {

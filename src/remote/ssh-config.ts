@@ -5,9 +5,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir, userInfo } from 'node:os';
 import { join } from 'node:path';
-import { execa } from 'execa';
 import { err, ok, type HostSpec, type Result } from '../domain/types.js';
 import { parseDestination, parseProxyJump, type Destination } from '../parse/ssh-destination.js';
+import { sshG } from './ssh-g-batch.js';
 
 /** What we need from `ssh -G` for one hop. */
 export interface SshGConfig {
@@ -217,15 +217,17 @@ export type SshGRunner = (args: string[], henv: HostEnvLike) => Promise<Result<s
 
 const SSH_MISSING = 'the ssh program was not found';
 
+// calls of one turn are run together (ssh-g-batch.ts): a monitor of hundreds of hosts spawns a few
+// shells, not one process per host
 const runSshG: SshGRunner = async (args, henv) => {
-  const r = await execa('ssh', args, { env: { ...henv.env, HOME: henv.home }, reject: false, timeout: 10_000, stdin: 'ignore' });
-  if (r.exitCode === 0) return ok(String(r.stdout));
-  if ((r as { code?: string }).code === 'ENOENT') return err('config', SSH_MISSING);
+  const r = await sshG(args, henv.env, henv.home);
+  if (r.code === 0) return ok(r.stdout);
+  if (r.missing) return err('config', SSH_MISSING);
   const why =
-    String(r.stderr ?? '')
+    r.stderr
       .trim()
       .split('\n')
-      .filter((l) => l !== '' && !l.startsWith('Pseudo-terminal'))[0] ?? `exit ${r.exitCode ?? '?'}`;
+      .filter((l) => l !== '' && !l.startsWith('Pseudo-terminal'))[0] ?? `exit ${r.code ?? '?'}`;
   return err('config', `ssh -G ${args[args.length - 1] ?? ''} failed: ${why}`);
 };
 

@@ -59,6 +59,15 @@ export function backoffDelay(attempt: number, baseMs: number, maxMs: number, rnd
   return Math.round(cap * (0.5 + rnd() * 0.5));
 }
 
+/**
+ * Logins in progress at once in this process (key exchange, auth: CPU on both ends, and sshd drops
+ * unauthenticated connections past its MaxStartups, 10:30:100 by default): the rest wait their turn,
+ * FIFO. Hundreds of hosts behind one jump then connect in waves instead of all at once (a login is
+ * mostly round trips: 32 at once keep a high-latency link busy while the event loop stays free).
+ */
+export const MAX_LOGINS = 32;
+const LOGINS = new Semaphore(MAX_LOGINS);
+
 /** The jump connections of this process, shared by the targets behind them. */
 const JUMPS = new JumpPool<SshClient>();
 
@@ -183,7 +192,7 @@ export class SshHost implements Host {
     if (this.dialing) return this.dialing;
     if (!force && this.lastError && (this.retryTimer || isFatal(this.lastError))) return Promise.resolve({ ok: false, error: this.lastError });
     this.setState({ phase: this.st.lastOkAt === null && this.attempt === 0 ? 'connecting' : 'reconnecting' });
-    this.dialing = this.dial().then((r) => {
+    this.dialing = this.gatedDial().then((r) => {
       this.dialing = null;
       if (r.ok) {
         if (this.closed) {
@@ -251,9 +260,23 @@ export class SshHost implements Host {
     this.pingTimer.unref();
   }
 
-  private async dial(): Promise<Result<Conn>> {
+  /**
+   * Resolve the hops (ssh -G: every host's at once, in one batch), then dial within the process's
+   * login budget (MAX_LOGINS at once).
+   */
+  private async gatedDial(): Promise<Result<Conn>> {
     const hops = await this.opts.resolve(this.spec, this.henv);
     if (!hops.ok) return hops;
+    const release = await LOGINS.acquire();
+    try {
+      if (this.closed) return err('unreachable', `host ${this.name} was closed.`);
+      return await this.dial(hops);
+    } finally {
+      release();
+    }
+  }
+
+  private async dial(hops: Result<ResolvedHop[]> & { ok: true }): Promise<Result<Conn>> {
     for (const [i, hop] of hops.value.entries()) {
       if (hop.proxyCommand) return err('config', `${describeHop(this.name, hop, i === hops.value.length - 1)} uses ProxyCommand, which rtk-tui cannot follow; use ProxyJump instead.`);
     }

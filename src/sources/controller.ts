@@ -18,6 +18,7 @@ import { readRegion, searchLog } from './log-search.js';
 import { pollRuns as realPollRuns, type RunsSnapshot } from './runs.js';
 import { knownScheduler, schedulerText } from './scheduler-detect.js';
 import { SelectedLog, type LogFollowerFactory } from './selected-log.js';
+import { Coalescer, COALESCE_ABOVE_HOSTS, firstSpread, PING_EVERY_MS, PollGate, runsInterval } from './poll-pace.js';
 
 /** While a checkpoint is being written the selected run's listing is repeated this often, at most this many times per save. */
 const WRITING_RECHECK_MS = 3000;
@@ -86,6 +87,13 @@ interface HostSlot {
   /** The last poll's pane/log tails (runs without a log file show their pane). */
   tails: Record<string, string>;
   runs: Run[];
+  /** Runs polls that succeeded (the first one reaches the store at once). */
+  polls: number;
+  /** The connection state last sent to the store, and whether a GPU report was: a change goes at once. */
+  sentHost: string | null;
+  /** When this host's state last went to the store (a latency-only update waits a minute after it). */
+  sentPingAt: number;
+  sentGpu: string | null;
 }
 
 interface Selected {
@@ -117,6 +125,10 @@ export class Controller {
   private ckptQuickLeft = WRITING_RECHECKS;
   private unsubscribeEffects: () => void = () => {};
   private readonly card: CardSource;
+  /** Many hosts (poll-pace.ts): polls budgeted and spread, their news coalesced into one frame a second. */
+  private readonly many: boolean;
+  private readonly gate = new PollGate();
+  private readonly coalesce: Coalescer;
 
   constructor(private readonly o: ControllerOptions) {
     this.src = { ...REAL_SOURCES, ...o.sources };
@@ -131,6 +143,8 @@ export class Controller {
     }
     this.log = new SelectedLog(o.store, this.src.logFollower, o.cfg.scrollback, (m) => this.debug(m));
     this.card = new CardSource({ store: o.store, cfg: o.cfg, events: () => o.store.getState().events });
+    this.many = o.specs.length > COALESCE_ABOVE_HOSTS;
+    this.coalesce = new Coalescer(this.many);
   }
 
   start(): void {
@@ -142,7 +156,7 @@ export class Controller {
     for (const spec of this.o.specs) {
       const host = this.o.hosts.get(spec.name);
       if (!host) continue;
-      const slot: HostSlot = { spec, host, timer: null, polling: false, again: false, gpu: null, unsubscribe: () => {}, lastPhase: null, everConnected: false, tails: {}, runs: [] };
+      const slot: HostSlot = { spec, host, timer: null, polling: false, again: false, gpu: null, unsubscribe: () => {}, lastPhase: null, everConnected: false, tails: {}, runs: [], polls: 0, sentHost: null, sentPingAt: 0, sentGpu: null };
       this.slots.set(spec.name, slot);
       store.dispatch({ type: 'host', state: host.state() });
       slot.lastPhase = host.state().phase;
@@ -150,8 +164,13 @@ export class Controller {
       slot.unsubscribe = host.onState((s) => this.onHostState(slot, s));
       slot.gpu = this.src.gpuStream(host, spec, this.o.cfg.refresh.gpusMs, (r) => {
         if (this.stopped) return;
-        store.dispatch({ type: 'gpus', report: r });
-        this.o.observe?.({ type: 'gpus', report: r });
+        // a new status (first report, no-gpu, unreachable) at once; the next samples in the batch
+        const urgent = slot.sentGpu !== r.status;
+        slot.sentGpu = r.status;
+        this.coalesce.deliver(() => {
+          store.dispatch({ type: 'gpus', report: r });
+          this.o.observe?.({ type: 'gpus', report: r });
+        }, urgent);
       });
       slot.gpu.start();
       void this.poll(slot);
@@ -195,6 +214,7 @@ export class Controller {
     if (this.stopped) return;
     this.stopped = true;
     this.unsubscribeEffects();
+    this.coalesce.close();
     this.card.close();
     if (this.tickTimer) clearInterval(this.tickTimer);
     if (this.allTimer) clearTimeout(this.allTimer);
@@ -219,8 +239,19 @@ export class Controller {
 
   private onHostState(slot: HostSlot, s: HostConnState): void {
     if (this.stopped) return;
-    this.o.store.dispatch({ type: 'host', state: s });
-    this.o.observe?.({ type: 'host', state: s });
+    // a new phase, status or error at once; a latency or last-seen update (pings) in the batch
+    const key = `${s.phase}\0${s.status}\0${s.error ?? ''}`;
+    const urgent = slot.sentHost !== key;
+    slot.sentHost = key;
+    // with many hosts, a ping's new latency reaches the store once a minute per host, not every 15 s:
+    // 256 hosts' pings were 17 store updates a second, each a pass over every host
+    const now = Date.now();
+    if (this.many && !urgent && now - slot.sentPingAt < PING_EVERY_MS) return;
+    slot.sentPingAt = now;
+    this.coalesce.deliver(() => {
+      this.o.store.dispatch({ type: 'host', state: s });
+      this.o.observe?.({ type: 'host', state: s });
+    }, urgent);
     const was = slot.lastPhase;
     slot.lastPhase = s.phase;
     this.debug(`host ${slot.spec.name} ${was ?? '-'} -> ${s.phase}${s.error ? ` (${s.error})` : ''}`);
@@ -241,8 +272,17 @@ export class Controller {
     slot.timer = setTimeout(() => {
       slot.timer = null;
       void this.poll(slot);
-    }, this.o.cfg.refresh.runsMs);
+    }, this.intervalOf(slot));
     slot.timer.unref?.();
+  }
+
+  /** The wait before a host's next runs poll: the configured interval, or with many hosts their share of the budget. */
+  private intervalOf(slot: HostSlot): number {
+    const runsMs = this.o.cfg.refresh.runsMs;
+    if (!this.many) return runsMs;
+    const every = runsInterval(runsMs, this.slots.size, this.selected?.host === slot.spec.name);
+    // hosts started together: their second polls spread over the interval
+    return slot.polls <= 1 ? firstSpread(every) : every;
   }
 
   private async poll(slot: HostSlot): Promise<void> {
@@ -258,6 +298,9 @@ export class Controller {
     slot.polling = true;
     if (slot.timer) clearTimeout(slot.timer);
     slot.timer = null;
+    // at most POLL_CONCURRENCY polls in flight, the rest in turn (FIFO)
+    // (a free slot is taken at once: the poll starts in this very turn, as it always did)
+    const release = this.gate.tryAcquire() ?? (await this.gate.acquire());
     try {
       const t0 = Date.now();
       const r = await this.src.pollRuns(slot.host, slot.spec, this.o.cfg);
@@ -266,9 +309,15 @@ export class Controller {
       if (r.ok) {
         slot.tails = r.value.logTails;
         slot.runs = r.value.runs;
+        slot.polls++;
         const scheduler = schedulerText(slot.spec.scheduler, knownScheduler(slot.host, slot.spec)) ?? undefined;
-        this.o.store.dispatch({ type: 'runs', host: slot.spec.name, runs: r.value.runs, ...(scheduler !== undefined ? { scheduler } : {}) });
-        this.o.observe?.({ type: 'runs', host: slot.spec.name, runs: r.value.runs, tails: r.value.logTails });
+        const { runs, logTails } = r.value;
+        const host = slot.spec.name;
+        // a host's first runs, and the selected run's host, at once; the rest in the next batch
+        this.coalesce.deliver(() => {
+          this.o.store.dispatch({ type: 'runs', host, runs, ...(scheduler !== undefined ? { scheduler } : {}) });
+          this.o.observe?.({ type: 'runs', host, runs, tails: logTails });
+        }, slot.polls === 1 || this.selected?.host === host);
         slot.gpu?.setPanes(r.value.panes);
         if (this.selected?.host === slot.spec.name) this.log.showPaneTail(this.tailsOf(slot));
       } else {
@@ -278,6 +327,7 @@ export class Controller {
     } catch (e) {
       this.debug(`poll ${slot.spec.name} threw: ${e instanceof Error ? e.stack : String(e)}`);
     } finally {
+      release();
       slot.polling = false;
     }
     if (slot.again && !this.stopped) {
@@ -370,6 +420,8 @@ export class Controller {
     const prev = this.selected;
     this.selected = sel;
     const slot = sel ? this.slots.get(sel.host) : undefined;
+    // with many hosts the selected run's host keeps the configured interval: its timer starts over
+    if (this.many && slot && prev?.host !== sel?.host && slot.timer) this.schedule(slot);
     this.log.select(sel && slot ? { runId: sel.runId, host: slot.host, log: sel.log, logStart: sel.logStart } : null);
     if (!prev || !sel || prev.runId !== sel.runId) {
       if (this.ckptTimer) clearTimeout(this.ckptTimer);
