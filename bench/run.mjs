@@ -19,6 +19,12 @@ if (missing.length > 0) {
   process.exit(r.status ?? 1);
 }
 
+// a reader that stops early (| head) ends the run quietly
+process.stdout.on('error', (e) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  throw e;
+});
+
 const dir = join(dirname(fileURLToPath(import.meta.url)), 'figures');
 const only = process.argv.slice(2);
 const files = readdirSync(dir)

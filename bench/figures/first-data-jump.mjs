@@ -39,8 +39,10 @@ export async function run() {
 
     const ours = [];
     for (let i = 0; i < RUNS; i++) {
+      // a state directory of its own: live data only, not the last run's screen or runs (marked stale)
+      const state = join(lab.dir, `state-${i}`);
       const t0 = performance.now();
-      const p = pty.spawn(process.execPath, [BIN, '--config', cfg], { cols: 120, rows: 40, env, name: 'xterm-256color' });
+      const p = pty.spawn(process.execPath, [BIN, '--config', cfg], { cols: 120, rows: 40, env: { ...env, XDG_STATE_HOME: state }, name: 'xterm-256color' });
       let screen = '';
       const ms = await new Promise((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`not every host showed its run within 30 s: ${screen.slice(-600)}`)), 30_000);

@@ -8,7 +8,7 @@
 // Hosts here are local (a tmux server of the demo's world); the figure through a jump host needs the
 // e2e lab (test/helpers/lab.ts, TypeScript) and is not measured here.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { quickFramePath } from '../../dist/tty/quick-frame.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -72,12 +72,13 @@ export async function run() {
     const warm = [];
     const args = ['--config', cfg];
     for (let i = 0; i < RUNS; i++) {
-      rmSync(quickFramePath(env, args), { force: true });
-      const got = await timeToScreen(pty, args, env, { frame: /Runs/, data: /llama-7b-sft +RUNNING/ });
+      // cold: a state directory of its own (no saved screen, no last runs); warm: the one it left
+      const e = { ...env, XDG_STATE_HOME: join(scratch, `state-${i}`) };
+      const got = await timeToScreen(pty, args, e, { frame: /Runs/, data: /llama-7b-sft +RUNNING(?!\?)/ });
       frames.push(got.frame);
       datas.push(got.data);
-      // the cold start kept its screen on the way out: this start draws it first
-      warm.push((await timeToScreen(pty, args, env, { frame: /llama-7b-sft +RUNNING[\s\S]*showing the screen of/ })).frame);
+      if (!existsSync(quickFramePath(e, args))) throw new Error('first-frame: the cold start kept no screen');
+      warm.push((await timeToScreen(pty, args, e, { frame: /llama-7b-sft +RUNNING[\s\S]*showing the screen of/ })).frame);
     }
     const log = world.runs[0].log;
     const hand = [];

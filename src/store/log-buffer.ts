@@ -31,7 +31,7 @@ interface Block {
  */
 export class BlockPool {
   rawBytes = 0;
-  constructor(readonly budgetBytes = 16 * 1024 * 1024) {}
+  constructor(readonly budgetBytes = 12 * 1024 * 1024) {}
 }
 
 /**

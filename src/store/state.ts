@@ -282,7 +282,7 @@ export type Effect =
 export interface StoreOptions {
   /** Log lines kept per run (config `scrollback`). */
   scrollback?: number;
-  /** Uncompressed log bytes kept across all runs; older blocks past it are compressed. Default 16 MiB. */
+  /** Uncompressed log bytes kept across all runs; older blocks past it are compressed. Default 12 MiB. */
   logMemoryBytes?: number;
   readonly?: boolean;
   size?: { cols: number; rows: number };
