@@ -2,7 +2,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import { execa } from 'execa';
 import { err, ok, type HostConnState, type Result, type RtkError } from '../domain/types.js';
 import type { ExecOptions, ExecResult, Host, StreamHandle, StreamOptions } from './host.js';
 import { watchdogScript } from './markers.js';
@@ -32,6 +31,8 @@ export class LocalHost implements Host {
     // goes, as it does for a remote command whose channel closes.
     const wd = opts.stdin === undefined ? underWatchdog(command, this.env) : null;
     const [file, args] = wd ?? ['sh', ['-c', command]];
+    // loaded on the first local command: ~80 ms of start-up that a monitor of remote hosts never needs
+    const { execa } = await import('execa');
     const sub = execa(file, args, {
       env: this.env,
       extendEnv: false,
