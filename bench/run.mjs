@@ -2,11 +2,10 @@
 // Runs every bench/figures/*.mjs (each exports `async function run(): Promise<object[]>`) and prints
 // one JSON line per figure: {"figure", "value", "unit", "baseline", "ratio", ...}.
 // Usage: npm run bench [-- NAME...]   (NAME: a figure file, e.g. frame). Imports the built dist/.
+import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-
-import { spawnSync } from 'node:child_process';
 import { NODE_FLAGS } from './lib/node-flags.mjs';
 
 // React's development build is several times slower; measure what users run.
@@ -31,6 +30,17 @@ const files = readdirSync(dir)
   .filter((f) => f.endsWith('.mjs'))
   .filter((f) => only.length === 0 || only.includes(f.replace(/\.mjs$/, '')))
   .sort();
+// several figures: each in a process of its own, so none measures what an earlier one left (a 1M-line
+// store in the heap, JIT state, open handles)
+if (files.length > 1) {
+  let failed = 0;
+  for (const f of files) {
+    const r = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), f.replace(/\.mjs$/, '')], { stdio: 'inherit' });
+    if (r.status !== 0) failed++;
+  }
+  process.exit(failed > 0 ? 1 : 0);
+}
+
 let failed = 0;
 for (const f of files) {
   try {
