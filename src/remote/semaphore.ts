@@ -19,6 +19,13 @@ export class Semaphore {
     return this.waiters.length;
   }
 
+  /** A slot now, or null when all are taken or others wait (then acquire() waits in turn). */
+  tryAcquire(): Release | null {
+    if (this.failed || this.used >= this.limit || this.waiters.length > 0) return null;
+    this.used++;
+    return this.releaser();
+  }
+
   /** Resolves with a release function once a slot is free; rejects when the semaphore fails. */
   acquire(): Promise<Release> {
     if (this.failed) return Promise.reject(this.failed);

@@ -10,8 +10,9 @@
 //   - Coalesced: with more than COALESCE_ABOVE_HOSTS hosts, what polls and pings bring after a host's
 //     first data reaches the store in one batch per COALESCE_MS (one frame), not one frame each; a
 //     host's new latency (pings, every 15 s) at most once per PING_EVERY_MS.
-/** Gives a poll's slot back. */
-export type Release = () => void;
+import { Semaphore, type Release } from '../remote/semaphore.js';
+
+export type { Release };
 
 export const POLL_CONCURRENCY = 16;
 export const POLLS_PER_SECOND = 8;
@@ -31,42 +32,18 @@ export function firstSpread(intervalMs: number, rnd: () => number = Math.random)
   return Math.round(intervalMs * (0.5 + rnd() * 0.5));
 }
 
-/** The FIFO gate of runs polls in flight. */
-export class PollGate {
-  private used = 0;
-  private readonly waiters: ((r: Release) => void)[] = [];
-
-  constructor(private readonly limit = POLL_CONCURRENCY) {}
-
-  /** A slot now, or null when all are taken (then acquire() waits in turn). */
-  tryAcquire(): Release | null {
-    if (this.used >= this.limit || this.waiters.length > 0) return null;
-    this.used++;
-    return this.releaser();
-  }
-
-  acquire(): Promise<Release> {
-    const now = this.tryAcquire();
-    return now ? Promise.resolve(now) : new Promise((resolve) => this.waiters.push(resolve));
+/** The FIFO gate of runs polls in flight: a semaphore of POLL_CONCURRENCY slots. */
+export class PollGate extends Semaphore {
+  constructor(limit = POLL_CONCURRENCY) {
+    super(limit);
   }
 
   get inFlight(): number {
-    return this.used;
+    return this.inUse;
   }
 
   get waiting(): number {
-    return this.waiters.length;
-  }
-
-  private releaser(): Release {
-    let done = false;
-    return () => {
-      if (done) return;
-      done = true;
-      const next = this.waiters.shift();
-      if (next) next(this.releaser());
-      else this.used--;
-    };
+    return this.queued;
   }
 }
 
