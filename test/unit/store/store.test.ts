@@ -272,21 +272,26 @@ describe('publishing', () => {
     expect(published).toBe(2);
   });
 
-  it('publishes a flooding log at 10 Hz, and a key press at once', () => {
-    let now = 1000;
+  /** A store on a fake clock whose timers are kept in `pending` (cleared ones marked). */
+  function clocked() {
+    const c = { now: 1000 };
     const pending: { fn: () => void; at: number; cleared?: boolean }[] = [];
     const store = createStore({
-      now: () => now,
+      now: () => c.now,
       timers: {
         setTimeout: (fn, ms) => {
-          const t = { fn, at: now + ms };
+          const t = { fn, at: c.now + ms };
           pending.push(t);
           return t;
         },
         clearTimeout: (t) => ((t as { cleared?: boolean }).cleared = true),
       },
     });
-    const live = () => pending.filter((t) => !t.cleared);
+    return { c, store, pending, live: () => pending.filter((t) => !t.cleared) };
+  }
+
+  it('publishes a flooding log at 10 Hz, and a key press at once', () => {
+    const { c, store, pending, live } = clocked();
     store.dispatch({ type: 'runs', host: 'h', runs: [mkRun('h', 's')] });
     live()[0]!.fn();
     pending.length = 0;
@@ -295,34 +300,22 @@ describe('publishing', () => {
     expect(live().map((t) => t.at)).toEqual([1100]);
     store.command('pane.next');
     expect(live().map((t) => t.at)).toEqual([1010]);
-    now = 1010;
+    c.now = 1010;
     live()[0]!.fn();
     pending.length = 0;
-    now += 60;
+    c.now += 60;
     store.dispatch({ type: 'log', runId: 'h:s', chunk: { kind: 'lines', lines: ['one more'], offset: 2 } });
     expect(live().map((t) => t.at)).toEqual([1070]); // a trickle goes out at once
   });
 
   it('publishes GPU samples, pings and the clock at 1 Hz, a run or a host dropping at once', () => {
-    let now = 1000;
-    const pending: { fn: () => void; at: number; cleared?: boolean }[] = [];
-    const store = createStore({
-      now: () => now,
-      timers: {
-        setTimeout: (fn, ms) => {
-          const t = { fn, at: now + ms };
-          pending.push(t);
-          return t;
-        },
-        clearTimeout: (t) => ((t as { cleared?: boolean }).cleared = true),
-      },
-    });
-    const live = () => pending.filter((t) => !t.cleared).map((t) => t.at);
+    const { c, store, pending, live: timers } = clocked();
+    const live = () => timers().map((t) => t.at);
     const host = (latencyMs: number, phase: 'connected' | 'reconnecting' = 'connected') =>
-      ({ type: 'host', state: { name: 'h', phase, status: phase === 'connected' ? 'connected' : 'reconnecting', error: null, latencyMs, lastOkAt: now } }) as const;
+      ({ type: 'host', state: { name: 'h', phase, status: phase === 'connected' ? 'connected' : 'reconnecting', error: null, latencyMs, lastOkAt: c.now } }) as const;
     store.dispatch(host(5));
     pending.shift()!.fn();
-    now += 100;
+    c.now += 100;
     for (let i = 0; i < 10; i++) store.dispatch({ type: 'gpus', report: { name: `h${i}`, status: 'ok', error: null, driver: null, gpus: [] } });
     store.dispatch({ type: 'tick' });
     store.dispatch(host(7));
