@@ -56,7 +56,12 @@ export function loadQuickFrame(path: string, size: { cols: number; rows: number 
   try {
     const h = JSON.parse(text.slice(0, nl)) as { cols?: unknown; rows?: unknown; at?: unknown };
     if (h.cols !== size.cols || h.rows !== size.rows || typeof h.at !== 'number') return null;
-    const frame = cleanFrame(text.slice(nl + 1)).split('\n').slice(0, size.rows - 1).join('\n');
+    // rows-1 rows, none longer than its colours could make it (a forged file cannot wrap the screen)
+    const frame = cleanFrame(text.slice(nl + 1))
+      .split('\n')
+      .slice(0, size.rows - 1)
+      .map((l) => (l.length > 16 * size.cols ? l.slice(0, size.cols) : l))
+      .join('\n');
     return { frame, at: h.at };
   } catch {
     return null;

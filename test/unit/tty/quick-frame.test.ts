@@ -24,6 +24,8 @@ describe('quick frame', () => {
     expect(loadQuickFrame(p, { cols: 80, rows: 3 })).toEqual({ frame: 'row 1\nrow 2', at: 1000 });
     expect(loadQuickFrame(p, { cols: 81, rows: 3 })).toBeNull();
     expect(loadQuickFrame(join(dir(), 'missing'), { cols: 80, rows: 3 })).toBeNull();
+    writeFileSync(p, `{"cols":80,"rows":3,"at":5}\n${'x'.repeat(5000)}\nok`);
+    expect(loadQuickFrame(p, { cols: 80, rows: 3 })).toEqual({ frame: `${'x'.repeat(80)}\nok`, at: 5 });
     writeFileSync(p, 'not json\nrow');
     expect(loadQuickFrame(p, { cols: 80, rows: 3 })).toBeNull();
     writeFileSync(p, '{"cols":80,"rows":3,"at":"x"}\nrow');
