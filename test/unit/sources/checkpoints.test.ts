@@ -1,0 +1,166 @@
+// The round of several checkpoint directories in one script (src/sources/checkpoints-round.ts), run
+// through a real local sh: each directory reads exactly as it does listed alone, whatever its name.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ok } from '../../../src/domain/types.js';
+import { MARK_AGG, MARK_CUT, MARK_STAT, parseCheckpointOutput } from '../../../src/parse/checkpoints.js';
+import type { Host } from '../../../src/remote/host.js';
+import { roundScript, splitRound } from '../../../src/sources/checkpoints-round.js';
+import { listCheckpoints, listCheckpointsOfRuns } from '../../../src/sources/checkpoints.js';
+
+/** Just enough of a local Host: exec through sh, recorded. */
+function shHost(): Host & { execs: string[] } {
+  const execs: string[] = [];
+  const h = {
+    name: 'local',
+    local: true,
+    execs,
+    exec: async (command: string) => {
+      execs.push(command);
+      const r = spawnSync('sh', ['-c', command]);
+      return ok({ code: r.status, stdout: r.stdout, stderr: r.stderr });
+    },
+  };
+  return h as unknown as Host & { execs: string[] };
+}
+
+function run(script: string): string {
+  return spawnSync('sh', ['-c', script]).stdout.toString('utf8');
+}
+
+let root = '';
+const dirs: Record<string, string> = {};
+
+/** A HF-style directory with `n` checkpoints (model + optimizer each), mtimes fixed. */
+function hf(dir: string, steps: number[]): void {
+  for (const s of steps) {
+    const c = join(dir, `checkpoint-${s}`);
+    mkdirSync(c, { recursive: true });
+    writeFileSync(join(c, 'model.safetensors'), Buffer.alloc(s * 10));
+    writeFileSync(join(c, 'optimizer.pt'), Buffer.alloc(s));
+    const t = 1_700_000_000 + s;
+    utimesSync(join(c, 'model.safetensors'), t, t);
+    utimesSync(join(c, 'optimizer.pt'), t, t);
+    utimesSync(c, t, t);
+  }
+}
+
+beforeAll(() => {
+  root = mkdtempSync(join(tmpdir(), 'rtk-round-'));
+  dirs.plain = join(root, 'plain');
+  hf(dirs.plain, [100, 200]);
+  dirs.hostile = join(root, "-run 1 'q' \"x\" $(no)\nline");
+  hf(dirs.hostile, [300]);
+  // DeepSpeed: global_stepN/ and a `latest` naming the last complete one
+  dirs.ds = join(root, 'ds');
+  for (const s of [10, 20]) {
+    mkdirSync(join(dirs.ds, `global_step${s}`), { recursive: true });
+    writeFileSync(join(dirs.ds, `global_step${s}`, 'mp_rank_00_model_states.pt'), Buffer.alloc(s));
+  }
+  writeFileSync(join(dirs.ds, 'latest'), 'global_step10\n');
+  dirs.real = join(root, 'real-target');
+  hf(dirs.real, [7]);
+  dirs.link = join(root, 'link');
+  symlinkSync(dirs.real, dirs.link);
+  dirs.missing = join(root, 'nope');
+  dirs.file = join(root, 'a-file');
+  writeFileSync(dirs.file, 'x');
+  dirs.wide = join(root, 'wide');
+  for (let i = 0; i < 12; i++) mkdirSync(join(dirs.wide, `checkpoint-${i}`), { recursive: true });
+});
+
+afterAll(() => {
+  if (root) rmSync(root, { recursive: true, force: true });
+});
+
+describe('listCheckpointsOfRuns: one round for several directories', () => {
+  it('lists every directory as one listing of it does, in one exec with one find, awk and df', async () => {
+    const names = ['plain', 'hostile', 'ds', 'link', 'missing', 'file'] as const;
+    const host = shHost();
+    const items = [...names.map((n) => ({ runId: `local:${n}`, dir: dirs[n]! })), { runId: 'local:again', dir: dirs.plain! }];
+    const round = await listCheckpointsOfRuns(host, items);
+    expect(host.execs).toHaveLength(1);
+    const script = host.execs[0]!;
+    expect(script.match(/\bfind -H /g)).toHaveLength(1);
+    expect(script.match(/\bdf -P/g)).toHaveLength(1);
+    expect(script.match(/\| awk /g)).toHaveLength(1);
+    const alone = shHost();
+    for (const it of items) {
+      const one = await listCheckpoints(alone, it.runId, it.dir);
+      const mine = round.get(it.runId)!;
+      // the free space moves between two listings (other writers on this disk): compared apart
+      if (mine.ok && one.ok) {
+        expect(mine.value.diskFreeBytes, it.runId).toBeGreaterThan(0);
+        expect({ ...mine.value, diskFreeBytes: 0 }, it.runId).toEqual({ ...one.value, diskFreeBytes: 0 });
+      } else expect(mine, it.runId).toEqual(one);
+    }
+    const get = (n: string) => round.get(`local:${n}`)!;
+    const plain = get('plain');
+    expect(plain.ok && plain.value.checkpoints.map((c) => c.name)).toEqual(['checkpoint-200', 'checkpoint-100']);
+    const hostile = get('hostile');
+    expect(hostile.ok && hostile.value.checkpoints.map((c) => [c.name, c.sizeBytes])).toEqual([['checkpoint-300', 3300]]);
+    expect(hostile.ok && hostile.value.diskFreeBytes).toBeGreaterThan(0);
+    const link = get('link');
+    expect(link.ok && link.value.checkpoints.map((c) => c.name)).toEqual(['checkpoint-7']);
+    const missing = get('missing');
+    expect(missing.ok ? null : missing.error.kind).toBe('not-found');
+    const file = get('file');
+    expect(file.ok ? null : file.error.message).toMatch(/not a directory/);
+    // the `latest` file read by awk, as head | tr reads it for one listing
+    const p = splitRound(run(roundScript([dirs.plain!, dirs.ds!], 'n0', { maxEntries: 100, maxFiles: 1000, maxDepth: 8 })), 'n0', 2).get(1) as { text: string };
+    expect(p.text).toContain('@@RTK-CKPT latest\nglobal_step10\n');
+    expect(p.text).not.toContain('@@RTK-CKPT iter');
+  });
+
+  it('a directory cut by the entry bound says so; the others are whole; the file bound leaves later ones unread', () => {
+    const list = [dirs.plain!, dirs.wide!, dirs.missing!, dirs.hostile!];
+    const nonce = 'feedc0de';
+    const out = run(roundScript(list, nonce, { maxEntries: 8, maxFiles: 1000, maxDepth: 8 }, { gnuFind: true }));
+    const parts = splitRound(out, nonce, list.length);
+    const text = (i: number): string => {
+      const p = parts.get(i);
+      return p && 'text' in p ? p.text : '';
+    };
+    expect(text(1)).toContain(`\n${MARK_CUT}\n`);
+    expect(text(0)).not.toContain(MARK_CUT);
+    expect(text(3)).not.toContain(MARK_CUT);
+    const wide = parseCheckpointOutput(text(1), 'w', dirs.wide!);
+    expect(wide.ok && wide.value.checkpoints.length).toBe(8);
+    const plain = parseCheckpointOutput(text(0), 'p', dirs.plain!);
+    expect(plain.ok && plain.value.checkpoints.map((c) => c.step)).toEqual([200, 100]);
+    expect(parseCheckpointOutput(text(2), 'm', dirs.missing!).ok).toBe(false);
+    // 2 files read in all: the first directory is cut, the later ones were never reached
+    const few = splitRound(run(roundScript(list, nonce, { maxEntries: 100, maxFiles: 2, maxDepth: 8 }, { gnuFind: true })), nonce, list.length);
+    expect(few.get(0) && 'text' in few.get(0)! && (few.get(0) as { text: string }).text).toContain(MARK_CUT);
+    expect(few.get(1)).toEqual({ unread: true });
+    expect(few.get(3)).toEqual({ unread: true });
+  });
+
+  it('the stat fallback (find without -printf) reads the same checkpoints', () => {
+    const list = [dirs.plain!, dirs.missing!, dirs.hostile!, dirs.link!];
+    const nonce = 'abad1dea';
+    const gnu = splitRound(run(roundScript(list, nonce, { maxEntries: 100, maxFiles: 1000, maxDepth: 8 })), nonce, list.length);
+    const script = roundScript(list, nonce, { maxEntries: 100, maxFiles: 1000, maxDepth: 8 }).replace("-maxdepth 0 -printf ''", '-maxdepth 0 -no-such-flag');
+    const fb = splitRound(run(script), nonce, list.length);
+    for (const i of [0, 2, 3]) {
+      const a = gnu.get(i) as { text: string };
+      const b = fb.get(i) as { text: string };
+      expect(a.text).toContain(`${MARK_AGG}\n`);
+      expect(b.text).toContain(`${MARK_STAT}\n`);
+      const pa = parseCheckpointOutput(a.text, 'r', list[i]!);
+      const pb = parseCheckpointOutput(b.text, 'r', list[i]!);
+      expect(pa.ok && pa.value.checkpoints.length).toBeGreaterThan(0);
+      expect(pb.ok && pb.value.checkpoints).toEqual(pa.ok && pa.value.checkpoints);
+    }
+    expect(fb.get(1)).toEqual({ text: '@@RTK-CKPT nodir\n' });
+  });
+
+  it('garbage and a foreign nonce read as nothing, never a throw', () => {
+    expect(splitRound('', 'n', 3).size).toBe(0);
+    expect(splitRound('@@RTKMANY other agg 0\nf\t1\t2\tx\n', 'n', 1).size).toBe(0);
+    expect(splitRound('\n@@RTKMANY n agg 9\nf\t1\t2\tx\n@@RTKMANY n df 0 zz\nnot df\n', 'n', 1).size).toBe(0);
+  });
+});
