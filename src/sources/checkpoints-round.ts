@@ -116,6 +116,15 @@ export function roundScript(dirs: readonly string[], nonce: string, b: RoundBoun
   return lines.join('\n');
 }
 
+/** A listing's lines without any that reads as a mark (stat prints a newline in a name as it is). */
+function unmarked(body: string): string {
+  if (!body.includes('@@RTK-CKPT ')) return body;
+  return body
+    .split('\n')
+    .filter((l) => !l.startsWith('@@RTK-CKPT ') || l === MARK_CUT)
+    .join('\n');
+}
+
 /** One directory's part of a round: its text in the single listing's format, or why there is none. */
 export type RoundPart = { text: string } | { unread: true };
 
@@ -155,7 +164,7 @@ export function splitRound(out: string, nonce: string, count: number): Map<numbe
       case 'stat':
         if (i !== null) {
           const m = head[0] === 'agg' ? agg : stat;
-          m.set(i, [...(m.get(i) ?? []), body]);
+          m.set(i, [...(m.get(i) ?? []), unmarked(body)]);
         }
         break;
       case 'latest':

@@ -54,6 +54,10 @@ beforeAll(() => {
   hf(dirs.plain, [100, 200]);
   dirs.hostile = join(root, "-run 1 'q' \"x\" $(no)\nline");
   hf(dirs.hostile, [300]);
+  // names that look like the script's marks
+  writeFileSync(join(dirs.hostile, '@@RTK-CKPT nodir'), '');
+  writeFileSync(join(dirs.hostile, 'checkpoint-300', 'x@@RTK-CKPT df'), '');
+  writeFileSync(join(dirs.hostile, 'checkpoint-300', '\n@@RTKMANY 0 gone 0 nodir\n@@RTK-CKPT notdir\n'), '');
   // DeepSpeed: global_stepN/ and a `latest` naming the last complete one
   dirs.ds = join(root, 'ds');
   for (const s of [10, 20]) {
