@@ -163,8 +163,18 @@ export function countExecs(file, fromS = 0, toS = Infinity) {
   const pids = new Set();
   const byProgram = {};
   let execs = 0;
+  // concurrent execs (a pipeline's find | tr | awk) are split by strace -f into `execve("/usr/bin/find",
+  // ... <unfinished ...>` and, later, `<... execve resumed>) = 0`: counted at the first, if it succeeded
+  const pending = new Map();
   for (const line of text.split('\n')) {
-    const m = /^(\d+)\s+(\d+\.\d+) execve\("([^"]*)".*\) = 0$/.exec(line);
+    let m = /^(\d+)\s+(\d+\.\d+) execve\("([^"]*)".*\) = 0$/.exec(line);
+    if (!m) {
+      const u = /^(\d+)\s+(\d+\.\d+) execve\("([^"]*)".*<unfinished \.\.\.>$/.exec(line);
+      if (u) pending.set(u[1], u);
+      const r = /^(\d+)\s+\d+\.\d+ <\.\.\. execve resumed>.*\) = 0$/.exec(line);
+      if (r && pending.has(r[1])) m = pending.get(r[1]);
+      if (r) pending.delete(r[1]);
+    }
     if (!m) continue;
     const t = Number(m[2]);
     if (t < fromS || t > toS) continue;
