@@ -9,7 +9,7 @@
 // stop() kills the sshd (and strace), every process started under the lab's TMUX_TMPDIR or naming the
 // lab dir, and removes the dir; it also runs on process exit.
 import { execFile, execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -369,9 +369,13 @@ export async function setUpRuns(lab, n) {
     if (a.code !== 0) throw new Error(`tmux new-session: ${a.stderr}`);
     await lab.tmux(['set-option', '-t', s, '@rtk_log', log]);
     const ck = join(lab.runsDir, `ckpt${r}`);
+    // saved an hour ago: an idle run's checkpoints, not ones being written (those are listed again every 3 s)
+    const ago = Date.now() / 1000 - 3600;
     for (const step of [100, 200]) {
       mkdirSync(join(ck, `checkpoint-${step}`), { recursive: true });
       writeFileSync(join(ck, `checkpoint-${step}`, 'model.safetensors'), 'x'.repeat(1024));
+      utimesSync(join(ck, `checkpoint-${step}`, 'model.safetensors'), ago + step, ago + step);
+      utimesSync(join(ck, `checkpoint-${step}`), ago + step, ago + step);
     }
     await lab.tmux(['set-option', '-t', s, '@rtk_checkpoints', ck]);
   }
