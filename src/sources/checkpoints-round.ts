@@ -29,7 +29,7 @@ function rd(name, w, i,   f, s, l) {
   hdr(w, i); print s
 }
 BEGIN {
-  FS = "\t"; di = -1; hd = "\002"
+  FS = "\t"; di = -1; hd = "\n"
   for (i = 0; i < nd; i++) { v = "RTK_CK" i; if (v in ENVIRON) { h = ENVIRON[v]; gsub(/\n/, "\001", h); idx[h] = i; live[i] = 1 } }
 }
 NR > 2 * maxf { over = 1; exit }
