@@ -29,9 +29,10 @@ function rd(name, w, i,   f, s, l) {
   hdr(w, i); print s
 }
 BEGIN {
-  FS = "\t"; di = -1; hd = "\n"
+  FS = "\t"; di = -1; hd = "\n"; if (nul) RS = "\0"
   for (i = 0; i < nd; i++) { v = "RTK_CK" i; if (v in ENVIRON) { h = ENVIRON[v]; gsub(/\n/, "\001", h); idx[h] = i; live[i] = 1 } }
 }
+nul && index($0, "\n") { gsub(/\n/, "\001") }
 NR > 2 * maxf { over = 1; exit }
 NR % 2 == 1 {
   if ($0 != hd) { hd = $0; di = (hd in idx) ? idx[hd] : -1; if (di >= 0) { got[di] = 1; hdr("agg", di) } }
@@ -76,8 +77,9 @@ END {
  * splitRound. Where find has no -printf (BSD, busybox) each directory is globbed with stat as one
  * listing does, a few processes per directory.
  */
-export function roundScript(dirs: readonly string[], nonce: string, b: RoundBounds, o: { now?: number | null; gnuFind?: boolean } = {}): string {
+export function roundScript(dirs: readonly string[], nonce: string, b: RoundBounds, o: { now?: number | null; gnuFind?: boolean; awkNul?: boolean } = {}): string {
   const now = o.now ?? null;
+  const awkVars = `-v lim=${b.maxEntries} -v maxf=${b.maxFiles} -v nd=${dirs.length} -v nonce=${nonce}`;
   const globs = '* */* */*/* */*/*/* */*/*/*/* */.metadata */*/.metadata';
   const lines = ['LC_ALL=C; export LC_ALL', `N=${nonce}`, 'ix=', 'set --', 'echo "@@RTKMANY $N now"', now !== null && Number.isSafeInteger(now) ? `echo ${now}` : 'date +%s'];
   dirs.forEach((dir, i) => {
@@ -104,7 +106,12 @@ export function roundScript(dirs: readonly string[], nonce: string, b: RoundBoun
     'if [ $# -gt 0 ]; then',
     o.gnuFind === true ? 'if true; then' : `if find "$1" -maxdepth 0 -printf '' >/dev/null 2>&1; then`,
     `  echo ${shq(MARK_AGG)}`,
-    `  find -H "$@" -maxdepth ${b.maxDepth} -printf '%H\\0%y\\t%s\\t%T@\\t%P\\0' 2>/dev/null | tr '\\n\\000' '\\001\\n' | awk -v lim=${b.maxEntries} -v maxf=${b.maxFiles} -v nd=${dirs.length} -v nonce=${nonce} ${shq(AWK)}`,
+    // an awk that splits records at NUL bytes (gawk, mawk; asked once per host: awkNul) reads find itself, no tr
+    o.awkNul !== undefined ? `  nul=${o.awkNul ? 1 : 0}` : `  nul=0; if printf 'a\\000b\\000' | awk 'BEGIN { RS = "\\0" } END { exit NR != 2 }' 2>/dev/null; then nul=1; fi; echo "@@RTKMANY $N awknul $nul"`,
+    `  A=${shq(AWK)}`,
+    `  F='%H\\0%y\\t%s\\t%T@\\t%P\\0'`,
+    `  if [ $nul = 1 ]; then find -H "$@" -maxdepth ${b.maxDepth} -printf "$F" 2>/dev/null | awk -v nul=1 ${awkVars} "$A"`,
+    `  else find -H "$@" -maxdepth ${b.maxDepth} -printf "$F" 2>/dev/null | tr '\\n\\000' '\\001\\n' | awk -v nul=0 ${awkVars} "$A"; fi`,
     'else',
     ...fallback,
     'fi',

@@ -125,6 +125,8 @@ export async function listCheckpoints(host: Host, runId: string, dir: string): P
 
 /** Directories a round's file bound cut on this host: the next rounds list them last, after the others. */
 const cutLast = new WeakMap<Host, Set<string>>();
+/** Whether the host's awk splits records at NUL bytes (then its rounds need no tr), once asked. */
+const awkNul = new WeakMap<Host, boolean>();
 
 /**
  * The checkpoints of several runs in ONE exec whose cost on the host does not grow with the number of
@@ -139,7 +141,7 @@ export async function listCheckpointsOfRuns(host: Host, items: readonly { runId:
   const cut = cutLast.get(host) ?? new Set<string>();
   const dirs = [...new Set(todo.map((i) => i.dir))].sort((a, b) => Number(cut.has(a)) - Number(cut.has(b)));
   const nonce = randomBytes(8).toString('hex');
-  const script = roundScript(dirs, nonce, { maxEntries: MAX_ENTRIES, maxFiles: MAX_FILES, maxDepth: MAX_DEPTH }, knownOf(host));
+  const script = roundScript(dirs, nonce, { maxEntries: MAX_ENTRIES, maxFiles: MAX_FILES, maxDepth: MAX_DEPTH }, { ...knownOf(host), awkNul: awkNul.get(host) });
   // as much room per directory as one listing has (a full 20,000-entry tree each), within reason
   const res = await host.exec(script, { timeoutMs: 30_000, maxBytes: Math.min(64, 8 * dirs.length) * 1024 * 1024, shared: true });
   if (!res.ok) {
@@ -148,6 +150,8 @@ export async function listCheckpointsOfRuns(host: Host, items: readonly { runId:
   }
   const text = res.value.stdout.toString('utf8');
   learnFind(host, text);
+  const nul = new RegExp(`(^|\\n)@@RTKMANY ${nonce} awknul ([01])\\n`).exec(text);
+  if (nul) awkNul.set(host, nul[2] === '1');
   const parts = splitRound(text, nonce, dirs.length);
   const nowCut = new Set<string>();
   dirs.forEach((dir, i) => {

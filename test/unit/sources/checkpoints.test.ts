@@ -1,7 +1,7 @@
 // The round of several checkpoint directories in one script (src/sources/checkpoints-round.ts), run
 // through a real local sh: each directory reads exactly as it does listed alone, whatever its name.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -88,9 +88,15 @@ describe('listCheckpointsOfRuns: one round for several directories', () => {
     const round = await listCheckpointsOfRuns(host, items);
     expect(host.execs).toHaveLength(1);
     const script = host.execs[0]!;
-    expect(script.match(/\bfind -H /g)).toHaveLength(1);
     expect(script.match(/\bdf -P/g)).toHaveLength(1);
-    expect(script.match(/\| awk /g)).toHaveLength(1);
+    // what the first round learned (GNU find, an awk that reads NUL records) is not asked again
+    const again = await listCheckpointsOfRuns(host, items);
+    expect(script).toContain('-maxdepth 0 -printf');
+    expect(script).toContain('RS = "\\0" } END');
+    expect(host.execs[1]).not.toContain('-maxdepth 0 -printf');
+    expect(host.execs[1]).not.toContain('RS = "\\0" } END');
+    expect(host.execs[1]).toContain('nul=1');
+    expect(again.get('local:plain')).toMatchObject({ ok: true });
     const alone = shHost();
     for (const it of items) {
       const one = await listCheckpoints(alone, it.runId, it.dir);
@@ -117,6 +123,44 @@ describe('listCheckpointsOfRuns: one round for several directories', () => {
     const p = splitRound(run(roundScript([dirs.plain!, dirs.ds!], 'n0', { maxEntries: 100, maxFiles: 1000, maxDepth: 8 })), 'n0', 2).get(1) as { text: string };
     expect(p.text).toContain('@@RTK-CKPT latest\nglobal_step10\n');
     expect(p.text).not.toContain('@@RTK-CKPT iter');
+  });
+
+  it('the programs a round starts are the same for one directory and for seven (tr only where awk cannot split at NUL)', () => {
+    const names = ['plain', 'hostile', 'ds', 'link', 'missing', 'file', 'wide'] as const;
+    const started = (list: string[], o: { gnuFind?: boolean; awkNul?: boolean }): string[] => {
+      const shim = join(root, 'shim');
+      mkdirSync(shim, { recursive: true });
+      const log = join(shim, 'log');
+      writeFileSync(log, '');
+      for (const p of ['find', 'tr', 'awk', 'df', 'date', 'head', 'stat', 'cat']) {
+        const real = spawnSync('sh', ['-c', `command -v ${p}`]).stdout.toString().trim();
+        writeFileSync(join(shim, p), `#!/bin/sh\necho ${p} >> '${log}'\nexec '${real}' "$@"\n`, { mode: 0o755 });
+      }
+      spawnSync('sh', ['-c', roundScript(list, 'n1', { maxEntries: 100, maxFiles: 1000, maxDepth: 8 }, o)], { env: { ...process.env, PATH: `${shim}:${process.env.PATH}` } });
+      return readFileSync(log, 'utf8').split('\n').filter(Boolean).sort();
+    };
+    const all = names.map((n) => dirs[n]!);
+    expect(started([dirs.plain!], { gnuFind: true, awkNul: true })).toEqual(['awk', 'date', 'df', 'find']);
+    expect(started(all, { gnuFind: true, awkNul: true })).toEqual(['awk', 'date', 'df', 'find']);
+    expect(started(all, { gnuFind: true, awkNul: false })).toEqual(['awk', 'date', 'df', 'find', 'tr']);
+    // nothing known yet: the probes (find -maxdepth 0, an awk reading NUL records) once
+    expect(started(all, {})).toEqual(['awk', 'awk', 'date', 'df', 'find', 'find']);
+  });
+
+  it('awk reading NUL records and tr | awk read the same', () => {
+    const list = [dirs.plain!, dirs.hostile!, dirs.ds!, dirs.link!, dirs.missing!];
+    const b = { maxEntries: 100, maxFiles: 1000, maxDepth: 8 };
+    const a = splitRound(run(roundScript(list, 'n2', b, { gnuFind: true, awkNul: true })), 'n2', list.length);
+    const t = splitRound(run(roundScript(list, 'n2', b, { gnuFind: true, awkNul: false })), 'n2', list.length);
+    for (let i = 0; i < list.length; i++) {
+      const pa = a.get(i) as { text: string };
+      const pt = t.get(i) as { text: string };
+      const la = parseCheckpointOutput(pa.text, 'r', list[i]!);
+      const lt = parseCheckpointOutput(pt.text, 'r', list[i]!);
+      expect(la.ok ? la.value.checkpoints : la.error.kind).toEqual(lt.ok ? lt.value.checkpoints : lt.error.kind);
+    }
+    const h = parseCheckpointOutput((a.get(1) as { text: string }).text, 'r', dirs.hostile!);
+    expect(h.ok && h.value.checkpoints.map((c) => c.name)).toEqual(['checkpoint-300']);
   });
 
   it('a directory cut by the entry bound says so; the others are whole; the file bound leaves later ones unread', () => {
