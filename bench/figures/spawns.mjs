@@ -135,7 +135,7 @@ export async function run() {
         programs: ours.byProgram,
         baselinePrograms: hand.byProgram,
         processesDuringWarmUp: warm.procs,
-        note: `${procs <= 30 ? '' : 'TARGET MISSED (> 30 per host per minute): what is left is one tmux and one stat per runs poll (every 5 s: 24 a minute) and, per checkpoint directory listed (every live run, every 30 s), find | tr | awk and df. '}processes that exec a program, seen by strace -f on the target's sshd (forks that exec nothing, such as subshells, are not counted); the project's fake nvidia-smi is a sh wrapper exec'ing node (2 execs, 1 process)`,
+        note: `${procs <= 30 ? '' : 'TARGET MISSED (> 30 per host per minute): what is left is one tmux and one stat per runs poll (every 5 s: 24 a minute), the GPU apps poll, and the round of every live run checkpoint directory (every 30 s): one find | awk (a tr between where awk cannot split at NUL) and one df, whatever the number of directories (6 a minute). '}processes that exec a program, seen by strace -f on the target's sshd (forks that exec nothing, such as subshells, are not counted); the project's fake nvidia-smi is a sh wrapper exec'ing node (2 execs, 1 process)`,
       }),
       row(`${FIGURE}: CPU on the target`, (cpuOurs * 100) / ((w1 - w0) * 1000), '% of one core', (cpuHand * 100) / ((w1 - w0) * 1000), {
         target: '<= 0.5x the baseline',

@@ -9,7 +9,7 @@
 // stop() kills the sshd (and strace), every process started under the lab's TMUX_TMPDIR or naming the
 // lab dir, and removes the dir; it also runs on process exit.
 import { execFile, execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -163,8 +163,18 @@ export function countExecs(file, fromS = 0, toS = Infinity) {
   const pids = new Set();
   const byProgram = {};
   let execs = 0;
+  // concurrent execs (a pipeline's find | tr | awk) are split by strace -f into `execve("/usr/bin/find",
+  // ... <unfinished ...>` and, later, `<... execve resumed>) = 0`: counted at the first, if it succeeded
+  const pending = new Map();
   for (const line of text.split('\n')) {
-    const m = /^(\d+)\s+(\d+\.\d+) execve\("([^"]*)".*\) = 0$/.exec(line);
+    let m = /^(\d+)\s+(\d+\.\d+) execve\("([^"]*)".*\) = 0$/.exec(line);
+    if (!m) {
+      const u = /^(\d+)\s+(\d+\.\d+) execve\("([^"]*)".*<unfinished \.\.\.>$/.exec(line);
+      if (u) pending.set(u[1], u);
+      const r = /^(\d+)\s+\d+\.\d+ <\.\.\. execve resumed>.*\) = 0$/.exec(line);
+      if (r && pending.has(r[1])) m = pending.get(r[1]);
+      if (r) pending.delete(r[1]);
+    }
     if (!m) continue;
     const t = Number(m[2]);
     if (t < fromS || t > toS) continue;
@@ -365,9 +375,13 @@ export async function setUpRuns(lab, n) {
     if (a.code !== 0) throw new Error(`tmux new-session: ${a.stderr}`);
     await lab.tmux(['set-option', '-t', s, '@rtk_log', log]);
     const ck = join(lab.runsDir, `ckpt${r}`);
+    // saved an hour ago: an idle run's checkpoints, not ones being written (those are listed again every 3 s)
+    const ago = Date.now() / 1000 - 3600;
     for (const step of [100, 200]) {
       mkdirSync(join(ck, `checkpoint-${step}`), { recursive: true });
       writeFileSync(join(ck, `checkpoint-${step}`, 'model.safetensors'), 'x'.repeat(1024));
+      utimesSync(join(ck, `checkpoint-${step}`, 'model.safetensors'), ago + step, ago + step);
+      utimesSync(join(ck, `checkpoint-${step}`), ago + step, ago + step);
     }
     await lab.tmux(['set-option', '-t', s, '@rtk_checkpoints', ck]);
   }

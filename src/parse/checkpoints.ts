@@ -118,12 +118,14 @@ export function parseDfAvailable(text: string): number | null {
 /** Parse the whole output of the listing script. */
 export function parseCheckpointOutput(text: string, run: string, dir: string, host = 'the host'): Result<CheckpointListing> {
   try {
-    if (text.includes(MARK_NODIR)) return err('not-found', `Checkpoint directory ${dir} does not exist on ${host}.`);
-    if (text.includes(MARK_NOTDIR)) return err('not-found', `Checkpoint path ${dir} on ${host} is not a directory.`);
+    // marks are whole lines: a file named like one (`x@@RTK-CKPT df`) is inside an entry line
+    const lined = `\n${text.endsWith('\n') ? text : `${text}\n`}`;
+    if (lined.includes(`\n${MARK_NODIR}\n`)) return err('not-found', `Checkpoint directory ${dir} does not exist on ${host}.`);
+    if (lined.includes(`\n${MARK_NOTDIR}\n`)) return err('not-found', `Checkpoint path ${dir} on ${host} is not a directory.`);
     const section = (mark: string): string | null => {
-      const at = text.indexOf(`${mark}\n`);
+      const at = lined.indexOf(`\n${mark}\n`);
       if (at < 0) return null;
-      const from = at + mark.length + 1;
+      const from = at + mark.length + 1; // in text: lined is text one character later
       const next = text.indexOf('\n@@RTK-CKPT ', from - 1);
       return text.slice(from, next < 0 ? text.length : next + 1);
     };

@@ -8,6 +8,7 @@ import { err } from '../domain/types.js';
 import type { Host } from '../remote/host.js';
 import { remoteOperand, shq } from '../remote/quote.js';
 import { hostNow } from './runs.js';
+import { roundScript, splitRound } from './checkpoints-round.js';
 import {
   MARK_AGG,
   MARK_CUT,
@@ -122,35 +123,47 @@ export async function listCheckpoints(host: Host, runId: string, dir: string): P
   return parseCheckpointOutput(out, runId, dir, host.name);
 }
 
+/** Directories a round's file bound cut on this host: the next rounds list them last, after the others. */
+const cutLast = new WeakMap<Host, Set<string>>();
+/** Whether the host's awk splits records at NUL bytes (then its rounds need no tr), once asked. */
+const awkNul = new WeakMap<Host, boolean>();
+
 /**
- * The checkpoints of several runs in ONE exec (the events layer watches every live run's directory:
- * one command per host per interval, not one per run). Each run's listing is the script above in a
- * subshell, between markers carrying a fresh nonce, so no file name can fake a boundary.
+ * The checkpoints of several runs in ONE exec whose cost on the host does not grow with the number of
+ * directories (the events layer watches every live run's: sources/checkpoints-round.ts): one find, tr,
+ * awk and df for all of them, between markers carrying a fresh nonce, so no file name can fake a
+ * boundary. Runs sharing a directory share its listing.
  */
 export async function listCheckpointsOfRuns(host: Host, items: readonly { runId: string; dir: string }[]): Promise<Map<string, Result<CheckpointListing>>> {
   const out = new Map<string, Result<CheckpointListing>>();
   const todo = items.filter((i) => i.dir.trim() !== '');
   if (todo.length === 0) return out;
+  const cut = cutLast.get(host) ?? new Set<string>();
+  const dirs = [...new Set(todo.map((i) => i.dir))].sort((a, b) => Number(cut.has(a)) - Number(cut.has(b)));
   const nonce = randomBytes(8).toString('hex');
-  const known = knownOf(host);
-  const script = [`N=${nonce}`, ...todo.flatMap((it, i) => [`printf '\\n@@RTKMANY %s ${i}\\n' "$N"`, `(\n${checkpointScript(it.dir, known)}\n)`]), 'exit 0'].join('\n');
-  // as much room per run as one listing has (a full 20,000-entry tree each), within reason
-  const res = await host.exec(script, { timeoutMs: 30_000, maxBytes: Math.min(64, 8 * todo.length) * 1024 * 1024, shared: true });
+  const script = roundScript(dirs, nonce, { maxEntries: MAX_ENTRIES, maxFiles: MAX_FILES, maxDepth: MAX_DEPTH }, { ...knownOf(host), awkNul: awkNul.get(host) });
+  // as much room per directory as one listing has (a full 20,000-entry tree each), within reason
+  const res = await host.exec(script, { timeoutMs: 30_000, maxBytes: Math.min(64, 8 * dirs.length) * 1024 * 1024, shared: true });
   if (!res.ok) {
     for (const it of todo) out.set(it.runId, res);
     return out;
   }
   const text = res.value.stdout.toString('utf8');
   learnFind(host, text);
-  const mark = `\n@@RTKMANY ${nonce} `;
-  const parts = text.split(mark);
-  for (const part of parts.slice(1)) {
-    const nl = part.indexOf('\n');
-    const i = Number(part.slice(0, nl < 0 ? part.length : nl));
-    const it = todo[i];
-    if (it === undefined || !Number.isInteger(i)) continue;
-    out.set(it.runId, parseCheckpointOutput(nl < 0 ? '' : part.slice(nl + 1), it.runId, it.dir, host.name));
+  const nul = new RegExp(`(^|\\n)@@RTKMANY ${nonce} awknul ([01])\\n`).exec(text);
+  if (nul) awkNul.set(host, nul[2] === '1');
+  const parts = splitRound(text, nonce, dirs.length);
+  const nowCut = new Set<string>();
+  dirs.forEach((dir, i) => {
+    const p = parts.get(i);
+    if (p && ('unread' in p || p.text.includes(`\n${MARK_CUT}\n`))) nowCut.add(dir);
+  });
+  cutLast.set(host, nowCut);
+  for (const it of todo) {
+    const p = parts.get(dirs.indexOf(it.dir));
+    if (p === undefined) out.set(it.runId, err('parse', `Could not read the listing of ${it.dir} on ${host.name}.`));
+    else if ('unread' in p) out.set(it.runId, err('parse', `The listing of ${it.dir} on ${host.name} was cut before it was reached (too many files in the round).`));
+    else out.set(it.runId, parseCheckpointOutput(p.text, it.runId, it.dir, host.name));
   }
-  for (const it of todo) if (!out.has(it.runId)) out.set(it.runId, err('parse', `Could not read the listing of ${it.dir} on ${host.name}.`));
   return out;
 }

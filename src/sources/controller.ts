@@ -11,6 +11,7 @@ import type { Effect, Store } from '../store/index.js';
 import { findRun } from '../store/selectors.js';
 import { listCheckpoints as realListCheckpoints, listCheckpointsOfRuns } from './checkpoints.js';
 import { CardSource } from './card-source.js';
+import { RecentListings } from './ckpt-recent.js';
 import { GpuStream } from './gpus.js';
 import { SlurmGpuPoll } from './slurm-gpus.js';
 import { LogFollower } from './log-follow.js';
@@ -123,6 +124,8 @@ export class Controller {
   /** The selected run's last listing had a checkpoint still being written: look again soon, a bounded number of times. */
   private ckptWriting = false;
   private ckptQuickLeft = WRITING_RECHECKS;
+  /** What the round of all runs listed lately: the selected run's own listing reuses a fresh one. */
+  private readonly recent = new RecentListings();
   private unsubscribeEffects: () => void = () => {};
   private readonly card: CardSource;
   /** Many hosts (poll-pace.ts): polls budgeted and spread, their news coalesced into one frame a second. */
@@ -206,7 +209,7 @@ export class Controller {
       void this.poll(slot);
       slot.gpu?.refresh();
     }
-    void this.pollCheckpoints();
+    void this.pollCheckpoints(true);
     this.card.refresh();
   }
 
@@ -262,7 +265,7 @@ export class Controller {
     if (back) {
       void this.poll(slot);
       slot.gpu?.wake?.();
-      if (this.selected?.host === slot.spec.name) void this.pollCheckpoints();
+      if (this.selected?.host === slot.spec.name) void this.pollCheckpoints(true);
     }
   }
 
@@ -357,7 +360,7 @@ export class Controller {
           this.ckptQuickLeft = WRITING_RECHECKS;
           this.ckptSoon = setTimeout(() => {
             this.ckptSoon = null;
-            void this.pollCheckpoints();
+            void this.pollCheckpoints(true);
           }, 1500);
           this.ckptSoon.unref?.();
         }
@@ -442,7 +445,8 @@ export class Controller {
     return tail === undefined ? slot.tails : { ...slot.tails, [sel.runId]: tail };
   }
 
-  private async pollCheckpoints(): Promise<void> {
+  /** The selected run's listing; unless `force`d, one the round listed a moment ago is reused. */
+  private async pollCheckpoints(force = false): Promise<void> {
     if (this.stopped) return;
     if (this.ckptBusy) {
       this.ckptAgain = true;
@@ -455,10 +459,17 @@ export class Controller {
       this.scheduleCheckpoints();
       return;
     }
+    // a group's checkpoints are rank 0's, listed under its id as the round of all runs lists them
+    const listId = run.parts?.[0]?.id ?? sel.runId;
+    // the round listed this directory within its interval, nothing being written: that listing stands
+    if (!force && this.o.checkpointsOfAll && this.recent.fresh(listId, run.checkpoints, this.o.cfg.refresh.checkpointsMs)) {
+      this.ckptWriting = false;
+      this.scheduleCheckpoints();
+      return;
+    }
     this.ckptBusy = true;
     try {
-      // a group's checkpoints are rank 0's, listed under its id as the round of all runs lists them
-      const r = await this.src.listCheckpoints(slot.host, run.parts?.[0]?.id ?? sel.runId, run.checkpoints);
+      const r = await this.src.listCheckpoints(slot.host, listId, run.checkpoints);
       this.ckptWriting = r.ok && r.value.checkpoints.some((c) => c.writing === true);
       if (!this.stopped && r.ok) this.listed(r.value);
       else if (!r.ok) this.debug(`checkpoints ${sel.runId}: ${r.error.message}`);
@@ -481,7 +492,7 @@ export class Controller {
       this.ckptQuickLeft--;
       this.ckptTimer = setTimeout(() => {
         this.ckptTimer = null;
-        void this.pollCheckpoints();
+        void this.pollCheckpoints(true);
       }, WRITING_RECHECK_MS);
       this.ckptTimer.unref?.();
       return;
@@ -528,11 +539,25 @@ export class Controller {
         const res = await this.src.listCheckpointsMany(slot.host, items);
         if (this.stopped) return;
         for (const [runId, r] of res) {
-          if (r.ok) this.listed(r.value);
-          else this.debug(`checkpoints ${runId}: ${r.error.message}`);
+          if (r.ok) {
+            this.listed(r.value);
+            this.recent.note(r.value);
+            this.roundSawWriting(r.value);
+          } else this.debug(`checkpoints ${runId}: ${r.error.message}`);
         }
       }),
     );
+  }
+
+  /** The round found the selected run's checkpoint being written: follow it as its own listing would. */
+  private roundSawWriting(l: CheckpointListing): void {
+    const sel = this.selected;
+    const run = sel ? this.findRun(sel.runId) : null;
+    if (!sel || !run || (run.parts?.[0]?.id ?? sel.runId) !== l.run || this.ckptBusy || this.ckptWriting) return;
+    if (!l.checkpoints.some((c) => c.writing === true)) return;
+    this.ckptWriting = true;
+    this.ckptQuickLeft = WRITING_RECHECKS;
+    this.scheduleCheckpoints();
   }
 
   private findRun(runId: string): { checkpoints: string | null; state: string; parts?: Run['parts'] } | null {
