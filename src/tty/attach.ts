@@ -187,7 +187,9 @@ export async function attachInteractive(o: AttachOptions): Promise<AttachOutcome
   // screen are dropped, so a tmux client leaving (it switches back, then prints "[detached ...]")
   // never writes on the user's shell screen. A switch cut between two chunks is held back first.
   let held = '';
+  let lastDataAt = 0;
   const dataSub = child.onData((chunk) => {
+    lastDataAt = Date.now();
     let d = held + chunk;
     held = '';
     if (endsInsideEscape(d)) {
@@ -316,8 +318,11 @@ export async function attachInteractive(o: AttachOptions): Promise<AttachOutcome
       resolve(e);
     });
   });
-  // on Linux the exit can be reported before the last output (node-pty#72): let it arrive
-  await new Promise((r) => setTimeout(r, 30));
+  // on Linux the exit can be reported before the last output (node-pty#72): let it arrive, until
+  // the pty has been quiet for 30 ms (a loaded machine delivers it later), at most 500 ms
+  const settleStart = Date.now();
+  do await new Promise((r) => setTimeout(r, 30));
+  while (Date.now() - lastDataAt < 30 && Date.now() - settleStart < 500);
   dataSub.dispose();
   clearTimeout(killTimer);
   clearTimeout(resizeTimer);
