@@ -3,13 +3,15 @@
 // monitor showed when it last ran (same command line, same terminal size) is kept beside the state
 // file and drawn by bin/rtk-tui before anything else loads, with a line at the bottom saying how old
 // it is. The monitor draws over it when it is up. Only plain characters and SGR colours of the file
-// reach the terminal. If the program ends before the monitor is up (a config error), the screen is
+// reach the terminal (parse/terminal.ts sanitizeLine). If the program ends before the monitor is up
+// (a config error), the screen is
 // put back and what was written to stderr meanwhile is written again where it can be read.
 import { closeSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { parseGlobal } from '../cli-args.js';
 import { statePath } from '../events/state-path.js';
+import { sanitizeLine } from '../parse/terminal.js';
 import { ALT_SCREEN_OFF, ALT_SCREEN_ON, CURSOR_HIDE, CURSOR_SHOW } from './screen.js';
 
 /** The file holding the last screen of the monitor started with these arguments. */
@@ -24,10 +26,17 @@ export function opensMonitor(argv: readonly string[]): boolean {
   return p.error === null && !p.help && !p.version && p.rest.length === 0;
 }
 
-/** Keeps only newlines, printable characters and SGR colour codes: nothing else can drive the terminal. */
-export function cleanFrame(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  return text.replace(/\u001b\[[0-9;]*m|[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, (m) => (m.length > 1 ? m : ''));
+/**
+ * The saved screen's rows as the terminal may see them: each through the log sanitizer (text and SGR
+ * colours only, every other escape sequence dropped whole), at most `cols` columns wide, at most
+ * `rows` of them: a forged file can neither drive the terminal nor wrap the screen.
+ */
+export function cleanFrame(text: string, cols: number, rows: number): string {
+  return text
+    .split('\n')
+    .slice(0, rows)
+    .map((l) => sanitizeLine(l, { keepColor: true, maxLen: cols }))
+    .join('\n');
 }
 
 /** Writes the screen (atomically, 0600) with its size and time on a first line. */
@@ -56,13 +65,7 @@ export function loadQuickFrame(path: string, size: { cols: number; rows: number 
   try {
     const h = JSON.parse(text.slice(0, nl)) as { cols?: unknown; rows?: unknown; at?: unknown };
     if (h.cols !== size.cols || h.rows !== size.rows || typeof h.at !== 'number') return null;
-    // rows-1 rows, none longer than its colours could make it (a forged file cannot wrap the screen)
-    const frame = cleanFrame(text.slice(nl + 1))
-      .split('\n')
-      .slice(0, size.rows - 1)
-      .map((l) => (l.length > 16 * size.cols ? l.slice(0, size.cols) : l))
-      .join('\n');
-    return { frame, at: h.at };
+    return { frame: cleanFrame(text.slice(nl + 1), size.cols, size.rows - 1), at: h.at };
   } catch {
     return null;
   }
