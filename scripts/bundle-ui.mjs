@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 // Bundles the monitor's UI (dist/ui/render-monitor.js, Ink and React included) into one file:
 // Node 20 loads Ink's ESM graph file by file in ~300 ms, one file in ~100 ms (bench first-frame).
-// The bundle also swaps four of Ink 6.8's internal modules for the ones in src/ui/ink-patch/
-// (bounded text caches, a composing Output.get, an incremental writer that lands rows where they
-// belong); ink-patch/README.md says why each one, and test/unit/ui/ink-patch.test.ts holds them to
-// Ink's own output.
+// The bundle also swaps four of Ink 6.8's internal modules for the ones in src/ui/ink-patch/: its
+// Output (get() composes rows instead of a grid of cells), measure-text, wrap-text and widest-line
+// (one width cache, bounded); each file there says why, and test/ui/ink-patch.test.ts and
+// test/ui/ink-patch-bundle.test.ts hold them to Ink's own output.
 import { build } from 'esbuild';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';

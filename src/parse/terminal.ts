@@ -407,6 +407,13 @@ export function needsCleaning(text: string): boolean {
   return NEEDS_CLEANING.test(text);
 }
 
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
+
+/** Printable ASCII only: nothing to clean, one column and one UTF-8 byte per character. */
+export function printableAscii(s: string): boolean {
+  return PRINTABLE_ASCII.test(s);
+}
+
 // eslint-disable-next-line no-control-regex
 const LOG_NEEDS_WORK = /[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]/;
 

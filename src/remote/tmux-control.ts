@@ -9,6 +9,10 @@ import { sshArgv, type HostEnv } from './index.js';
 import { forLoginShell } from './markers.js';
 import { remoteOperand, shjoin, shq } from './quote.js';
 import { err, ok, type HostSpec, type Result } from '../domain/types.js';
+import { checkRunName } from '../parse/run-name.js';
+
+// (checkRunName lives in parse/run-name.ts so that the store can check a name without this module)
+export { checkRunName };
 
 export interface NewRunOptions {
   name: string;
@@ -103,10 +107,6 @@ function newSessionTarget(session: string): string {
 function newPaneTarget(session: string): string {
   return tmuxWord(`=${session}:`);
 }
-
-import { checkRunName } from '../parse/run-name.js';
-
-export { checkRunName };
 
 /** A path as a shell expression (remote/quote.ts remoteOperand). */
 const pathExpr = remoteOperand;

@@ -3,16 +3,13 @@
 // the visible window (tech.md 1.5).
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import type { LogChunk } from '../domain/types.js';
-import { collapseTerminalDetailed, lastRedraw, sanitizeLogLine } from '../parse/terminal.js';
+import { collapseTerminalDetailed, lastRedraw, printableAscii, sanitizeLogLine } from '../parse/terminal.js';
 
 export const DEFAULT_SCROLLBACK = 100_000;
 export const DEFAULT_MAX_LINE = 16_384;
 
 /** Lines are packed as UTF-8 into blocks of this size (a longer line gets a block of its own). */
 const BLOCK_BYTES = 64 * 1024;
-
-/** A line of printable ASCII only: nothing to clean, one byte per character. */
-const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
 
 interface Block {
   /** The raw bytes, or null once compressed. */
@@ -102,7 +99,7 @@ export class LogBuffer {
   private add(line: string, marker: boolean): void {
     let clean: string;
     let bytes: number;
-    if (PRINTABLE_ASCII.test(line)) {
+    if (printableAscii(line)) {
       clean = line.length > this.maxLineLen ? line.slice(0, this.maxLineLen) : line;
       bytes = clean.length;
     } else {

@@ -1,13 +1,12 @@
 // Terminal cell widths and fitting text into a fixed number of columns, SGR-aware. Every row the UI
 // draws is exactly as wide as its pane, so a long or odd line can never break the layout.
 
-import { charWidth as parserCharWidth, sanitizeLine } from '../parse/terminal.js';
+import { charWidth as parserCharWidth, printableAscii, sanitizeLine } from '../parse/terminal.js';
 
 // eslint-disable-next-line no-control-regex
 const SGR_AT = /\x1b\[[0-9;:]*m/y;
 // eslint-disable-next-line no-control-regex
 const ANY_SGR = /\x1b\[[0-9;:]*m/g;
-const PLAIN = /^[\x20-\x7e]*$/;
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\x00-\x1f\x7f-\x9f]/;
 
@@ -30,7 +29,7 @@ export function stripSgr(s: string): string {
 
 /** Visible width in terminal cells (SGR sequences take none). */
 export function width(s: string): number {
-  if (PLAIN.test(s)) return s.length;
+  if (printableAscii(s)) return s.length;
   let w = 0;
   for (let i = 0; i < s.length; i++) {
     if (s.charCodeAt(i) === 0x1b) {
@@ -54,7 +53,7 @@ export function width(s: string): number {
  */
 export function fit(text: string, cols: number, ellipsis = true): string {
   if (cols <= 0) return '';
-  if (PLAIN.test(text)) {
+  if (printableAscii(text)) {
     if (text.length <= cols) return text.length === cols ? text : text + ' '.repeat(cols - text.length);
     return ellipsis ? `${text.slice(0, cols - 1)}…` : text.slice(0, cols);
   }
@@ -108,7 +107,7 @@ export function fitRight(s: string, cols: number): string {
 export function chunk(s: string, cols: number): string[] {
   if (cols <= 0) return [''];
   const plain = stripSgr(s);
-  if (PLAIN.test(plain)) {
+  if (printableAscii(plain)) {
     if (plain.length <= cols) return [plain];
     const out: string[] = [];
     for (let i = 0; i < plain.length; i += cols) out.push(plain.slice(i, i + cols));

@@ -5,6 +5,7 @@
 // by concatenating the written lines with spaces in the gaps: same cells on screen, no grid.
 // Anything else (a clip, overlapping writes, escape sequences other than SGR colours, control
 // characters) takes Ink's own get(), unchanged.
+import { stripSgr } from '../text.js';
 import { lineWidth, type WidthFn } from './text-cache.js';
 
 type Transformer = (line: string, index: number) => string;
@@ -63,7 +64,7 @@ export function composeRows(ops: readonly Op[], height: number, stringWidth: Wid
       for (const t of op.transformers) line = t(line, i);
       if (!composable(line)) return null;
       const hasEsc = line.includes('\u001b');
-      const visible = hasEsc ? line.replace(/\u001b\[[0-9;]*m/g, '') : line;
+      const visible = hasEsc ? stripSgr(line) : line;
       const w = lineWidth(stringWidth, visible);
       // a line with open styles is closed, as Ink closes every cell run
       (rows[y] as Piece[]).push({ x: op.x, w, s: hasEsc && !line.endsWith(RESET) ? line + RESET : line });
