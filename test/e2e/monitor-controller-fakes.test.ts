@@ -5,36 +5,16 @@ import { describe, expect, test } from 'vitest';
 import { defaultConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
 import { ok, type HostConnState, type HostSpec, type Result, type Run } from '../../src/domain/types.js';
-import type { Host } from '../../src/remote/host.js';
 import { Controller, type ControllerSources } from '../../src/sources/controller.js';
 import type { RunsSnapshot } from '../../src/sources/runs.js';
 import { createStore } from '../../src/store/index.js';
+import { controlledHost } from '../helpers/fake-host.js';
 
 const spec: HostSpec = { name: 'h', local: false, ssh: 'h' };
 
 function fakeHost() {
-  let cb: ((s: HostConnState) => void) | null = null;
-  let st: HostConnState = { name: 'h', phase: 'connected', status: 'connected', error: null, latencyMs: 3, lastOkAt: Date.now() };
-  const host: Host = {
-    name: 'h',
-    local: false,
-    exec: () => Promise.reject(new Error('unexpected exec')),
-    stream: () => Promise.reject(new Error('unexpected stream')),
-    state: () => st,
-    onState: (f) => {
-      cb = f;
-      return () => (cb = null);
-    },
-    connect: async () => ok(undefined),
-    close: async () => undefined,
-  };
-  return {
-    host,
-    set(phase: HostConnState['phase']) {
-      st = { ...st, phase, status: phase === 'connected' ? 'connected' : 'unreachable' };
-      cb?.(st);
-    },
-  };
+  const c = controlledHost('h', Date.now());
+  return { host: c.host, set: (phase: HostConnState['phase']) => c.change({ phase, status: phase === 'connected' ? 'connected' : 'unreachable' }) };
 }
 
 const run = (session: string): Run => ({

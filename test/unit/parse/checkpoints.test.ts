@@ -19,25 +19,8 @@ import { listCheckpoints } from '../../../src/sources/checkpoints.js';
 import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
-import { ok } from '../../../src/domain/types.js';
-import type { Host } from '../../../src/remote/host.js';
+import { shHost } from '../control/sh-host.js';
 
-/** Just enough of a local Host: exec through sh, recorded. */
-function shHost(): Host & { execs: string[] } {
-  const execs: string[] = [];
-  const h = {
-    name: 'local',
-    local: true,
-    execs,
-    exec: async (command: string) => {
-      execs.push(command);
-      const r = spawnSync('sh', ['-c', command]);
-      return ok({ code: r.status, stdout: r.stdout, stderr: r.stderr });
-    },
-  };
-  return h as unknown as Host & { execs: string[] };
-}
 
 // The real layout of a HF Trainer QLoRA output dir (test/fixtures/checkpoints/derived-layout_*, sizes from
 // git-lfs pointers), turned into the lines GNU find -printf and the stat fallback would print for it.
@@ -201,9 +184,9 @@ describe('listCheckpoints against a real directory (local sh)', () => {
         utimesSync(join(dir, `checkpoint-${n}`, 'optimizer.pt'), t, t);
         utimesSync(join(dir, `checkpoint-${n}`), t, t);
       }
-      const host = shHost();
+      const host = shHost(process.env);
       const r = await listCheckpoints(host, 'local:t', dir);
-      expect(host.execs).toHaveLength(1);
+      expect(host.scripts).toHaveLength(1);
       expect(r.ok).toBe(true);
       if (!r.ok) return;
       expect(r.value.diskFreeBytes).toBeGreaterThan(0);
@@ -223,8 +206,8 @@ describe('listCheckpoints against a real directory (local sh)', () => {
 
       // a host whose find took -printf once is not asked again; the same listing comes back
       const again = await listCheckpoints(host, 'local:t', dir);
-      expect(host.execs[0]).toContain("-maxdepth 0 -printf ''");
-      expect(host.execs.at(-1)).not.toContain("-maxdepth 0 -printf ''");
+      expect(host.scripts[0]).toContain("-maxdepth 0 -printf ''");
+      expect(host.scripts.at(-1)).not.toContain("-maxdepth 0 -printf ''");
       expect(again.ok && again.value.checkpoints).toEqual(r.value.checkpoints);
       // the host's time given: no date
       expect(checkpointScript(dir, { now: 1700000000 })).not.toContain('date');

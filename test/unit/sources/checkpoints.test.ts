@@ -5,27 +5,11 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, utimesSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ok } from '../../../src/domain/types.js';
 import { MARK_AGG, MARK_CUT, MARK_STAT, parseCheckpointOutput } from '../../../src/parse/checkpoints.js';
-import type { Host } from '../../../src/remote/host.js';
 import { roundScript, splitRound } from '../../../src/sources/checkpoints-round.js';
 import { listCheckpoints, listCheckpointsOfRuns } from '../../../src/sources/checkpoints.js';
+import { shHost } from '../control/sh-host.js';
 
-/** Just enough of a local Host: exec through sh, recorded. */
-function shHost(): Host & { execs: string[] } {
-  const execs: string[] = [];
-  const h = {
-    name: 'local',
-    local: true,
-    execs,
-    exec: async (command: string) => {
-      execs.push(command);
-      const r = spawnSync('sh', ['-c', command]);
-      return ok({ code: r.status, stdout: r.stdout, stderr: r.stderr });
-    },
-  };
-  return h as unknown as Host & { execs: string[] };
-}
 
 function run(script: string): string {
   return spawnSync('sh', ['-c', script]).stdout.toString('utf8');
@@ -83,21 +67,21 @@ afterAll(() => {
 describe('listCheckpointsOfRuns: one round for several directories', () => {
   it('lists every directory as one listing of it does, in one exec with one find, awk and df', async () => {
     const names = ['plain', 'hostile', 'ds', 'link', 'missing', 'file'] as const;
-    const host = shHost();
+    const host = shHost(process.env);
     const items = [...names.map((n) => ({ runId: `local:${n}`, dir: dirs[n]! })), { runId: 'local:again', dir: dirs.plain! }];
     const round = await listCheckpointsOfRuns(host, items);
-    expect(host.execs).toHaveLength(1);
-    const script = host.execs[0]!;
+    expect(host.scripts).toHaveLength(1);
+    const script = host.scripts[0]!;
     expect(script.match(/\bdf -P/g)).toHaveLength(1);
     // what the first round learned (GNU find, an awk that reads NUL records) is not asked again
     const again = await listCheckpointsOfRuns(host, items);
     expect(script).toContain('-maxdepth 0 -printf');
     expect(script).toContain('RS = "\\0" } END');
-    expect(host.execs[1]).not.toContain('-maxdepth 0 -printf');
-    expect(host.execs[1]).not.toContain('RS = "\\0" } END');
-    expect(host.execs[1]).toContain('nul=1');
+    expect(host.scripts[1]).not.toContain('-maxdepth 0 -printf');
+    expect(host.scripts[1]).not.toContain('RS = "\\0" } END');
+    expect(host.scripts[1]).toContain('nul=1');
     expect(again.get('local:plain')).toMatchObject({ ok: true });
-    const alone = shHost();
+    const alone = shHost(process.env);
     for (const it of items) {
       const one = await listCheckpoints(alone, it.runId, it.dir);
       const mine = round.get(it.runId)!;

@@ -4,23 +4,15 @@
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
 import { defaultConfig } from '../../../src/config/load.js';
 import type { Config } from '../../../src/config/schema.js';
-import { ok, type CheckpointListing, type HostConnState, type HostSpec, type Run } from '../../../src/domain/types.js';
-import type { Host } from '../../../src/remote/host.js';
+import { ok, type CheckpointListing, type HostSpec, type Run } from '../../../src/domain/types.js';
 import { Controller, type ControllerSources } from '../../../src/sources/controller.js';
 import { createStore } from '../../../src/store/index.js';
+import { fakeHost } from '../../helpers/fake-host.js';
 
 const spec: HostSpec = { name: 'h', local: false, ssh: 'h' };
-const st: HostConnState = { name: 'h', phase: 'connected', status: 'connected', error: null, latencyMs: 3, lastOkAt: 0 };
-const host: Host = {
-  name: 'h',
-  local: false,
-  exec: () => Promise.reject(new Error('unexpected exec')),
-  stream: () => Promise.reject(new Error('unexpected stream')),
-  state: () => st,
-  onState: () => () => {},
-  connect: async () => ok(undefined),
-  close: async () => undefined,
-};
+const host = fakeHost('h', (cmd) => {
+  throw new Error(`unexpected exec: ${cmd}`);
+});
 
 const run = (session: string): Run => ({
   id: `h:${session}`, host: 'h', session, state: 'running', reason: null, alerts: [], progress: null, metrics: {},

@@ -4,34 +4,20 @@
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
 import { defaultConfig } from '../../../src/config/load.js';
 import type { Config } from '../../../src/config/schema.js';
-import { ok, type HostConnState, type HostSpec, type Result, type Run } from '../../../src/domain/types.js';
-import type { Host } from '../../../src/remote/host.js';
+import { ok, type HostSpec, type Result, type Run } from '../../../src/domain/types.js';
 import { Controller, type ControllerSources } from '../../../src/sources/controller.js';
 import { COALESCE_MS, POLL_CONCURRENCY, runsInterval } from '../../../src/sources/poll-pace.js';
 import type { RunsSnapshot } from '../../../src/sources/runs.js';
 import { createStore } from '../../../src/store/index.js';
+import { controlledHost } from '../../helpers/fake-host.js';
 
 const N = 40;
 const names = Array.from({ length: N }, (_, i) => `h${i}`);
 const specs: HostSpec[] = names.map((name) => ({ name, local: false, ssh: name }));
 
 function fakeHost(name: string) {
-  let cb: ((s: HostConnState) => void) | null = null;
-  let st: HostConnState = { name, phase: 'connected', status: 'connected', error: null, latencyMs: 3, lastOkAt: 0 };
-  const host: Host = {
-    name,
-    local: false,
-    exec: () => Promise.reject(new Error('unexpected exec')),
-    stream: () => Promise.reject(new Error('unexpected stream')),
-    state: () => st,
-    onState: (f) => {
-      cb = f;
-      return () => (cb = null);
-    },
-    connect: async () => ok(undefined),
-    close: async () => undefined,
-  };
-  return { host, ping: (latencyMs: number) => cb?.((st = { ...st, latencyMs })) };
+  const c = controlledHost(name);
+  return { host: c.host, ping: (latencyMs: number) => c.change({ latencyMs }) };
 }
 
 const run = (host: string, session: string): Run => ({
