@@ -1,7 +1,6 @@
 // The UI bundle (npm run build: scripts/bundle-ui.mjs) runs Ink with the ink-patch modules swapped in.
 // Its frames must be the frames Ink as published draws, cell for cell, and its text caches must stay
 // bounded while a log streams distinct lines (Ink 6.8's own grow without end: ink #986).
-import { EventEmitter } from 'node:events';
 import { existsSync } from 'node:fs';
 import xterm from '@xterm/headless';
 import { render as inkRender } from 'ink';
@@ -9,32 +8,11 @@ import React from 'react';
 import { describe, expect, it } from 'vitest';
 import { App } from '../../src/ui/App.js';
 import { colorTheme } from '../../src/ui/theme.js';
+import { FakeIn, FakeOut } from './fake-tty.js';
 import { fixtureStore } from './fixture-store.js';
 
 const BUNDLE = new URL('../../dist/ui/render-monitor.bundle.js', import.meta.url);
 
-class Out extends EventEmitter {
-  isTTY = false;
-  columns = 120;
-  rows = 40;
-  last = '';
-  write(s: string) {
-    if (s !== '') this.last = s;
-    return true;
-  }
-}
-class In extends EventEmitter {
-  isTTY = true;
-  setRawMode() {}
-  setEncoding() {}
-  resume() {}
-  pause() {}
-  ref() {}
-  unref() {}
-  read() {
-    return null;
-  }
-}
 
 async function cells(frame: string): Promise<string> {
   const t = new xterm.Terminal({ cols: 120, rows: 40, allowProposedApi: true });
@@ -62,10 +40,10 @@ describe('the UI bundle (Ink with ink-patch)', () => {
     type Ui = { render: typeof inkRender; App: typeof App; inkPatchCacheSizes: () => { measures: number; widths: number } };
     const ui = (await import(BUNDLE.href)) as Ui;
     const f = fixtureStore({ cols: 120, rows: 40 });
-    const outs = [new Out(), new Out()];
-    const opts = (o: Out) => ({ stdout: o as never, stdin: new In() as never, debug: true, patchConsole: false, exitOnCtrlC: false });
-    const a = inkRender(React.createElement(App, { store: f.store, theme: colorTheme }), opts(outs[0] as Out));
-    const b = ui.render(React.createElement(ui.App, { store: f.store, theme: colorTheme }), opts(outs[1] as Out));
+    const outs = [new FakeOut({ columns: 120, rows: 40 }), new FakeOut({ columns: 120, rows: 40 })];
+    const opts = (o: FakeOut) => ({ stdout: o as never, stdin: new FakeIn() as never, debug: true, patchConsole: false, exitOnCtrlC: false });
+    const a = inkRender(React.createElement(App, { store: f.store, theme: colorTheme }), opts(outs[0] as FakeOut));
+    const b = ui.render(React.createElement(ui.App, { store: f.store, theme: colorTheme }), opts(outs[1] as FakeOut));
     try {
       await tick();
       expect(outs[1]?.last).toContain('iter 200');

@@ -4,40 +4,8 @@ import { renderMonitor } from '../../src/ui/render-monitor.js';
 import { ALT_SCREEN_ON, CURSOR_HIDE, RESTORE } from '../../src/tty/screen.js';
 import type { Effect } from '../../src/store/index.js';
 import { fixtureStore } from './fixture-store.js';
+import { FakeIn, FakeOut } from './fake-tty.js';
 
-class FakeOut extends EventEmitter {
-  isTTY = true;
-  columns = 100;
-  rows = 30;
-  data = '';
-  write(s: string) {
-    this.data += s;
-    return true;
-  }
-}
-class FakeIn extends EventEmitter {
-  isTTY = true;
-  raw: boolean[] = [];
-  private buf: string | null = null;
-  write(s: string) {
-    this.buf = s;
-    this.emit('readable');
-    this.emit('data', s);
-  }
-  read() {
-    const b = this.buf;
-    this.buf = null;
-    return b;
-  }
-  setRawMode(on: boolean) {
-    this.raw.push(on);
-  }
-  setEncoding() {}
-  resume() {}
-  pause() {}
-  ref() {}
-  unref() {}
-}
 
 const tick = () => new Promise<void>((r) => setImmediate(r));
 
